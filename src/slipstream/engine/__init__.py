@@ -1,0 +1,25 @@
+"""The engine: runs compiled workflows over a state store, a catalog and a runner."""
+
+from ._bindings import coerce, resolve, select
+from ._catalog import LocalCatalog, MemoryCatalog, cache_key, cache_version_of
+from ._executor import Executor, Listener
+from ._interfaces import AttemptRequest, AttemptResult, Catalog, Runner, StateStore
+from ._memory_store import MemoryStateStore
+
+__all__ = [
+    "AttemptRequest",
+    "AttemptResult",
+    "Catalog",
+    "Executor",
+    "Listener",
+    "LocalCatalog",
+    "MemoryCatalog",
+    "MemoryStateStore",
+    "Runner",
+    "StateStore",
+    "cache_key",
+    "cache_version_of",
+    "coerce",
+    "resolve",
+    "select",
+]

@@ -1,0 +1,114 @@
+"""Cache catalogs and cache keys.
+
+A cache key is made of the project, the domain, the task's name, its cache version, the signature of
+its interface and the content hash of its inputs (without the ignored ones). Blob inputs (files,
+DataFrames...) are hashed by content, so that the same data under another path is a hit.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from slipstream.model import Node, TaskTemplate, decode, encode, hash_literals
+
+__all__ = ["LocalCatalog", "MemoryCatalog", "cache_key", "cache_version_of"]
+
+
+def cache_key(
+    project: str, domain: str, task: TaskTemplate, version: str, inputs: dict[str, Any]
+) -> str:
+    """The catalog key of one call of ``task`` with ``inputs`` (literals, blob hashes filled in)."""
+    cache = task.metadata.cache
+    ignore = cache.ignore_inputs if cache is not None else ()
+    if ignore:
+        inputs = {k: v for k, v in inputs.items() if k not in ignore}
+    h = hashlib.sha256()
+    h.update(
+        f"{project}\x00{domain}\x00{task.id.name}\x00{version}\x00"
+        f"{task.interface.signature()}\x00".encode()
+    )
+    h.update(hash_literals(inputs).encode())
+    return h.hexdigest()
+
+
+def cache_version_of(node: Node, task: TaskTemplate) -> str | None:
+    """The cache version a call of ``task`` at ``node`` uses, or None when it is not cached."""
+    o = node.overrides
+    spec = task.metadata.cache
+    if o.cache is False:
+        return None
+    if o.cache_version:
+        return o.cache_version
+    if spec is not None:
+        return spec.version
+    if o.cache:
+        return "override"
+    return None
+
+
+class MemoryCatalog:
+    """A catalog that lives as long as the process (tests, benchmarks)."""
+
+    def __init__(self) -> None:
+        self._data: dict[str, dict[str, Any]] = {}
+
+    def get(self, key: str) -> dict[str, Any] | None:
+        return self._data.get(key)
+
+    def put(self, key: str, task: str, outputs: dict[str, Any], source: str) -> None:
+        self._data[key] = outputs
+
+    def delete(self, key: str) -> None:
+        self._data.pop(key, None)
+
+
+class LocalCatalog:
+    """A catalog in a SQLite file (``$SLIPSTREAM_HOME/catalog.db``), shared by local processes."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._local = threading.local()
+
+    def _db(self) -> sqlite3.Connection:
+        db: sqlite3.Connection | None = getattr(self._local, "db", None)
+        if db is None:
+            db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=NORMAL")
+            db.execute(
+                "CREATE TABLE IF NOT EXISTS cache (key TEXT PRIMARY KEY, task TEXT NOT NULL, "
+                "outputs BLOB NOT NULL, source TEXT NOT NULL, created_at REAL NOT NULL)"
+            )
+            self._local.db = db
+        return db
+
+    def get(self, key: str) -> dict[str, Any] | None:
+        row = self._db().execute("SELECT outputs FROM cache WHERE key = ?", (key,)).fetchone()
+        if row is None:
+            return None
+        out: dict[str, Any] = decode(row[0], dict[str, Any])
+        return out
+
+    def put(self, key: str, task: str, outputs: dict[str, Any], source: str) -> None:
+        self._db().execute(
+            "INSERT OR REPLACE INTO cache (key, task, outputs, source, created_at) "
+            "VALUES (?, ?, ?, ?, ?)",
+            (key, task, encode(outputs), source, time.time()),
+        )
+
+    def delete(self, key: str) -> None:
+        self._db().execute("DELETE FROM cache WHERE key = ?", (key,))
+
+    def clear(self, task: str | None = None) -> int:
+        """Remove every entry (of one task); returns how many."""
+        if task is None:
+            cur = self._db().execute("DELETE FROM cache")
+        else:
+            cur = self._db().execute("DELETE FROM cache WHERE task = ?", (task,))
+        return cur.rowcount

@@ -1,0 +1,296 @@
+"""Map nodes: one task call per item, dispatched, cached and retried item by item.
+
+A map of N items keeps no record per item in memory: only the next index to dispatch, the attempt
+numbers of items being retried, the errors of failed items and one column of output literals per
+output. Item paths are ``n4[17]``; attempts of items carry them like any other node path.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from slipstream.model import (
+    AttemptPhase,
+    AttemptRecord,
+    CacheStatus,
+    ErrorInfo,
+    GateNode,
+    Kind,
+    MapNode,
+    NodePhase,
+    TaskTemplate,
+)
+
+from ._blobs import blobs_exist, fill_hashes
+from ._catalog import cache_key, cache_version_of
+from ._interfaces import AttemptResult
+
+if TYPE_CHECKING:
+    from ._executor import Executor
+    from ._scope import NodeRun
+
+__all__ = ["MapState", "on_item_result", "start_special"]
+
+_MAX_REPORTED = 20
+
+
+class MapState:
+    """Progress of one map node."""
+
+    __slots__ = (
+        "columns",
+        "concurrency",
+        "done",
+        "errors",
+        "exception",
+        "fixed",
+        "mapped",
+        "n",
+        "next",
+        "retrying",
+        "running",
+        "task",
+        "version",
+    )
+
+    def __init__(
+        self, task: TaskTemplate, n: int, mapped: dict[str, list[Any]], fixed: dict[str, Any]
+    ) -> None:
+        self.task = task
+        self.n = n
+        self.mapped = mapped
+        self.fixed = fixed
+        self.next = 0
+        self.running = 0
+        self.done = 0
+        self.concurrency: int | None = None
+        self.columns: dict[str, list[Any]] = {v.name: [None] * n for v in task.interface.outputs}
+        self.errors: dict[int, ErrorInfo] = {}
+        self.retrying: dict[int, int] = {}
+        self.exception: BaseException | None = None
+        self.version: str | None = None
+
+    def item_inputs(self, i: int) -> dict[str, Any]:
+        """The inputs of item ``i``."""
+        inputs = dict(self.fixed)
+        for name, values in self.mapped.items():
+            inputs[name] = values[i]
+        return inputs
+
+
+def start_special(ex: Executor, nr: NodeRun) -> None:
+    """Start a node that is neither a task, a subworkflow nor a branch."""
+    kind = nr.node.kind
+    if isinstance(kind, MapNode):
+        _start_map(ex, nr, kind)
+    elif isinstance(kind, GateNode):
+        from ._gates import start_gate
+
+        start_gate(ex, nr, kind)
+    else:  # pragma: no cover - the model has no other kinds
+        ex._node_failed(nr, ErrorInfo(code="unknown_node", message=repr(kind), kind="SYSTEM"), None)
+
+
+def _start_map(ex: Executor, nr: NodeRun, kind: MapNode) -> None:
+    task = nr.scope.tasks[kind.task]
+    nr.task = task
+    nr.record.task = task.id.name
+    inputs = nr.inputs or {}
+    mapped = {name: inputs.get(name) or [] for name in kind.mapped}
+    lengths = {name: len(v) for name, v in mapped.items()}
+    if len(set(lengths.values())) > 1:
+        ex._node_failed(
+            nr,
+            ErrorInfo(
+                code="map_length_mismatch",
+                message="map inputs have different lengths: "
+                + ", ".join(f"{k}={v}" for k, v in lengths.items()),
+            ),
+            None,
+        )
+        return
+    n = next(iter(lengths.values()), 0)
+    fixed = {k: v for k, v in inputs.items() if k not in mapped}
+    state = MapState(task, n, mapped, fixed)
+    state.concurrency = kind.concurrency
+    state.version = cache_version_of(nr.node, task) if ex.catalog is not None else None
+    nr.state = state
+    nr.record.item_count = n
+    ex._transition(nr, NodePhase.RUNNING)
+    if n == 0:
+        _finish_map(ex, nr, state, kind)
+        return
+    ex.maps.append(nr)
+
+
+def fill_maps(ex: Executor) -> None:
+    """Dispatch map items while the runner has room."""
+    maps = ex.maps
+    inflight = ex._inflight
+    limit = ex.limit
+    i = 0
+    while i < len(maps) and len(inflight) < limit and not ex._done:
+        nr = maps[i]
+        state: MapState = nr.state
+        progressed = False
+        while (
+            state.next < state.n
+            and len(inflight) < limit
+            and (state.concurrency is None or state.running < state.concurrency)
+        ):
+            idx = state.next
+            state.next += 1
+            progressed = True
+            if not _dispatch_item(ex, nr, state, idx, 1):
+                continue
+        if state.next >= state.n:
+            maps.pop(i)
+            continue
+        if not progressed:
+            i += 1
+
+
+def _dispatch_item(ex: Executor, nr: NodeRun, state: MapState, idx: int, attempt: int) -> bool:
+    """Start item ``idx``; returns False when the cache answered it at once."""
+    inputs = state.item_inputs(idx)
+    if state.version is not None and attempt == 1 and ex.catalog is not None:
+        fill_hashes(inputs, state.task.interface, ex.blob_store)
+        key = cache_key(ex.id.project, ex.id.domain, state.task, state.version, inputs)
+        hit = ex.catalog.get(key)
+        if hit is not None and blobs_exist(hit, state.task.interface):
+            _item_done(ex, nr, state, idx, hit)
+            return False
+    state.running += 1
+    ex.submit_attempt(nr, f"{nr.path}[{idx}]", attempt, state.task, inputs)
+    return True
+
+
+def on_item_result(ex: Executor, nr: NodeRun, r: AttemptResult) -> None:
+    """Record the result of one item's attempt."""
+    state: MapState = nr.state
+    state.running -= 1
+    if ex._done:
+        return
+    idx = int(r.node[r.node.rindex("[") + 1 : -1])
+    if r.ok:
+        state.retrying.pop(idx, None)
+        outputs = r.outputs
+        if outputs is None and r.outputs_uri:
+            from slipstream.model import decode
+            from slipstream.storage import open_store
+
+            outputs = decode(open_store(r.outputs_uri).get_bytes(r.outputs_uri), dict[str, Any])
+        outputs = outputs or {}
+        if state.version is not None and ex.catalog is not None:
+            inputs = state.item_inputs(idx)
+            key = cache_key(ex.id.project, ex.id.domain, state.task, state.version, inputs)
+            ex.catalog.put(key, state.task.id.name, outputs, str(ex.id))
+        _item_done(ex, nr, state, idx, outputs)
+        return
+    ex.store.save_attempt(
+        ex.id,
+        AttemptRecord(
+            node=r.node,
+            number=r.attempt,
+            phase=AttemptPhase.TIMED_OUT if r.timed_out else AttemptPhase.FAILED,
+            runner=ex.runner.name,
+            worker=r.worker,
+            error=r.error,
+            started_at=r.started_at,
+            ended_at=r.ended_at,
+        ),
+    )
+    retries = nr.node.overrides.retries
+    if retries is None:
+        retries = state.task.metadata.retries
+    err = r.error or ErrorInfo(code="failed", message="attempt failed")
+    if r.attempt <= retries and err.type not in state.task.metadata.non_retryable:
+        state.retrying[idx] = r.attempt + 1
+        state.running += 1
+        ex.submit_attempt(nr, r.node, r.attempt + 1, state.task, state.item_inputs(idx))
+        return
+    state.retrying.pop(idx, None)
+    state.errors[idx] = err
+    if state.exception is None and r.exception is not None:
+        state.exception = r.exception
+    kind = nr.node.kind
+    assert isinstance(kind, MapNode)
+    if kind.min_success_ratio >= 1.0:  # no failure is tolerated: fail now, stop the rest
+        state.done += 1
+        _fail_map(ex, nr, state)
+        return
+    state.done += 1
+    if state.done == state.n:
+        _finish_map(ex, nr, state, kind)
+
+
+def _item_done(ex: Executor, nr: NodeRun, state: MapState, idx: int, outputs: dict[str, Any]) -> None:
+    for name, col in state.columns.items():
+        col[idx] = outputs.get(name)
+    state.done += 1
+    if state.done == state.n:
+        kind = nr.node.kind
+        assert isinstance(kind, MapNode)
+        _finish_map(ex, nr, state, kind)
+
+
+def _finish_map(ex: Executor, nr: NodeRun, state: MapState, kind: MapNode) -> None:
+    if nr in ex.maps:
+        ex.maps.remove(nr)
+    n = state.n
+    failed = len(state.errors)
+    if failed:
+        ratio = (n - failed) / n
+        if ratio < kind.min_success_ratio:
+            _fail_map(ex, nr, state)
+            return
+    outputs: dict[str, Any] = {}
+    optional = kind.min_success_ratio < 1.0
+    for var in state.task.interface.outputs:
+        col = state.columns[var.name]
+        if optional:
+            item_t = var.type
+            tag = item_t.tag
+            col = [
+                {"$u": "none", "v": None} if i in state.errors else _wrap(v, tag, item_t)
+                for i, v in enumerate(col)
+            ]
+        outputs[var.name] = col
+    state.mapped = {}
+    state.fixed = {}
+    ex._node_succeeded(nr, outputs, CacheStatus.DISABLED)
+
+
+def _wrap(v: Any, tag: str, t: Any) -> Any:
+    if t.kind is Kind.UNION:
+        return v
+    return {"$u": tag, "v": v}
+
+
+def _fail_map(ex: Executor, nr: NodeRun, state: MapState) -> None:
+    if nr in ex.maps:
+        ex.maps.remove(nr)
+    items = sorted(state.errors)
+    shown = "; ".join(
+        f"[{i}] {state.errors[i].type.rsplit('.', 1)[-1] or state.errors[i].code}: "
+        f"{state.errors[i].message}"
+        for i in items[:_MAX_REPORTED]
+    )
+    more = f" (and {len(items) - _MAX_REPORTED} more)" if len(items) > _MAX_REPORTED else ""
+    kind = nr.node.kind
+    assert isinstance(kind, MapNode)
+    msg = (
+        f"map over {state.task.id.name}: {len(items)} of {state.n} items failed"
+        f" (min_success_ratio {kind.min_success_ratio}): {shown}{more}"
+    )
+    first = state.errors[items[0]] if items else None
+    err = ErrorInfo(
+        code="map_failed",
+        message=msg,
+        kind=first.kind if first else "USER",
+        type=first.type if first else "",
+        traceback=first.traceback if first else "",
+    )
+    if state.exception is not None:
+        state.exception.add_note(msg)
+    ex._node_failed(nr, err, state.exception)

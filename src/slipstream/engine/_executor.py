@@ -1,0 +1,600 @@
+"""The engine: runs a compiled workflow over a state store, a catalog and a runner.
+
+One loop, single-threaded: start every ready node the runner has room for, wait for results, record
+them, and mark what became ready. Task nodes go to the runner (after the catalog had its say);
+subworkflows, generated (``@dynamic``) workflows and taken branch cases become child scopes whose
+nodes are recorded under the parent's path before they run; maps expand into items. The same code
+runs ``python wf.py`` and the server's executions.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from collections.abc import Callable
+from typing import Any
+
+import msgspec
+
+from slipstream.errors import ExecutionFailedError, IllegalTransitionError
+from slipstream.model import (
+    NODE_TRANSITIONS,
+    AttemptPhase,
+    AttemptRecord,
+    Binding,
+    BranchNode,
+    CacheStatus,
+    CompiledWorkflow,
+    ErrorInfo,
+    ExecutionId,
+    ExecutionPhase,
+    ExecutionRecord,
+    ExecutionSpec,
+    FailurePolicy,
+    Identifier,
+    LaunchPlanNode,
+    MapNode,
+    NodePhase,
+    Ref,
+    ResourceType,
+    TaskNode,
+    TaskTemplate,
+    WorkflowNode,
+    WorkflowSpec,
+    check_transition,
+    decode,
+)
+
+from ._bindings import resolve
+from ._blobs import blobs_exist, fill_hashes
+from ._catalog import cache_key, cache_version_of
+from ._conditions import evaluate
+from ._control import fill_maps, on_item_result, start_special
+from ._interfaces import AttemptRequest, AttemptResult, Catalog, Runner, StateStore
+from ._scope import NodeRun, Scope
+
+__all__ = ["Executor", "Listener"]
+
+Listener = Callable[[str, Any], None]
+"""``listener(event, payload)``: ``node`` (a NodeRecord), ``execution`` (an ExecutionRecord)."""
+
+
+def _illegal(msg: str) -> Exception:
+    return IllegalTransitionError(msg)
+
+
+class Executor:
+    """Runs one execution to its end. Create one per execution; call :meth:`run`."""
+
+    def __init__(
+        self,
+        *,
+        execution_id: ExecutionId,
+        closure: CompiledWorkflow,
+        inputs: dict[str, Any],
+        store: StateStore,
+        runner: Runner,
+        catalog: Catalog | None,
+        blob_store: str,
+        code_root: str = "",
+        max_parallelism: int | None = None,
+        listener: Listener | None = None,
+        spec: ExecutionSpec | None = None,
+    ) -> None:
+        self.id = execution_id
+        self.closure = closure
+        self.inputs = inputs
+        self.store = store
+        self.runner = runner
+        self.catalog = catalog
+        self.blob_store = blob_store.rstrip("/")
+        self.code_root = code_root
+        limit = runner.capacity
+        if max_parallelism:
+            limit = min(limit, max_parallelism)
+        self.limit = max(1, limit)
+        self.listener = listener
+        self.subworkflows: dict[str, WorkflowSpec] = dict(closure.subworkflows)
+        self.record = ExecutionRecord(
+            id=execution_id,
+            spec=spec or ExecutionSpec(target=closure.workflow.id, inputs=inputs),
+            created_at=time.time(),
+        )
+        self._ready: deque[NodeRun] = deque()
+        self._inflight: dict[tuple[str, int], NodeRun] = {}
+        self._serial: dict[str, list[NodeRun]] = {}
+        self._root: Scope | None = None
+        self._exec_prefix = (
+            f"{self.blob_store}/{execution_id.project}/{execution_id.domain}/{execution_id.name}/"
+        )
+        self.maps: list[NodeRun] = []
+        self._done = False
+        self.error: ErrorInfo | None = None
+        self.exception: BaseException | None = None
+        self.outputs: dict[str, Any] | None = None
+
+    # -- the loop ----------------------------------------------------------------------------------
+
+    def run(self) -> ExecutionRecord:
+        """Run to the end and return the final execution record."""
+        self._set_execution(ExecutionPhase.RUNNING, started_at=time.time())
+        root = Scope("", self.closure.workflow, self.inputs, None, None, self.closure.tasks)
+        self._root = root
+        self._enter(root)
+        ready, inflight, runner = self._ready, self._inflight, self.runner
+        try:
+            while not self._done:
+                while ready and len(inflight) < self.limit and not self._done:
+                    self._start(ready.popleft())
+                if self.maps and len(inflight) < self.limit and not self._done:
+                    fill_maps(self)
+                    if ready:
+                        continue
+                if self._done:
+                    break
+                if not inflight:
+                    if ready:
+                        continue
+                    self._stalled()
+                    break
+                for result in runner.wait(None):
+                    self._on_result(result)
+        except BaseException as e:
+            self._abort_inflight()
+            if not self._done:
+                self._finish_failed(
+                    ErrorInfo(
+                        code="engine_error",
+                        message=f"{type(e).__name__}: {e}",
+                        kind="SYSTEM",
+                        type=f"{type(e).__module__}.{type(e).__qualname__}",
+                    ),
+                    None,
+                )
+            raise
+        return self.record
+
+    def _stalled(self) -> None:
+        stuck = [
+            nr.path
+            for nr in self._walk(self._root)
+            if not nr.record.phase.terminal
+        ]
+        self._finish_failed(
+            ErrorInfo(
+                code="stalled",
+                message=f"no node can run; unfinished: {', '.join(stuck[:10])}",
+                kind="SYSTEM",
+            ),
+            None,
+        )
+
+    def _walk(self, scope: Scope | None) -> list[NodeRun]:
+        out: list[NodeRun] = []
+        if scope is None:
+            return out
+        for nr in scope.nodes.values():
+            out.append(nr)
+            if nr.child is not None:
+                out.extend(self._walk(nr.child))
+        return out
+
+    # -- scopes -------------------------------------------------------------------------------------
+
+    def _enter(self, scope: Scope) -> None:
+        """Record a scope's nodes and queue the ones with nothing upstream."""
+        for nr in scope.nodes.values():
+            self.store.save_node(self.id, nr.record)
+        if not scope.nodes:
+            self._scope_done(scope)
+            return
+        self._ready.extend(scope.ready_roots())
+
+    def _scope_done(self, scope: Scope) -> None:
+        """Every node of ``scope`` is final: compute its outputs and finish its owner."""
+        owner = scope.owner
+        if scope.failed:
+            first = scope.failed[0]
+            err = first.record.error or ErrorInfo(code="failed", message="node failed")
+            if owner is None:
+                self._finish_failed(err, first)
+            else:
+                self._node_failed(owner, err, None)
+            return
+        try:
+            outputs = {
+                b.name: resolve(b.data, scope.lookup, _out_type(scope.spec, b))
+                for b in scope.spec.outputs
+            }
+        except Exception as e:
+            err = ErrorInfo(code="binding_error", message=str(e), kind="SYSTEM")
+            if owner is None:
+                self._finish_failed(err, None)
+            else:
+                self._node_failed(owner, err, None)
+            return
+        if owner is None:
+            self._finish_succeeded(outputs)
+        else:
+            self._node_succeeded(owner, outputs, CacheStatus.DISABLED)
+
+    # -- starting nodes -----------------------------------------------------------------------------
+
+    def _start(self, nr: NodeRun) -> None:
+        scope = nr.scope
+        node = nr.node
+        try:
+            nr.inputs = {
+                b.name: resolve(b.data, scope.lookup, _in_type(node, b)) for b in node.inputs
+            }
+        except Exception as e:
+            self._node_failed(
+                nr, ErrorInfo(code="binding_error", message=str(e), kind="SYSTEM"), None
+            )
+            return
+        rec = nr.record
+        rec.started_at = time.time()
+        kind = node.kind
+        kt = type(kind)
+        if kt is TaskNode:
+            self._start_task(nr, scope.tasks[kind.task])  # type: ignore[union-attr]
+        elif kt is WorkflowNode:
+            self._start_subworkflow(nr, self.subworkflows[kind.workflow], nr.inputs)  # type: ignore[union-attr]
+        elif kt is LaunchPlanNode:
+            merged = {**nr.inputs, **kind.fixed}  # type: ignore[union-attr]
+            self._start_subworkflow(nr, self.subworkflows[kind.workflow], merged)  # type: ignore[union-attr]
+        elif kt is BranchNode:
+            self._start_branch(nr, kind)  # type: ignore[arg-type]
+        else:
+            start_special(self, nr)
+
+    def _start_task(self, nr: NodeRun, task: TaskTemplate) -> None:
+        nr.task = task
+        rec = nr.record
+        rec.task = task.id.name
+        version = cache_version_of(nr.node, task)
+        if version is not None and self.catalog is not None:
+            inputs = nr.inputs or {}
+            fill_hashes(inputs, task.interface, self.blob_store)
+            key = cache_key(self.id.project, self.id.domain, task, version, inputs)
+            nr.state = key
+            hit = self.catalog.get(key)
+            if hit is not None and blobs_exist(hit, task.interface):
+                self._node_succeeded(nr, hit, CacheStatus.HIT)
+                return
+            if hit is not None:
+                self.catalog.delete(key)  # its data is gone: a miss
+            rec.cache = CacheStatus.MISS
+            serialize = task.metadata.cache is not None and task.metadata.cache.serialize
+            if serialize:
+                waiters = self._serial.get(key)
+                if waiters is not None:  # an identical call is running: wait for it
+                    waiters.append(nr)
+                    self._transition(nr, NodePhase.WAITING)
+                    return
+                self._serial[key] = []
+        self._submit(nr, 1)
+
+    def _submit(self, nr: NodeRun, attempt: int) -> None:
+        task = nr.task
+        assert task is not None
+        rec = nr.record
+        rec.attempts = attempt
+        if rec.phase is not NodePhase.RUNNING:
+            self._transition(nr, NodePhase.RUNNING)
+        self.submit_attempt(nr, nr.path, attempt, task, nr.inputs or {})
+
+    def submit_attempt(
+        self, nr: NodeRun, path: str, attempt: int, task: TaskTemplate, inputs: dict[str, Any]
+    ) -> None:
+        """Hand one attempt of ``path`` (a node or a map item of ``nr``) to the runner."""
+        node_dir = self._exec_prefix + _safe(path)
+        timeout = nr.node.overrides.timeout_s
+        self.runner.submit(
+            AttemptRequest(
+                execution=self.id,
+                node=path,
+                attempt=attempt,
+                task=task,
+                inputs=inputs,
+                store=self.blob_store,
+                output_prefix=f"{node_dir}/{attempt}/outputs",
+                checkpoint_dest=f"{node_dir}/{attempt}/checkpoint",
+                checkpoint_src=f"{node_dir}/{attempt - 1}/checkpoint" if attempt > 1 else "",
+                code_root=self.code_root,
+                timeout_s=timeout if timeout is not None else task.metadata.timeout_s,
+            )
+        )
+        self._inflight[(path, attempt)] = nr
+
+    def _start_subworkflow(self, nr: NodeRun, spec: WorkflowSpec, inputs: dict[str, Any]) -> None:
+        child = Scope(f"{nr.path}/", spec, inputs, nr, nr.scope, nr.scope.tasks)
+        nr.child = child
+        self._transition(nr, NodePhase.WAITING)
+        self._enter(child)
+
+    def _start_branch(self, nr: NodeRun, branch: BranchNode) -> None:
+        scope = nr.scope
+        try:
+            for case in branch.cases:
+                if case.condition is None or evaluate(case.condition, scope.lookup):
+                    if case.fail is not None:
+                        self._node_failed(
+                            nr,
+                            ErrorInfo(
+                                code="branch_failed",
+                                message=f"conditional {branch.name}: {case.fail}",
+                                kind="USER",
+                            ),
+                            None,
+                        )
+                        return
+                    assert case.then is not None
+                    self._run_case(nr, case.then)
+                    return
+        except Exception as e:
+            self._node_failed(
+                nr,
+                ErrorInfo(
+                    code="condition_error",
+                    message=f"conditional {branch.name}: cannot evaluate condition: {e}",
+                ),
+                None,
+            )
+            return
+        self._node_failed(
+            nr,
+            ErrorInfo(
+                code="no_branch",
+                message=f"conditional {branch.name}: no condition matched and no else",
+            ),
+            None,
+        )
+
+    def _run_case(self, nr: NodeRun, then: Any) -> None:
+        outputs = tuple(
+            Binding(v.name, Ref(then.id, v.name)) for v in nr.node.interface.outputs
+        )
+        spec = WorkflowSpec(
+            id=Identifier(ResourceType.WORKFLOW, f"{nr.path}-case"),
+            interface=nr.node.interface,
+            nodes=(msgspec.structs.replace(then, upstream=()),),
+            outputs=outputs,
+        )
+        parent = nr.scope
+        child = Scope(f"{nr.path}/", spec, parent.inputs, nr, parent, parent.tasks, inherit=True)
+        nr.child = child
+        self._transition(nr, NodePhase.WAITING)
+        self._enter(child)
+
+    def start_dynamic(self, nr: NodeRun, closure: CompiledWorkflow, raw: bytes) -> None:
+        """Run the workflow a ``@dynamic`` task generated, as a child of its node."""
+        nr.record.spec = raw
+        self.subworkflows.update(closure.subworkflows)
+        tasks = {**nr.scope.tasks, **closure.tasks}
+        child = Scope(f"{nr.path}/dyn/", closure.workflow, {}, nr, nr.scope, tasks)
+        nr.child = child
+        self._transition(nr, NodePhase.WAITING)
+        self._enter(child)
+
+    # -- results --------------------------------------------------------------------------------------
+
+    def _on_result(self, r: AttemptResult) -> None:
+        nr = self._inflight.pop((r.node, r.attempt), None)
+        if nr is None:
+            return  # a cancelled attempt reporting late
+        if type(nr.node.kind) is MapNode:
+            on_item_result(self, nr, r)
+            return
+        phase = (
+            AttemptPhase.SUCCEEDED
+            if r.ok
+            else (AttemptPhase.TIMED_OUT if r.timed_out else AttemptPhase.FAILED)
+        )
+        self.store.save_attempt(
+            self.id,
+            AttemptRecord(
+                node=r.node,
+                number=r.attempt,
+                phase=phase,
+                runner=self.runner.name,
+                worker=r.worker,
+                error=r.error,
+                started_at=r.started_at,
+                ended_at=r.ended_at,
+            ),
+        )
+        if self._done:
+            return
+        if r.ok:
+            if r.dynamic:
+                closure = decode(r.dynamic, CompiledWorkflow)
+                self.start_dynamic(nr, closure, r.dynamic)
+                return
+            outputs = r.outputs
+            if outputs is None and r.outputs_uri:
+                nr.record.outputs_uri = r.outputs_uri
+                from slipstream.storage import open_store
+
+                outputs = decode(open_store(r.outputs_uri).get_bytes(r.outputs_uri), dict[str, Any])
+            status = CacheStatus.DISABLED
+            key = nr.state if isinstance(nr.state, str) else None
+            if key is not None and self.catalog is not None and nr.task is not None:
+                self.catalog.put(key, nr.task.id.name, outputs or {}, str(self.id))
+                status = CacheStatus.POPULATED
+            self._node_succeeded(nr, outputs or {}, status)
+            self._release_serial(nr, key, outputs or {})
+            return
+        task = nr.task
+        assert task is not None
+        retries = nr.node.overrides.retries
+        if retries is None:
+            retries = task.metadata.retries
+        err = r.error or ErrorInfo(code="failed", message="attempt failed")
+        if r.attempt <= retries and err.type not in task.metadata.non_retryable:
+            self._submit(nr, r.attempt + 1)
+            return
+        key = nr.state if isinstance(nr.state, str) else None
+        self._node_failed(
+            nr, err, r.exception, NodePhase.TIMED_OUT if r.timed_out else NodePhase.FAILED
+        )
+        self._release_serial(nr, key, None)
+
+    def _release_serial(self, nr: NodeRun, key: str | None, outputs: dict[str, Any] | None) -> None:
+        if key is None or key not in self._serial:
+            return
+        waiters = self._serial.pop(key)
+        for w in waiters:
+            if outputs is not None:
+                self._node_succeeded(w, outputs, CacheStatus.HIT)
+            else:  # the call everyone waited for failed: the next one runs it again
+                self._start_task(w, w.task or nr.task)  # type: ignore[arg-type]
+
+    # -- finishing nodes ----------------------------------------------------------------------------
+
+    def _transition(self, nr: NodeRun, phase: NodePhase) -> None:
+        rec = nr.record
+        check_transition(NODE_TRANSITIONS, rec.phase, phase, f"node {nr.path}", _illegal)
+        rec.phase = phase
+        self.store.save_node(self.id, rec)
+        if self.listener is not None:
+            self.listener("node", rec)
+
+    def _node_succeeded(
+        self, nr: NodeRun, outputs: dict[str, Any], cache: CacheStatus
+    ) -> None:
+        rec = nr.record
+        nr.outputs = outputs
+        if not rec.outputs_uri:
+            rec.outputs = outputs
+        rec.inputs = nr.inputs
+        rec.cache = cache
+        rec.ended_at = time.time()
+        self._transition(nr, NodePhase.SUCCEEDED)
+        scope = nr.scope
+        scope.open -= 1
+        for d in scope.downstream.get(nr.node.id, ()):
+            left = scope.pending[d] - 1
+            scope.pending[d] = left
+            if left == 0:
+                dn = scope.nodes[d]
+                if dn.record.phase is NodePhase.QUEUED:
+                    self._ready.append(dn)
+        if scope.open == 0:
+            self._scope_done(scope)
+
+    def _node_failed(
+        self,
+        nr: NodeRun,
+        err: ErrorInfo,
+        exc: BaseException | None,
+        phase: NodePhase = NodePhase.FAILED,
+    ) -> None:
+        rec = nr.record
+        if not err.node:
+            err = msgspec.structs.replace(err, node=nr.path)
+        rec.error = err
+        rec.ended_at = time.time()
+        rec.inputs = nr.inputs
+        if exc is not None and self.exception is None:
+            self.exception = exc
+        self._transition(nr, phase)
+        scope = nr.scope
+        scope.open -= 1
+        scope.failed.append(nr)
+        if scope.spec.failure_policy is FailurePolicy.FAIL_IMMEDIATELY or scope.owner is not None:
+            if scope.owner is None:
+                self._finish_failed(err, nr)
+                return
+            # a failed child fails its scope at once; skip what has not started
+            self._skip_rest(scope)
+        else:
+            self._skip_downstream(scope, nr.node.id)
+        if scope.open == 0:
+            self._scope_done(scope)
+
+    def _skip_downstream(self, scope: Scope, node_id: str) -> None:
+        todo = list(scope.downstream.get(node_id, ()))
+        while todo:
+            d = todo.pop()
+            dn = scope.nodes[d]
+            if dn.record.phase is NodePhase.QUEUED:
+                self._transition(dn, NodePhase.SKIPPED)
+                scope.open -= 1
+                todo.extend(scope.downstream.get(d, ()))
+
+    def _skip_rest(self, scope: Scope) -> None:
+        for nr in scope.nodes.values():
+            if nr.record.phase is NodePhase.QUEUED:
+                self._transition(nr, NodePhase.SKIPPED)
+                scope.open -= 1
+                try:
+                    self._ready.remove(nr)
+                except ValueError:
+                    pass
+
+    # -- finishing the execution ----------------------------------------------------------------------
+
+    def _set_execution(self, phase: ExecutionPhase, **changes: Any) -> None:
+        self.record = msgspec.structs.replace(self.record, phase=phase, **changes)
+        self.store.save_execution(self.record)
+        if self.listener is not None:
+            self.listener("execution", self.record)
+
+    def _finish_succeeded(self, outputs: dict[str, Any]) -> None:
+        self._done = True
+        self.outputs = outputs
+        self._set_execution(ExecutionPhase.SUCCEEDED, outputs=outputs, ended_at=time.time())
+
+    def _finish_failed(self, err: ErrorInfo, nr: NodeRun | None) -> None:
+        if self._done:
+            return
+        self._done = True
+        self.error = err
+        self._abort_inflight()
+        self._set_execution(ExecutionPhase.FAILED, error=err, ended_at=time.time())
+
+    def _abort_inflight(self) -> None:
+        for (path, attempt), nr in list(self._inflight.items()):
+            self.runner.cancel(path, attempt)
+            if not nr.record.phase.terminal:
+                nr.record.error = ErrorInfo(code="aborted", message="execution ended", kind="SYSTEM")
+                self._transition(nr, NodePhase.ABORTED)
+        self._inflight.clear()
+
+    def raise_for_failure(self) -> None:
+        """Raise the error the execution failed with: the task's own exception when known."""
+        if self.record.phase is ExecutionPhase.SUCCEEDED:
+            return
+        err = self.error
+        exc = self.exception
+        if exc is not None:
+            note = f"in node {err.node if err else '?'} of execution {self.id}"
+            if note not in getattr(exc, "__notes__", ()):
+                exc.add_note(note)
+            raise exc
+        raise ExecutionFailedError(
+            f"execution {self.id} failed"
+            + (f" at node {err.node}" if err and err.node else "")
+            + (f": {err.message}" if err else ""),
+            node=err.node if err else None,
+            error=err,
+        )
+
+
+def _safe(path: str) -> str:
+    return path.replace("[", "_").replace("]", "")
+
+
+def _in_type(node: Any, b: Binding) -> Any:
+    if type(b.data) is Ref and b.data.src_type is None:
+        return None
+    v = node.interface.input(b.name)
+    return v.type if v is not None else None
+
+
+def _out_type(spec: WorkflowSpec, b: Binding) -> Any:
+    if type(b.data) is Ref and b.data.src_type is None:
+        return None
+    v = spec.interface.output(b.name)
+    return v.type if v is not None else None

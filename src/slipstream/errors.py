@@ -1,0 +1,200 @@
+"""The one error hierarchy of slipstream.
+
+Every error slipstream raises on purpose derives from :class:`SlipstreamError`. Subclasses also derive
+from the builtin a caller would expect to catch (``TypeError``, ``ValueError``, ``KeyError``...), carry a
+stable ``code`` (shown by the CLI and returned by the API) and say whether the failure is the user's or
+the system's: ``kind`` drives retries and is recorded with every failed attempt.
+
+    SlipstreamError
+    ├── CompileError (TypeError)            wiring mistakes caught when a workflow is defined
+    ├── LiteralTypeError (TypeError)        a value that does not fit its declared type at run time
+    ├── TypeTransformerError (TypeError)    no transformer for a Python type / broken transformer
+    ├── InputError (TypeError)              a missing, unknown or badly parsed input to a run
+    ├── UserTaskError                       the user's code raised; wraps and keeps the original
+    ├── TaskTimeoutError (TimeoutError)     an attempt ran past its timeout
+    ├── ExecutionFailedError                an execution ended FAILED (carries the node and error)
+    ├── IllegalTransitionError (RuntimeError)  a state machine was asked for a forbidden move
+    ├── StorageError (OSError)              a blob could not be read or written
+    ├── NotFoundError (KeyError)            an entity, execution or blob that does not exist
+    ├── ConflictError (ValueError)          an immutable entity registered again with other content
+    ├── ConfigError (ValueError)            bad configuration
+    ├── ValidationError (ValueError)        a request or spec that breaks a rule (malformed, over a limit)
+    ├── AlreadyRunningError (RuntimeError)  a second server started on the same home
+    └── RemoteError (ConnectionError)       the server cannot be reached or did not answer the API
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar, Literal
+
+__all__ = [
+    "AlreadyRunningError",
+    "CompileError",
+    "ConfigError",
+    "ConflictError",
+    "ErrorKind",
+    "ExecutionFailedError",
+    "IllegalTransitionError",
+    "InputError",
+    "LiteralTypeError",
+    "NotFoundError",
+    "RemoteError",
+    "SlipstreamError",
+    "StorageError",
+    "TaskTimeoutError",
+    "TypeTransformerError",
+    "UserTaskError",
+    "ValidationError",
+]
+
+ErrorKind = Literal["USER", "SYSTEM"]
+
+
+class SlipstreamError(Exception):
+    """Root of every error slipstream raises on purpose."""
+
+    code: ClassVar[str] = "slipstream_error"
+    kind: ClassVar[ErrorKind] = "SYSTEM"
+
+    def __init__(self, message: str, *, details: object | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details = details
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class CompileError(SlipstreamError, TypeError):
+    """A workflow's wiring is wrong; raised while the workflow is being defined.
+
+    ``location`` is ``"file.py:LINE"`` of the offending call when it is known.
+    """
+
+    code = "compile_error"
+    kind = "USER"
+
+    def __init__(
+        self, message: str, *, location: str | None = None, details: object | None = None
+    ) -> None:
+        self.location = location
+        if location and location not in message:
+            message = f"{message}\n  at {location}"
+        super().__init__(message, details=details)
+
+
+class LiteralTypeError(SlipstreamError, TypeError):
+    """A value does not match the declared type of an input or output."""
+
+    code = "type_mismatch"
+    kind = "USER"
+
+
+class TypeTransformerError(SlipstreamError, TypeError):
+    """No transformer handles a Python type, or a transformer failed."""
+
+    code = "type_transformer"
+    kind = "USER"
+
+
+class InputError(SlipstreamError, TypeError):
+    """A missing, unknown or unparsable input to a task, workflow or launch plan."""
+
+    code = "bad_input"
+    kind = "USER"
+
+
+class UserTaskError(SlipstreamError):
+    """The user's task code raised. ``original`` is the exception, ``node`` where it happened."""
+
+    code = "user_error"
+    kind = "USER"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        original: BaseException | None = None,
+        node: str | None = None,
+        details: object | None = None,
+    ) -> None:
+        super().__init__(message, details=details)
+        self.original = original
+        self.node = node
+
+
+class TaskTimeoutError(SlipstreamError, TimeoutError):
+    """An attempt ran past its task's timeout and was stopped."""
+
+    code = "timeout"
+    kind = "USER"
+
+
+class ExecutionFailedError(SlipstreamError):
+    """An execution ended in a failed phase; ``node`` and ``error`` say where and why."""
+
+    code = "execution_failed"
+    kind = "USER"
+
+    def __init__(
+        self, message: str, *, node: str | None = None, error: object | None = None
+    ) -> None:
+        super().__init__(message, details=error)
+        self.node = node
+        self.error = error
+
+
+class IllegalTransitionError(SlipstreamError, RuntimeError):
+    """A state machine was asked for a transition its declaration forbids."""
+
+    code = "illegal_transition"
+
+
+class StorageError(SlipstreamError, OSError):
+    """A blob could not be read or written."""
+
+    code = "storage_error"
+
+
+class NotFoundError(SlipstreamError, KeyError):
+    """An entity, execution or blob does not exist."""
+
+    code = "not_found"
+    kind = "USER"
+
+    def __str__(self) -> str:  # KeyError quotes its argument; keep the plain message
+        return self.message
+
+
+class ConflictError(SlipstreamError, ValueError):
+    """An immutable entity was registered again with different content."""
+
+    code = "conflict"
+    kind = "USER"
+
+
+class ConfigError(SlipstreamError, ValueError):
+    """Bad configuration or settings."""
+
+    code = "config_error"
+    kind = "USER"
+
+
+class ValidationError(SlipstreamError, ValueError):
+    """A request, spec or setting that breaks a rule: a malformed field, resources above the maximum."""
+
+    code = "invalid_request"
+    kind = "USER"
+
+
+class AlreadyRunningError(SlipstreamError, RuntimeError):
+    """A second server was started on a home another running server holds."""
+
+    code = "already_running"
+    kind = "USER"
+
+
+class RemoteError(SlipstreamError, ConnectionError):
+    """The server could not be reached, or answered something that is not the slipstream API."""
+
+    code = "remote_error"

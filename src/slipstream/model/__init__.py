@@ -1,0 +1,113 @@
+"""The wire model: every object that crosses a process or network boundary.
+
+Frozen ``msgspec`` structs encoded as JSON. Nothing here imports the rest of slipstream.
+"""
+
+from ._binding import WORKFLOW_INPUTS, Binding, BindingData, Const, DictOf, ListOf, Ref
+from ._codec import decode, encode, hash_literals, to_builtins
+from ._execution import AttemptRecord, ErrorInfo, ExecutionRecord, ExecutionSpec, NodeRecord
+from ._identifier import ExecutionId, Identifier, ResourceType
+from ._interface import Interface, Variable
+from ._launch_plan import CronSchedule, FixedRate, LaunchPlanSpec, Notification, Schedule
+from ._literal_types import Field, Kind, LiteralType, is_assignable, type_str
+from ._phases import (
+    ATTEMPT_TRANSITIONS,
+    EXECUTION_TRANSITIONS,
+    NODE_TRANSITIONS,
+    AttemptPhase,
+    CacheStatus,
+    ExecutionPhase,
+    NodePhase,
+    check_transition,
+)
+from ._task import (
+    CacheSpec,
+    ResourceSpec,
+    SecretRequest,
+    TaskLoader,
+    TaskMetadata,
+    TaskTemplate,
+)
+from ._workflow import (
+    BranchCase,
+    BranchNode,
+    Comparison,
+    CompiledWorkflow,
+    Condition,
+    Conjunction,
+    FailurePolicy,
+    GateNode,
+    LaunchPlanNode,
+    MapNode,
+    Node,
+    NodeKind,
+    NodeOverrides,
+    Operand,
+    TaskNode,
+    WorkflowNode,
+    WorkflowSpec,
+)
+
+__all__ = [
+    "ATTEMPT_TRANSITIONS",
+    "EXECUTION_TRANSITIONS",
+    "NODE_TRANSITIONS",
+    "WORKFLOW_INPUTS",
+    "AttemptPhase",
+    "AttemptRecord",
+    "Binding",
+    "BindingData",
+    "BranchCase",
+    "BranchNode",
+    "CacheSpec",
+    "CacheStatus",
+    "Comparison",
+    "CompiledWorkflow",
+    "Condition",
+    "Conjunction",
+    "Const",
+    "CronSchedule",
+    "DictOf",
+    "ErrorInfo",
+    "ExecutionId",
+    "ExecutionPhase",
+    "ExecutionRecord",
+    "ExecutionSpec",
+    "FailurePolicy",
+    "Field",
+    "FixedRate",
+    "GateNode",
+    "Identifier",
+    "Interface",
+    "Kind",
+    "LaunchPlanNode",
+    "LaunchPlanSpec",
+    "ListOf",
+    "LiteralType",
+    "MapNode",
+    "Node",
+    "NodeKind",
+    "NodeOverrides",
+    "NodePhase",
+    "NodeRecord",
+    "Notification",
+    "Operand",
+    "Ref",
+    "ResourceSpec",
+    "ResourceType",
+    "Schedule",
+    "SecretRequest",
+    "TaskLoader",
+    "TaskMetadata",
+    "TaskNode",
+    "TaskTemplate",
+    "Variable",
+    "WorkflowNode",
+    "WorkflowSpec",
+    "check_transition",
+    "decode",
+    "encode",
+    "hash_literals",
+    "to_builtins",
+    "type_str",
+]

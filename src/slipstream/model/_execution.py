@@ -1,0 +1,99 @@
+"""Execution, node and attempt records, and the error recorded with a failure."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+
+from ._identifier import ExecutionId, Identifier
+from ._phases import AttemptPhase, CacheStatus, ExecutionPhase, NodePhase
+
+__all__ = [
+    "AttemptRecord",
+    "ErrorInfo",
+    "ExecutionRecord",
+    "ExecutionSpec",
+    "NodeRecord",
+]
+
+
+class ErrorInfo(msgspec.Struct, frozen=True, omit_defaults=True):
+    """A failure as recorded: a stable code, the user's or the system's fault, and where.
+
+    ``type`` is the qualified name of the original exception class; ``traceback`` holds user frames.
+    """
+
+    code: str
+    message: str
+    kind: str = "USER"
+    type: str = ""
+    node: str = ""
+    traceback: str = ""
+
+
+class ExecutionSpec(msgspec.Struct, frozen=True, omit_defaults=True):
+    """What was asked for: which workflow or task, inputs, and how to run it."""
+
+    target: Identifier
+    inputs: dict[str, Any] = {}
+    launch_plan: Identifier | None = None
+    mode: str = "normal"
+    """``normal``, ``relaunch`` or ``recover``."""
+    source_execution: ExecutionId | None = None
+    parent_node: str = ""
+    max_parallelism: int | None = None
+    labels: dict[str, str] = {}
+    annotations: dict[str, str] = {}
+    runner: str = ""
+
+
+class ExecutionRecord(msgspec.Struct, frozen=True, omit_defaults=True):
+    """The state of an execution as stored."""
+
+    id: ExecutionId
+    spec: ExecutionSpec
+    phase: ExecutionPhase = ExecutionPhase.QUEUED
+    outputs: dict[str, Any] | None = None
+    error: ErrorInfo | None = None
+    created_at: float = 0.0
+    started_at: float | None = None
+    ended_at: float | None = None
+
+
+class NodeRecord(msgspec.Struct, omit_defaults=True):
+    """The state of one node execution, addressed by its path (``n2``, ``n3/n0``, ``n4[17]``).
+
+    Mutable on purpose: the engine updates it in place and hands copies to its state store.
+    ``outputs_uri`` replaces ``outputs`` when the outputs were offloaded to the blob store.
+    ``spec`` holds a workflow spec generated at run time (a dynamic node's), as JSON.
+    """
+
+    path: str
+    phase: NodePhase = NodePhase.QUEUED
+    attempts: int = 0
+    cache: CacheStatus = CacheStatus.DISABLED
+    inputs: dict[str, Any] | None = None
+    outputs: dict[str, Any] | None = None
+    outputs_uri: str = ""
+    error: ErrorInfo | None = None
+    started_at: float | None = None
+    ended_at: float | None = None
+    spec: bytes = b""
+    task: str = ""
+    item_count: int | None = None
+    """Map nodes: number of items."""
+
+
+class AttemptRecord(msgspec.Struct, frozen=True, omit_defaults=True):
+    """One attempt of a task node."""
+
+    node: str
+    number: int
+    phase: AttemptPhase
+    runner: str = ""
+    worker: str = ""
+    log_uri: str = ""
+    error: ErrorInfo | None = None
+    started_at: float | None = None
+    ended_at: float | None = None

@@ -1,0 +1,82 @@
+"""Task templates: everything the platform needs to run a task, without its Python code."""
+
+from __future__ import annotations
+
+import msgspec
+
+from ._identifier import Identifier
+from ._interface import Interface
+
+__all__ = [
+    "CacheSpec",
+    "ResourceSpec",
+    "SecretRequest",
+    "TaskLoader",
+    "TaskMetadata",
+    "TaskTemplate",
+]
+
+
+class CacheSpec(msgspec.Struct, frozen=True, omit_defaults=True):
+    """Cache settings of a task. ``version`` is always set once compiled (source hash if not given)."""
+
+    version: str
+    serialize: bool = False
+    ignore_inputs: tuple[str, ...] = ()
+
+
+class ResourceSpec(msgspec.Struct, frozen=True, omit_defaults=True):
+    """Resource requests and limits; quantities keep Kubernetes' spelling (``"2"``, ``"500Mi"``)."""
+
+    cpu: str | None = None
+    mem: str | None = None
+    gpu: str | None = None
+    ephemeral_storage: str | None = None
+
+
+class SecretRequest(msgspec.Struct, frozen=True, omit_defaults=True):
+    """A secret a task needs at run time, looked up by group and key."""
+
+    group: str
+    key: str | None = None
+    env_var: str | None = None
+
+
+class TaskMetadata(msgspec.Struct, frozen=True, omit_defaults=True):
+    """Run-time behaviour of a task."""
+
+    retries: int = 0
+    timeout_s: float | None = None
+    interruptible: bool = False
+    cache: CacheSpec | None = None
+    deprecated: str = ""
+    docs: str = ""
+    non_retryable: tuple[str, ...] = ()
+    """Qualified names of exception classes that are never retried."""
+
+
+class TaskLoader(msgspec.Struct, frozen=True, omit_defaults=True):
+    """How a worker finds the task's function: an importable module and a qualified name.
+
+    ``file`` is the source file relative to the code root, for modules run as scripts
+    (``__main__``) and for code bundles.
+    """
+
+    module: str
+    qualname: str
+    file: str = ""
+
+
+class TaskTemplate(msgspec.Struct, frozen=True, omit_defaults=True):
+    """A compiled task. ``type`` is ``python``, ``dynamic`` or ``map`` (a mapped python task)."""
+
+    id: Identifier
+    interface: Interface
+    loader: TaskLoader
+    type: str = "python"
+    metadata: TaskMetadata = TaskMetadata()
+    requests: ResourceSpec = ResourceSpec()
+    limits: ResourceSpec = ResourceSpec()
+    environment: dict[str, str] = {}
+    secrets: tuple[SecretRequest, ...] = ()
+    container_image: str = ""

@@ -1,0 +1,166 @@
+"""The task entrypoint every runner calls: load the code, read inputs, run, write outputs, report.
+
+The inline runner calls it in the engine's process, warm worker processes call it in theirs, Ray
+workers in theirs: one path, so that what works locally works everywhere.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import tempfile
+import threading
+import time
+import traceback
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from slipstream.engine import AttemptRequest, AttemptResult
+from slipstream.errors import SlipstreamError, TaskTimeoutError
+from slipstream.model import ErrorInfo, encode
+from slipstream.sdk import (
+    ExecutionIdentifier,
+    ExecutionParameters,
+    SyncCheckpoint,
+    resolve_loader,
+    task_context,
+)
+from slipstream.types import TypeContext
+
+__all__ = ["error_info", "run_attempt", "user_traceback"]
+
+_PKG_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+_scratch: str | None = None
+
+
+def _scratch_dir() -> Path:
+    global _scratch
+    if _scratch is None:
+        _scratch = tempfile.mkdtemp(prefix="slipstream-")
+    return Path(_scratch)
+
+
+def user_traceback(tb: TracebackType | None) -> TracebackType | None:
+    """``tb`` without the leading frames that belong to slipstream itself."""
+    while tb is not None and tb.tb_frame.f_code.co_filename.startswith(_PKG_DIR):
+        tb = tb.tb_next
+    return tb
+
+
+def error_info(e: BaseException, node: str, kind: str | None = None) -> ErrorInfo:
+    """The recorded form of an exception: code, user or system, class, user frames."""
+    tb = user_traceback(e.__traceback__)
+    text = "".join(traceback.format_exception(type(e), e, tb)) if tb is not None else ""
+    if isinstance(e, SlipstreamError):
+        code, k = e.code, e.kind
+    else:
+        code, k = "user_error", "USER"
+    t = type(e)
+    return ErrorInfo(
+        code=code,
+        message=str(e) or t.__name__,
+        kind=kind or k,
+        type=t.__qualname__ if t.__module__ == "builtins" else f"{t.__module__}.{t.__qualname__}",
+        node=node,
+        traceback=text,
+    )
+
+
+class _Alarm:
+    """Raises :class:`TaskTimeoutError` in the main thread after ``seconds`` (SIGALRM)."""
+
+    def __init__(self, seconds: float | None, what: str) -> None:
+        self.seconds = seconds
+        self.what = what
+        self.armed = False
+
+    def __enter__(self) -> _Alarm:
+        s = self.seconds
+        if s and threading.current_thread() is threading.main_thread() and hasattr(signal, "SIGALRM"):
+
+            def fire(signum: int, frame: Any) -> None:
+                raise TaskTimeoutError(f"{self.what} timed out after {s:g} s")
+
+            self._old = signal.signal(signal.SIGALRM, fire)
+            signal.setitimer(signal.ITIMER_REAL, s)
+            self.armed = True
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.armed:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, self._old)
+
+
+def run_attempt(req: AttemptRequest, worker: str = "") -> AttemptResult:
+    """Run one attempt and describe how it ended. Never raises for the task's own errors."""
+    started = time.time()
+    node = req.node
+    try:
+        task = resolve_loader(req.task.loader, req.code_root or None)
+        from slipstream.storage import open_store
+
+        ctx = TypeContext(
+            store=open_store(req.store),
+            output_prefix=req.output_prefix,
+            local_dir=_scratch_dir() / f"{req.execution.name}-{_safe(node)}-{req.attempt}",
+        )
+        kwargs = task.decode_inputs(req.inputs, ctx)
+    except Exception as e:
+        return AttemptResult(
+            node, req.attempt, False, error=error_info(e, node), exception=e,
+            started_at=started, ended_at=time.time(), worker=worker,
+        )
+    params = ExecutionParameters(
+        execution_id=ExecutionIdentifier(
+            req.execution.project, req.execution.domain, req.execution.name
+        ),
+        attempt_number=req.attempt - 1,
+        node_id=node,
+        task_id=task.name,
+        checkpoint=SyncCheckpoint(req.checkpoint_dest, req.checkpoint_src or None)
+        if req.checkpoint_dest
+        else None,
+        raw_output_prefix=req.output_prefix,
+    )
+    timed_out = False
+    try:
+        with task_context(params), _Alarm(req.timeout_s, f"task {task.name} (node {node})"):
+            if task.task_type == "dynamic":
+                compiled = task.compile_dynamic(kwargs)
+                return AttemptResult(
+                    node, req.attempt, True, dynamic=encode(compiled),
+                    started_at=started, ended_at=time.time(), worker=worker,
+                )
+            result = task.execute(**kwargs)
+        outputs = task.encode_outputs(result, ctx)
+    except TaskTimeoutError as e:
+        timed_out = True
+        e.__traceback__ = None
+        return AttemptResult(
+            node, req.attempt, False, error=error_info(e, node), exception=e, timed_out=True,
+            started_at=started, ended_at=time.time(), worker=worker,
+        )
+    except Exception as e:
+        e.__traceback__ = user_traceback(e.__traceback__)
+        return AttemptResult(
+            node, req.attempt, False, error=error_info(e, node), exception=e,
+            started_at=started, ended_at=time.time(), worker=worker, timed_out=timed_out,
+        )
+    encoded = encode(outputs)
+    if len(encoded) > req.offload_bytes:
+        uri = f"{req.output_prefix}/outputs.json"
+        ctx.store.put_bytes(uri, encoded)
+        return AttemptResult(
+            node, req.attempt, True, outputs_uri=uri,
+            started_at=started, ended_at=time.time(), worker=worker,
+        )
+    return AttemptResult(
+        node, req.attempt, True, outputs=outputs,
+        started_at=started, ended_at=time.time(), worker=worker,
+    )
+
+
+def _safe(path: str) -> str:
+    return path.replace("/", "_").replace("[", "_").replace("]", "")

@@ -1,0 +1,199 @@
+"""Running a workflow or a task on this machine, through the one engine.
+
+``wf(x=1)`` and ``slipstream run`` both land here: Python values become literals, the engine runs
+the compiled closure with an in-memory state store, the local cache catalog and a runner (inline
+or a pool of warm processes), and the outputs come back as Python values.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from pathlib import Path
+from typing import Any
+
+from slipstream.engine import Executor, Listener, LocalCatalog, MemoryStateStore, Runner
+from slipstream.model import (
+    Binding,
+    CompiledWorkflow,
+    ExecutionId,
+    ExecutionRecord,
+    Identifier,
+    Ref,
+    ResourceType,
+    TaskNode,
+    WorkflowSpec,
+)
+from slipstream.sdk import PyInterface
+from slipstream.types import TypeContext
+
+__all__ = [
+    "LocalRun",
+    "closure_of",
+    "default_catalog",
+    "execute_local",
+    "make_runner",
+    "run_local",
+]
+
+LOCAL_PROJECT = "local"
+LOCAL_DOMAIN = "development"
+
+
+def _home() -> Path:
+    return Path(os.environ.get("SLIPSTREAM_HOME") or Path.home() / ".slipstream")
+
+
+_catalog: LocalCatalog | None = None
+
+
+def default_catalog() -> LocalCatalog:
+    """The catalog shared by every local run under ``SLIPSTREAM_HOME``."""
+    global _catalog
+    path = _home() / "catalog.db"
+    if _catalog is None or _catalog.path != path:
+        _catalog = LocalCatalog(path)
+    return _catalog
+
+
+def closure_of(entity: Any) -> CompiledWorkflow:
+    """What the engine runs for ``entity``: a workflow's closure, or a one-node workflow for a task."""
+    compiled = getattr(entity, "compiled", None)
+    if compiled is not None:
+        return compiled  # type: ignore[no-any-return]
+    t = entity.template
+    from slipstream.model import Node
+
+    node = Node(
+        id="n0",
+        kind=TaskNode(task=t.id.name),
+        interface=t.interface,
+        inputs=tuple(Binding(v.name, Ref("$in", v.name)) for v in t.interface.inputs),
+    )
+    spec = WorkflowSpec(
+        id=Identifier(ResourceType.WORKFLOW, t.id.name),
+        interface=t.interface,
+        nodes=(node,),
+        outputs=tuple(Binding(v.name, Ref("n0", v.name)) for v in t.interface.outputs),
+    )
+    return CompiledWorkflow(workflow=spec, tasks={t.id.name: t})
+
+
+def make_runner(kind: str | Runner = "inline", workers: int | None = None, code_root: str = "") -> Runner:
+    """A runner by name: ``inline`` or ``local`` (a pool of warm worker processes)."""
+    if not isinstance(kind, str):
+        return kind
+    if kind == "inline":
+        from ._inline import InlineRunner
+
+        return InlineRunner()
+    if kind == "local":
+        from ._pool import LocalRunner
+
+        return LocalRunner(workers=workers, code_root=code_root)
+    from slipstream.errors import ConfigError
+
+    raise ConfigError(f"unknown runner {kind!r}; use 'inline' or 'local'")
+
+
+class LocalRun:
+    """One local execution: its executor (records, phase, outputs) and its Python outputs."""
+
+    def __init__(self, executor: Executor, iface: PyInterface, ctx: TypeContext) -> None:
+        self.executor = executor
+        self._iface = iface
+        self._ctx = ctx
+
+    @property
+    def record(self) -> ExecutionRecord:
+        """The final execution record."""
+        return self.executor.record
+
+    def python_outputs(self) -> Any:
+        """The outputs as the workflow declared them (a value, a namedtuple, or None)."""
+        self.executor.raise_for_failure()
+        literals = self.executor.outputs or {}
+        outs = self._iface.outputs
+        if not outs:
+            return None
+        values = [v.codec.to_python(literals[v.name], self._ctx) for v in outs]
+        if self._iface.output_tuple is None:
+            return values[0]
+        return self._iface.output_tuple(*values)
+
+
+def execute_local(
+    entity: Any,
+    inputs: dict[str, Any],
+    *,
+    runner: str | Runner = "inline",
+    workers: int | None = None,
+    listener: Listener | None = None,
+    max_parallelism: int | None = None,
+    name: str | None = None,
+    cache: bool = True,
+) -> LocalRun:
+    """Run ``entity`` (workflow or task) with Python ``inputs``; returns the finished run."""
+    from slipstream.storage import open_store
+
+    iface: PyInterface = entity.python_interface
+    closure = closure_of(entity)
+    exec_id = ExecutionId(LOCAL_PROJECT, LOCAL_DOMAIN, name or f"l{uuid.uuid4().hex[:12]}")
+    store_url = (_home() / "data").resolve().as_uri()
+    store = open_store(store_url)
+    ctx = TypeContext(
+        store=store,
+        output_prefix=f"{store_url}/{exec_id.project}/{exec_id.domain}/{exec_id.name}/inputs",
+        local_dir=_home() / "tmp" / exec_id.name,
+    )
+    literals: dict[str, Any] = {}
+    for v in iface.inputs:
+        if v.name in inputs:
+            try:
+                literals[v.name] = v.codec.to_literal(inputs[v.name], ctx)
+            except TypeError as e:
+                from slipstream.errors import LiteralTypeError
+
+                raise LiteralTypeError(f"{entity.name}: input {v.name!r}: {e}") from None
+        elif v.has_default and v.codec.needs_context:
+            literals[v.name] = v.codec.to_literal(v.default, ctx)
+        elif v.has_default:
+            literals[v.name] = closure.workflow.interface.input(v.name).default  # type: ignore[union-attr]
+    code_root = ""
+    loader = getattr(entity, "loader", None)
+    fn = getattr(entity, "__wrapped__", None)
+    if fn is not None:
+        from slipstream.sdk._naming import code_root_of
+
+        root = code_root_of(fn)
+        code_root = str(root) if root else ""
+    del loader
+    own_runner = isinstance(runner, str)
+    r = make_runner(runner, workers, code_root)
+    try:
+        executor = Executor(
+            execution_id=exec_id,
+            closure=closure,
+            inputs=literals,
+            store=MemoryStateStore(),
+            runner=r,
+            catalog=default_catalog() if cache else None,
+            blob_store=store_url,
+            code_root=code_root,
+            max_parallelism=max_parallelism,
+            listener=listener,
+        )
+        executor.run()
+    finally:
+        if own_runner:
+            r.close()
+    return LocalRun(executor, iface, ctx)
+
+
+def run_local(entity: Any, inputs: dict[str, Any], **options: Any) -> Any:
+    """Run ``entity`` locally and return its Python outputs; raise the task's error on failure."""
+    if "runner" not in options:
+        env = os.environ.get("SLIPSTREAM_RUNNER")
+        if env:
+            options["runner"] = env
+    return execute_local(entity, inputs, **options).python_outputs()

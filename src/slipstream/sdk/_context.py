@@ -1,0 +1,126 @@
+"""``current_context()``: what a running task can ask about its execution."""
+
+from __future__ import annotations
+
+import contextvars
+import dataclasses
+import logging
+import os
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from ._checkpoint import Checkpoint, SyncCheckpoint
+
+__all__ = [
+    "ExecutionIdentifier",
+    "ExecutionParameters",
+    "SecretsManager",
+    "current_context",
+    "in_task",
+    "task_context",
+]
+
+
+@dataclasses.dataclass(frozen=True)
+class ExecutionIdentifier:
+    """``project``, ``domain`` and ``name`` of the execution a task runs in."""
+
+    project: str
+    domain: str
+    name: str
+
+
+class SecretsManager:
+    """Reads secrets from the environment (``SLIPSTREAM_SECRET_<GROUP>_<KEY>`` or the env var
+    named in the request) or from files under ``SLIPSTREAM_SECRETS_DIR/<group>/<key>``."""
+
+    def get(self, group: str, key: str | None = None) -> str:
+        """The secret's value; raises ``ValueError`` naming what was looked up when missing."""
+        names = [f"SLIPSTREAM_SECRET_{group}_{key}" if key else f"SLIPSTREAM_SECRET_{group}"]
+        names = [n.upper().replace("-", "_").replace(".", "_") for n in names]
+        for n in names:
+            if n in os.environ:
+                return os.environ[n]
+        base = os.environ.get("SLIPSTREAM_SECRETS_DIR")
+        if base:
+            p = Path(base) / group / (key or "")
+            if p.is_file():
+                return p.read_text().strip()
+        raise ValueError(f"secret {group}/{key} not found (looked for env {', '.join(names)})")
+
+
+class ExecutionParameters:
+    """The context of one attempt: ``execution_id``, ``attempt_number``, ``working_directory``,
+    ``logging``, ``checkpoint``, ``secrets``, ``raw_output_prefix``, ``task_id`` and ``node_id``.
+
+    The working directory is fresh for every attempt and made on first use.
+    """
+
+    def __init__(
+        self,
+        *,
+        execution_id: ExecutionIdentifier,
+        attempt_number: int = 0,
+        node_id: str = "",
+        task_id: str = "",
+        checkpoint: Checkpoint | None = None,
+        raw_output_prefix: str = "",
+        working_dir_parent: str | None = None,
+    ) -> None:
+        self.execution_id = execution_id
+        self.attempt_number = attempt_number
+        self.node_id = node_id
+        self.task_id = task_id
+        self._checkpoint = checkpoint
+        self.raw_output_prefix = raw_output_prefix
+        self._wd_parent = working_dir_parent
+        self._wd: str | None = None
+        self.secrets = SecretsManager()
+
+    @property
+    def working_directory(self) -> str:
+        """A directory of this attempt's own (created on first use)."""
+        if self._wd is None:
+            self._wd = tempfile.mkdtemp(prefix="attempt-", dir=self._wd_parent)
+        return self._wd
+
+    @property
+    def logging(self) -> logging.Logger:
+        """The task's logger."""
+        return logging.getLogger(f"slipstream.task.{self.task_id or 'local'}")
+
+    @property
+    def checkpoint(self) -> Checkpoint:
+        """Read the previous attempt's checkpoint and write this attempt's."""
+        if self._checkpoint is None:
+            d = Path(self.working_directory) / "checkpoint"
+            self._checkpoint = SyncCheckpoint(d.as_uri())
+        return self._checkpoint
+
+
+_default = ExecutionParameters(execution_id=ExecutionIdentifier("local", "development", "local"))
+_current: contextvars.ContextVar[ExecutionParameters | None] = contextvars.ContextVar(
+    "slipstream_task_context", default=None
+)
+
+
+def current_context() -> ExecutionParameters:
+    """The context of the running task (a default one outside of any task)."""
+    return _current.get() or _default
+
+
+def in_task() -> bool:
+    """Whether this code runs inside a task attempt."""
+    return _current.get() is not None
+
+
+@contextmanager
+def task_context(params: ExecutionParameters) -> Iterator[ExecutionParameters]:
+    """Make ``params`` the current context for the duration of an attempt."""
+    token = _current.set(params)
+    try:
+        yield params
+    finally:
+        _current.reset(token)

@@ -1,0 +1,355 @@
+"""``@task``: a typed Python function that the engine runs as one step of a workflow."""
+
+from __future__ import annotations
+
+import ast
+import datetime
+import functools
+import hashlib
+import inspect
+
+import textwrap
+from collections.abc import Callable, Iterable
+from typing import Any, TypeVar, overload
+
+from slipstream.errors import CompileError, InputError, LiteralTypeError
+from slipstream.model import (
+    CacheSpec,
+    ResourceSpec,
+    Identifier,
+    ResourceType,
+    TaskMetadata,
+    TaskNode,
+    TaskTemplate,
+)
+from slipstream.types import TypeContext
+
+from . import _compiler
+from ._hooks import get_local_executor
+from ._naming import loader_of, module_name_of
+from ._resources import Cache, Resources, Secret
+from ._signature import PyInterface, extract_interface, location_of
+
+__all__ = ["TASKS", "PythonTask", "bind_arguments", "task"]
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+TASKS: dict[tuple[str, str], PythonTask] = {}
+"""Every task defined in this process, by (module, qualname): workers resolve loaders here first."""
+
+
+class PythonTask:
+    """A task: the function, its typed interface and how it runs (cache, retries, resources...).
+
+    Called inside a workflow body it adds a node and returns promises; called anywhere else it runs
+    (through the local engine, so retries and the cache apply) and returns plain values.
+    """
+
+    task_type = "python"
+
+    def __init__(
+        self,
+        fn: Callable[..., Any],
+        *,
+        cache: bool | Cache = False,
+        cache_version: str = "",
+        cache_serialize: bool = False,
+        cache_ignore_input_vars: Iterable[str] = (),
+        retries: int = 0,
+        timeout: int | float | datetime.timedelta | None = None,
+        interruptible: bool | None = None,
+        requests: Resources | None = None,
+        limits: Resources | None = None,
+        resources: Resources | None = None,
+        environment: dict[str, str] | None = None,
+        secret_requests: Iterable[Secret] | None = None,
+        container_image: str | None = None,
+        deprecated: str = "",
+        docs: str | None = None,
+        non_retryable: Iterable[type[BaseException]] = (),
+        name: str | None = None,
+        check_returns: bool = True,
+    ) -> None:
+        where = location_of(fn)
+        if "<locals>" in getattr(fn, "__qualname__", ""):
+            raise CompileError(
+                f"@task on nested function {fn.__qualname__!r}: tasks must be defined at module "
+                "level so that workers can import them",
+                location=where,
+            )
+        functools.update_wrapper(self, fn)  # type: ignore[arg-type]
+        self._fn = fn
+        self.location = where
+        self.loader = loader_of(fn)
+        self.name = name or f"{module_name_of(fn)}.{fn.__qualname__}"
+        self.python_interface: PyInterface = extract_interface(fn, f"task {self.name}")
+        if check_returns and self.python_interface.outputs:
+            _check_has_return(fn, self.name, where)
+        if retries < 0:
+            raise CompileError(f"task {self.name}: retries must be >= 0", location=where)
+        self.retries = retries
+        self.timeout_s = _seconds(timeout, self.name, where)
+        self.interruptible = bool(interruptible)
+        if isinstance(cache, Cache):
+            cache_version = cache.version or cache_version
+            cache_serialize = cache.serialize or cache_serialize
+            ign = cache.ignored_inputs
+            cache_ignore_input_vars = (ign,) if isinstance(ign, str) else tuple(ign)
+            cache = True
+        self.cache = bool(cache)
+        self._cache_version = cache_version
+        self.cache_serialize = cache_serialize
+        self.cache_ignore_input_vars = tuple(cache_ignore_input_vars)
+        for v in self.cache_ignore_input_vars:
+            if self.python_interface.input(v) is None:
+                raise CompileError(
+                    f"task {self.name}: cache_ignore_input_vars names unknown input {v!r}",
+                    location=where,
+                )
+        if resources is not None:
+            requests = requests or resources
+            limits = limits or resources
+        self.requests = requests
+        self.limits = limits
+        self.environment = dict(environment or {})
+        self.secret_requests = tuple(secret_requests or ())
+        self.container_image = container_image or ""
+        self.deprecated = deprecated
+        self.docs = docs if docs is not None else (inspect.getdoc(fn) or "")
+        self.non_retryable = tuple(non_retryable)
+        self._template: TaskTemplate | None = None
+        TASKS[(self.loader.module, self.loader.qualname)] = self
+        if fn.__module__ != self.loader.module:  # defined in __main__: known under both names
+            TASKS[(fn.__module__, self.loader.qualname)] = self
+
+    # -- what the engine and the server see ----------------------------------------------------
+
+    @property
+    def cache_version(self) -> str:
+        """The given cache version, or the hash of the function's source."""
+        if not self._cache_version and self.cache:
+            self._cache_version = "src-" + _source_hash(self._fn)
+        return self._cache_version
+
+    @property
+    def template(self) -> TaskTemplate:
+        """The compiled, language-neutral task (unversioned)."""
+        if self._template is None:
+            self._template = TaskTemplate(
+                id=Identifier(ResourceType.TASK, self.name),
+                interface=self.python_interface.model,
+                loader=self.loader,
+                type=self.task_type,
+                metadata=TaskMetadata(
+                    retries=self.retries,
+                    timeout_s=self.timeout_s,
+                    interruptible=self.interruptible,
+                    cache=CacheSpec(
+                        version=self.cache_version,
+                        serialize=self.cache_serialize,
+                        ignore_inputs=self.cache_ignore_input_vars,
+                    )
+                    if self.cache
+                    else None,
+                    deprecated=self.deprecated,
+                    docs=self.docs,
+                    non_retryable=tuple(
+                        f"{e.__module__}.{e.__qualname__}" for e in self.non_retryable
+                    ),
+                ),
+                requests=self.requests.to_spec() if self.requests else ResourceSpec(),
+                limits=self.limits.to_spec() if self.limits else ResourceSpec(),
+                environment=self.environment,
+                secrets=tuple(s.to_spec() for s in self.secret_requests),
+                container_image=self.container_image,
+            )
+        return self._template
+
+    def _add_to_workflow(
+        self, builder: Any, args: tuple[Any, ...], kwargs: dict[str, Any], where: str
+    ) -> Any:
+        builder.tasks[self.name] = self.template
+        return builder.add_node(
+            kind=TaskNode(task=self.name),
+            entity_name=self.name,
+            iface=self.python_interface,
+            args=args,
+            kwargs=kwargs,
+            location=where,
+        )
+
+    # -- running ---------------------------------------------------------------------------------
+
+    def decode_inputs(self, literals: dict[str, Any], ctx: TypeContext | None) -> dict[str, Any]:
+        """Literal inputs to Python keyword arguments (defaults fill in what is missing)."""
+        kwargs: dict[str, Any] = {}
+        for v in self.python_interface.inputs:
+            if v.name in literals:
+                try:
+                    kwargs[v.name] = v.codec.to_python(literals[v.name], ctx)
+                except LiteralTypeError as e:
+                    raise LiteralTypeError(f"task {self.name}: input {v.name!r}: {e}") from None
+            elif v.has_default:
+                kwargs[v.name] = v.default
+            else:
+                raise InputError(f"task {self.name}: missing required input {v.name!r}")
+        return kwargs
+
+    def execute(self, **kwargs: Any) -> Any:
+        """Run the user's function."""
+        return self._fn(**kwargs)
+
+    def encode_outputs(self, result: Any, ctx: TypeContext | None) -> dict[str, Any]:
+        """The function's return value to a literal map of outputs."""
+        outs = self.python_interface.outputs
+        if not outs:
+            return {}
+        if len(outs) == 1 and self.python_interface.output_tuple is None:
+            v = outs[0]
+            try:
+                return {v.name: v.codec.to_literal(result, ctx)}
+            except LiteralTypeError as e:
+                raise LiteralTypeError(f"task {self.name}: output: {e}") from None
+        if not isinstance(result, tuple) or len(result) != len(outs):
+            raise LiteralTypeError(
+                f"task {self.name}: expected a tuple of {len(outs)} outputs "
+                f"({', '.join(v.name for v in outs)}), got {type(result).__name__}"
+            )
+        literals = {}
+        for v, value in zip(outs, result, strict=True):
+            try:
+                literals[v.name] = v.codec.to_literal(value, ctx)
+            except LiteralTypeError as e:
+                raise LiteralTypeError(f"task {self.name}: output {v.name!r}: {e}") from None
+        return literals
+
+    def decode_outputs(self, literals: dict[str, Any], ctx: TypeContext | None) -> Any:
+        """A literal map of outputs back to what the function returned."""
+        outs = self.python_interface.outputs
+        return _decode_outputs(self.python_interface, literals, ctx, outs)
+
+    def bind_call(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[str, Any]:
+        """Map a Python call's arguments to input names, raising ``TypeError`` like Python would."""
+        return bind_arguments(self.name, self.python_interface, args, kwargs)
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        builder = _compiler.current_builder()
+        if builder is not None:
+            return builder.add_entity(self, args, kwargs, _compiler.caller_location())
+        bound = self.bind_call(args, kwargs)
+        from ._context import in_task
+
+        if in_task():  # a task calling a task: a plain function call, as in flytekit
+            return self._fn(**bound)
+        return get_local_executor()(self, bound)
+
+    def __repr__(self) -> str:
+        return f"PythonTask({self.name})"
+
+
+def _decode_outputs(
+    iface: PyInterface, literals: dict[str, Any], ctx: TypeContext | None, outs: Any
+) -> Any:
+    if not outs:
+        return None
+    values = [v.codec.to_python(literals[v.name], ctx) for v in outs]
+    if iface.output_tuple is None:
+        return values[0]
+    return iface.output_tuple(*values)
+
+
+def bind_arguments(
+    what: str, iface: PyInterface, args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> dict[str, Any]:
+    """Arguments of a call to ``{input name: value}``, with Python's own ``TypeError``s."""
+    names = iface.input_names
+    if len(args) > len(names):
+        raise TypeError(
+            f"{what}() takes {len(names)} positional arguments but {len(args)} were given"
+        )
+    bound = dict(zip(names, args, strict=False))
+    for k, v in kwargs.items():
+        if k not in names:
+            raise TypeError(f"{what}() got an unexpected keyword argument {k!r}")
+        if k in bound:
+            raise TypeError(f"{what}() got multiple values for argument {k!r}")
+        bound[k] = v
+    missing = [v.name for v in iface.inputs if v.name not in bound and not v.has_default]
+    if missing:
+        raise TypeError(
+            f"{what}() missing {len(missing)} required argument"
+            f"{'s' if len(missing) > 1 else ''}: {', '.join(repr(m) for m in missing)}"
+        )
+    return bound
+
+
+def _seconds(
+    timeout: int | float | datetime.timedelta | None, name: str, where: str
+) -> float | None:
+    if timeout is None:
+        return None
+    s = timeout.total_seconds() if isinstance(timeout, datetime.timedelta) else float(timeout)
+    if s <= 0:
+        raise CompileError(f"task {name}: timeout must be positive, got {timeout!r}", location=where)
+    return s
+
+
+def _source_hash(fn: Callable[..., Any]) -> str:
+    try:
+        src = inspect.getsource(fn)
+    except (OSError, TypeError):
+        code = fn.__code__
+        src = repr((code.co_code, code.co_consts, code.co_names))
+    return hashlib.sha256(src.encode()).hexdigest()[:16]
+
+
+def _check_has_return(fn: Callable[..., Any], name: str, where: str) -> None:
+    """A task that declares outputs but whose body never returns a value is a compile error."""
+    try:
+        src = textwrap.dedent(inspect.getsource(fn))
+        tree = ast.parse(src)
+    except (OSError, TypeError, SyntaxError):
+        return
+    fdef = tree.body[0] if tree.body else None
+    if not isinstance(fdef, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        return
+    todo: list[ast.AST] = list(fdef.body)
+    while todo:
+        node = todo.pop()
+        if isinstance(node, ast.Return) and node.value is not None:
+            return
+        if isinstance(node, (ast.Raise, ast.Yield, ast.YieldFrom)):
+            return  # a body that only raises is deliberate
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)):
+            continue
+        todo.extend(ast.iter_child_nodes(node))
+    raise CompileError(
+        f"task {name} declares a return type but its body has no return statement",
+        location=where,
+    )
+
+
+@overload
+def task(_fn: F) -> PythonTask: ...
+@overload
+def task(_fn: None = None, **kwargs: Any) -> Callable[[F], PythonTask]: ...
+def task(_fn: Any = None, **kwargs: Any) -> Any:
+    """Declare a task. Bare (``@task``) or with options (``@task(cache=True, retries=2)``).
+
+    Options follow flytekit: ``cache``, ``cache_version``, ``cache_serialize``,
+    ``cache_ignore_input_vars``, ``retries``, ``timeout`` (seconds or timedelta), ``interruptible``,
+    ``requests``, ``limits``, ``resources``, ``environment``, ``secret_requests``,
+    ``container_image``, ``deprecated``, ``docs``; and slipstream's ``non_retryable`` (exception
+    classes that are never retried). Unlike flytekit, every exception is retried up to ``retries``.
+    """
+    if _fn is not None:
+        if not callable(_fn):
+            raise TypeError("@task expects a function")
+        return PythonTask(_fn, **kwargs)
+
+    def wrap(fn: F) -> PythonTask:
+        return PythonTask(fn, **kwargs)
+
+    return wrap
+
+

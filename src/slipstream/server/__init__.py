@@ -1,0 +1,20 @@
+"""The control plane: database, registration, projects and settings, the REST API, the server.
+
+Never imported by ``import slipstream``; the ``slipstream server`` and ``slipstream db`` commands
+import it when they run.
+"""
+
+from ._config import DEFAULT_DOMAINS, ServerConfig, config_file_path, slipstream_home
+from ._db import Database
+from ._serve import serve
+from ._services import Services
+
+__all__ = [
+    "DEFAULT_DOMAINS",
+    "Database",
+    "ServerConfig",
+    "Services",
+    "config_file_path",
+    "serve",
+    "slipstream_home",
+]

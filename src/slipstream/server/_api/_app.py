@@ -1,0 +1,51 @@
+"""The FastAPI application: routes under ``/api/v1``, ``/healthz``, the OpenAPI document."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, FastAPI, Response
+
+from .._services import Services
+from . import _entities, _executions, _projects
+from ._errors import install_error_handlers
+from ._io import json_response, schema_components
+
+__all__ = ["API_PREFIX", "create_app"]
+
+API_PREFIX = "/api/v1"
+
+
+def create_app(services: Services) -> FastAPI:
+    """The API over ``services`` (whose database must already be migrated)."""
+    app = FastAPI(
+        title="slipstream",
+        version="1",
+        openapi_url=f"{API_PREFIX}/openapi.json",
+        docs_url=f"{API_PREFIX}/docs",
+        redoc_url=None,
+    )
+    app.state.services = services
+    install_error_handlers(app)
+    api = APIRouter(prefix=API_PREFIX)
+    for module in (_projects, _entities, _executions):
+        api.include_router(module.router)
+    app.include_router(api)
+
+    @app.get("/healthz", include_in_schema=False)
+    def healthz() -> Response:
+        return json_response({"status": "ok"})
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            from fastapi.openapi.utils import get_openapi
+
+            schema = get_openapi(title=app.title, version=app.version, routes=app.routes)
+            schema.setdefault("components", {}).setdefault("schemas", {}).update(
+                schema_components()
+            )
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+    return app

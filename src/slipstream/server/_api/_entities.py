@@ -1,0 +1,99 @@
+"""Routes for code bundles, registration, and reading tasks, workflows and launch plans."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi.concurrency import run_in_threadpool
+
+from slipstream.errors import ValidationError
+from slipstream.model import CompiledWorkflow, LaunchPlanSpec, ResourceType, TaskTemplate
+from slipstream.model._admin import Page, Registered, RegisterRequest, RegisterResult
+
+from .._bundles import MAX_BUNDLE_BYTES
+from .._names import check_digest
+from .._pagination import PageRequest
+from .._services import Services
+from ._deps import page_params, services
+from ._io import doc, json_response, read_body
+
+__all__ = ["router"]
+
+router = APIRouter(tags=["registration"])
+Svc = Annotated[Services, Depends(services)]
+PageQ = Annotated[PageRequest, Depends(page_params)]
+
+
+@router.head("/bundles/{digest}")
+def bundle_exists(digest: str, svc: Svc) -> Response:
+    """200 when the bundle was uploaded, 404 otherwise (no body)."""
+    return Response(status_code=200 if svc.bundles.exists(digest) else 404)
+
+
+@router.get("/bundles/{digest}", response_class=Response)
+def get_bundle(digest: str, svc: Svc) -> Response:
+    """The bundle's bytes (a gzipped tar of the project's sources)."""
+    return Response(svc.bundles.get(digest), media_type="application/gzip")
+
+
+@router.put(
+    "/bundles/{digest}",
+    **doc(raw_body="application/octet-stream", response=dict[str, Any], status_code=201),
+)
+async def put_bundle(digest: str, request: Request, svc: Svc) -> Response:
+    """Upload a bundle; its bytes must hash (SHA-256) to ``digest``. Uploading again is a no-op."""
+    check_digest(digest)
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > MAX_BUNDLE_BYTES:
+        raise ValidationError(f"code bundle larger than {MAX_BUNDLE_BYTES} bytes")
+    data = await request.body()
+    created = await run_in_threadpool(svc.bundles.put, digest, data)
+    return json_response({"digest": digest, "created": created}, 201 if created else 200)
+
+
+@router.post("/registrations", **doc(body=RegisterRequest, response=RegisterResult))
+async def register(request: Request, svc: Svc) -> Response:
+    """Register tasks, workflows and launch plans atomically (identical ones are no-ops)."""
+    body = await read_body(request, RegisterRequest)
+    return json_response(await run_in_threadpool(svc.registry.register, body))
+
+
+def _routes(resource_type: ResourceType, path: str, spec: Any) -> None:
+    def list_entities(
+        project: str,
+        domain: str,
+        svc: Svc,
+        page: PageQ,
+        name: str | None = Query(None),
+        version: str | None = Query(None),
+    ) -> Response:
+        return json_response(
+            svc.registry.list(resource_type, project, domain, page, name=name, version=version)
+        )
+
+    def get_entity(project: str, domain: str, name: str, version: str, svc: Svc) -> Response:
+        return json_response(svc.registry.get(resource_type, project, domain, name, version))
+
+    label = resource_type.value.replace("_", " ")
+    list_entities.__doc__ = f"Registered {label}s of a project/domain, newest first by default."
+    get_entity.__doc__ = f"One {label}; version ``latest`` is the newest registered version."
+    router.add_api_route(
+        f"/{path}/{{project}}/{{domain}}",
+        list_entities,
+        methods=["GET"],
+        name=f"list_{path}",
+        **doc(response=Page[Registered[spec]]),
+    )
+    router.add_api_route(
+        f"/{path}/{{project}}/{{domain}}/{{name}}/{{version}}",
+        get_entity,
+        methods=["GET"],
+        name=f"get_{resource_type.value}",
+        **doc(response=Registered[spec]),
+    )
+
+
+_routes(ResourceType.TASK, "tasks", TaskTemplate)
+_routes(ResourceType.WORKFLOW, "workflows", CompiledWorkflow)
+_routes(ResourceType.LAUNCH_PLAN, "launch_plans", LaunchPlanSpec)

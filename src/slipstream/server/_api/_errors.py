@@ -1,0 +1,73 @@
+"""One mapping from errors to HTTP: ``SlipstreamError.code`` -> status, JSON ``{error, message,
+details}`` for every failure, and never a traceback or a 500 for a client's mistake."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request, Response
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException
+
+from slipstream.errors import SlipstreamError
+
+from ._io import json_response
+
+__all__ = ["STATUS_BY_CODE", "install_error_handlers"]
+
+log = logging.getLogger("slipstream.server")
+
+STATUS_BY_CODE: dict[str, int] = {
+    "invalid_request": 400,
+    "bad_input": 400,
+    "config_error": 400,
+    "compile_error": 400,
+    "type_mismatch": 400,
+    "not_found": 404,
+    "conflict": 409,
+    "already_running": 409,
+    "storage_error": 503,
+}
+_HTTP_CODES = {404: "not_found", 405: "method_not_allowed", 413: "too_large"}
+
+
+def _error(status: int, code: str, message: str, details: Any = None) -> Response:
+    return json_response({"error": code, "message": message, "details": details}, status)
+
+
+async def _slipstream_error(_request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, SlipstreamError)
+    status = STATUS_BY_CODE.get(exc.code, 500)
+    if status >= 500:
+        log.error("request failed: %s", exc, exc_info=exc)
+    return _error(status, exc.code, exc.message, exc.details)
+
+
+async def _validation_error(_request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RequestValidationError)
+    problems = [
+        {"loc": [str(p) for p in e.get("loc", ())], "message": str(e.get("msg", ""))}
+        for e in exc.errors()
+    ]
+    text = "; ".join(f"{'.'.join(p['loc'])}: {p['message']}" for p in problems)
+    return _error(400, "invalid_request", f"invalid request: {text}", problems)
+
+
+async def _http_error(_request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    code = _HTTP_CODES.get(exc.status_code, "http_error")
+    return _error(exc.status_code, code, str(exc.detail))
+
+
+async def _unexpected(_request: Request, exc: Exception) -> Response:
+    log.error("unexpected error", exc_info=exc)
+    return _error(500, "internal", "internal server error")
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Route every exception through the mapping above."""
+    app.add_exception_handler(SlipstreamError, _slipstream_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(HTTPException, _http_error)
+    app.add_exception_handler(Exception, _unexpected)

@@ -1,0 +1,94 @@
+"""Request bodies in, JSON out, with msgspec; and the OpenAPI schemas generated from the model.
+
+Bodies are decoded by msgspec straight into the model's structs (one source of truth) and the
+same structs give the OpenAPI document its schemas, registered here as routes are declared.
+"""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+import msgspec
+from fastapi import Request, Response
+
+from slipstream.errors import ValidationError
+
+__all__ = ["MAX_JSON_BYTES", "doc", "json_response", "read_body", "schema_components"]
+
+T = TypeVar("T")
+MAX_JSON_BYTES = 64 * 1024 * 1024
+_REF = "#/components/schemas/{name}"
+_types: list[Any] = []
+
+
+def json_response(obj: Any, status_code: int = 200) -> Response:
+    """``obj`` (structs, dicts, ``msgspec.Raw``) encoded as a JSON response."""
+    return Response(
+        msgspec.json.encode(obj), status_code=status_code, media_type="application/json"
+    )
+
+
+async def read_body(request: Request, tp: type[T]) -> T:
+    """Decode the JSON body into ``tp``; anything malformed is a :class:`ValidationError`."""
+    body = await request.body()
+    if len(body) > MAX_JSON_BYTES:
+        raise ValidationError(f"request body larger than {MAX_JSON_BYTES} bytes")
+    if not body:
+        raise ValidationError("request body is empty: expected a JSON object")
+    try:
+        return msgspec.json.decode(body, type=tp)
+    except msgspec.ValidationError as e:
+        raise ValidationError(f"invalid request body: {e}", details={"reason": str(e)}) from None
+    except msgspec.DecodeError as e:
+        raise ValidationError(f"request body is not valid JSON: {e}") from None
+
+
+def _hook(tp: Any) -> dict[str, Any]:
+    """``object`` fields (free-form literals) accept any JSON."""
+    if tp is object:
+        return {}
+    raise NotImplementedError(tp)
+
+
+def _ref(tp: Any) -> dict[str, Any]:
+    if tp not in _types:
+        _types.append(tp)
+    (schema,), _ = msgspec.json.schema_components([tp], schema_hook=_hook, ref_template=_REF)
+    return schema
+
+
+def doc(
+    *, body: Any = None, response: Any = None, status_code: int = 200, raw_body: str = ""
+) -> dict[str, Any]:
+    """Route decorator arguments documenting a msgspec ``body`` and ``response``."""
+    kwargs: dict[str, Any] = {"status_code": status_code, "response_class": Response}
+    if body is not None:
+        kwargs["openapi_extra"] = {
+            "requestBody": {
+                "required": True,
+                "content": {"application/json": {"schema": _ref(body)}},
+            }
+        }
+    elif raw_body:
+        kwargs["openapi_extra"] = {
+            "requestBody": {
+                "required": True,
+                "content": {raw_body: {"schema": {"type": "string", "format": "binary"}}},
+            }
+        }
+    if response is not None:
+        kwargs["responses"] = {
+            status_code: {
+                "description": "OK",
+                "content": {"application/json": {"schema": _ref(response)}},
+            }
+        }
+    return kwargs
+
+
+def schema_components() -> dict[str, Any]:
+    """Schemas of every type a route declared, for the OpenAPI ``components``."""
+    if not _types:
+        return {}
+    _, components = msgspec.json.schema_components(_types, schema_hook=_hook, ref_template=_REF)
+    return components

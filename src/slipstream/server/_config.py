@@ -1,0 +1,114 @@
+"""Server configuration: one frozen value built from flags, environment and the config file."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from slipstream.errors import ConfigError
+
+__all__ = ["DEFAULT_DOMAINS", "ServerConfig", "config_file_path", "slipstream_home"]
+
+DEFAULT_DOMAINS = ("development", "staging", "production")
+
+
+def slipstream_home(env: Mapping[str, str] | None = None) -> Path:
+    """The root of local state: ``$SLIPSTREAM_HOME`` or ``~/.slipstream``."""
+    env = os.environ if env is None else env
+    return Path(env.get("SLIPSTREAM_HOME") or Path.home() / ".slipstream").expanduser()
+
+
+def config_file_path(env: Mapping[str, str] | None = None) -> Path:
+    """The config file: ``$SLIPSTREAM_CONFIG`` or ``config.toml`` in the home."""
+    env = os.environ if env is None else env
+    explicit = env.get("SLIPSTREAM_CONFIG")
+    return Path(explicit).expanduser() if explicit else slipstream_home(env) / "config.toml"
+
+
+@dataclass(frozen=True)
+class ServerConfig:
+    """Where the server keeps its metadata and blobs, where it listens, and its domains.
+
+    Precedence, highest first: explicit arguments (CLI flags), ``SLIPSTREAM_*`` environment
+    variables, the ``[server]`` table of the config file, defaults.
+    """
+
+    home: Path
+    db_url: str
+    store_url: str
+    host: str = "127.0.0.1"
+    port: int = 8080
+    domains: tuple[str, ...] = DEFAULT_DOMAINS
+
+    @property
+    def url(self) -> str:
+        """The base URL clients use."""
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}"
+
+    @classmethod
+    def load(
+        cls,
+        *,
+        home: str | Path | None = None,
+        db_url: str | None = None,
+        store_url: str | None = None,
+        host: str | None = None,
+        port: int | None = None,
+        domains: tuple[str, ...] | None = None,
+        env: Mapping[str, str] | None = None,
+    ) -> ServerConfig:
+        """Build the configuration from arguments, environment and the config file."""
+        env = os.environ if env is None else env
+        if home is not None:
+            env = {**env, "SLIPSTREAM_HOME": str(home)}
+        root = slipstream_home(env)
+        table = _read_table(config_file_path(env), "server")
+
+        def pick(arg: Any, var: str, key: str) -> Any:
+            if arg is not None:
+                return arg
+            if env.get(var):
+                return env[var]
+            return table.get(key)
+
+        db = pick(db_url, "SLIPSTREAM_DB", "db") or f"sqlite:///{root / 'slipstream.db'}"
+        store = pick(store_url, "SLIPSTREAM_STORE", "store") or (root / "data").as_uri()
+        raw_domains = pick(domains, "SLIPSTREAM_DOMAINS", "domains") or DEFAULT_DOMAINS
+        if isinstance(raw_domains, str):
+            raw_domains = [d.strip() for d in raw_domains.split(",") if d.strip()]
+        raw_port = pick(port, "SLIPSTREAM_PORT", "port")
+        try:
+            port_value = 8080 if raw_port is None else int(raw_port)
+        except (TypeError, ValueError):
+            raise ConfigError(f"port must be an integer, got {raw_port!r}") from None
+        if not 0 <= port_value <= 65535:
+            raise ConfigError(f"port must be between 0 and 65535, got {port_value}")
+        if not raw_domains:
+            raise ConfigError("at least one domain must be configured")
+        return cls(
+            home=root,
+            db_url=str(db),
+            store_url=str(store),
+            host=str(pick(host, "SLIPSTREAM_HOST", "host") or "127.0.0.1"),
+            port=port_value,
+            domains=tuple(str(d) for d in raw_domains),
+        )
+
+
+def _read_table(path: Path, name: str) -> dict[str, Any]:
+    if not path.is_file():
+        return {}
+    try:
+        with path.open("rb") as f:
+            data = tomllib.load(f)
+    except tomllib.TOMLDecodeError as e:
+        raise ConfigError(f"{path}: {e}") from None
+    table = data.get(name, {})
+    if not isinstance(table, dict):
+        raise ConfigError(f"{path}: [{name}] must be a table")
+    return table

@@ -1,0 +1,67 @@
+"""The shapes of names the API accepts: projects, domains, entity names, versions, digests."""
+
+from __future__ import annotations
+
+import re
+
+from slipstream.errors import ValidationError
+
+__all__ = ["check_digest", "check_domain", "check_name", "check_project", "check_version"]
+
+_PROJECT = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?")
+_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.\-]{0,254}")
+_VERSION = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.\-+]{0,127}")
+_DIGEST = re.compile(r"[0-9a-f]{64}")
+LATEST = "latest"
+
+
+def check_project(name: str) -> str:
+    """A project name: lowercase letters, digits and dashes, at most 64 characters."""
+    if not isinstance(name, str) or not _PROJECT.fullmatch(name):
+        raise ValidationError(
+            f"invalid project name {name!r}: use lowercase letters, digits and '-' "
+            "(at most 64, not starting or ending with '-')",
+            details={"field": "project", "value": name},
+        )
+    return name
+
+
+def check_domain(name: str, domains: tuple[str, ...]) -> str:
+    """A domain must be one of the configured domains."""
+    if name not in domains:
+        raise ValidationError(
+            f"unknown domain {name!r}: the domains are {', '.join(domains)}",
+            details={"field": "domain", "value": name, "allowed": list(domains)},
+        )
+    return name
+
+
+def check_name(name: str) -> str:
+    """An entity name: letters, digits, ``_``, ``.`` and ``-``, at most 255 characters."""
+    if not isinstance(name, str) or not _NAME.fullmatch(name):
+        raise ValidationError(
+            f"invalid name {name!r}: use letters, digits, '_', '.' and '-' (at most 255)",
+            details={"field": "name", "value": name},
+        )
+    return name
+
+
+def check_version(version: str) -> str:
+    """A version: letters, digits, ``_ . - +``, at most 128 characters; ``latest`` is reserved."""
+    if not isinstance(version, str) or not _VERSION.fullmatch(version) or version == LATEST:
+        raise ValidationError(
+            f"invalid version {version!r}: use letters, digits, '_', '.', '-' and '+' "
+            f"(at most 128; {LATEST!r} is reserved)",
+            details={"field": "version", "value": version},
+        )
+    return version
+
+
+def check_digest(digest: str) -> str:
+    """A content digest: 64 lowercase hex characters (SHA-256)."""
+    if not isinstance(digest, str) or not _DIGEST.fullmatch(digest):
+        raise ValidationError(
+            f"invalid digest {digest!r}: expected 64 lowercase hex characters (sha256)",
+            details={"field": "digest", "value": digest},
+        )
+    return digest

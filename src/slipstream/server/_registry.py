@@ -1,0 +1,445 @@
+"""Registration of immutable, versioned tasks, workflows and launch plans; lookups and lists.
+
+An entity is identified by resource type, project, domain, name and version. Its ``digest`` hashes
+its spec (canonical JSON) and its code bundle: registering the same identifier with the same
+digest is a no-op, with another digest a :class:`ConflictError` carrying a readable diff. A batch
+is registered in one transaction: all of it or none of it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any, Union
+
+import msgspec
+from sqlalchemy import insert, select, tuple_
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from slipstream.errors import ConflictError, NotFoundError, ValidationError
+from slipstream.model import (
+    BranchNode,
+    CompiledWorkflow,
+    Identifier,
+    LaunchPlanSpec,
+    Node,
+    ResourceSpec,
+    ResourceType,
+    TaskTemplate,
+)
+from slipstream.model._admin import Page, Registered, RegisterRequest, RegisterResult
+
+from ._bundles import BundleStore
+from ._db import Database
+from ._diff import diff, render
+from ._names import LATEST, check_domain, check_name, check_project, check_version
+from ._pagination import PageRequest, paginate
+from ._projects import ProjectService
+from ._quantities import check_spec, exceeding
+from ._settings import SettingsService
+from ._tables import EntityRow
+
+__all__ = ["Entry", "RegisteredEntity", "Registry", "Spec", "decode_spec", "to_registered"]
+
+Spec = Union[TaskTemplate, CompiledWorkflow, LaunchPlanSpec]
+_SPEC_TYPES: dict[ResourceType, type[Any]] = {
+    ResourceType.TASK: TaskTemplate,
+    ResourceType.WORKFLOW: CompiledWorkflow,
+    ResourceType.LAUNCH_PLAN: LaunchPlanSpec,
+}
+RegisteredEntity = Registered[msgspec.Raw]
+"""An entity as the API returns it: the stored spec JSON passed through undecoded."""
+_canonical = msgspec.json.Encoder(order="sorted")
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One entity to register: its identifier, spec and code bundle digest."""
+
+    id: Identifier
+    spec: Spec
+    bundle: str
+
+    @property
+    def digest(self) -> str:
+        """The content digest: spec and bundle."""
+        h = hashlib.sha256(_canonical.encode(self.spec))
+        h.update(b"\0" + self.bundle.encode())
+        return h.hexdigest()
+
+    @property
+    def key(self) -> tuple[str, str, str, str, str]:
+        i = self.id
+        return (i.resource_type.value, i.project, i.domain, i.name, i.version)
+
+
+def spec_id(spec: Spec) -> Identifier:
+    """The identifier a spec carries."""
+    return spec.workflow.id if isinstance(spec, CompiledWorkflow) else spec.id
+
+
+def entries_of(request: RegisterRequest) -> list[Entry]:
+    """The entities of a request, with the tasks of each workflow's closure added."""
+    entries = [Entry(t.id, t, request.bundle) for t in request.tasks]
+    for wf in request.workflows:
+        entries.append(Entry(wf.workflow.id, wf, request.bundle))
+        entries.extend(Entry(t.id, t, request.bundle) for t in wf.tasks.values())
+    entries.extend(Entry(lp.id, lp, "") for lp in request.launch_plans)
+    return entries
+
+
+class Registry:
+    """Registers entities and reads them back as ``Registered`` JSON (the spec passed through)."""
+
+    def __init__(
+        self,
+        db: Database,
+        projects: ProjectService,
+        settings: SettingsService,
+        bundles: BundleStore,
+    ) -> None:
+        self.db = db
+        self.projects = projects
+        self.settings = settings
+        self.bundles = bundles
+
+    # -- registration -------------------------------------------------------------------------
+
+    def register(self, request: RegisterRequest) -> RegisterResult:
+        """Register a batch atomically; see the module docstring."""
+        entries = entries_of(request)
+        if not entries:
+            raise ValidationError("nothing to register: the request has no entities")
+        if request.bundle and not self.bundles.exists(request.bundle):
+            raise NotFoundError(
+                f"code bundle {request.bundle} was not uploaded; upload it before registering",
+                details={"bundle": request.bundle},
+            )
+        for attempt in range(2):
+            try:
+                with self.db.session() as session:
+                    return self.register_entries(session, entries)
+            except IntegrityError:  # a concurrent registration of the same id won the race
+                if attempt:
+                    raise
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def register_entries(self, session: Session, entries: list[Entry]) -> RegisterResult:
+        """Validate and insert ``entries`` inside the caller's transaction."""
+        unique = self._dedupe(entries)
+        for project in sorted({e.id.project for e in unique}):
+            self.projects.require(session, project, active=True)
+        self._check_references(session, unique)
+        self._check_resources(session, unique)
+        existing = self._existing_digests(session, unique)
+        conflicts: list[tuple[Entry, int]] = []
+        new: list[Entry] = []
+        unchanged: list[Identifier] = []
+        for entry in unique:
+            found = existing.get(entry.key)
+            if found is None:
+                new.append(entry)
+            elif found[1] == entry.digest:
+                unchanged.append(entry.id)
+            else:
+                conflicts.append((entry, found[0]))
+        if conflicts:
+            raise self._conflict(session, conflicts)
+        if new:
+            now = time.time()
+            session.execute(
+                insert(EntityRow),
+                [
+                    {
+                        "resource_type": e.id.resource_type.value,
+                        "project": e.id.project,
+                        "domain": e.id.domain,
+                        "name": e.id.name,
+                        "version": e.id.version,
+                        "digest": e.digest,
+                        "bundle": e.bundle,
+                        "spec": msgspec.json.encode(e.spec).decode(),
+                        "created_at": now,
+                    }
+                    for e in new
+                ],
+            )
+        return RegisterResult(created=tuple(e.id for e in new), unchanged=tuple(unchanged))
+
+    def _dedupe(self, entries: list[Entry]) -> list[Entry]:
+        seen: dict[tuple[str, ...], Entry] = {}
+        for entry in entries:
+            self._check_id(entry.id, _kind_of(entry.spec), what=f"{entry.id.resource_type}")
+            other = seen.get(entry.key)
+            if other is None:
+                seen[entry.key] = entry
+            elif other.digest != entry.digest:
+                changes = diff(_builtins(other), _builtins(entry))
+                raise ConflictError(
+                    f"{entry.id.resource_type} {entry.id} appears twice in the request with "
+                    f"different content:\n{render(changes)}",
+                    details={"id": msgspec.to_builtins(entry.id), "changes": _changes(changes)},
+                )
+        return list(seen.values())
+
+    def _check_id(self, id: Identifier, kind: ResourceType, *, what: str) -> None:
+        if id.resource_type != kind:
+            raise ValidationError(
+                f"{what} {id}: resource_type is {id.resource_type.value!r}, expected {kind.value!r}"
+            )
+        missing = [f for f in ("project", "domain", "version") if not getattr(id, f)]
+        if missing:
+            raise ValidationError(
+                f"{what} {id.name!r} has no {', '.join(missing)}: registered identifiers carry "
+                "project, domain, name and version",
+                details={"id": msgspec.to_builtins(id), "missing": missing},
+            )
+        check_project(id.project)
+        check_domain(id.domain, self.projects.domains)
+        check_name(id.name)
+        check_version(id.version)
+
+    def _check_references(self, session: Session, entries: list[Entry]) -> None:
+        batch = {e.key for e in entries}
+        for entry in entries:
+            spec = entry.spec
+            if isinstance(spec, CompiledWorkflow):
+                for sub in spec.subworkflows.values():
+                    self._check_id(sub.id, ResourceType.WORKFLOW, what="subworkflow")
+                for node in _walk(spec):
+                    lp = getattr(node.kind, "launch_plan", None)
+                    if isinstance(lp, Identifier):
+                        self._check_id(lp, ResourceType.LAUNCH_PLAN, what="launch plan reference")
+            elif isinstance(spec, LaunchPlanSpec):
+                wf = spec.workflow
+                self._check_id(wf, ResourceType.WORKFLOW, what="launch plan's workflow")
+                if (wf.project, wf.domain) != (spec.id.project, spec.id.domain):
+                    raise ValidationError(
+                        f"launch plan {spec.id} refers to workflow {wf} in another project or "
+                        "domain"
+                    )
+                key = (wf.resource_type.value, wf.project, wf.domain, wf.name, wf.version)
+                if key not in batch and self._find(session, wf) is None:
+                    raise NotFoundError(
+                        f"launch plan {spec.id} refers to workflow {wf}, which is not registered",
+                        details={"workflow": msgspec.to_builtins(wf)},
+                    )
+
+    def _check_resources(self, session: Session, entries: list[Entry]) -> None:
+        problems: list[str] = []
+        ceilings: dict[tuple[str, str], ResourceSpec | None] = {}
+        for entry in entries:
+            scope = (entry.id.project, entry.id.domain)
+            if scope not in ceilings:
+                ceilings[scope] = self.settings.max_resources(session, *scope)
+            for where, spec in _resource_requests(entry):
+                check_spec(spec, where)
+                ceiling = ceilings[scope]
+                if ceiling is None:
+                    continue
+                for field, asked, cap in exceeding(spec, ceiling):
+                    problems.append(f"{where}: {field}={asked} is above the maximum {cap}")
+        if problems:
+            raise ValidationError(
+                "resource requests above the maximum of the project/domain:\n  "
+                + "\n  ".join(problems),
+                details={"exceeding": problems},
+            )
+
+    def _existing_digests(
+        self, session: Session, entries: list[Entry]
+    ) -> dict[tuple[str, ...], tuple[int, str]]:
+        groups: dict[tuple[str, str, str], list[tuple[str, str]]] = defaultdict(list)
+        for e in entries:
+            groups[e.key[:3]].append((e.id.name, e.id.version))
+        found: dict[tuple[str, ...], tuple[int, str]] = {}
+        for (rt, project, domain), pairs in groups.items():
+            for chunk in _chunks(pairs, 200):
+                rows = session.execute(
+                    select(EntityRow.id, EntityRow.name, EntityRow.version, EntityRow.digest).where(
+                        EntityRow.resource_type == rt,
+                        EntityRow.project == project,
+                        EntityRow.domain == domain,
+                        tuple_(EntityRow.name, EntityRow.version).in_(chunk),
+                    )
+                )
+                for row_id, name, version, digest in rows:
+                    found[(rt, project, domain, name, version)] = (row_id, digest)
+        return found
+
+    def _conflict(self, session: Session, conflicts: list[tuple[Entry, int]]) -> ConflictError:
+        parts: list[str] = []
+        details: list[dict[str, Any]] = []
+        for entry, row_id in conflicts:
+            row = session.get_one(EntityRow, row_id)
+            old = {"spec": msgspec.json.decode(row.spec), "bundle": row.bundle}
+            changes = diff(old, _builtins(entry))
+            parts.append(f"{entry.id.resource_type} {entry.id} changed:\n{render(changes)}")
+            details.append({"id": msgspec.to_builtins(entry.id), "changes": _changes(changes)})
+        return ConflictError(
+            "registered entities are immutable; register a new version instead.\n"
+            + "\n".join(parts),
+            details={"conflicts": details},
+        )
+
+    # -- reads --------------------------------------------------------------------------------
+
+    def get(
+        self, resource_type: ResourceType, project: str, domain: str, name: str, version: str
+    ) -> RegisteredEntity:
+        """One entity; ``version="latest"`` gives the newest registered version."""
+        with self.db.session() as session:
+            row = self.get_row(session, resource_type, project, domain, name, version)
+            return to_registered(row)
+
+    def get_row(
+        self,
+        session: Session,
+        resource_type: ResourceType,
+        project: str,
+        domain: str,
+        name: str,
+        version: str,
+    ) -> EntityRow:
+        """The row of one entity, or :class:`NotFoundError`."""
+        check_project(project)
+        check_domain(domain, self.projects.domains)
+        check_name(name)
+        if version != LATEST:
+            check_version(version)
+        stmt = select(EntityRow).where(
+            EntityRow.resource_type == resource_type.value,
+            EntityRow.project == project,
+            EntityRow.domain == domain,
+            EntityRow.name == name,
+        )
+        if version == LATEST:
+            stmt = stmt.order_by(EntityRow.id.desc()).limit(1)
+        else:
+            stmt = stmt.where(EntityRow.version == version)
+        row = session.scalars(stmt).first()
+        if row is None:
+            at = "" if version == LATEST else f"@{version}"
+            raise NotFoundError(
+                f"{resource_type.value} {project}/{domain}/{name}{at} is not registered",
+                details={"project": project, "domain": domain, "name": name, "version": version},
+            )
+        return row
+
+    def list(
+        self,
+        resource_type: ResourceType,
+        project: str,
+        domain: str,
+        page: PageRequest,
+        *,
+        name: str | None = None,
+        version: str | None = None,
+    ) -> Page[RegisteredEntity]:
+        """Entities of one type in a project/domain, newest first by default."""
+        check_project(project)
+        check_domain(domain, self.projects.domains)
+        stmt = select(EntityRow).where(
+            EntityRow.resource_type == resource_type.value,
+            EntityRow.project == project,
+            EntityRow.domain == domain,
+        )
+        if name is not None:
+            stmt = stmt.where(EntityRow.name == check_name(name))
+        if version is not None:
+            stmt = stmt.where(EntityRow.version == check_version(version))
+        with self.db.session() as session:
+            self.projects.require(session, project)
+            items, cursor = paginate(
+                session,
+                stmt,
+                page=page,
+                id_column=EntityRow.id,
+                sort_columns={"created_at": None, "name": EntityRow.name},
+                key_of=lambda r: (r.name if page.sort_by == "name" else r.id, r.id),
+                to_item=to_registered,
+            )
+        return Page(items=tuple(items), next_cursor=cursor)
+
+    def _find(self, session: Session, id: Identifier) -> int | None:
+        return session.scalars(
+            select(EntityRow.id).where(
+                EntityRow.resource_type == id.resource_type.value,
+                EntityRow.project == id.project,
+                EntityRow.domain == id.domain,
+                EntityRow.name == id.name,
+                EntityRow.version == id.version,
+            )
+        ).first()
+
+
+def to_registered(row: EntityRow) -> RegisteredEntity:
+    """A row as the API returns it; the stored spec JSON is passed through undecoded."""
+    return RegisteredEntity(
+        id=Identifier(
+            ResourceType(row.resource_type), row.name, row.project, row.domain, row.version
+        ),
+        spec=msgspec.Raw(row.spec.encode()),
+        digest=row.digest,
+        bundle=row.bundle,
+        created_at=row.created_at,
+    )
+
+
+def decode_spec(row: EntityRow) -> Spec:
+    """The stored spec as its model struct."""
+    spec: Spec = msgspec.json.decode(row.spec, type=_SPEC_TYPES[ResourceType(row.resource_type)])
+    return spec
+
+
+def _kind_of(spec: Spec) -> ResourceType:
+    if isinstance(spec, TaskTemplate):
+        return ResourceType.TASK
+    if isinstance(spec, CompiledWorkflow):
+        return ResourceType.WORKFLOW
+    return ResourceType.LAUNCH_PLAN
+
+
+def _builtins(entry: Entry) -> dict[str, Any]:
+    return {"spec": msgspec.to_builtins(entry.spec), "bundle": entry.bundle}
+
+
+def _changes(changes: Iterable[Any]) -> list[dict[str, Any]]:
+    return [{"path": c.path, "old": c.old, "new": c.new} for c in changes]
+
+
+def _walk_nodes(nodes: Iterable[Node | None]) -> Iterator[Node]:
+    for node in nodes:
+        if node is None:
+            continue
+        yield node
+        if isinstance(node.kind, BranchNode):
+            yield from _walk_nodes(case.then for case in node.kind.cases)
+
+
+def _walk(wf: CompiledWorkflow) -> Iterator[Node]:
+    for spec in (wf.workflow, *wf.subworkflows.values()):
+        yield from _walk_nodes((*spec.nodes, spec.on_failure))
+
+
+def _resource_requests(entry: Entry) -> Iterator[tuple[str, ResourceSpec]]:
+    spec = entry.spec
+    if isinstance(spec, TaskTemplate):
+        yield f"task {spec.id.name} requests", spec.requests
+        yield f"task {spec.id.name} limits", spec.limits
+    elif isinstance(spec, CompiledWorkflow):
+        for node in _walk(spec):
+            where = f"workflow {spec.workflow.id.name} node {node.id}"
+            if node.overrides.requests is not None:
+                yield f"{where} requests", node.overrides.requests
+            if node.overrides.limits is not None:
+                yield f"{where} limits", node.overrides.limits
+
+
+def _chunks(items: list[Any], size: int) -> Iterator[list[Any]]:
+    for i in range(0, len(items), size):
+        yield items[i : i + size]

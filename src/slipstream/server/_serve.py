@@ -1,0 +1,53 @@
+"""Run the server: take the home lock, migrate the database, serve the API until SIGTERM."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from ._config import ServerConfig
+from ._db import Database
+from ._lock import HomeLock
+from ._services import Services
+
+__all__ = ["serve"]
+
+
+def serve(config: ServerConfig, *, on_ready: Callable[[str], None] | None = None) -> None:
+    """Serve until SIGINT or SIGTERM; ``on_ready`` gets the URL once requests are accepted.
+
+    ``/healthz`` answers only after migrations ran, since the socket opens after them.
+    """
+    import uvicorn
+
+    from ._api import create_app
+
+    with HomeLock(config.home):
+        db = Database(config.db_url)
+        try:
+            db.upgrade()
+            app = create_app(Services.build(config, db))
+
+            class _Server(uvicorn.Server):
+                async def startup(self, sockets: Any = None) -> None:
+                    await super().startup(sockets)
+                    if self.started and on_ready is not None:
+                        port = config.port
+                        for server in self.servers:
+                            for sock in server.sockets:
+                                port = sock.getsockname()[1]
+                        host = f"[{config.host}]" if ":" in config.host else config.host
+                        on_ready(f"http://{host}:{port}")
+
+            _Server(
+                uvicorn.Config(
+                    app,
+                    host=config.host,
+                    port=config.port,
+                    log_level="warning",
+                    access_log=False,
+                    lifespan="off",
+                )
+            ).run()
+        finally:
+            db.dispose()

@@ -1,0 +1,49 @@
+"""The composition root: one object holding the database and every service built on it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ._bundles import BundleStore
+from ._config import ServerConfig
+from ._db import Database
+from ._executions import ExecutionService
+from ._projects import ProjectService
+from ._promotion import PromotionService
+from ._registry import Registry
+from ._settings import SettingsService
+
+__all__ = ["Services"]
+
+
+@dataclass(frozen=True)
+class Services:
+    """Everything the API routes call; built once per server from its configuration."""
+
+    config: ServerConfig
+    db: Database
+    projects: ProjectService
+    settings: SettingsService
+    bundles: BundleStore
+    registry: Registry
+    promotions: PromotionService
+    executions: ExecutionService
+
+    @classmethod
+    def build(cls, config: ServerConfig, db: Database | None = None) -> Services:
+        """Wire the services for ``config`` (the database is not migrated here)."""
+        db = db or Database(config.db_url)
+        projects = ProjectService(db, config.domains)
+        settings = SettingsService(db, projects)
+        bundles = BundleStore(db, config.store_url)
+        registry = Registry(db, projects, settings, bundles)
+        return cls(
+            config=config,
+            db=db,
+            projects=projects,
+            settings=settings,
+            bundles=bundles,
+            registry=registry,
+            promotions=PromotionService(db, projects, registry),
+            executions=ExecutionService(db, projects),
+        )

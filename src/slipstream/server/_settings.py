@@ -1,0 +1,163 @@
+"""Settings per project and per project+domain, their resolution, and the resource ceiling.
+
+Resolution applies layers in order: the task, the project, the project+domain, an execution
+override; a field set in a later layer wins and dicts (labels, annotations, environment) merge key
+by key. One exception keeps Flyte's meaning of *default* resources: a default fills only what the
+task leaves unset, so a task's own request survives project defaults (an override still wins).
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import msgspec
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from slipstream.errors import ValidationError
+from slipstream.model import ResourceSpec, TaskTemplate
+from slipstream.model._admin import Settings
+
+from ._db import Database
+from ._projects import ProjectService
+from ._quantities import check_spec, exceeding
+from ._tables import SettingsRow
+
+__all__ = ["SettingsService", "merge_settings"]
+
+_DICTS = ("labels", "annotations", "environment")
+
+
+def _merge_resources(low: ResourceSpec | None, high: ResourceSpec | None) -> ResourceSpec | None:
+    if low is None or high is None:
+        return high if low is None else low
+    fields = {f: getattr(high, f) or getattr(low, f) for f in high.__struct_fields__}
+    return ResourceSpec(**fields)
+
+
+def merge_settings(low: Settings, high: Settings) -> Settings:
+    """``high`` over ``low`` field by field; dicts merge by key, resources by quantity."""
+    values: dict[str, Any] = {}
+    for name in Settings.__struct_fields__:
+        a, b = getattr(low, name), getattr(high, name)
+        if name in _DICTS and a is not None and b is not None:
+            values[name] = {**a, **b}
+        elif name in ("default_resources", "max_resources"):
+            values[name] = _merge_resources(a, b)
+        else:
+            values[name] = a if b is None else b
+    return Settings(**values)
+
+
+class SettingsService:
+    """Reads, writes and resolves settings; checks tasks against the resource ceiling."""
+
+    def __init__(self, db: Database, projects: ProjectService) -> None:
+        self.db = db
+        self.projects = projects
+
+    def get(self, project: str, domain: str = "") -> Settings:
+        """The settings stored at exactly this level (empty when none)."""
+        with self.db.session() as session:
+            self._check_scope(session, project, domain)
+            return self._load(session, project, domain)
+
+    def put(self, project: str, domain: str, settings: Settings) -> Settings:
+        """Replace the settings of a project (``domain=""``) or a project+domain."""
+        _validate(settings)
+        body = msgspec.json.encode(settings).decode()
+        with self.db.session() as session:
+            self._check_scope(session, project, domain)
+            row = session.scalars(
+                select(SettingsRow).where(
+                    SettingsRow.project == project, SettingsRow.domain == domain
+                )
+            ).one_or_none()
+            if row is None:
+                session.add(
+                    SettingsRow(project=project, domain=domain, body=body, updated_at=time.time())
+                )
+            else:
+                row.body, row.updated_at = body, time.time()
+        return settings
+
+    def resolve(
+        self,
+        project: str,
+        domain: str,
+        *,
+        task: TaskTemplate | None = None,
+        override: Settings | None = None,
+    ) -> Settings:
+        """The effective settings for a task (optional) run in ``project``/``domain``."""
+        with self.db.session() as session:
+            self._check_scope(session, project, domain)
+            return self.resolve_in(session, project, domain, task=task, override=override)
+
+    def resolve_in(
+        self,
+        session: Session,
+        project: str,
+        domain: str,
+        *,
+        task: TaskTemplate | None = None,
+        override: Settings | None = None,
+    ) -> Settings:
+        """:meth:`resolve` inside a caller's transaction (project and domain already checked)."""
+        platform = merge_settings(
+            self._load(session, project, ""), self._load(session, project, domain)
+        )
+        if task is not None:
+            base = Settings(
+                default_resources=task.requests if task.requests != ResourceSpec() else None,
+                environment=dict(task.environment) or None,
+            )
+            resolved = merge_settings(base, platform)
+            resolved = msgspec.structs.replace(
+                resolved,
+                default_resources=_merge_resources(
+                    platform.default_resources, base.default_resources
+                ),
+            )
+        else:
+            resolved = platform
+        return resolved if override is None else merge_settings(resolved, override)
+
+    def max_resources(self, session: Session, project: str, domain: str) -> ResourceSpec | None:
+        """The resource ceiling for ``project``/``domain`` (None: no ceiling)."""
+        return self.resolve_in(session, project, domain).max_resources
+
+    def _check_scope(self, session: Session, project: str, domain: str) -> None:
+        self.projects.require(session, project)
+        if domain and domain not in self.projects.domains:
+            raise ValidationError(
+                f"unknown domain {domain!r}: the domains are {', '.join(self.projects.domains)}",
+                details={"field": "domain", "value": domain},
+            )
+
+    @staticmethod
+    def _load(session: Session, project: str, domain: str) -> Settings:
+        body = session.scalars(
+            select(SettingsRow.body).where(
+                SettingsRow.project == project, SettingsRow.domain == domain
+            )
+        ).one_or_none()
+        return Settings() if body is None else msgspec.json.decode(body, type=Settings)
+
+
+def _validate(settings: Settings) -> None:
+    for name in ("default_resources", "max_resources"):
+        spec = getattr(settings, name)
+        if spec is not None:
+            check_spec(spec, name)
+    if settings.default_resources and settings.max_resources:
+        over = exceeding(settings.default_resources, settings.max_resources)
+        if over:
+            text = ", ".join(f"{f}={a} > {m}" for f, a, m in over)
+            raise ValidationError(
+                f"default resources exceed the maximum: {text}",
+                details={"exceeding": [list(o) for o in over]},
+            )
+    if settings.max_parallelism is not None and settings.max_parallelism < 1:
+        raise ValidationError("max_parallelism must be at least 1")

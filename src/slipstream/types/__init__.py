@@ -1,0 +1,32 @@
+"""The type engine: Python types <-> literal types, Python values <-> literals.
+
+Also the value classes tasks exchange through the blob store: :class:`File`, :class:`Directory` and
+:class:`StructuredDataset` (with :func:`kwtypes` column schemas).
+"""
+
+from ._builtins import builtin_engine
+from ._contract import Codec, TypeContext, TypeTransformer
+from ._directory import Directory
+from ._file import File
+from ._guess import guess_python_type
+from ._hashes import fill_hashes
+from ._pickle import PickleWarning
+from ._registry import TypeEngine, default_engine
+from ._structured import Columns, StructuredDataset, kwtypes
+
+__all__ = [
+    "Codec",
+    "Columns",
+    "Directory",
+    "File",
+    "PickleWarning",
+    "StructuredDataset",
+    "TypeContext",
+    "TypeEngine",
+    "TypeTransformer",
+    "builtin_engine",
+    "default_engine",
+    "fill_hashes",
+    "guess_python_type",
+    "kwtypes",
+]

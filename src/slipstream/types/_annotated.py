@@ -1,0 +1,26 @@
+"""``Annotated[T, ...]`` is T, unless its metadata is a column schema (a dataset transformer's)."""
+
+from __future__ import annotations
+
+import typing
+from typing import TYPE_CHECKING, Any
+
+from ._contract import Codec, TypeTransformer
+
+if TYPE_CHECKING:
+    from ._registry import TypeEngine
+
+__all__ = ["AnnotatedTransformer"]
+
+
+class AnnotatedTransformer(TypeTransformer):
+    """Strips ``Annotated`` metadata it does not understand."""
+
+    name = "annotated"
+
+    def codec(self, python_type: Any, engine: TypeEngine) -> Codec | None:
+        if typing.get_origin(python_type) is not typing.Annotated:
+            return None
+        if any(isinstance(m, dict) for m in python_type.__metadata__):
+            return None  # a column schema: the dataset transformer's
+        return engine.codec(python_type.__origin__)
