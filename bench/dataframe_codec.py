@@ -52,7 +52,9 @@ def main() -> None:
                 times.append(time.perf_counter() - t0)
                 assert out.shape == df.shape
             best[name] = min(times)
-            print(f"{name:15s} best {best[name] * 1000:8.1f} ms  runs {[round(t, 3) for t in times]}")
+            print(
+                f"{name:15s} best {best[name] * 1000:8.1f} ms  runs {[round(t, 3) for t in times]}"
+            )
         print(f"ratio engine/direct: {best['type engine'] / best['pyarrow direct']:.2f}")
 
 

@@ -16,16 +16,29 @@ from slipstream.errors import (
 from slipstream.sdk import (
     Cache,
     Checkpoint,
+    CronSchedule,
+    Email,
     ExecutionParameters,
+    FixedRate,
+    LaunchPlan,
+    PagerDuty,
     PythonTask,
     PythonWorkflow,
     Resources,
     Secret,
+    Slack,
     SyncCheckpoint,
     Workflow,
+    WorkflowError,
     WorkflowFailurePolicy,
+    approve,
+    conditional,
     current_context,
+    dynamic,
+    map_task,
+    sleep,
     task,
+    wait_for_input,
     workflow,
 )
 from slipstream.sdk import set_local_executor as _set_local_executor
@@ -38,6 +51,8 @@ from slipstream.types import (
 
 FlyteFile = File
 FlyteDirectory = Directory
+FlyteError = WorkflowError
+map = map_task  # flytekit 1.12+ spelling: ``from flytekit import map``
 
 
 def _local_executor():  # type: ignore[no-untyped-def]
@@ -55,6 +70,20 @@ __all__ = [
     "Cache",
     "Checkpoint",
     "CompileError",
+    "CronSchedule",
+    "Email",
+    "FixedRate",
+    "FlyteError",
+    "LaunchPlan",
+    "PagerDuty",
+    "Slack",
+    "WorkflowError",
+    "approve",
+    "conditional",
+    "dynamic",
+    "map_task",
+    "sleep",
+    "wait_for_input",
     "Directory",
     "ExecutionFailedError",
     "ExecutionParameters",

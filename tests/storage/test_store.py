@@ -50,13 +50,13 @@ def test_files_and_dirs_round_trip(store: BlobStore, tmp_path: Path) -> None:
 
 def test_missing_blobs_raise_not_found_with_uri(store: BlobStore, tmp_path: Path) -> None:
     uri = store.join("nope.bin")
-    with pytest.raises(NotFoundError, match="nope.bin"):
+    with pytest.raises(NotFoundError, match=r"nope.bin"):
         store.get_bytes(uri)
-    with pytest.raises(NotFoundError, match="nope.bin"):
+    with pytest.raises(NotFoundError, match=r"nope.bin"):
         store.get_file(uri, tmp_path / "x")
     with pytest.raises(NotFoundError, match="nope"):
         store.walk_files(store.join("nope"))
-    with pytest.raises(NotFoundError, match="missing.txt"):
+    with pytest.raises(NotFoundError, match=r"missing.txt"):
         store.put_file(tmp_path / "missing.txt", uri)
 
 
@@ -95,7 +95,8 @@ def test_local_writes_are_atomic(tmp_path: Path) -> None:
 def test_local_store_does_not_import_fsspec(tmp_path: Path) -> None:
     code = (
         "import sys; from slipstream.storage import open_store; "
-        f"s = open_store({str(tmp_path)!r}); s.put_bytes(s.join('a'), b'x'); s.get_bytes(s.join('a')); "
+        f"s = open_store({str(tmp_path)!r}); s.put_bytes(s.join('a'), b'x'); "
+        "s.get_bytes(s.join('a')); "
         "assert 'fsspec' not in sys.modules, 'fsspec imported'"
     )
     subprocess.run([sys.executable, "-c", code], check=True)

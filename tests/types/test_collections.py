@@ -41,7 +41,10 @@ def test_dict_keys_by_type(engine: TypeEngine, roundtrip: RoundTrip) -> None:
         Kind.DICT, args=(LiteralType(Kind.STR), LiteralType(Kind.INT))
     )
     assert roundtrip({"a": 1}, typing.Dict[str, int]) == ({"a": 1}, {"a": 1})  # noqa: UP006
-    assert roundtrip({1: "x", -2: "y"}, dict[int, str]) == ({"1": "x", "-2": "y"}, {1: "x", -2: "y"})
+    assert roundtrip({1: "x", -2: "y"}, dict[int, str]) == (
+        {"1": "x", "-2": "y"},
+        {1: "x", -2: "y"},
+    )
     assert roundtrip({0.5: 1}, dict[float, int]) == ({"0.5": 1}, {0.5: 1})
     assert roundtrip({True: 1, False: 0}, dict[bool, int])[1] == {True: 1, False: 0}
     assert roundtrip({Mode.A: [1]}, dict[Mode, list[int]]) == ({"a": [1]}, {Mode.A: [1]})
@@ -65,7 +68,7 @@ def test_bare_list_and_dict_are_json_or_pickle(
     assert roundtrip({"a": {"b": 1}}, dict, local_ctx)[1] == {"a": {"b": 1}}
     lit, back = roundtrip([{1, 2}], list, local_ctx)
     assert set(lit) == {"$pickle"} and back == [{1, 2}]
-    lit, back = roundtrip({1: 2}, typing.Dict, local_ctx)
+    lit, back = roundtrip({1: 2}, dict, local_ctx)
     assert "$pickle" in lit and back == {1: 2}
     with pytest.raises(LiteralTypeError, match="expected list, got dict"):
         engine.to_literal({}, list, local_ctx)

@@ -39,7 +39,7 @@ def test_enum_errors(engine: TypeEngine) -> None:
         LiteralTypeError, match=r"expected .*Color \(one of \['red', 'green'\]\), got str"
     ):
         engine.to_literal("blue", Color)
-    with pytest.raises(LiteralTypeError, match="got .*Level"):
+    with pytest.raises(LiteralTypeError, match=r"got .*Level"):
         engine.to_literal(Level.LOW, Color)
     with pytest.raises(LiteralTypeError, match="'blue' is not a value"):
         engine.to_python("blue", Color)

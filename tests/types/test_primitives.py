@@ -33,9 +33,9 @@ def test_none(roundtrip: RoundTrip, engine: TypeEngine) -> None:
 
 
 def test_bool_is_not_int_and_int_is_not_float(engine: TypeEngine) -> None:
-    with pytest.raises(LiteralTypeError, match="expected int, got bool.*a bool is not an int"):
+    with pytest.raises(LiteralTypeError, match=r"expected int, got bool.*a bool is not an int"):
         engine.to_literal(True, int)
-    with pytest.raises(LiteralTypeError, match="expected float, got int.*an int is not a float"):
+    with pytest.raises(LiteralTypeError, match=r"expected float, got int.*an int is not a float"):
         engine.to_literal(1, float)
     with pytest.raises(LiteralTypeError, match="expected str, got int"):
         engine.to_literal(1, str)

@@ -43,7 +43,9 @@ def test_literal_type(engine: TypeEngine) -> None:
     assert lt.kind is Kind.STRUCT and lt.name == f"{__name__}.Inner"
     assert lt.fields == (
         Field("x", LiteralType(Kind.INT)),
-        Field("label", LiteralType(Kind.UNION, args=(LiteralType(Kind.STR), LiteralType(Kind.NONE)))),
+        Field(
+            "label", LiteralType(Kind.UNION, args=(LiteralType(Kind.STR), LiteralType(Kind.NONE)))
+        ),
     )
     assert [f.name for f in engine.literal_type(Outer).fields] == [
         "name",
@@ -77,7 +79,9 @@ def test_dict_is_validated_field_by_field(engine: TypeEngine, roundtrip: RoundTr
 
 
 def test_wrong_instance_and_bad_literal(engine: TypeEngine) -> None:
-    with pytest.raises(LiteralTypeError, match=r"expected .*Inner \(or a dict of its fields\), got .*Pair"):
+    with pytest.raises(
+        LiteralTypeError, match=r"expected .*Inner \(or a dict of its fields\), got .*Pair"
+    ):
         engine.to_literal(Pair(1), Inner)
     with pytest.raises(LiteralTypeError, match=r"field .*Inner.x: expected int, got bool"):
         engine.to_literal(Inner(True), Inner)

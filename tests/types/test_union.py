@@ -29,10 +29,10 @@ def test_optional(engine: TypeEngine, roundtrip: RoundTrip) -> None:
 
 
 def test_exact_type_wins(roundtrip: RoundTrip) -> None:
-    assert roundtrip(True, Union[int, bool]) == ({"$u": "bool", "v": True}, True)  # noqa: UP007
-    assert roundtrip(1, Union[int, bool]) == ({"$u": "int", "v": 1}, 1)  # noqa: UP007
+    assert roundtrip(True, Union[int, bool]) == ({"$u": "bool", "v": True}, True)
+    assert roundtrip(1, Union[int, bool]) == ({"$u": "int", "v": 1}, 1)
     assert roundtrip(True, bool | int)[0] == {"$u": "bool", "v": True}
-    assert roundtrip("1", Union[int, str]) == ({"$u": "str", "v": "1"}, "1")  # noqa: UP007
+    assert roundtrip("1", Union[int, str]) == ({"$u": "str", "v": "1"}, "1")
     assert roundtrip(1, int | str) == ({"$u": "int", "v": 1}, 1)
     assert roundtrip(1.5, float | int)[0] == {"$u": "float", "v": 1.5}
     assert roundtrip([1], list[int] | dict[str, int])[0] == {"$u": "list[int]", "v": [1]}
@@ -72,4 +72,4 @@ def test_nested_union_in_list(roundtrip: RoundTrip) -> None:
 
 def test_ambiguous_variants_are_rejected(engine: TypeEngine) -> None:
     with pytest.raises(TypeTransformerError, match="same literal type"):
-        engine.codec(Union[list[int], tuple[int, ...]])  # noqa: UP007
+        engine.codec(Union[list[int], tuple[int, ...]])

@@ -9,6 +9,8 @@ runs ``python wf.py`` and the server's executions.
 
 from __future__ import annotations
 
+import heapq
+import itertools
 import time
 from collections import deque
 from collections.abc import Callable
@@ -32,6 +34,8 @@ from slipstream.model import (
     ExecutionSpec,
     FailurePolicy,
     Identifier,
+    Interface,
+    Kind,
     LaunchPlanNode,
     MapNode,
     NodePhase,
@@ -50,6 +54,7 @@ from ._blobs import blobs_exist, fill_hashes
 from ._catalog import cache_key, cache_version_of
 from ._conditions import evaluate
 from ._control import fill_maps, on_item_result, start_special
+from ._gates import NoSignals, SignalSource
 from ._interfaces import AttemptRequest, AttemptResult, Catalog, Runner, StateStore
 from ._scope import NodeRun, Scope
 
@@ -80,6 +85,7 @@ class Executor:
         max_parallelism: int | None = None,
         listener: Listener | None = None,
         spec: ExecutionSpec | None = None,
+        signals: SignalSource | None = None,
     ) -> None:
         self.id = execution_id
         self.closure = closure
@@ -108,6 +114,11 @@ class Executor:
             f"{self.blob_store}/{execution_id.project}/{execution_id.domain}/{execution_id.name}/"
         )
         self.maps: list[NodeRun] = []
+        self.signals: SignalSource = signals or NoSignals()
+        self._timers: list[tuple[float, int, Callable[[], None]]] = []
+        self._seq = itertools.count()
+        self._failing: tuple[ErrorInfo, NodeRun | None] | None = None
+        self._failure_scope: Scope | None = None
         self._done = False
         self.error: ErrorInfo | None = None
         self.exception: BaseException | None = None
@@ -130,14 +141,21 @@ class Executor:
                     fill_maps(self)
                     if ready:
                         continue
+                if self._timers and self._timers[0][0] <= time.monotonic():
+                    self._fire_timers()
+                    continue
                 if self._done:
                     break
+                timeout = self._timers[0][0] - time.monotonic() if self._timers else None
                 if not inflight:
-                    if ready:
+                    if ready or (self.maps and any(m.state.next < m.state.n for m in self.maps)):
+                        continue
+                    if timeout is not None:
+                        time.sleep(max(0.0, timeout))
                         continue
                     self._stalled()
                     break
-                for result in runner.wait(None):
+                for result in runner.wait(timeout):
                     self._on_result(result)
         except BaseException as e:
             self._abort_inflight()
@@ -153,6 +171,16 @@ class Executor:
                 )
             raise
         return self.record
+
+    def add_timer(self, seconds: float, callback: Callable[[], None]) -> None:
+        """Call ``callback`` from the loop after ``seconds``."""
+        heapq.heappush(self._timers, (time.monotonic() + seconds, next(self._seq), callback))
+
+    def _fire_timers(self) -> None:
+        now = time.monotonic()
+        while self._timers and self._timers[0][0] <= now:
+            _, _, cb = heapq.heappop(self._timers)
+            cb()
 
     def _stalled(self) -> None:
         stuck = [
@@ -193,6 +221,9 @@ class Executor:
     def _scope_done(self, scope: Scope) -> None:
         """Every node of ``scope`` is final: compute its outputs and finish its owner."""
         owner = scope.owner
+        if scope is self._failure_scope:
+            self._finish_failed(ErrorInfo(code="failed", message=""), None)
+            return
         if scope.failed:
             first = scope.failed[0]
             err = first.record.error or ErrorInfo(code="failed", message="node failed")
@@ -232,17 +263,22 @@ class Executor:
                 nr, ErrorInfo(code="binding_error", message=str(e), kind="SYSTEM"), None
             )
             return
+        if scope is self._failure_scope and self._failing is not None:
+            _bind_error(nr, self._failing[0])
         rec = nr.record
         rec.started_at = time.time()
         kind = node.kind
         kt = type(kind)
         if kt is TaskNode:
             self._start_task(nr, scope.tasks[kind.task])  # type: ignore[union-attr]
-        elif kt is WorkflowNode:
-            self._start_subworkflow(nr, self.subworkflows[kind.workflow], nr.inputs)  # type: ignore[union-attr]
-        elif kt is LaunchPlanNode:
-            merged = {**nr.inputs, **kind.fixed}  # type: ignore[union-attr]
-            self._start_subworkflow(nr, self.subworkflows[kind.workflow], merged)  # type: ignore[union-attr]
+        elif kt is WorkflowNode or kt is LaunchPlanNode:
+            spec = self.subworkflows[kind.workflow]  # type: ignore[union-attr]
+            merged = _defaults(spec.interface)
+            merged.update(_defaults(node.interface))
+            merged.update(nr.inputs)
+            if kt is LaunchPlanNode:
+                merged.update(kind.fixed)  # type: ignore[union-attr]
+            self._start_subworkflow(nr, spec, merged)
         elif kt is BranchNode:
             self._start_branch(nr, kind)  # type: ignore[arg-type]
         else:
@@ -549,6 +585,25 @@ class Executor:
     def _finish_failed(self, err: ErrorInfo, nr: NodeRun | None) -> None:
         if self._done:
             return
+        handler = self.closure.workflow.on_failure
+        if self._failing is None and handler is not None and self._root is not None:
+            # run the workflow's failure handler first, with its inputs and the error
+            self._failing = (err, nr)
+            self._abort_inflight()
+            self._ready.clear()
+            self.maps.clear()
+            spec = WorkflowSpec(
+                id=Identifier(ResourceType.WORKFLOW, "on_failure"),
+                interface=Interface(),
+                nodes=(msgspec.structs.replace(handler, upstream=()),),
+            )
+            root = self._root
+            scope = Scope("on_failure/", spec, root.inputs, None, root, root.tasks, inherit=True)
+            self._failure_scope = scope
+            self._enter(scope)
+            return
+        if self._failing is not None:
+            err, nr = self._failing
         self._done = True
         self.error = err
         self._abort_inflight()
@@ -580,6 +635,24 @@ class Executor:
             node=err.node if err else None,
             error=err,
         )
+
+
+def _bind_error(nr: NodeRun, err: ErrorInfo) -> None:
+    """Give a failure handler's ``err`` input the error (``message``, ``failed_node_id``)."""
+    var = nr.node.interface.input("err")
+    if var is None or nr.inputs is None:
+        return
+    value: Any = {"message": err.message, "failed_node_id": err.node}
+    t = var.type
+    if t.kind is Kind.UNION:
+        variant = next((a for a in t.args if a.kind is not Kind.NONE), None)
+        if variant is not None:
+            value = {"$u": variant.tag, "v": value}
+    nr.inputs["err"] = value
+
+
+def _defaults(iface: Any) -> dict[str, Any]:
+    return {v.name: v.default for v in iface.inputs if v.has_default}
 
 
 def _safe(path: str) -> str:

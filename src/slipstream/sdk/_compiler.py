@@ -180,6 +180,7 @@ class WorkflowBuilder:
         self.tasks: dict[str, TaskTemplate] = {}
         self.subworkflows: dict[str, WorkflowSpec] = {}
         self._next = 0
+        self.open_sections: list[Any] = []
         self.inputs = {
             v.name: Promise(WORKFLOW_INPUTS, v.name, v.codec.literal_type, v.python_type)
             for v in interface.inputs
@@ -415,6 +416,15 @@ class WorkflowBuilder:
                 )
             )
         return tuple(bindings)
+
+    def check_complete(self, location: str) -> None:
+        """Every conditional the body started must have ended with ``else_()``."""
+        for section in self.open_sections:
+            raise CompileError(
+                f"workflow {self.name}: conditional {section.name!r} has no else_(): every "
+                "conditional must end with .else_().then(...) or .else_().fail(...)",
+                location=section.location,
+            )
 
     def freeze(self) -> tuple[Node, ...]:
         """The immutable nodes."""

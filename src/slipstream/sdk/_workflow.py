@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import inspect
 from collections.abc import Callable
@@ -24,11 +25,26 @@ from ._naming import module_name_of
 from ._signature import PyInterface, extract_interface, location_of
 from ._task import bind_arguments
 
-__all__ = ["PythonWorkflow", "WorkflowBase", "WorkflowFailurePolicy", "workflow"]
+__all__ = [
+    "PythonWorkflow",
+    "WorkflowBase",
+    "WorkflowError",
+    "WorkflowFailurePolicy",
+    "workflow",
+]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 WorkflowFailurePolicy = FailurePolicy
+
+
+@dataclasses.dataclass
+class WorkflowError:
+    """What a failure handler (``on_failure``) receives as its ``err`` input (flytekit's
+    ``FlyteError``): the error message and the path of the node that failed."""
+
+    message: str
+    failed_node_id: str
 
 
 class WorkflowBase:
@@ -96,6 +112,7 @@ class PythonWorkflow(WorkflowBase):
     def _compile(self) -> CompiledWorkflow:
         builder = WorkflowBuilder(self.name, self.python_interface)
         result = run_body(builder, self._fn)
+        builder.check_complete(self.location)
         outputs = builder.output_bindings(result, self.location)
         on_failure = None
         if self.on_failure is not None:
@@ -126,13 +143,11 @@ def _failure_node(wf: PythonWorkflow, builder: WorkflowBuilder) -> Any:
             f"workflow {wf.name}: on_failure must be a task or a workflow", location=wf.location
         )
     sub = WorkflowBuilder(wf.name, wf.python_interface)
-    kwargs = {
-        k: v for k, v in sub.inputs.items() if iface.input(k) is not None
-    }
+    kwargs: dict[str, Any] = {k: v for k, v in sub.inputs.items() if iface.input(k) is not None}
+    if "err" in iface.input_names:
+        kwargs["err"] = None  # the engine binds the real error when the handler runs
     with sub:
-        handler(**kwargs) if "err" not in iface.input_names else handler(
-            **kwargs, err=None
-        )
+        handler(**kwargs)
     builder.tasks.update(sub.tasks)
     builder.subworkflows.update(sub.subworkflows)
     node = sub.nodes[0].freeze()

@@ -1,8 +1,8 @@
 """Blob stores, the data layout and content hashing.
 
 Every byte of task data goes through a :class:`BlobStore`; :class:`DataLayout` says where each
-execution's inputs, outputs, checkpoints and logs live; the hashing functions give the content hashes
-the cache keys on. Importing this package imports neither fsspec nor any other heavy library.
+execution's inputs, outputs, checkpoints and logs live; the hashing functions give the content
+hashes the cache keys on. Importing this package imports neither fsspec nor any other heavy library.
 """
 
 from ._hashing import hash_bytes, hash_dir, hash_file, hash_uri

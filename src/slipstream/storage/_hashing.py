@@ -1,7 +1,8 @@
 """Content hashes of blobs: what the cache keys on instead of the paths the blobs live at.
 
 Every hash is a sha256 hex digest. A directory's hash covers its sorted relative paths (POSIX
-separators) and each file's hash, so two directories with the same files hash alike wherever they are.
+separators) and each file's hash, so two directories with the same files hash alike wherever they
+are.
 """
 
 from __future__ import annotations

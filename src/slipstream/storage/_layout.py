@@ -2,7 +2,8 @@
 
 ``{project}/{domain}/{execution}/{node}/{attempt}/inputs|outputs|checkpoint|logs`` and code bundles
 by content hash under ``bundles/``. Node paths made at run time (``n3/dyn/n0``, ``n4[17]``) become
-safe path segments: each ``/``-separated part keeps ``[A-Za-z0-9_.-]``, a trailing map index ``[17]``
+safe path segments: each ``/``-separated part keeps ``[A-Za-z0-9_.-]``, a trailing map index
+``[17]``
 becomes ``@17`` and any other character ``~xx`` (hex), so distinct node paths never share a prefix.
 """
 

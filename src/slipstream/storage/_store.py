@@ -18,7 +18,7 @@ import threading
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, cast
 
 from slipstream.errors import NotFoundError, SlipstreamError, StorageError
 
@@ -243,12 +243,13 @@ class LocalBlobStore(BlobStore):
             if any(c in mode for c in "wax"):
                 if "a" in mode or "+" in mode:
                     path.parent.mkdir(parents=True, exist_ok=True)
-                    return open(path, mode)  # noqa: SIM115 - the caller closes it
+                    return open(path, mode)
                 if "x" in mode and path.exists():
                     raise FileExistsError(f"blob exists: {uri}")
                 tmp = self._tmp_for(path)
-                return _AtomicFile(open(tmp, mode.replace("x", "w")), tmp, path)  # noqa: SIM115
-            return open(path, mode)  # noqa: SIM115
+                f = open(tmp, mode.replace("x", "w"))  # noqa: SIM115 - closed by the caller
+                return cast("IO[Any]", _AtomicFile(f, tmp, path))
+            return open(path, mode)
 
     def ls(self, uri: str) -> list[str]:
         path = self._path(uri)
@@ -432,7 +433,7 @@ def open_store(url: str, **storage_options: Any) -> BlobStore:
 
 
 def store_for_uri(uri: str) -> BlobStore:
-    """A store able to read ``uri`` when no better one is known (the filesystem root of its scheme)."""
+    """A store able to read ``uri`` when no better one is known (the root of its scheme)."""
     if is_local_url(uri):
         return open_store("file:///")
     scheme, rest = uri.split("://", 1)

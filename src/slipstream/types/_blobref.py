@@ -1,4 +1,5 @@
-"""Helpers shared by the codecs whose literals reference blobs (files, datasets, arrays, pickles)."""
+"""Helpers shared by the codecs whose literals reference blobs (files, datasets, arrays,
+pickles)."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """The built-in transformers, in the order they are asked.
 
-Transformers for pydantic, DataFrames and numpy are registered lazily: their modules are imported the
-first time no eager transformer handles a type, and even then they only recognise classes of
+Transformers for pydantic, DataFrames and numpy are registered lazily: their modules are imported
+the first time no eager transformer handles a type, and even then they only recognise classes of
 libraries the user already imported, so ``import slipstream.types`` imports no heavy library.
 """
 

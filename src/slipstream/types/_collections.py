@@ -162,8 +162,7 @@ class _UntypedCodec(Codec):
     def to_literal(self, value: Any, ctx: TypeContext | None) -> Any:
         if not isinstance(value, self.python_type):
             raise LiteralTypeError(
-                f"expected {self.python_type.__name__}, got {describe_value(value)} "
-                f"({value!r:.60})"
+                f"expected {self.python_type.__name__}, got {describe_value(value)} ({value!r:.60})"
             )
         if is_json(value) and not (type(value) is dict and PICKLE_MARKER in value):
             return value

@@ -1,10 +1,10 @@
 """The type engine's contract: transformers make codecs, codecs convert values.
 
 A :class:`TypeTransformer` handles one family of Python types. Asked for a type it does not handle,
-it answers ``None`` ("not mine") and the registry asks the next one. For a type it handles it returns a
-:class:`Codec` bound to that exact type: the codec knows the literal type and converts values both
-ways. Codecs are built once per Python type and cached by the registry, so that converting a value on
-the hot path is one method call with no lookups.
+it answers ``None`` ("not mine") and the registry asks the next one. For a type it handles it
+returns a :class:`Codec` bound to that exact type: the codec knows the literal type and converts
+values both ways. Codecs are built once per Python type and cached by the registry, so that
+converting a value on the hot path is one method call with no lookups.
 """
 
 from __future__ import annotations

@@ -1,8 +1,8 @@
 """``Directory``: a directory tree passed between tasks, uploaded and downloaded as a whole.
 
-Same rules as :class:`~slipstream.types.File`: a local directory is uploaded into the attempt's output
-prefix, one that references a blob prefix is passed by reference, and a received directory is the
-blob directory itself for local stores or downloaded on first use for remote ones.
+Same rules as :class:`~slipstream.types.File`: a local directory is uploaded into the attempt's
+output prefix, one that references a blob prefix is passed by reference, and a received directory is
+the blob directory itself for local stores or downloaded on first use for remote ones.
 """
 
 from __future__ import annotations
@@ -30,13 +30,15 @@ class Directory(BlobPath):
         """
         from ._file import LazyBlob
 
-        lazy = self._lazy
+        lazy = self._blob()
         if lazy is not None and not lazy.done:
             base = lazy.local_path()
             out = []
             for rel in lazy.store.walk_files(lazy.uri):
                 uri = lazy.store.join_uri(lazy.uri, rel)
-                out.append(File._from_blob(uri, None, LazyBlob(lazy.store, uri, base / rel, False), None))
+                out.append(
+                    File._from_blob(uri, None, LazyBlob(lazy.store, uri, base / rel, False), None)
+                )
             return out
         root = Path(self.download())
         files = sorted(p for p in root.rglob("*") if p.is_file())

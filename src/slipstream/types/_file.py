@@ -1,10 +1,10 @@
 """``File``: a file that a task reads or writes, passed between tasks through the blob store.
 
-A task returns ``File(path=...)`` (or a plain path) and the file is uploaded into the attempt's output
-prefix; a ``File`` that already references a blob (one the task received, or ``File("s3://...")``)
-is passed by reference, without a copy. A task that receives a ``File`` gets a local path: for a
-local store it is the blob's own path (treat it as read-only); for a remote store the blob is
-downloaded the first time the path is used (``os.fspath``, ``open``, ``download``).
+A task returns ``File(path=...)`` (or a plain path) and the file is uploaded into the attempt's
+output prefix; a ``File`` that already references a blob (one the task received, or
+``File("s3://...")``) is passed by reference, without a copy. A task that receives a ``File`` gets a
+local path: for a local store it is the blob's own path (treat it as read-only); for a remote store
+the blob is downloaded the first time the path is used (``os.fspath``, ``open``, ``download``).
 
 ``File["csv"]`` declares a format, like flytekit's ``FlyteFile[TypeVar("csv")]``.
 """
@@ -71,8 +71,7 @@ class BlobPath(os.PathLike[str]):
         if is_local_url(p):
             self._local = p[len("file://") :] if p.startswith("file://") else p
         else:
-            self._remote_source = p
-            self._lazy = LazyBlob(store_for_uri(p), p, None, is_dir=self._is_dir())
+            self._remote_source = p  # the store is only opened if the contents are needed
 
     @classmethod
     def _is_dir(cls) -> bool:
@@ -118,10 +117,18 @@ class BlobPath(os.PathLike[str]):
         """The blob URI this value was read from or references, if any."""
         return self._remote_source
 
+    def _blob(self) -> LazyBlob | None:
+        """The remote blob behind a value with no local copy yet (None for local values)."""
+        if self._lazy is None and self._local is None and self._remote_source is not None:
+            src = self._remote_source
+            self._lazy = LazyBlob(store_for_uri(src), src, None, is_dir=self._is_dir())
+        return self._lazy
+
     def download(self) -> str:
         """Make the contents available locally; the local path."""
-        if self._lazy is not None:
-            return str(self._lazy.fetch())
+        blob = self._blob()
+        if blob is not None:
+            return str(blob.fetch())
         return self.path
 
     def __fspath__(self) -> str:
@@ -129,9 +136,9 @@ class BlobPath(os.PathLike[str]):
 
     def open(self, mode: str = "rb", **kwargs: Any) -> IO[Any]:
         """Open the (downloaded) local file."""
-        if any(c in mode for c in "wax+") and self._lazy is None:
-            return open(self.path, mode, **kwargs)  # noqa: SIM115 - the caller closes it
-        return open(self.download(), mode, **kwargs)  # noqa: SIM115
+        if any(c in mode for c in "wax+") and self._blob() is None:
+            return open(self.path, mode, **kwargs)
+        return open(self.download(), mode, **kwargs)
 
     def __str__(self) -> str:
         return self.path

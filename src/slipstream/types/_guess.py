@@ -48,17 +48,17 @@ def guess_python_type(literal_type: LiteralType) -> Any:
         key, value = (guess_python_type(a) for a in literal_type.args)
         return dict[key, value]  # type: ignore[valid-type]
     if k is Kind.UNION:
-        return typing.Union[tuple(guess_python_type(a) for a in literal_type.args)]  # noqa: UP007
+        return typing.Union[tuple(guess_python_type(a) for a in literal_type.args)]
     if k is Kind.ENUM:
         module, _, qual = literal_type.name.rpartition(".")
-        cls: Any = enum.Enum(qual or "Enum", {f"v{i}": v for i, v in enumerate(literal_type.values)})
+        make: Any = enum.Enum
+        cls: Any = make(qual or "Enum", {f"v{i}": v for i, v in enumerate(literal_type.values)})
         cls.__module__ = module or __name__
         cls.__qualname__ = qual or "Enum"
         return cls
-    if k is Kind.FILE:
-        return File[literal_type.format] if literal_type.format else File
-    if k is Kind.DIR:
-        return Directory[literal_type.format] if literal_type.format else Directory
+    if k is Kind.FILE or k is Kind.DIR:
+        base: Any = File if k is Kind.FILE else Directory
+        return base[literal_type.format] if literal_type.format else base
     if k is Kind.DATASET:
         if not literal_type.fields:
             return StructuredDataset

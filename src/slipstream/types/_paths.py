@@ -1,7 +1,7 @@
 """The codecs of :class:`File` and :class:`Directory`: literal ``{"uri": ..., "hash": ...}``.
 
-``hash`` is only set when it is known for free (a value read from a literal that had one); the engine
-calls :func:`~slipstream.types.fill_hashes` before it keys its cache on inputs.
+``hash`` is only set when it is known for free (a value read from a literal that had one); the
+engine calls :func:`~slipstream.types.fill_hashes` before it keys its cache on inputs.
 """
 
 from __future__ import annotations
@@ -55,8 +55,7 @@ class _PathCodec(Codec):
                 path = path[len("file://") :]
         else:
             raise LiteralTypeError(
-                f"expected a {self._what} (or a path), got {describe_value(value)} "
-                f"({value!r:.60})"
+                f"expected a {self._what} (or a path), got {describe_value(value)} ({value!r:.60})"
             )
         return self._upload(Path(path).absolute(), dest, ctx)
 

@@ -1,8 +1,8 @@
 """The fallback: any type no transformer handles is pickled (cloudpickle) into a blob.
 
 A pickle only reads back with the same code and library versions and cannot be inspected by the
-console or another language, so building a pickle codec warns once per type (:class:`PickleWarning`):
-declaring a real type is almost always better.
+console or another language, so building a pickle codec warns once per type
+(:class:`PickleWarning`): declaring a real type is almost always better.
 """
 
 from __future__ import annotations

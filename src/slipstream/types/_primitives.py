@@ -1,4 +1,5 @@
-"""Transformers for the JSON-native scalars: int, float, str, bool and None. Strict, like flytekit."""
+"""Transformers for the JSON-native scalars: int, float, str, bool and None. Strict, like
+flytekit."""
 
 from __future__ import annotations
 

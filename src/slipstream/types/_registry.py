@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -68,10 +69,8 @@ class TypeEngine:
             finally:
                 if added:
                     self._building.discard(python_type)
-            try:
+            with contextlib.suppress(TypeError):  # unhashable annotation: do not cache
                 self._codecs[python_type] = codec
-            except TypeError:  # unhashable annotation: do not cache
-                pass
             return codec
 
     def _find(self, python_type: Any) -> Codec:

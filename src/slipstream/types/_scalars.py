@@ -1,6 +1,7 @@
 """Transformers for the scalars JSON lacks: datetime, date, timedelta, bytes; and ``typing.Any``.
 
-A naive datetime is taken as UTC; every datetime literal is an ISO-8601 string in UTC with its offset,
+A naive datetime is taken as UTC; every datetime literal is an ISO-8601 string in UTC with its
+offset,
 so equal instants have equal literals (and equal cache keys). A timedelta is integer microseconds,
 bytes are base64. ``Any`` takes JSON values only: anything else would not survive the trip.
 """

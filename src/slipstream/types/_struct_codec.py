@@ -1,7 +1,8 @@
 """The codec shared by every struct family (dataclasses, NamedTuples, pydantic models).
 
 A struct literal is an object of field literals in declaration order. ``to_literal`` takes an
-instance, or a dict (JSON from the CLI or the API) validated field by field: a missing required field,
+instance, or a dict (JSON from the CLI or the API) validated field by field: a missing required
+field,
 an unknown field or a field of the wrong type is a :class:`LiteralTypeError` naming the field. A
 missing field with a default gets the default's literal, so both forms give the same literal.
 """

@@ -1,9 +1,9 @@
 """``StructuredDataset`` and ``kwtypes``: tabular data passed between tasks as Parquet.
 
-``StructuredDataset(dataframe=df)`` wraps a DataFrame a task returns; a received one is opened as the
-DataFrame type the task wants: ``sd.open(pd.DataFrame).all()`` (or ``pl.DataFrame``, ``pa.Table``).
-Declare columns with ``Annotated[StructuredDataset, kwtypes(a=int, b=str)]`` (or on a DataFrame type):
-only those columns are read, and a produced table missing one is an error.
+``StructuredDataset(dataframe=df)`` wraps a DataFrame a task returns; a received one is opened as
+the DataFrame type the task wants: ``sd.open(pd.DataFrame).all()`` (or ``pl.DataFrame``,
+``pa.Table``). Declare columns with ``Annotated[StructuredDataset, kwtypes(a=int, b=str)]`` (or on a
+DataFrame type): only those columns are read, and a produced table missing one is an error.
 """
 
 from __future__ import annotations

@@ -1,0 +1,249 @@
+"""Showing a run: live progress on stderr, outputs at the end, and a failure's classified error.
+
+Machine output (``--json``) is plain JSON on stdout; everything meant for people uses rich, goes to
+stderr unless it is the result itself, and turns plain when the stream is not a terminal.
+"""
+
+from __future__ import annotations
+
+import base64
+import dataclasses
+import datetime as dt
+import enum
+import json
+import os
+import sys
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from rich.console import Console
+from rich.markup import escape
+
+from slipstream.model import ErrorInfo, ExecutionRecord, NodePhase, NodeRecord
+from slipstream.types import Directory, File, StructuredDataset
+
+__all__ = ["Progress", "error_json", "print_error", "print_outputs", "to_jsonable"]
+
+_DONE = frozenset({NodePhase.SUCCEEDED, NodePhase.SKIPPED})
+_FAILED = frozenset({NodePhase.FAILED, NodePhase.TIMED_OUT, NodePhase.ABORTED})
+_RUNNING = frozenset({NodePhase.RUNNING, NodePhase.WAITING})
+
+
+def _frame_summary(value: Any) -> dict[str, Any] | None:
+    module = type(value).__module__.split(".", 1)[0]
+    if module == "pandas" and hasattr(value, "columns") and hasattr(value, "shape"):
+        return {"rows": int(value.shape[0]), "columns": [str(c) for c in value.columns]}
+    if module == "polars" and hasattr(value, "columns") and hasattr(value, "height"):
+        return {"rows": int(value.height), "columns": list(value.columns)}
+    if module == "pyarrow" and hasattr(value, "column_names"):
+        return {"rows": int(value.num_rows), "columns": list(value.column_names)}
+    return None
+
+
+def to_jsonable(value: Any, literal: Any = None) -> Any:
+    """A JSON-friendly form of an output value; ``literal`` (its literal) adds blob URIs.
+
+    Files and directories become their paths, DataFrames ``{"rows", "columns", "uri"}``, datetimes
+    ISO strings, durations seconds, enums their value, dataclasses and pydantic models objects.
+    """
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    if isinstance(value, (File, Directory)):
+        return value.path
+    uri = literal.get("uri") if isinstance(literal, dict) else None
+    if isinstance(value, StructuredDataset):
+        if value.dataframe is not None:
+            summary = _frame_summary(value.dataframe) or {}
+        else:
+            summary = {}
+        return {**summary, "uri": value.uri or uri}
+    summary = _frame_summary(value)
+    if summary is not None:
+        return {**summary, "uri": uri} if uri else summary
+    if isinstance(value, dt.datetime | dt.date):
+        return value.isoformat()
+    if isinstance(value, dt.timedelta):
+        return value.total_seconds()
+    if isinstance(value, enum.Enum):
+        return to_jsonable(value.value)
+    if isinstance(value, bytes):
+        return base64.b64encode(value).decode()
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {
+            f.name: to_jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)
+        }
+    if hasattr(value, "model_dump") and hasattr(type(value), "model_fields"):
+        return {k: to_jsonable(getattr(value, k)) for k in type(value).model_fields}
+    if isinstance(value, tuple) and hasattr(value, "_fields"):
+        return {k: to_jsonable(v) for k, v in zip(value._fields, value, strict=True)}
+    if isinstance(value, dict):
+        return {str(k): to_jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return [to_jsonable(v) for v in value]
+    tolist = getattr(value, "tolist", None)  # numpy arrays and scalars
+    if callable(tolist) and type(value).__module__.startswith("numpy"):
+        return tolist()
+    if uri:
+        return {"type": type(value).__qualname__, "uri": uri}
+    return repr(value)
+
+
+def _human(value: Any, literal: Any) -> str:
+    j = to_jsonable(value, literal)
+    if isinstance(j, str):
+        return j
+    if isinstance(j, dict) and "rows" in j and "columns" in j:
+        cols = ", ".join(j["columns"])
+        text = f"{j['rows']} rows x {len(j['columns'])} columns ({cols})"
+        return text + (f" at {j['uri']}" if j.get("uri") else "")
+    return json.dumps(j, default=str)
+
+
+def print_outputs(
+    outputs: dict[str, Any],
+    literals: dict[str, Any],
+    types: dict[str, str],
+    *,
+    as_json: bool,
+    console: Console,
+) -> None:
+    """The run's outputs on stdout: one JSON object, a rich table on a terminal, else lines."""
+    if as_json:
+        obj = {k: to_jsonable(v, literals.get(k)) for k, v in outputs.items()}
+        sys.stdout.write(json.dumps(obj, default=str) + "\n")
+        sys.stdout.flush()
+        return
+    if not outputs:
+        return
+    if console.is_terminal:
+        from rich.table import Table
+
+        table = Table(title="outputs", title_justify="left", show_edge=False)
+        table.add_column("name", style="bold")
+        table.add_column("type", style="dim")
+        table.add_column("value", overflow="fold")
+        for k, v in outputs.items():
+            table.add_row(k, types.get(k, ""), escape(_human(v, literals.get(k))))
+        console.print(table)
+        return
+    for k, v in outputs.items():
+        sys.stdout.write(f"{k}: {_human(v, literals.get(k))}\n")
+    sys.stdout.flush()
+
+
+def error_json(err: ErrorInfo | None, execution: str, fallback: str = "") -> dict[str, Any]:
+    """The JSON object printed for a failed run."""
+    if err is None:
+        return {"error": {"code": "failed", "kind": "SYSTEM", "message": fallback}}
+    body = {
+        "code": err.code,
+        "kind": err.kind,
+        "node": err.node,
+        "type": err.type,
+        "message": err.message,
+        "traceback": err.traceback,
+        "execution": execution,
+    }
+    return {"error": body}
+
+
+def print_error(err: ErrorInfo, execution: str, console: Console, task: str = "") -> None:
+    """A failure for people, on stderr: classification, where, message, the user's traceback."""
+    where = f" in node {err.node}" if err.node else ""
+    if task:
+        where += f" ({task})"
+    console.print(
+        f"[bold red]Error[/] [{escape(err.code)}, {err.kind}]{escape(where)} "
+        f"of execution {escape(execution)}",
+        highlight=False,
+    )
+    kind = f"{err.type}: " if err.type else ""
+    console.print(escape(f"{kind}{err.message}"), highlight=False)
+    if err.traceback:
+        console.print(escape(err.traceback.rstrip()), highlight=False, style="dim")
+
+
+class Progress:
+    """A live line of nodes done / running / failed, fed by the engine's listener.
+
+    Inert unless ``enabled``; the rich display refreshes on its own thread, so the listener only
+    updates counters.
+    """
+
+    def __init__(self, console: Console, total: int, enabled: bool) -> None:
+        self._console = console
+        self._total = total
+        self._phases: dict[str, NodePhase] = {}
+        self._lock = threading.Lock()
+        self._live: Any = None
+        self._progress: Any = None
+        self._task: Any = None
+        self.enabled = enabled
+
+    def __enter__(self) -> Progress:
+        if self.enabled:
+            from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+            self._progress = Progress(
+                TextColumn("[bold]{task.description}"),
+                BarColumn(),
+                TextColumn("{task.fields[status]}"),
+                TimeElapsedColumn(),
+                console=self._console,
+                transient=True,
+            )
+            self._task = self._progress.add_task(
+                "running", total=self._total, status=self._status()
+            )
+            self._progress.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._progress is not None:
+            self._progress.stop()
+            self._progress = None
+
+    def _status(self) -> str:
+        counts = {"done": 0, "running": 0, "failed": 0}
+        for p in self._phases.values():
+            if p in _DONE:
+                counts["done"] += 1
+            elif p in _RUNNING:
+                counts["running"] += 1
+            elif p in _FAILED:
+                counts["failed"] += 1
+        return f"{counts['done']} done, {counts['running']} running, {counts['failed']} failed"
+
+    def listener(self) -> Callable[[str, Any], None] | None:
+        """The callback to give the engine (None when progress is off)."""
+        return self._on_event if self.enabled else None
+
+    def _on_event(self, event: str, payload: Any) -> None:
+        if event != "node" or not isinstance(payload, NodeRecord):
+            return
+        with self._lock:
+            self._phases[payload.path] = payload.phase
+            if self._progress is None:
+                return
+            total = max(self._total, len(self._phases))
+            finished = sum(1 for p in self._phases.values() if p in _DONE or p in _FAILED)
+            self._progress.update(
+                self._task, total=total, completed=finished, status=self._status()
+            )
+
+
+def stderr_console(no_color: bool = False) -> Console:
+    """The console for people: stderr, colours only on a terminal."""
+    return Console(stderr=True, no_color=no_color or bool(os.environ.get("NO_COLOR")))
+
+
+def stdout_console() -> Console:
+    """The console for results on stdout."""
+    return Console()
+
+
+def execution_name(record: ExecutionRecord) -> str:
+    """``project/domain/name`` of an execution."""
+    i = record.id
+    return f"{i.project}/{i.domain}/{i.name}"
