@@ -70,9 +70,7 @@ def to_jsonable(value: Any, literal: Any = None) -> Any:
     if isinstance(value, bytes):
         return base64.b64encode(value).decode()
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {
-            f.name: to_jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)
-        }
+        return {f.name: to_jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
     if hasattr(value, "model_dump") and hasattr(type(value), "model_fields"):
         return {k: to_jsonable(getattr(value, k)) for k in type(value).model_fields}
     if isinstance(value, tuple) and hasattr(value, "_fields"):

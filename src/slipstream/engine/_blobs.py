@@ -1,74 +1,32 @@
-"""Finding the blobs (files, directories, DataFrames, arrays, pickles) inside literal maps.
-
-The cache keys on blob contents, so blobs without a content hash get one before a key is made; a
-cached output whose blobs are gone is a miss.
-"""
+"""The engine's use of blobs: hash inputs before keying the cache, check cached outputs exist."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
-from slipstream.model import Interface, Kind, LiteralType
+from slipstream.model import Interface
+from slipstream.storage import open_store, store_for_uri
+from slipstream.types import fill_hashes as _fill
+from slipstream.types import has_blobs, iter_blobs
 
-__all__ = ["blobs", "blobs_exist", "fill_hashes"]
-
-_BLOB_KINDS = frozenset({Kind.FILE, Kind.DIR, Kind.DATASET, Kind.NDARRAY, Kind.PICKLE})
-
-
-def _has_blobs(t: LiteralType) -> bool:
-    if t.kind in _BLOB_KINDS:
-        return True
-    return any(_has_blobs(a) for a in t.args) or any(_has_blobs(f.type) for f in t.fields)
-
-
-def blobs(value: Any, t: LiteralType) -> Iterator[dict[str, Any]]:
-    """Every blob literal (a dict with ``uri``) in ``value`` of type ``t``."""
-    if value is None:
-        return
-    k = t.kind
-    if k in _BLOB_KINDS:
-        if isinstance(value, dict) and value.get("uri"):
-            yield value
-    elif k is Kind.LIST:
-        for v in value:
-            yield from blobs(v, t.args[0])
-    elif k is Kind.DICT:
-        for v in value.values():
-            yield from blobs(v, t.args[1])
-    elif k is Kind.UNION:
-        tag = value.get("$u") if isinstance(value, dict) else None
-        for a in t.args:
-            if a.tag == tag:
-                yield from blobs(value.get("v"), a)
-    elif k is Kind.STRUCT:
-        for f in t.fields:
-            if isinstance(value, dict) and f.name in value:
-                yield from blobs(value[f.name], f.type)
+__all__ = ["blobs_exist", "fill_hashes"]
 
 
 def fill_hashes(literals: dict[str, Any], iface: Interface, store_url: str) -> None:
-    """Give every blob among ``literals`` (the inputs of ``iface``) its content hash, in place."""
+    """Give every blob among ``literals`` (inputs of ``iface``) its content hash, in place."""
+    store = None
     for var in iface.inputs:
-        if var.name not in literals or not _has_blobs(var.type):
-            continue
-        for blob in blobs(literals[var.name], var.type):
-            if not blob.get("hash"):
-                from slipstream.storage import hash_uri, open_store
-
-                uri = blob["uri"]
-                blob["hash"] = hash_uri(open_store(uri), uri)
+        if var.name in literals and has_blobs(var.type):
+            store = store or open_store(store_url)
+            _fill(literals[var.name], var.type, store)
 
 
 def blobs_exist(outputs: dict[str, Any], iface: Interface) -> bool:
-    """Whether every blob that ``outputs`` references is still there."""
+    """Whether every blob that cached ``outputs`` reference is still there."""
     for var in iface.outputs:
-        if var.name not in outputs or not _has_blobs(var.type):
-            continue
-        for blob in blobs(outputs[var.name], var.type):
-            from slipstream.storage import open_store
-
-            uri = blob["uri"]
-            if not open_store(uri).exists(uri):
-                return False
+        if var.name in outputs and has_blobs(var.type):
+            for blob in iter_blobs(outputs[var.name], var.type):
+                uri = blob["uri"]
+                if not store_for_uri(uri).exists(uri):
+                    return False
     return True

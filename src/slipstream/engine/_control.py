@@ -177,9 +177,9 @@ def on_item_result(ex: Executor, nr: NodeRun, r: AttemptResult) -> None:
         outputs = r.outputs
         if outputs is None and r.outputs_uri:
             from slipstream.model import decode
-            from slipstream.storage import open_store
+            from slipstream.storage import store_for_uri
 
-            outputs = decode(open_store(r.outputs_uri).get_bytes(r.outputs_uri), dict[str, Any])
+            outputs = decode(store_for_uri(r.outputs_uri).get_bytes(r.outputs_uri), dict[str, Any])
         outputs = outputs or {}
         if state.version is not None and ex.catalog is not None:
             inputs = state.item_inputs(idx)
@@ -224,7 +224,9 @@ def on_item_result(ex: Executor, nr: NodeRun, r: AttemptResult) -> None:
         _finish_map(ex, nr, state, kind)
 
 
-def _item_done(ex: Executor, nr: NodeRun, state: MapState, idx: int, outputs: dict[str, Any]) -> None:
+def _item_done(
+    ex: Executor, nr: NodeRun, state: MapState, idx: int, outputs: dict[str, Any]
+) -> None:
     for name, col in state.columns.items():
         col[idx] = outputs.get(name)
     state.done += 1

@@ -48,6 +48,7 @@ from slipstream.model import (
     check_transition,
     decode,
 )
+from slipstream.storage import DataLayout, node_segment, open_store
 
 from ._bindings import resolve
 from ._blobs import blobs_exist, fill_hashes
@@ -110,8 +111,10 @@ class Executor:
         self._inflight: dict[tuple[str, int], NodeRun] = {}
         self._serial: dict[str, list[NodeRun]] = {}
         self._root: Scope | None = None
+        layout = DataLayout(open_store(self.blob_store))
         self._exec_prefix = (
-            f"{self.blob_store}/{execution_id.project}/{execution_id.domain}/{execution_id.name}/"
+            layout.execution_prefix(execution_id.project, execution_id.domain, execution_id.name)
+            + "/"
         )
         self.maps: list[NodeRun] = []
         self.signals: SignalSource = signals or NoSignals()
@@ -183,11 +186,7 @@ class Executor:
             cb()
 
     def _stalled(self) -> None:
-        stuck = [
-            nr.path
-            for nr in self._walk(self._root)
-            if not nr.record.phase.terminal
-        ]
+        stuck = [nr.path for nr in self._walk(self._root) if not nr.record.phase.terminal]
         self._finish_failed(
             ErrorInfo(
                 code="stalled",
@@ -324,7 +323,7 @@ class Executor:
         self, nr: NodeRun, path: str, attempt: int, task: TaskTemplate, inputs: dict[str, Any]
     ) -> None:
         """Hand one attempt of ``path`` (a node or a map item of ``nr``) to the runner."""
-        node_dir = self._exec_prefix + _safe(path)
+        node_dir = self._exec_prefix + node_segment(path)
         timeout = nr.node.overrides.timeout_s
         self.runner.submit(
             AttemptRequest(
@@ -388,9 +387,7 @@ class Executor:
         )
 
     def _run_case(self, nr: NodeRun, then: Any) -> None:
-        outputs = tuple(
-            Binding(v.name, Ref(then.id, v.name)) for v in nr.node.interface.outputs
-        )
+        outputs = tuple(Binding(v.name, Ref(then.id, v.name)) for v in nr.node.interface.outputs)
         spec = WorkflowSpec(
             id=Identifier(ResourceType.WORKFLOW, f"{nr.path}-case"),
             interface=nr.node.interface,
@@ -450,9 +447,11 @@ class Executor:
             outputs = r.outputs
             if outputs is None and r.outputs_uri:
                 nr.record.outputs_uri = r.outputs_uri
-                from slipstream.storage import open_store
+                from slipstream.storage import store_for_uri
 
-                outputs = decode(open_store(r.outputs_uri).get_bytes(r.outputs_uri), dict[str, Any])
+                outputs = decode(
+                    store_for_uri(r.outputs_uri).get_bytes(r.outputs_uri), dict[str, Any]
+                )
             status = CacheStatus.DISABLED
             key = nr.state if isinstance(nr.state, str) else None
             if key is not None and self.catalog is not None and nr.task is not None:
@@ -496,9 +495,7 @@ class Executor:
         if self.listener is not None:
             self.listener("node", rec)
 
-    def _node_succeeded(
-        self, nr: NodeRun, outputs: dict[str, Any], cache: CacheStatus
-    ) -> None:
+    def _node_succeeded(self, nr: NodeRun, outputs: dict[str, Any], cache: CacheStatus) -> None:
         rec = nr.record
         nr.outputs = outputs
         if not rec.outputs_uri:
@@ -613,7 +610,9 @@ class Executor:
         for (path, attempt), nr in list(self._inflight.items()):
             self.runner.cancel(path, attempt)
             if not nr.record.phase.terminal:
-                nr.record.error = ErrorInfo(code="aborted", message="execution ended", kind="SYSTEM")
+                nr.record.error = ErrorInfo(
+                    code="aborted", message="execution ended", kind="SYSTEM"
+                )
                 self._transition(nr, NodePhase.ABORTED)
         self._inflight.clear()
 
@@ -653,10 +652,6 @@ def _bind_error(nr: NodeRun, err: ErrorInfo) -> None:
 
 def _defaults(iface: Any) -> dict[str, Any]:
     return {v.name: v.default for v in iface.inputs if v.has_default}
-
-
-def _safe(path: str) -> str:
-    return path.replace("[", "_").replace("]", "")
 
 
 def _in_type(node: Any, b: Binding) -> Any:

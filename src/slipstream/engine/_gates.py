@@ -13,7 +13,15 @@ import sys
 import time
 from typing import TYPE_CHECKING, Any, Protocol
 
-from slipstream.model import CacheStatus, ErrorInfo, ExecutionId, GateNode, Kind, LiteralType, NodePhase
+from slipstream.model import (
+    CacheStatus,
+    ErrorInfo,
+    ExecutionId,
+    GateNode,
+    Kind,
+    LiteralType,
+    NodePhase,
+)
 
 if TYPE_CHECKING:
     from ._executor import Executor
@@ -31,9 +39,7 @@ REJECTED: Any = object()
 class SignalSource(Protocol):
     """Where gate values come from."""
 
-    def get(
-        self, execution: ExecutionId, node: str, gate: GateNode, deadline: float | None
-    ) -> Any:
+    def get(self, execution: ExecutionId, node: str, gate: GateNode, deadline: float | None) -> Any:
         """The literal given for ``gate``, :data:`PENDING` or :data:`REJECTED`."""
 
 

@@ -108,6 +108,7 @@ __all__ = [
     "decode",
     "encode",
     "hash_literals",
+    "is_assignable",
     "to_builtins",
     "type_str",
 ]

@@ -5,7 +5,6 @@ One encoder and decoders cached per type: encoding and decoding are on the hot p
 
 from __future__ import annotations
 
-import hashlib
 from functools import lru_cache
 from typing import Any, TypeVar
 
@@ -41,4 +40,6 @@ def to_builtins(obj: Any) -> Any:
 
 def hash_literals(literals: Any) -> str:
     """A stable content hash of a literal tree (keys sorted): the cache keys on it."""
+    import hashlib
+
     return hashlib.sha256(_sorted_encoder.encode(literals)).hexdigest()

@@ -174,5 +174,3 @@ class CompiledWorkflow(msgspec.Struct, frozen=True, omit_defaults=True):
     workflow: WorkflowSpec
     tasks: dict[str, TaskTemplate] = {}
     subworkflows: dict[str, WorkflowSpec] = {}
-
-

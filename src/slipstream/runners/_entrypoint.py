@@ -77,7 +77,11 @@ class _Alarm:
 
     def __enter__(self) -> _Alarm:
         s = self.seconds
-        if s and threading.current_thread() is threading.main_thread() and hasattr(signal, "SIGALRM"):
+        if (
+            s
+            and threading.current_thread() is threading.main_thread()
+            and hasattr(signal, "SIGALRM")
+        ):
 
             def fire(signum: int, frame: Any) -> None:
                 raise TaskTimeoutError(f"{self.what} timed out after {s:g} s")
@@ -109,8 +113,14 @@ def run_attempt(req: AttemptRequest, worker: str = "") -> AttemptResult:
         kwargs = task.decode_inputs(req.inputs, ctx)
     except Exception as e:
         return AttemptResult(
-            node, req.attempt, False, error=error_info(e, node), exception=e,
-            started_at=started, ended_at=time.time(), worker=worker,
+            node,
+            req.attempt,
+            False,
+            error=error_info(e, node),
+            exception=e,
+            started_at=started,
+            ended_at=time.time(),
+            worker=worker,
         )
     params = ExecutionParameters(
         execution_id=ExecutionIdentifier(
@@ -130,8 +140,13 @@ def run_attempt(req: AttemptRequest, worker: str = "") -> AttemptResult:
             if task.task_type == "dynamic":
                 compiled = task.compile_dynamic(kwargs)
                 return AttemptResult(
-                    node, req.attempt, True, dynamic=encode(compiled),
-                    started_at=started, ended_at=time.time(), worker=worker,
+                    node,
+                    req.attempt,
+                    True,
+                    dynamic=encode(compiled),
+                    started_at=started,
+                    ended_at=time.time(),
+                    worker=worker,
                 )
             result = task.execute(**kwargs)
         outputs = task.encode_outputs(result, ctx)
@@ -139,26 +154,50 @@ def run_attempt(req: AttemptRequest, worker: str = "") -> AttemptResult:
         timed_out = True
         e.__traceback__ = None
         return AttemptResult(
-            node, req.attempt, False, error=error_info(e, node), exception=e, timed_out=True,
-            started_at=started, ended_at=time.time(), worker=worker,
+            node,
+            req.attempt,
+            False,
+            error=error_info(e, node),
+            exception=e,
+            timed_out=True,
+            started_at=started,
+            ended_at=time.time(),
+            worker=worker,
         )
     except Exception as e:
         e.__traceback__ = user_traceback(e.__traceback__)
         return AttemptResult(
-            node, req.attempt, False, error=error_info(e, node), exception=e,
-            started_at=started, ended_at=time.time(), worker=worker, timed_out=timed_out,
+            node,
+            req.attempt,
+            False,
+            error=error_info(e, node),
+            exception=e,
+            started_at=started,
+            ended_at=time.time(),
+            worker=worker,
+            timed_out=timed_out,
         )
     encoded = encode(outputs)
     if len(encoded) > req.offload_bytes:
         uri = f"{req.output_prefix}/outputs.json"
         ctx.store.put_bytes(uri, encoded)
         return AttemptResult(
-            node, req.attempt, True, outputs_uri=uri,
-            started_at=started, ended_at=time.time(), worker=worker,
+            node,
+            req.attempt,
+            True,
+            outputs_uri=uri,
+            started_at=started,
+            ended_at=time.time(),
+            worker=worker,
         )
     return AttemptResult(
-        node, req.attempt, True, outputs=outputs,
-        started_at=started, ended_at=time.time(), worker=worker,
+        node,
+        req.attempt,
+        True,
+        outputs=outputs,
+        started_at=started,
+        ended_at=time.time(),
+        worker=worker,
     )
 
 

@@ -79,7 +79,9 @@ def closure_of(entity: Any) -> CompiledWorkflow:
     return CompiledWorkflow(workflow=spec, tasks={t.id.name: t})
 
 
-def make_runner(kind: str | Runner = "inline", workers: int | None = None, code_root: str = "") -> Runner:
+def make_runner(
+    kind: str | Runner = "inline", workers: int | None = None, code_root: str = ""
+) -> Runner:
     """A runner by name: ``inline`` or ``local`` (a pool of warm worker processes)."""
     if not isinstance(kind, str):
         return kind
@@ -163,7 +165,7 @@ def execute_local(
     loader = getattr(entity, "loader", None)
     fn = getattr(entity, "__wrapped__", None)
     if fn is not None:
-        from slipstream.sdk._naming import code_root_of
+        from slipstream.sdk import code_root_of
 
         root = code_root_of(fn)
         code_root = str(root) if root else ""

@@ -83,8 +83,18 @@ def _worker_main(conn: Any, code_root: str, name: str) -> None:
         if r.exception is not None and r.error is not None and r.error.traceback:
             pass  # the user frames travel in error.traceback
         wire = _Wire(
-            r.node, r.attempt, r.ok, r.outputs, r.outputs_uri, r.dynamic, r.error, exc,
-            r.timed_out, r.started_at, r.ended_at, r.worker,
+            r.node,
+            r.attempt,
+            r.ok,
+            r.outputs,
+            r.outputs_uri,
+            r.dynamic,
+            r.error,
+            exc,
+            r.timed_out,
+            r.started_at,
+            r.ended_at,
+            r.worker,
         )
         conn.send_bytes(encoder.encode(wire))
 
@@ -178,9 +188,18 @@ class LocalRunner:
                     exc.add_note(wire.error.traceback.rstrip())
             results.append(
                 AttemptResult(
-                    wire.node, wire.attempt, wire.ok, wire.outputs, wire.outputs_uri,
-                    wire.dynamic, wire.error, exc, wire.timed_out, wire.started_at,
-                    wire.ended_at, wire.worker,
+                    wire.node,
+                    wire.attempt,
+                    wire.ok,
+                    wire.outputs,
+                    wire.outputs_uri,
+                    wire.dynamic,
+                    wire.error,
+                    exc,
+                    wire.timed_out,
+                    wire.started_at,
+                    wire.ended_at,
+                    wire.worker,
                 )
             )
         if not ready:
@@ -218,9 +237,19 @@ class LocalRunner:
         for node, attempt, _, _ in w.queue:
             out.append(
                 AttemptResult(
-                    node, attempt, False,
-                    error=ErrorInfo(code=code, message=why, kind="SYSTEM" if not timed_out else "USER", node=node),
-                    timed_out=timed_out, started_at=now, ended_at=now, worker=w.name,
+                    node,
+                    attempt,
+                    False,
+                    error=ErrorInfo(
+                        code=code,
+                        message=why,
+                        kind="SYSTEM" if not timed_out else "USER",
+                        node=node,
+                    ),
+                    timed_out=timed_out,
+                    started_at=now,
+                    ended_at=now,
+                    worker=w.name,
                 )
             )
         w.kill()
@@ -235,7 +264,12 @@ class LocalRunner:
                 rest = [(n, a) for n, a, _, _ in w.queue if (n, a) != (node, attempt)]
                 w.queue.clear()
                 self._failed.extend(
-                    AttemptResult(n, a, False, error=ErrorInfo(code="cancelled", message="cancelled", kind="SYSTEM"))
+                    AttemptResult(
+                        n,
+                        a,
+                        False,
+                        error=ErrorInfo(code="cancelled", message="cancelled", kind="SYSTEM"),
+                    )
                     for n, a in rest
                 )
                 self._replace(w, "cancelled")

@@ -17,6 +17,7 @@ from ._imperative import Workflow
 from ._launch_plan import LaunchPlan
 from ._loader import load_file, resolve_loader
 from ._map import MapTask, map_task
+from ._naming import code_root_of
 from ._promise import Comparison, Condition, Conjunction, NodeOutput, Promise
 from ._resources import Cache, Resources, Secret
 from ._schedule import CronSchedule, Email, FixedRate, PagerDuty, Slack
@@ -65,6 +66,7 @@ __all__ = [
     "WorkflowFailurePolicy",
     "approve",
     "bind_arguments",
+    "code_root_of",
     "conditional",
     "current_builder",
     "current_context",

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import abc
 import io
-import tempfile
 from pathlib import Path
 from typing import IO
 
@@ -59,9 +58,9 @@ class SyncCheckpoint(Checkpoint):
         return self._src
 
     def _store(self, uri: str):  # type: ignore[no-untyped-def]
-        from slipstream.storage import open_store
+        from slipstream.storage import store_for_uri
 
-        return open_store(uri)
+        return store_for_uri(uri)
 
     def prev_exists(self) -> bool:
         if not self._src:
@@ -84,6 +83,8 @@ class SyncCheckpoint(Checkpoint):
         self._store(uri).put_bytes(uri, bytes(data))
 
     def restore(self, path: str | Path | None = None) -> Path | None:
+        import tempfile
+
         if not self.prev_exists():
             return None
         assert self._src is not None

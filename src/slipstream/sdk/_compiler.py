@@ -230,9 +230,7 @@ class WorkflowBuilder:
         :class:`NodeOutput` when there are no outputs. ``input_types`` overrides the expected
         literal type of some inputs (map tasks expect lists).
         """
-        node = NodeDraft(
-            self, self.new_node_id(), kind, iface.model, entity_name, location
-        )
+        node = NodeDraft(self, self.new_node_id(), kind, iface.model, entity_name, location)
         node.py_interface = iface
         what = f"workflow {self.name}: node {node.id} ({entity_name})"
         names = iface.input_names
@@ -259,8 +257,7 @@ class WorkflowBuilder:
                 if var.has_default:
                     continue
                 raise CompileError(
-                    f"{what}: missing required input {var.name!r} "
-                    f"({var.codec.literal_type})",
+                    f"{what}: missing required input {var.name!r} ({var.codec.literal_type})",
                     location=location,
                 )
             expected = (input_types or {}).get(var.name, var.codec.literal_type)
@@ -269,9 +266,7 @@ class WorkflowBuilder:
         self.nodes.append(node)
         return self.outputs_of(node, iface)
 
-    def add_entity_node(
-        self, entity: Any, kwargs: dict[str, Any], location: str
-    ) -> NodeDraft:
+    def add_entity_node(self, entity: Any, kwargs: dict[str, Any], location: str) -> NodeDraft:
         """Add a node for ``entity`` and return the node itself (imperative workflows)."""
         before = len(self.nodes)
         self.add_entity(entity, (), kwargs, location)

@@ -153,12 +153,14 @@ class ConditionalSection:
                 for u in node.upstream:
                     if u not in upstream:
                         upstream.append(u)
-            cases.append(
-                BranchCase(condition=mc, then=node.freeze() if node else None, fail=fail)
-            )
+            cases.append(BranchCase(condition=mc, then=node.freeze() if node else None, fail=fail))
         iface = Interface(outputs=first.interface.outputs)
         branch = NodeDraft(
-            b, b.new_node_id(), BranchNode(self.name, tuple(cases)), iface, self.name,
+            b,
+            b.new_node_id(),
+            BranchNode(self.name, tuple(cases)),
+            iface,
+            self.name,
             self.location,
         )
         for u in upstream:

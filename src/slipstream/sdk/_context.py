@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import contextvars
 import dataclasses
-import logging
 import os
-import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import logging
 
 from ._checkpoint import Checkpoint, SyncCheckpoint
 
@@ -82,6 +84,8 @@ class ExecutionParameters:
     @property
     def working_directory(self) -> str:
         """A directory of this attempt's own (created on first use)."""
+        import tempfile
+
         if self._wd is None:
             self._wd = tempfile.mkdtemp(prefix="attempt-", dir=self._wd_parent)
         return self._wd
@@ -89,6 +93,8 @@ class ExecutionParameters:
     @property
     def logging(self) -> logging.Logger:
         """The task's logger."""
+        import logging
+
         return logging.getLogger(f"slipstream.task.{self.task_id or 'local'}")
 
     @property

@@ -34,8 +34,9 @@ class DynamicTask(PythonTask):
     def compile_dynamic(self, kwargs: dict[str, Any]) -> CompiledWorkflow:
         """Run the body with real ``kwargs`` and compile what it calls into a workflow."""
         iface = self.python_interface
-        outputs_only = PyInterface((), iface.outputs, Interface(outputs=iface.model.outputs),
-                                   iface.output_tuple)
+        outputs_only = PyInterface(
+            (), iface.outputs, Interface(outputs=iface.model.outputs), iface.output_tuple
+        )
         builder = WorkflowBuilder(f"{self.name} (dynamic)", outputs_only)
         with builder:
             result = self._fn(**kwargs)

@@ -40,7 +40,11 @@ def sleep(duration: datetime.timedelta | float) -> Any:
     kind = GateNode(gate="sleep", duration_s=_seconds(duration, "sleep"))
     iface = PyInterface((), (), Interface())
     return b.add_node(
-        kind=kind, entity_name="sleep", iface=iface, args=(), kwargs={},
+        kind=kind,
+        entity_name="sleep",
+        iface=iface,
+        args=(),
+        kwargs={},
         location=caller_location(),
     )
 
@@ -52,11 +56,17 @@ def wait_for_input(name: str, timeout: datetime.timedelta | float, expected_type
     out = PyVar("o0", expected_type, codec)
     iface = PyInterface((), (out,), Interface(outputs=(Variable("o0", codec.literal_type),)))
     kind = GateNode(
-        gate="wait_for_input", name=name, timeout_s=_seconds(timeout, "wait_for_input"),
+        gate="wait_for_input",
+        name=name,
+        timeout_s=_seconds(timeout, "wait_for_input"),
         value_type=codec.literal_type,
     )
     return b.add_node(
-        kind=kind, entity_name=f"wait_for_input {name}", iface=iface, args=(), kwargs={},
+        kind=kind,
+        entity_name=f"wait_for_input {name}",
+        iface=iface,
+        args=(),
+        kwargs={},
         location=caller_location(),
     )
 
@@ -73,17 +83,24 @@ def approve(upstream_item: Any, name: str, timeout: datetime.timedelta | float) 
     var = PyVar("value", tp, codec)
     out = PyVar("o0", tp, codec)
     iface = PyInterface(
-        (var,), (out,),
+        (var,),
+        (out,),
         Interface(
             inputs=(Variable("value", codec.literal_type),),
             outputs=(Variable("o0", codec.literal_type),),
         ),
     )
     kind = GateNode(
-        gate="approve", name=name, timeout_s=_seconds(timeout, "approve"),
+        gate="approve",
+        name=name,
+        timeout_s=_seconds(timeout, "approve"),
         value_type=codec.literal_type,
     )
     return b.add_node(
-        kind=kind, entity_name=f"approve {name}", iface=iface, args=(),
-        kwargs={"value": upstream_item}, location=caller_location(),
+        kind=kind,
+        entity_name=f"approve {name}",
+        iface=iface,
+        args=(),
+        kwargs={"value": upstream_item},
+        location=caller_location(),
     )

@@ -28,11 +28,11 @@ __all__ = ["Workflow"]
 class Workflow(WorkflowBase):
     """An imperative workflow::
 
-        wb = Workflow(name="my_wf")
-        wb.add_workflow_input("x", int)
-        node = wb.add_entity(t1, a=wb.inputs["x"])
-        wb.add_workflow_output("out", node.outputs["o0"])
-        wb(x=3)
+    wb = Workflow(name="my_wf")
+    wb.add_workflow_input("x", int)
+    node = wb.add_entity(t1, a=wb.inputs["x"])
+    wb.add_workflow_output("out", node.outputs["o0"])
+    wb(x=3)
     """
 
     def __init__(
@@ -55,7 +55,13 @@ class Workflow(WorkflowBase):
             inputs=tuple(Variable(v.name, v.codec.literal_type) for v in self._inputs),
             outputs=tuple(Variable(v.name, v.codec.literal_type) for v in outs),
         )
-        return PyInterface(tuple(self._inputs), outs, model)
+        # several outputs come back as a namedtuple of their names, as for @workflow
+        tuple_cls = None
+        if len(outs) > 1:
+            import collections
+
+            tuple_cls = collections.namedtuple("Outputs", [v.name for v in outs])  # type: ignore[misc]
+        return PyInterface(tuple(self._inputs), outs, model, tuple_cls)
 
     @property
     def python_interface(self) -> PyInterface:  # type: ignore[override]
@@ -87,9 +93,7 @@ class Workflow(WorkflowBase):
     add_subwf = add_entity
     add_launch_plan = add_entity
 
-    def add_workflow_output(
-        self, name: str, value: Any, python_type: Any | None = None
-    ) -> None:
+    def add_workflow_output(self, name: str, value: Any, python_type: Any | None = None) -> None:
         """Declare an output bound to a node output (or a list/dict of them)."""
         if any(v.name == name for v, _ in self._outputs):
             raise CompileError(f"workflow {self.name}: output {name!r} declared twice")
@@ -112,9 +116,7 @@ class Workflow(WorkflowBase):
             outputs = []
             for var, value in self._outputs:
                 what = f"workflow {self.name}: output {var.name!r}"
-                data = b.bind_value(
-                    value, var.codec.literal_type, var, what, self.location, None
-                )
+                data = b.bind_value(value, var.codec.literal_type, var, what, self.location, None)
                 from slipstream.model import Binding
 
                 outputs.append(Binding(var.name, data))

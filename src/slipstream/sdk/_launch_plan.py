@@ -83,9 +83,7 @@ class LaunchPlan:
             arg = getattr(schedule, "kickoff_time_input_arg", None)
             if arg and wf_iface.input(arg) is None:
                 raise CompileError(f"{what}: kickoff_time_input_arg {arg!r} is not an input")
-            required = [
-                v.name for v in inputs if not v.has_default and v.name != arg
-            ]
+            required = [v.name for v in inputs if not v.has_default and v.name != arg]
             if required:
                 raise CompileError(
                     f"{what}: a scheduled launch plan needs a value for every input; "
@@ -94,7 +92,9 @@ class LaunchPlan:
         model = Interface(
             inputs=tuple(
                 Variable(
-                    v.name, v.codec.literal_type, has_default=v.has_default,
+                    v.name,
+                    v.codec.literal_type,
+                    has_default=v.has_default,
                     default=self._literals.get(v.name),
                 )
                 for v in inputs
@@ -128,8 +128,15 @@ class LaunchPlan:
         **ignored: Any,
     ) -> LaunchPlan:
         """The launch plan ``name`` of ``workflow`` (the default one when ``name`` is None)."""
-        args = (default_inputs or {}, fixed_inputs or {}, schedule, notifications, labels,
-                annotations, max_parallelism)
+        args = (
+            default_inputs or {},
+            fixed_inputs or {},
+            schedule,
+            notifications,
+            labels,
+            annotations,
+            max_parallelism,
+        )
         if name is None:
             if any(a for a in args):
                 raise CompileError("a launch plan with options needs a name")
@@ -142,9 +149,7 @@ class LaunchPlan:
                 if existing.workflow is workflow or existing.workflow.name == workflow.name:
                     if existing._args == args:
                         return existing
-                raise ConflictError(
-                    f"launch plan {name!r} already exists with different arguments"
-                )
+                raise ConflictError(f"launch plan {name!r} already exists with different arguments")
             lp = cls(name, workflow, *args)
             lp._args = args
             cls.CACHE[name] = lp
@@ -158,9 +163,7 @@ class LaunchPlan:
         return LaunchPlanSpec(
             id=Identifier(ResourceType.LAUNCH_PLAN, self.name),
             workflow=Identifier(ResourceType.WORKFLOW, self.workflow.name),
-            default_inputs={
-                k: v for k, v in self._literals.items() if k in self.default_inputs
-            },
+            default_inputs={k: v for k, v in self._literals.items() if k in self.default_inputs},
             fixed_inputs={k: v for k, v in self._literals.items() if k in self.fixed_inputs},
             schedule=self.schedule.to_spec() if self.schedule is not None else None,
             notifications=tuple(n.to_spec() for n in self.notifications),

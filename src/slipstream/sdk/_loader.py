@@ -36,7 +36,10 @@ def load_file(path: str | Path) -> ModuleType:
     if root_s not in sys.path:
         sys.path.insert(0, root_s)
     existing = sys.modules.get(module)
-    if existing is not None and Path(getattr(existing, "__file__", "") or "").resolve() == p.resolve():
+    if (
+        existing is not None
+        and Path(getattr(existing, "__file__", "") or "").resolve() == p.resolve()
+    ):
         return existing
     return importlib.import_module(module)
 

@@ -80,7 +80,7 @@ class MapTask:
             inputs.append(PyVar(v.name, lt, engine.codec(lt), description=v.description))
         outputs = []
         for v in base.outputs:
-            item = typing.Optional[v.python_type] if self.min_success_ratio < 1 else v.python_type  # noqa: UP007
+            item = typing.Optional[v.python_type] if self.min_success_ratio < 1 else v.python_type
             lt = list[item]  # type: ignore[valid-type]
             outputs.append(PyVar(v.name, lt, engine.codec(lt)))
         tuple_cls = base.output_tuple
@@ -178,7 +178,9 @@ class MapTask:
                 assert var is not None
                 consts.append(Binding(name, Const(var.codec.to_literal(value, None))))
             node = Node(
-                id=node.id, kind=node.kind, interface=node.interface,
+                id=node.id,
+                kind=node.kind,
+                interface=node.interface,
                 inputs=node.inputs + tuple(consts),
             )
             import msgspec

@@ -86,9 +86,7 @@ def extract_interface(fn: Callable[..., Any], what: str) -> PyInterface:
                 location=where,
             )
         if p.name not in hints:
-            raise CompileError(
-                f"{what}: input {p.name!r} has no type annotation", location=where
-            )
+            raise CompileError(f"{what}: input {p.name!r} has no type annotation", location=where)
         tp = hints[p.name]
         codec = _codec(engine, tp, f"{what}: input {p.name!r}", where)
         has_default = p.default is not _EMPTY
@@ -103,13 +101,19 @@ def extract_interface(fn: Callable[..., Any], what: str) -> PyInterface:
             ann = typing.get_type_hints(ret, include_extras=True)
             for name in ret._fields:
                 tp = ann[name]
-                outputs.append(PyVar(name, tp, _codec(engine, tp, f"{what}: output {name!r}", where)))
+                outputs.append(
+                    PyVar(name, tp, _codec(engine, tp, f"{what}: output {name!r}", where))
+                )
         elif typing.get_origin(ret) is tuple and ... not in typing.get_args(ret):
             args = typing.get_args(ret)
             for i, tp in enumerate(args):
                 name = f"o{i}"
-                outputs.append(PyVar(name, tp, _codec(engine, tp, f"{what}: output {name!r}", where)))
-            output_tuple = collections.namedtuple(f"{fn.__name__}_outputs", [v.name for v in outputs])  # type: ignore[misc]
+                outputs.append(
+                    PyVar(name, tp, _codec(engine, tp, f"{what}: output {name!r}", where))
+                )
+            output_tuple = collections.namedtuple(
+                f"{fn.__name__}_outputs", [v.name for v in outputs]
+            )  # type: ignore[misc]
         else:
             outputs.append(PyVar("o0", ret, _codec(engine, ret, f"{what}: output", where)))
 

@@ -5,9 +5,7 @@ from __future__ import annotations
 import ast
 import datetime
 import functools
-import hashlib
 import inspect
-
 import textwrap
 from collections.abc import Callable, Iterable
 from typing import Any, TypeVar, overload
@@ -15,8 +13,8 @@ from typing import Any, TypeVar, overload
 from slipstream.errors import CompileError, InputError, LiteralTypeError
 from slipstream.model import (
     CacheSpec,
-    ResourceSpec,
     Identifier,
+    ResourceSpec,
     ResourceType,
     TaskMetadata,
     TaskNode,
@@ -290,11 +288,15 @@ def _seconds(
         return None
     s = timeout.total_seconds() if isinstance(timeout, datetime.timedelta) else float(timeout)
     if s <= 0:
-        raise CompileError(f"task {name}: timeout must be positive, got {timeout!r}", location=where)
+        raise CompileError(
+            f"task {name}: timeout must be positive, got {timeout!r}", location=where
+        )
     return s
 
 
 def _source_hash(fn: Callable[..., Any]) -> str:
+    import hashlib
+
     try:
         src = inspect.getsource(fn)
     except (OSError, TypeError):
@@ -351,5 +353,3 @@ def task(_fn: Any = None, **kwargs: Any) -> Any:
         return PythonTask(fn, **kwargs)
 
     return wrap
-
-

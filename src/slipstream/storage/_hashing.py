@@ -7,7 +7,6 @@ are.
 
 from __future__ import annotations
 
-import hashlib
 import os
 from collections.abc import Iterable
 from pathlib import Path
@@ -25,6 +24,8 @@ _CHUNK = 1 << 20
 
 def hash_bytes(data: bytes) -> str:
     """The sha256 hex digest of ``data``."""
+    import hashlib
+
     return hashlib.sha256(data).hexdigest()
 
 
@@ -32,6 +33,8 @@ def hash_file(path: str | os.PathLike[str]) -> str:
     """The sha256 hex digest of a local file's contents, read in chunks."""
     try:
         with open(path, "rb") as f:
+            import hashlib
+
             return hashlib.file_digest(f, "sha256").hexdigest()
     except FileNotFoundError:
         raise NotFoundError(f"file not found: {os.fspath(path)}") from None
@@ -41,6 +44,8 @@ def hash_file(path: str | os.PathLike[str]) -> str:
 
 def combine_dir_hash(entries: Iterable[tuple[str, str]]) -> str:
     """The directory hash over ``(relative_posix_path, file_hash)`` pairs (sorted here)."""
+    import hashlib
+
     h = hashlib.sha256()
     for rel, digest in sorted(entries):
         h.update(rel.encode())
@@ -79,6 +84,8 @@ def hash_uri(store: BlobStore, uri: str) -> str:
 
 
 def _hash_stream(store: BlobStore, uri: str) -> str:
+    import hashlib
+
     h = hashlib.sha256()
     with store.open(uri, "rb") as f:
         while chunk := f.read(_CHUNK):

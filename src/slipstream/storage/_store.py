@@ -13,7 +13,6 @@ from __future__ import annotations
 import abc
 import contextlib
 import os
-import shutil
 import threading
 import uuid
 from collections.abc import Iterator
@@ -176,6 +175,8 @@ class LocalBlobStore(BlobStore):
             return self._path(uri).read_bytes()
 
     def put_file(self, local_path: str | os.PathLike[str], uri: str) -> None:
+        import shutil
+
         path = self._path(uri)
         src = Path(local_path)
         if src.absolute() == path:
@@ -192,6 +193,8 @@ class LocalBlobStore(BlobStore):
                 raise
 
     def get_file(self, uri: str, local_path: str | os.PathLike[str]) -> None:
+        import shutil
+
         src = self._path(uri)
         dst = Path(local_path).absolute()
         if src == dst:
@@ -201,6 +204,8 @@ class LocalBlobStore(BlobStore):
             shutil.copyfile(src, dst)
 
     def put_dir(self, local_dir: str | os.PathLike[str], uri: str) -> None:
+        import shutil
+
         src = Path(local_dir).absolute()
         dst = self._path(uri)
         if src == dst:
@@ -222,6 +227,8 @@ class LocalBlobStore(BlobStore):
                 self.put_file(src / rel, _file_uri(dst / rel))
 
     def get_dir(self, uri: str, local_dir: str | os.PathLike[str]) -> None:
+        import shutil
+
         src = self._path(uri)
         dst = Path(local_dir).absolute()
         if src == dst:
@@ -264,6 +271,8 @@ class LocalBlobStore(BlobStore):
         return _walk_local(path)
 
     def delete(self, uri: str) -> None:
+        import shutil
+
         path = self._path(uri)
         with _translate(uri, "delete"):
             if path.is_dir() and not path.is_symlink():

@@ -9,7 +9,7 @@ from ._contract import Codec, TypeContext, TypeTransformer
 from ._directory import Directory
 from ._file import File
 from ._guess import guess_python_type
-from ._hashes import fill_hashes
+from ._hashes import fill_hashes, has_blobs, iter_blobs
 from ._pickle import PickleWarning
 from ._registry import TypeEngine, default_engine
 from ._structured import Columns, StructuredDataset, kwtypes
@@ -27,6 +27,8 @@ __all__ = [
     "builtin_engine",
     "default_engine",
     "fill_hashes",
+    "has_blobs",
+    "iter_blobs",
     "guess_python_type",
     "kwtypes",
 ]

@@ -12,7 +12,6 @@ the blob is downloaded the first time the path is used (``os.fspath``, ``open``,
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 from typing import IO, Any, ClassVar
 
@@ -35,6 +34,8 @@ class LazyBlob:
 
     def local_path(self) -> Path:
         """Where the blob is (or will be) on this machine."""
+        import tempfile
+
         if self.local is None:
             name = self.uri.rstrip("/").rsplit("/", 1)[-1] or "blob"
             self.local = Path(tempfile.mkdtemp(prefix="slipstream-")) / name

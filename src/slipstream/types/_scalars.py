@@ -8,8 +8,6 @@ bytes are base64. ``Any`` takes JSON values only: anything else would not surviv
 
 from __future__ import annotations
 
-import base64
-import binascii
 import datetime as dt
 import math
 from typing import TYPE_CHECKING, Any
@@ -86,11 +84,16 @@ class _BytesCodec(Codec):
     __slots__ = ()
 
     def to_literal(self, value: Any, ctx: TypeContext | None) -> Any:
+        import base64
+
         if type(value) is not bytes and not isinstance(value, bytes | bytearray):
             raise _mismatch("bytes", value)
         return base64.b64encode(value).decode("ascii")
 
     def to_python(self, literal: Any, ctx: TypeContext | None) -> Any:
+        import base64
+        import binascii
+
         if type(literal) is not str:
             raise _mismatch("a base64 string", literal)
         try:

@@ -1,0 +1,177 @@
+"""From a file and an entity name to a click command whose options are the entity's typed inputs.
+
+``slipstream run FILE ENTITY --help`` is the help of the command built here: one option per input,
+named ``--name`` (and ``--snake-name`` with dashes), with its type as metavar, its default and the
+text of its ``Args:`` / ``:param:`` entry. Values are parsed (and checked against the input's codec)
+while click parses the command line, so a bad value is a usage error before anything runs.
+"""
+
+from __future__ import annotations
+
+import os
+import traceback
+from collections.abc import Callable
+from pathlib import Path
+from types import ModuleType, TracebackType
+from typing import Any
+
+import click
+
+from slipstream.errors import CompileError, SlipstreamError
+from slipstream.sdk import PythonTask, PyVar, WorkflowBase
+
+from ._docstrings import parse_docstring
+from ._inputs import BadValue, describe_type, metavar_of, parse_value
+
+__all__ = ["Given", "entities_of", "entity_command", "load_module"]
+
+_PKG_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+class Given:
+    """A value given on the command line (so that an explicit ``none`` differs from "not given")."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+
+class _InputType(click.ParamType):
+    """Parses one input's text into a value of its declared type, checked by its codec."""
+
+    def __init__(self, var: PyVar) -> None:
+        self.var = var
+        self.name = metavar_of(var.python_type)
+
+    def get_metavar(self, param: click.Parameter, ctx: click.Context | None = None) -> str:
+        return self.name
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if not isinstance(value, str):
+            return value
+        try:
+            parsed = parse_value(value, self.var.python_type)
+            if not self.var.codec.needs_context:
+                self.var.codec.to_literal(parsed, None)
+        except (BadValue, TypeError, ValueError) as e:
+            expected = describe_type(self.var.python_type)
+            msg = str(e)
+            if expected not in msg:
+                msg = f"{msg} [input {self.var.name!r} is {expected}]"
+            self.fail(msg, param, ctx)
+        return Given(parsed)
+
+
+def _user_traceback(e: BaseException) -> str:
+    tb: TracebackType | None = e.__traceback__
+    while tb is not None and (tb.tb_frame.f_code.co_filename.startswith(("<frozen", _PKG_DIR))):
+        tb = tb.tb_next
+    return "".join(traceback.format_exception(type(e), e, tb))
+
+
+class LoadError(click.ClickException):
+    """The user's file could not be imported (its own error, or a wiring error): exit code 1."""
+
+    exit_code = 1
+
+
+def load_module(file: str) -> ModuleType:
+    """Import ``file`` as a module of its package; click errors for a bad path or a failing import."""
+    from slipstream.sdk import load_file
+
+    p = Path(file)
+    if not p.exists():
+        raise click.BadParameter(f"no such file: {file}", param_hint="FILE")
+    if p.is_file() and p.suffix != ".py":
+        raise click.BadParameter(f"{file} is not a Python file", param_hint="FILE")
+    try:
+        return load_file(p)
+    except CompileError as e:
+        raise LoadError(f"[{e.code}] {e}") from None
+    except SlipstreamError as e:
+        raise click.BadParameter(str(e), param_hint="FILE") from None
+    except Exception as e:
+        raise LoadError(f"importing {file} failed:\n{_user_traceback(e).rstrip()}") from None
+
+
+def entities_of(module: ModuleType) -> dict[str, Any]:
+    """The tasks and workflows a module holds, by attribute name, in definition order."""
+    return {
+        name: obj
+        for name, obj in vars(module).items()
+        if not name.startswith("_") and isinstance(obj, PythonTask | WorkflowBase)
+    }
+
+
+def _default_text(var: PyVar) -> str:
+    d = var.default
+    if isinstance(d, str):
+        return repr(d) if d == "" or d.strip() != d else d
+    if hasattr(d, "value") and type(d).__module__ != "builtins" and hasattr(type(d), "__members__"):
+        return str(d.value)  # an enum member
+    return str(d)
+
+
+def _option(var: PyVar, doc: str) -> click.Option:
+    names = [f"--{var.name}"]
+    dashed = var.name.replace("_", "-")
+    if dashed != var.name:
+        names.append(f"--{dashed}")
+    kind = describe_type(var.python_type)
+    extra: dict[str, Any] = {}
+    if var.python_type is bool:
+        extra = {"is_flag": False, "flag_value": "true"}  # `--flag` alone means true
+    facts = [f"type: {kind}"]
+    if var.has_default:
+        facts.append(f"default: {_default_text(var)}")
+    return click.Option(
+        [*names, var.name],
+        type=_InputType(var),
+        required=not var.has_default,
+        default=None,
+        show_default=False,
+        help=f"{doc}  [{'; '.join(facts)}]".lstrip(),
+        **extra,
+    )
+
+
+def entity_command(
+    name: str,
+    entity: Any,
+    run_options: list[click.Option],
+    callback: Callable[..., Any],
+) -> click.Command:
+    """A command for ``entity``: its inputs as options, plus the run options whose names are free.
+
+    ``callback(entity, inputs, options)`` receives the given inputs (name -> value) and the run
+    options given after the entity.
+    """
+    iface = entity.python_interface
+    doc = parse_docstring(getattr(entity, "docs", "") or "")
+    input_names = set(iface.input_names)
+    params: list[click.Parameter] = [_option(v, doc.params.get(v.name, "")) for v in iface.inputs]
+    taken = {n for p in params for n in p.opts}
+    extras = [o for o in run_options if o.name not in input_names and not taken & set(o.opts)]
+    params.extend(extras)
+    kind = "workflow" if isinstance(entity, WorkflowBase) else "task"
+    outs = ", ".join(f"{v.name}: {describe_type(v.python_type)}" for v in iface.outputs)
+    help_text = doc.summary or f"Run the {kind} {entity.name}."
+    epilog = f"{kind.capitalize()} {entity.name}" + (f"; outputs: {outs}" if outs else "")
+
+    def invoke(**kwargs: Any) -> Any:
+        inputs = {
+            k: v.value for k, v in kwargs.items() if k in input_names and isinstance(v, Given)
+        }
+        options = {k: v for k, v in kwargs.items() if k not in input_names}
+        return callback(entity, inputs, options)
+
+    return click.Command(
+        name,
+        params=params,
+        callback=invoke,
+        help=help_text,
+        short_help=(doc.summary.splitlines() or [f"{kind} {entity.name}"])[0],
+        epilog=epilog,
+        context_settings={"help_option_names": ["-h", "--help"]},
+    )

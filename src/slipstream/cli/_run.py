@@ -1,0 +1,218 @@
+"""``slipstream run FILE ENTITY [--input value ...]``: run a workflow or task from a file, locally.
+
+Three nested click levels: ``run`` (run options), FILE (imports the file; its entities are its
+subcommands) and ENTITY (the typed inputs, see ``_entities``). The run goes through the one engine
+(``slipstream.runners.execute_local``); this module only wires parsing, progress and rendering.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from slipstream.errors import InputError, LiteralTypeError, SlipstreamError
+from slipstream.model import ErrorInfo, ExecutionPhase
+
+from ._entities import entities_of, entity_command, load_module
+from ._inputs import describe_type
+from ._render import (
+    Progress,
+    error_json,
+    execution_name,
+    print_error,
+    print_outputs,
+    stderr_console,
+    stdout_console,
+)
+
+__all__ = ["run"]
+
+_RUN_OPTION_NAMES = ("runner", "workers", "as_json", "no_cache")
+
+
+def _run_options() -> list[click.Option]:
+    """The options of a run; accepted before FILE and again after ENTITY."""
+    return [
+        click.Option(
+            ["--runner"],
+            type=click.Choice(["inline", "local"]),
+            default=None,
+            help="Where tasks run: 'local' (warm worker processes, parallel; the default) or "
+            "'inline' (in this process, one at a time, for debuggers).",
+        ),
+        click.Option(
+            ["--workers"],
+            type=click.IntRange(min=1),
+            default=None,
+            help="Worker processes of the local runner [default: CPU count].",
+        ),
+        click.Option(
+            ["--json", "as_json"],
+            is_flag=True,
+            default=None,
+            help="Print the outputs (or the error) as one JSON object on stdout; no progress.",
+        ),
+        click.Option(
+            ["--no-cache", "no_cache"],
+            is_flag=True,
+            default=None,
+            help="Run every task even when the cache holds its outputs.",
+        ),
+    ]
+
+
+def _merged_options(ctx: click.Context, given: dict[str, Any]) -> dict[str, Any]:
+    """Run options: given after ENTITY, else before FILE, else the defaults."""
+    root = ctx
+    while root.parent is not None and root.command is not run:
+        root = root.parent
+    before = root.params if root.command is run else {}
+    opts: dict[str, Any] = {}
+    for name in _RUN_OPTION_NAMES:
+        value = given.get(name)
+        opts[name] = value if value is not None else before.get(name)
+    opts["runner"] = opts["runner"] or "local"
+    opts["as_json"] = bool(opts["as_json"])
+    opts["no_cache"] = bool(opts["no_cache"])
+    return opts
+
+
+def _execute(entity: Any, inputs: dict[str, Any], given: dict[str, Any]) -> None:
+    ctx = click.get_current_context()
+    opts = _merged_options(ctx, given)
+    from slipstream.runners import closure_of, execute_local
+
+    err_console = stderr_console()
+    nodes = len(closure_of(entity).workflow.nodes)
+    progress = Progress(
+        err_console, nodes, enabled=err_console.is_terminal and not opts["as_json"] and nodes > 1
+    )
+    try:
+        with progress:
+            result = execute_local(
+                entity,
+                inputs,
+                runner=opts["runner"],
+                workers=opts["workers"],
+                listener=progress.listener(),
+                cache=not opts["no_cache"],
+            )
+    except (InputError, LiteralTypeError) as e:
+        # an input the parser let through but the type layer refused: still nothing ran
+        raise click.UsageError(str(e), ctx) from None
+    except SlipstreamError as e:
+        _fail(ErrorInfo(code=e.code, message=str(e), kind=e.kind, type=type(e).__name__), "", opts)
+    record = result.record
+    name = execution_name(record)
+    if record.phase is not ExecutionPhase.SUCCEEDED:
+        err = record.error or ErrorInfo(code="failed", message=f"execution ended {record.phase}")
+        _fail(err, name, opts, task=_task_of(result, err.node))
+    iface = entity.python_interface
+    values = result.python_outputs()
+    if len(iface.outputs) == 1:
+        values = (values,)
+    outputs = {v.name: values[i] for i, v in enumerate(iface.outputs)} if iface.outputs else {}
+    types = {v.name: describe_type(v.python_type) for v in iface.outputs}
+    print_outputs(
+        outputs,
+        result.executor.outputs or {},
+        types,
+        as_json=opts["as_json"],
+        console=stdout_console(),
+    )
+    if not opts["as_json"] and err_console.is_terminal:
+        err_console.print(f"[green]SUCCEEDED[/] {name}", highlight=False)
+
+
+def _task_of(result: Any, node: str) -> str:
+    lookup = getattr(result.executor.store, "node", None)
+    rec = lookup(result.record.id, node) if node and lookup is not None else None
+    return str(getattr(rec, "task", "") or "")
+
+
+def _fail(err: ErrorInfo, execution: str, opts: dict[str, Any], task: str = "") -> None:
+    import json
+
+    if opts["as_json"]:
+        sys.stdout.write(json.dumps(error_json(err, execution)) + "\n")
+        sys.stdout.flush()
+    else:
+        print_error(err, execution, stderr_console(), task)
+    sys.exit(1)
+
+
+class _FileGroup(click.Group):
+    """FILE: its tasks and workflows are the subcommands."""
+
+    def __init__(self, file: str, module: Any) -> None:
+        self.file = file
+        self.module = module
+        self.entities = entities_of(module)
+        super().__init__(
+            name=file,
+            help=f"Tasks and workflows in {file}.",
+            context_settings={"help_option_names": ["-h", "--help"]},
+            subcommand_metavar="ENTITY [INPUTS]...",
+        )
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return list(self.entities)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        entity = self.entities.get(cmd_name)
+        if entity is None:
+            return None
+        return entity_command(cmd_name, entity, _run_options(), _execute)
+
+    def resolve_command(
+        self, ctx: click.Context, args: list[str]
+    ) -> tuple[str | None, click.Command | None, list[str]]:
+        name = args[0]
+        cmd = self.get_command(ctx, name)
+        if cmd is None:
+            available = ", ".join(self.entities) or "none"
+            raise click.UsageError(
+                f"no task or workflow named {name!r} in {self.file} (available: {available})", ctx
+            )
+        return name, cmd, args[1:]
+
+
+class _RunGroup(click.Group):
+    """``run``: its "subcommands" are files."""
+
+    _loaded: dict[str, _FileGroup]
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return []
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        cache = self.__dict__.setdefault("_loaded", {})
+        key = str(Path(cmd_name).resolve())
+        if key not in cache:
+            cache[key] = _FileGroup(cmd_name, load_module(cmd_name))
+        return cache[key]
+
+    def resolve_command(
+        self, ctx: click.Context, args: list[str]
+    ) -> tuple[str | None, click.Command | None, list[str]]:
+        cmd = self.get_command(ctx, args[0])
+        return args[0], cmd, args[1:]
+
+
+@click.group(
+    cls=_RunGroup,
+    params=_run_options(),
+    subcommand_metavar="FILE ENTITY [INPUTS]...",
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+def run(**_: Any) -> None:
+    """Run a workflow or task from FILE on this machine, through the engine.
+
+    ENTITY is the name of a task or workflow in FILE; its inputs are options parsed by their
+    declared type (`slipstream run FILE ENTITY --help` lists them). Run options go before FILE or
+    after ENTITY. Exit codes: 0 success, 1 the run (or importing FILE) failed, 2 bad usage or a
+    bad input value (then nothing ran).
+    """
