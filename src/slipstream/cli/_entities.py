@@ -129,7 +129,6 @@ def _option(var: PyVar, doc: str) -> click.Option:
         [*names, var.name],
         type=_InputType(var),
         required=not var.has_default,
-        default=None,
         show_default=False,
         help=f"{doc}  [{'; '.join(facts)}]".lstrip(),
         **extra,

@@ -381,7 +381,9 @@ def _parse_union(value: Any, tp: Any) -> Any:
         try:
             return parse_value(value, variant)
         except BadValue as e:
-            errors.append(str(e))
+            errors.append(e)
+    if len(errors) == 1:
+        raise errors[0]
     raise _fail(describe_type(tp), value)
 
 

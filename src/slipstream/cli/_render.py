@@ -151,15 +151,16 @@ def print_error(err: ErrorInfo, execution: str, console: Console, task: str = ""
     where = f" in node {err.node}" if err.node else ""
     if task:
         where += f" ({task})"
+    of = f" of execution {execution}" if execution else ""
     console.print(
-        f"[bold red]Error[/] [{escape(err.code)}, {err.kind}]{escape(where)} "
-        f"of execution {escape(execution)}",
+        "[bold red]Error[/] " + escape(f"[{err.code}, {err.kind}]{where}{of}"),
         highlight=False,
+        soft_wrap=True,
     )
     kind = f"{err.type}: " if err.type else ""
-    console.print(escape(f"{kind}{err.message}"), highlight=False)
+    console.print(escape(f"{kind}{err.message}"), highlight=False, soft_wrap=True)
     if err.traceback:
-        console.print(escape(err.traceback.rstrip()), highlight=False, style="dim")
+        console.print(escape(err.traceback.rstrip()), highlight=False, style="dim", soft_wrap=True)
 
 
 class Progress:
@@ -185,7 +186,7 @@ class Progress:
 
             self._progress = Progress(
                 TextColumn("[bold]{task.description}"),
-                BarColumn(),
+                BarColumn(complete_style="green", finished_style="green"),
                 TextColumn("{task.fields[status]}"),
                 TimeElapsedColumn(),
                 console=self._console,

@@ -21,6 +21,8 @@ from slipstream.model import (
     TaskTemplate,
 )
 
+from slipstream.storage import node_segment
+
 from ._blobs import blobs_exist, fill_hashes
 from ._catalog import cache_key, cache_version_of
 from ._interfaces import AttemptResult
@@ -49,6 +51,7 @@ class MapState:
         "next",
         "retrying",
         "running",
+        "segment",
         "task",
         "version",
     )
@@ -69,6 +72,8 @@ class MapState:
         self.retrying: dict[int, int] = {}
         self.exception: BaseException | None = None
         self.version: str | None = None
+        self.segment = ""
+        """The storage segment of the map node's path; items add ``@index``."""
 
     def item_inputs(self, i: int) -> dict[str, Any]:
         """The inputs of item ``i``."""
@@ -113,6 +118,7 @@ def _start_map(ex: Executor, nr: NodeRun, kind: MapNode) -> None:
     fixed = {k: v for k, v in inputs.items() if k not in mapped}
     state = MapState(task, n, mapped, fixed)
     state.concurrency = kind.concurrency
+    state.segment = node_segment(nr.path)
     state.version = cache_version_of(nr.node, task) if ex.catalog is not None else None
     nr.state = state
     nr.record.item_count = n
@@ -161,7 +167,9 @@ def _dispatch_item(ex: Executor, nr: NodeRun, state: MapState, idx: int, attempt
             _item_done(ex, nr, state, idx, hit)
             return False
     state.running += 1
-    ex.submit_attempt(nr, f"{nr.path}[{idx}]", attempt, state.task, inputs)
+    ex.submit_attempt(
+        nr, f"{nr.path}[{idx}]", attempt, state.task, inputs, f"{state.segment}@{idx}"
+    )
     return True
 
 
@@ -207,7 +215,10 @@ def on_item_result(ex: Executor, nr: NodeRun, r: AttemptResult) -> None:
     if r.attempt <= retries and err.type not in state.task.metadata.non_retryable:
         state.retrying[idx] = r.attempt + 1
         state.running += 1
-        ex.submit_attempt(nr, r.node, r.attempt + 1, state.task, state.item_inputs(idx))
+        ex.submit_attempt(
+            nr, r.node, r.attempt + 1, state.task, state.item_inputs(idx),
+            f"{state.segment}@{idx}",
+        )  # fmt: skip
         return
     state.retrying.pop(idx, None)
     state.errors[idx] = err

@@ -320,10 +320,19 @@ class Executor:
         self.submit_attempt(nr, nr.path, attempt, task, nr.inputs or {})
 
     def submit_attempt(
-        self, nr: NodeRun, path: str, attempt: int, task: TaskTemplate, inputs: dict[str, Any]
+        self,
+        nr: NodeRun,
+        path: str,
+        attempt: int,
+        task: TaskTemplate,
+        inputs: dict[str, Any],
+        segment: str | None = None,
     ) -> None:
-        """Hand one attempt of ``path`` (a node or a map item of ``nr``) to the runner."""
-        node_dir = self._exec_prefix + node_segment(path)
+        """Hand one attempt of ``path`` (a node or a map item of ``nr``) to the runner.
+
+        ``segment`` is the path's storage segment when the caller already knows it (map items).
+        """
+        node_dir = self._exec_prefix + (segment or node_segment(path))
         timeout = nr.node.overrides.timeout_s
         self.runner.submit(
             AttemptRequest(

@@ -22,7 +22,6 @@ from slipstream.model import ErrorInfo, encode
 from slipstream.sdk import (
     ExecutionIdentifier,
     ExecutionParameters,
-    SyncCheckpoint,
     resolve_loader,
     task_context,
 )
@@ -97,108 +96,96 @@ class _Alarm:
             signal.signal(signal.SIGALRM, self._old)
 
 
+def _context(req: AttemptRequest) -> TypeContext:
+    from slipstream.storage import open_store
+
+    return TypeContext(
+        store=open_store(req.store),
+        output_prefix=req.output_prefix,
+        local_dir=_scratch_dir() / f"{req.execution.name}-{_safe(req.node)}-{req.attempt}",
+    )
+
+
 def run_attempt(req: AttemptRequest, worker: str = "") -> AttemptResult:
     """Run one attempt and describe how it ended. Never raises for the task's own errors."""
     started = time.time()
     node = req.node
+    attempt = req.attempt
+    ctx: TypeContext | None = None
     try:
         task = resolve_loader(req.task.loader, req.code_root or None)
-        from slipstream.storage import open_store
-
-        ctx = TypeContext(
-            store=open_store(req.store),
-            output_prefix=req.output_prefix,
-            local_dir=_scratch_dir() / f"{req.execution.name}-{_safe(node)}-{req.attempt}",
-        )
+        if task.needs_context:
+            ctx = _context(req)
         kwargs = task.decode_inputs(req.inputs, ctx)
     except Exception as e:
         return AttemptResult(
-            node,
-            req.attempt,
-            False,
-            error=error_info(e, node),
-            exception=e,
-            started_at=started,
-            ended_at=time.time(),
-            worker=worker,
-        )
+            node, attempt, False, error=error_info(e, node), exception=e,
+            started_at=started, ended_at=time.time(), worker=worker,
+        )  # fmt: skip
+    ex = req.execution
     params = ExecutionParameters(
-        execution_id=ExecutionIdentifier(
-            req.execution.project, req.execution.domain, req.execution.name
-        ),
-        attempt_number=req.attempt - 1,
+        execution_id=ExecutionIdentifier(ex.project, ex.domain, ex.name),
+        attempt_number=attempt - 1,
         node_id=node,
         task_id=task.name,
-        checkpoint=SyncCheckpoint(req.checkpoint_dest, req.checkpoint_src or None)
-        if req.checkpoint_dest
-        else None,
         raw_output_prefix=req.output_prefix,
+        checkpoint_dest=req.checkpoint_dest,
+        checkpoint_src=req.checkpoint_src,
     )
-    timed_out = False
     try:
-        with task_context(params), _Alarm(req.timeout_s, f"task {task.name} (node {node})"):
-            if task.task_type == "dynamic":
-                compiled = task.compile_dynamic(kwargs)
-                return AttemptResult(
-                    node,
-                    req.attempt,
-                    True,
-                    dynamic=encode(compiled),
-                    started_at=started,
-                    ended_at=time.time(),
-                    worker=worker,
-                )
-            result = task.execute(**kwargs)
+        with task_context(params):
+            if req.timeout_s:
+                with _Alarm(req.timeout_s, f"task {task.name} (node {node})"):
+                    result = _call(task, kwargs)
+            else:
+                result = _call(task, kwargs)
+        if result.__class__ is _Dynamic:
+            return AttemptResult(
+                node, attempt, True, dynamic=encode(result.compiled),
+                started_at=started, ended_at=time.time(), worker=worker,
+            )  # fmt: skip
+        if ctx is None and task.needs_context:
+            ctx = _context(req)
         outputs = task.encode_outputs(result, ctx)
     except TaskTimeoutError as e:
-        timed_out = True
         e.__traceback__ = None
         return AttemptResult(
-            node,
-            req.attempt,
-            False,
-            error=error_info(e, node),
-            exception=e,
-            timed_out=True,
-            started_at=started,
-            ended_at=time.time(),
-            worker=worker,
-        )
+            node, attempt, False, error=error_info(e, node), exception=e, timed_out=True,
+            started_at=started, ended_at=time.time(), worker=worker,
+        )  # fmt: skip
     except Exception as e:
         e.__traceback__ = user_traceback(e.__traceback__)
         return AttemptResult(
-            node,
-            req.attempt,
-            False,
-            error=error_info(e, node),
-            exception=e,
-            started_at=started,
-            ended_at=time.time(),
-            worker=worker,
-            timed_out=timed_out,
-        )
+            node, attempt, False, error=error_info(e, node), exception=e,
+            started_at=started, ended_at=time.time(), worker=worker,
+        )  # fmt: skip
     encoded = encode(outputs)
     if len(encoded) > req.offload_bytes:
+        from slipstream.storage import open_store
+
         uri = f"{req.output_prefix}/outputs.json"
-        ctx.store.put_bytes(uri, encoded)
+        open_store(req.store).put_bytes(uri, encoded)
         return AttemptResult(
-            node,
-            req.attempt,
-            True,
-            outputs_uri=uri,
-            started_at=started,
-            ended_at=time.time(),
-            worker=worker,
-        )
+            node, attempt, True, outputs_uri=uri,
+            started_at=started, ended_at=time.time(), worker=worker,
+        )  # fmt: skip
     return AttemptResult(
-        node,
-        req.attempt,
-        True,
-        outputs=outputs,
-        started_at=started,
-        ended_at=time.time(),
-        worker=worker,
-    )
+        node, attempt, True, outputs=outputs,
+        started_at=started, ended_at=time.time(), worker=worker,
+    )  # fmt: skip
+
+
+class _Dynamic:
+    __slots__ = ("compiled",)
+
+    def __init__(self, compiled: Any) -> None:
+        self.compiled = compiled
+
+
+def _call(task: Any, kwargs: dict[str, Any]) -> Any:
+    if task.task_type == "dynamic":
+        return _Dynamic(task.compile_dynamic(kwargs))
+    return task.execute(**kwargs)
 
 
 def _safe(path: str) -> str:

@@ -70,33 +70,39 @@ def _worker_main(conn: Any, code_root: str, name: str) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when work stops
     if code_root and code_root not in sys.path:
         sys.path.insert(0, code_root)
-    decoder = msgspec.msgpack.Decoder(AttemptRequest)
+    decoder = msgspec.msgpack.Decoder(list[AttemptRequest])
     encoder = msgspec.msgpack.Encoder()
     while True:
         try:
             data = conn.recv_bytes()
         except (EOFError, OSError):
             return
-        req = decoder.decode(data)
-        r = run_attempt(req, name)
-        exc = _pickle_exception(r.exception)
-        if r.exception is not None and r.error is not None and r.error.traceback:
-            pass  # the user frames travel in error.traceback
-        wire = _Wire(
-            r.node,
-            r.attempt,
-            r.ok,
-            r.outputs,
-            r.outputs_uri,
-            r.dynamic,
-            r.error,
-            exc,
-            r.timed_out,
-            r.started_at,
-            r.ended_at,
-            r.worker,
-        )
-        conn.send_bytes(encoder.encode(wire))
+        batch = []
+        for req in decoder.decode(data):
+            r = run_attempt(req, name)
+            batch.append(
+                _Wire(
+                    r.node, r.attempt, r.ok, r.outputs, r.outputs_uri, r.dynamic, r.error,
+                    _pickle_exception(r.exception), r.timed_out, r.started_at, r.ended_at,
+                    r.worker,
+                )  # fmt: skip
+            )
+        conn.send_bytes(encoder.encode(batch))
+
+
+def _result(wire: _Wire) -> AttemptResult:
+    exc = None
+    if wire.exception:
+        try:
+            exc = pickle.loads(wire.exception)
+        except Exception:
+            exc = None
+        if exc is not None and wire.error is not None and wire.error.traceback:
+            exc.add_note(wire.error.traceback.rstrip())
+    return AttemptResult(
+        wire.node, wire.attempt, wire.ok, wire.outputs, wire.outputs_uri, wire.dynamic,
+        wire.error, exc, wire.timed_out, wire.started_at, wire.ended_at, wire.worker,
+    )  # fmt: skip
 
 
 class _Worker:
@@ -110,6 +116,7 @@ class _Worker:
         self.proc.start()
         child.close()
         self.queue: deque[tuple[str, int, float, float | None]] = deque()
+        self.outbox: list[AttemptRequest] = []
 
     def alive(self) -> bool:
         return self.proc.is_alive()
@@ -128,7 +135,7 @@ class LocalRunner:
 
     name = "local"
 
-    def __init__(self, workers: int | None = None, code_root: str = "", depth: int = 2) -> None:
+    def __init__(self, workers: int | None = None, code_root: str = "", depth: int = 16) -> None:
         n = workers or os.cpu_count() or 1
         if n < 1:
             raise ValueError("workers must be >= 1")
@@ -139,7 +146,7 @@ class LocalRunner:
         self._workers = [_Worker(self._ctx, i, self._code_root) for i in range(n)]
         self._next_index = n
         self._encoder = msgspec.msgpack.Encoder()
-        self._decoder = msgspec.msgpack.Decoder(_Wire)
+        self._decoder = msgspec.msgpack.Decoder(list[_Wire])
         self._failed: list[AttemptResult] = []
 
     @property
@@ -154,9 +161,20 @@ class LocalRunner:
     def submit(self, request: AttemptRequest) -> None:
         w = min(self._workers, key=lambda w: len(w.queue))
         w.queue.append((request.node, request.attempt, time.monotonic(), request.timeout_s))
-        w.conn.send_bytes(self._encoder.encode(request))
+        w.outbox.append(request)
+
+    def _flush(self) -> None:
+        """Send each worker what was submitted for it since the last flush, as one message."""
+        for w in self._workers:
+            if w.outbox:
+                batch, w.outbox = w.outbox, []
+                try:
+                    w.conn.send_bytes(self._encoder.encode(batch))
+                except OSError:
+                    self._failed.extend(self._replace(w, "worker process died"))
 
     def wait(self, timeout: float | None) -> list[AttemptResult]:
+        self._flush()
         if self._failed:
             out, self._failed = self._failed, []
             return out
@@ -175,33 +193,10 @@ class LocalRunner:
             except (EOFError, OSError):
                 results.extend(self._replace(w, "worker process died"))
                 continue
-            wire = self._decoder.decode(data)
-            if w.queue:
-                w.queue.popleft()
-            exc = None
-            if wire.exception:
-                try:
-                    exc = pickle.loads(wire.exception)
-                except Exception:
-                    exc = None
-                if exc is not None and wire.error is not None and wire.error.traceback:
-                    exc.add_note(wire.error.traceback.rstrip())
-            results.append(
-                AttemptResult(
-                    wire.node,
-                    wire.attempt,
-                    wire.ok,
-                    wire.outputs,
-                    wire.outputs_uri,
-                    wire.dynamic,
-                    wire.error,
-                    exc,
-                    wire.timed_out,
-                    wire.started_at,
-                    wire.ended_at,
-                    wire.worker,
-                )
-            )
+            for wire in self._decoder.decode(data):
+                if w.queue:
+                    w.queue.popleft()
+                results.append(_result(wire))
         if not ready:
             results.extend(self._reap_overdue())
         return results

@@ -5,8 +5,6 @@ from __future__ import annotations
 import contextvars
 import dataclasses
 import os
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -70,12 +68,16 @@ class ExecutionParameters:
         checkpoint: Checkpoint | None = None,
         raw_output_prefix: str = "",
         working_dir_parent: str | None = None,
+        checkpoint_dest: str = "",
+        checkpoint_src: str = "",
     ) -> None:
         self.execution_id = execution_id
         self.attempt_number = attempt_number
         self.node_id = node_id
         self.task_id = task_id
         self._checkpoint = checkpoint
+        self._checkpoint_dest = checkpoint_dest
+        self._checkpoint_src = checkpoint_src
         self.raw_output_prefix = raw_output_prefix
         self._wd_parent = working_dir_parent
         self._wd: str | None = None
@@ -101,8 +103,13 @@ class ExecutionParameters:
     def checkpoint(self) -> Checkpoint:
         """Read the previous attempt's checkpoint and write this attempt's."""
         if self._checkpoint is None:
-            d = Path(self.working_directory) / "checkpoint"
-            self._checkpoint = SyncCheckpoint(d.as_uri())
+            if self._checkpoint_dest:
+                self._checkpoint = SyncCheckpoint(
+                    self._checkpoint_dest, self._checkpoint_src or None
+                )
+            else:
+                d = Path(self.working_directory) / "checkpoint"
+                self._checkpoint = SyncCheckpoint(d.as_uri())
         return self._checkpoint
 
 
@@ -122,11 +129,17 @@ def in_task() -> bool:
     return _current.get() is not None
 
 
-@contextmanager
-def task_context(params: ExecutionParameters) -> Iterator[ExecutionParameters]:
+class task_context:  # noqa: N801 - used like a function: ``with task_context(params):``
     """Make ``params`` the current context for the duration of an attempt."""
-    token = _current.set(params)
-    try:
-        yield params
-    finally:
-        _current.reset(token)
+
+    __slots__ = ("_params", "_token")
+
+    def __init__(self, params: ExecutionParameters) -> None:
+        self._params = params
+
+    def __enter__(self) -> ExecutionParameters:
+        self._token = _current.set(self._params)
+        return self._params
+
+    def __exit__(self, *exc: object) -> None:
+        _current.reset(self._token)

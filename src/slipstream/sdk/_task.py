@@ -116,6 +116,9 @@ class PythonTask:
         self.docs = docs if docs is not None else (inspect.getdoc(fn) or "")
         self.non_retryable = tuple(non_retryable)
         self._template: TaskTemplate | None = None
+        iface = self.python_interface
+        self.needs_context = any(v.codec.needs_context for v in (*iface.inputs, *iface.outputs))
+        """Whether converting this task's values touches the blob store."""
         TASKS[(self.loader.module, self.loader.qualname)] = self
         if fn.__module__ != self.loader.module:  # defined in __main__: known under both names
             TASKS[(fn.__module__, self.loader.qualname)] = self

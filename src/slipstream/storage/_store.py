@@ -422,6 +422,10 @@ _stores: dict[str, BlobStore] = {}
 _stores_lock = threading.Lock()
 
 
+_by_raw_url: dict[str, BlobStore] = {}
+"""Stores by the URL exactly as asked for: skips normalising a URL seen before (hot path)."""
+
+
 def open_store(url: str, **storage_options: Any) -> BlobStore:
     """The blob store for ``url`` (a plain path, ``file://``, or any fsspec URL), cached per URL.
 
@@ -430,6 +434,9 @@ def open_store(url: str, **storage_options: Any) -> BlobStore:
     """
     if storage_options and not is_local_url(url):
         return FsspecBlobStore(url, **storage_options)
+    hit = _by_raw_url.get(url)
+    if hit is not None:
+        return hit
     key = _file_uri(_local_path_of(url)) if is_local_url(url) else url.rstrip("/")
     store = _stores.get(key)
     if store is None:
@@ -438,6 +445,7 @@ def open_store(url: str, **storage_options: Any) -> BlobStore:
             if store is None:
                 store = LocalBlobStore(key) if is_local_url(url) else FsspecBlobStore(url)
                 _stores[key] = store
+    _by_raw_url[url] = store
     return store
 
 

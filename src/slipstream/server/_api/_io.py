@@ -46,7 +46,7 @@ async def read_body(request: Request, tp: type[T]) -> T:
 def _hook(tp: Any) -> dict[str, Any]:
     """``object`` fields (free-form literals) accept any JSON."""
     if tp is object:
-        return {}
+        return {"description": "any JSON value"}
     raise NotImplementedError(tp)
 
 
