@@ -7,6 +7,8 @@ is cheap and has no side effects beyond installing the local executor hook: heav
 when a value needs them.
 """
 
+from typing import TYPE_CHECKING, Any
+
 from slipstream.errors import (
     CompileError,
     ExecutionFailedError,
@@ -16,29 +18,16 @@ from slipstream.errors import (
 from slipstream.sdk import (
     Cache,
     Checkpoint,
-    CronSchedule,
-    Email,
     ExecutionParameters,
-    FixedRate,
-    LaunchPlan,
-    PagerDuty,
     PythonTask,
     PythonWorkflow,
     Resources,
     Secret,
-    Slack,
     SyncCheckpoint,
-    Workflow,
     WorkflowError,
     WorkflowFailurePolicy,
-    approve,
-    conditional,
     current_context,
-    dynamic,
-    map_task,
-    sleep,
     task,
-    wait_for_input,
     workflow,
 )
 from slipstream.sdk import set_local_executor as _set_local_executor
@@ -52,7 +41,53 @@ from slipstream.types import (
 FlyteFile = File
 FlyteDirectory = Directory
 FlyteError = WorkflowError
-map = map_task  # flytekit 1.12+ spelling: ``from flytekit import map``
+
+
+if TYPE_CHECKING:
+    from slipstream.sdk import (
+        CronSchedule,
+        Email,
+        FixedRate,
+        LaunchPlan,
+        PagerDuty,
+        Slack,
+        Workflow,
+        approve,
+        conditional,
+        dynamic,
+        map_task,
+        sleep,
+        wait_for_input,
+    )
+
+_FROM_SDK = frozenset(
+    {
+        "CronSchedule",
+        "Email",
+        "FixedRate",
+        "LaunchPlan",
+        "PagerDuty",
+        "Slack",
+        "Workflow",
+        "approve",
+        "conditional",
+        "dynamic",
+        "map_task",
+        "sleep",
+        "wait_for_input",
+    }
+)
+
+
+def __getattr__(name: str) -> Any:
+    # constructs most programs do not use load on first use (see slipstream.sdk)
+    if name in _FROM_SDK or name == "map":
+        import slipstream.sdk as sdk
+
+        value = getattr(sdk, "map_task" if name == "map" else name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def _local_executor():  # type: ignore[no-untyped-def]

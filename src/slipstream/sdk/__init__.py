@@ -1,8 +1,14 @@
-"""Authoring: tasks, workflows, promises and their compilation into the wire model."""
+"""Authoring: tasks, workflows, promises and their compilation into the wire model.
+
+The constructs most programs do not use (maps, dynamic workflows, conditionals, launch plans,
+schedules, gates, imperative workflows) load on first use, to keep ``import slipstream`` cheap.
+"""
+
+import importlib
+from typing import TYPE_CHECKING, Any
 
 from ._checkpoint import Checkpoint, SyncCheckpoint
 from ._compiler import NodeDraft, WorkflowBuilder, current_builder
-from ._conditional import ConditionalSection, conditional
 from ._context import (
     ExecutionIdentifier,
     ExecutionParameters,
@@ -10,17 +16,11 @@ from ._context import (
     in_task,
     task_context,
 )
-from ._dynamic import DynamicTask, dynamic
-from ._gates import approve, sleep, wait_for_input
 from ._hooks import get_local_executor, set_local_executor
-from ._imperative import Workflow
-from ._launch_plan import LaunchPlan
 from ._loader import load_file, resolve_loader
-from ._map import MapTask, map_task
 from ._naming import code_root_of
 from ._promise import Comparison, Condition, Conjunction, NodeOutput, Promise
 from ._resources import Cache, Resources, Secret
-from ._schedule import CronSchedule, Email, FixedRate, PagerDuty, Slack
 from ._signature import PyInterface, PyVar, extract_interface
 from ._task import TASKS, PythonTask, bind_arguments, task
 from ._workflow import (
@@ -30,6 +30,48 @@ from ._workflow import (
     WorkflowFailurePolicy,
     workflow,
 )
+
+if TYPE_CHECKING:
+    from ._conditional import ConditionalSection, conditional
+    from ._dynamic import DynamicTask, dynamic
+    from ._gates import approve, sleep, wait_for_input
+    from ._imperative import Workflow
+    from ._launch_plan import LaunchPlan
+    from ._map import MapTask, map_task
+    from ._schedule import CronSchedule, Email, FixedRate, PagerDuty, Slack
+
+_LAZY = {
+    "ConditionalSection": "_conditional",
+    "conditional": "_conditional",
+    "DynamicTask": "_dynamic",
+    "dynamic": "_dynamic",
+    "approve": "_gates",
+    "sleep": "_gates",
+    "wait_for_input": "_gates",
+    "Workflow": "_imperative",
+    "LaunchPlan": "_launch_plan",
+    "MapTask": "_map",
+    "map_task": "_map",
+    "CronSchedule": "_schedule",
+    "Email": "_schedule",
+    "FixedRate": "_schedule",
+    "PagerDuty": "_schedule",
+    "Slack": "_schedule",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
+
 
 __all__ = [
     "TASKS",

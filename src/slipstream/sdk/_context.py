@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import contextvars
-import dataclasses
+import msgspec
 import os
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -23,8 +23,7 @@ __all__ = [
 ]
 
 
-@dataclasses.dataclass(frozen=True)
-class ExecutionIdentifier:
+class ExecutionIdentifier(msgspec.Struct, frozen=True):
     """``project``, ``domain`` and ``name`` of the execution a task runs in."""
 
     project: str

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import dataclasses
+import msgspec
 
 from slipstream.model import ResourceSpec, SecretRequest
 
 __all__ = ["Cache", "Resources", "Secret"]
 
 
-@dataclasses.dataclass(frozen=True)
-class Resources:
+class Resources(msgspec.Struct, frozen=True):
     """CPU, memory, GPU and ephemeral storage, in Kubernetes' spelling (``cpu="2"``, ``mem="4Gi"``)."""
 
     cpu: str | int | float | None = None
@@ -32,8 +31,7 @@ class Resources:
         )
 
 
-@dataclasses.dataclass(frozen=True)
-class Secret:
+class Secret(msgspec.Struct, frozen=True):
     """A secret the task needs, by ``group`` and ``key``; optionally exposed as ``env_var``."""
 
     group: str
@@ -45,8 +43,7 @@ class Secret:
         return SecretRequest(group=self.group, key=self.key, env_var=self.env_var)
 
 
-@dataclasses.dataclass(frozen=True)
-class Cache:
+class Cache(msgspec.Struct, frozen=True):
     """Cache settings: ``Cache(version="1", serialize=False, ignored_inputs=("seed",))``.
 
     Without a version, the hash of the task function's source is the version, so editing the task

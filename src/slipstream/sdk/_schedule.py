@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-import dataclasses
 import datetime
+from typing import ClassVar
+
+import msgspec
 
 from slipstream.errors import CompileError
 from slipstream.model import CronSchedule as CronSpec
@@ -71,11 +73,10 @@ class FixedRate:
         )
 
 
-@dataclasses.dataclass(frozen=True)
-class _Notify:
+class _Notify(msgspec.Struct, frozen=True):
     phases: tuple[str, ...] | list[str]
     recipients_email: tuple[str, ...] | list[str] = ()
-    kind = "email"
+    kind: ClassVar[str] = "email"
 
     def to_spec(self) -> Notification:
         """The wire form."""
@@ -86,19 +87,19 @@ class _Notify:
         )
 
 
-class Email(_Notify):
+class Email(_Notify, frozen=True):
     """Send an e-mail when an execution reaches one of ``phases``."""
 
-    kind = "email"
+    kind: ClassVar[str] = "email"
 
 
-class Slack(_Notify):
+class Slack(_Notify, frozen=True):
     """Post to Slack (by e-mail address) when an execution reaches one of ``phases``."""
 
-    kind = "slack"
+    kind: ClassVar[str] = "slack"
 
 
-class PagerDuty(_Notify):
+class PagerDuty(_Notify, frozen=True):
     """Page when an execution reaches one of ``phases``."""
 
-    kind = "pagerduty"
+    kind: ClassVar[str] = "pagerduty"

@@ -6,7 +6,6 @@ import ast
 import datetime
 import functools
 import inspect
-import textwrap
 from collections.abc import Callable, Iterable
 from typing import Any, TypeVar, overload
 
@@ -310,6 +309,8 @@ def _source_hash(fn: Callable[..., Any]) -> str:
 
 def _check_has_return(fn: Callable[..., Any], name: str, where: str) -> None:
     """A task that declares outputs but whose body never returns a value is a compile error."""
+    import textwrap
+
     try:
         src = textwrap.dedent(inspect.getsource(fn))
         tree = ast.parse(src)

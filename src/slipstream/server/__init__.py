@@ -4,7 +4,7 @@ Never imported by ``import slipstream``; the ``slipstream server`` and ``slipstr
 import it when they run.
 """
 
-from ._config import DEFAULT_DOMAINS, ServerConfig, config_file_path, slipstream_home
+from ._config import DEFAULT_DOMAINS, ServerConfig, config_file_path
 from ._db import Database
 from ._serve import serve
 from ._services import Services
@@ -16,5 +16,4 @@ __all__ = [
     "Services",
     "config_file_path",
     "serve",
-    "slipstream_home",
 ]

@@ -1,14 +1,15 @@
 """Code bundles in the blob store, addressed by the SHA-256 of their bytes: uploaded once."""
 
+
 from __future__ import annotations
 
 import hashlib
 import time
-import uuid
 
 from sqlalchemy.exc import IntegrityError
 
 from slipstream.errors import NotFoundError, StorageError, ValidationError
+from slipstream.storage import DataLayout, open_store
 
 from ._db import Database
 from ._names import check_digest
@@ -20,22 +21,19 @@ MAX_BUNDLE_BYTES = 512 * 1024 * 1024
 
 
 class BundleStore:
-    """Writes bundles to ``{store}/code/{digest}.tar.gz`` and records them in the database.
+    """Writes bundles where the data layout says (``bundles/{digest}.tar.gz``) and records them.
 
     The database row is written after the blob, so a recorded bundle is always readable.
     """
 
     def __init__(self, db: Database, store_url: str) -> None:
-        import fsspec
-
         self.db = db
-        self.store_url = store_url.rstrip("/")
-        self.fs, root = fsspec.core.url_to_fs(self.store_url)
-        self.root = root.rstrip("/")
+        self.store = open_store(store_url)
+        self.layout = DataLayout(self.store)
 
     def uri(self, digest: str) -> str:
         """Where the bundle with this digest lives."""
-        return f"{self.store_url}/code/{check_digest(digest)}.tar.gz"
+        return self.layout.bundle_uri(check_digest(digest), ".tar.gz")
 
     def exists(self, digest: str) -> bool:
         """True when the bundle was uploaded."""
@@ -54,14 +52,9 @@ class BundleStore:
             )
         if self.exists(digest):
             return False
-        path = f"{self.root}/code/{digest}.tar.gz"
-        tmp = f"{path}.{uuid.uuid4().hex}.tmp"
         try:
-            self.fs.makedirs(f"{self.root}/code", exist_ok=True)
-            with self.fs.open(tmp, "wb") as f:
-                f.write(data)
-            self.fs.mv(tmp, path)
-        except OSError as e:
+            self.store.put_bytes(self.uri(digest), data)
+        except (OSError, StorageError) as e:
             raise StorageError(f"could not write code bundle {digest}: {e}") from e
         try:
             with self.db.session() as session:
@@ -79,8 +72,6 @@ class BundleStore:
         if not self.exists(digest):
             raise NotFoundError(f"code bundle {digest} does not exist")
         try:
-            with self.fs.open(f"{self.root}/code/{digest}.tar.gz", "rb") as f:
-                data: bytes = f.read()
+            return self.store.get_bytes(self.uri(digest))
         except OSError as e:
             raise StorageError(f"could not read code bundle {digest}: {e}") from e
-        return data

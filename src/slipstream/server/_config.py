@@ -10,23 +10,23 @@ from pathlib import Path
 from typing import Any
 
 from slipstream.errors import ConfigError
+from slipstream.storage import slipstream_home
 
-__all__ = ["DEFAULT_DOMAINS", "ServerConfig", "config_file_path", "slipstream_home"]
+__all__ = ["DEFAULT_DOMAINS", "ServerConfig", "config_file_path"]
 
 DEFAULT_DOMAINS = ("development", "staging", "production")
 
 
-def slipstream_home(env: Mapping[str, str] | None = None) -> Path:
-    """The root of local state: ``$SLIPSTREAM_HOME`` or ``~/.slipstream``."""
-    env = os.environ if env is None else env
-    return Path(env.get("SLIPSTREAM_HOME") or Path.home() / ".slipstream").expanduser()
+def _home(env: Mapping[str, str]) -> Path:
+    explicit = env.get("SLIPSTREAM_HOME")
+    return Path(explicit).expanduser().absolute() if explicit else slipstream_home()
 
 
 def config_file_path(env: Mapping[str, str] | None = None) -> Path:
     """The config file: ``$SLIPSTREAM_CONFIG`` or ``config.toml`` in the home."""
     env = os.environ if env is None else env
     explicit = env.get("SLIPSTREAM_CONFIG")
-    return Path(explicit).expanduser() if explicit else slipstream_home(env) / "config.toml"
+    return Path(explicit).expanduser() if explicit else _home(env) / "config.toml"
 
 
 @dataclass(frozen=True)
@@ -66,7 +66,7 @@ class ServerConfig:
         env = os.environ if env is None else env
         if home is not None:
             env = {**env, "SLIPSTREAM_HOME": str(home)}
-        root = slipstream_home(env)
+        root = _home(env)
         table = _read_table(config_file_path(env), "server")
 
         def pick(arg: Any, var: str, key: str) -> Any:

@@ -1,0 +1,25 @@
+"""The Python client of the slipstream server (``Remote``), used by the CLI and notebooks.
+
+Speaks the REST API with the wire model's structs; imports no server internals.
+"""
+
+from ._bundle import CodeBundle, build_bundle, source_files
+from ._client import Registration, Remote
+from ._config import ClientConfig, config_file_path, write_client_config
+from ._discover import Discovered, discover
+from ._version import default_version, git_commit
+
+__all__ = [
+    "ClientConfig",
+    "CodeBundle",
+    "Discovered",
+    "Registration",
+    "Remote",
+    "build_bundle",
+    "config_file_path",
+    "default_version",
+    "discover",
+    "git_commit",
+    "source_files",
+    "write_client_config",
+]

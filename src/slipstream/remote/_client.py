@@ -1,0 +1,435 @@
+"""``Remote``: the typed Python client of the slipstream server, used by the CLI and notebooks."""
+
+from __future__ import annotations
+
+import getpass
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+from typing import Any, TypeVar
+
+import msgspec
+
+from slipstream.errors import ConfigError
+from slipstream.model import (
+    CompiledWorkflow,
+    Identifier,
+    LaunchPlanSpec,
+    ResourceType,
+    TaskTemplate,
+)
+from slipstream.model._admin import (
+    Page,
+    Project,
+    ProjectCreate,
+    PromoteRequest,
+    Promotion,
+    Registered,
+    RegisterRequest,
+    RegisterResult,
+    Settings,
+)
+
+from ._bundle import build_bundle
+from ._config import ClientConfig
+from ._discover import discover
+from ._http import Http
+from ._version import default_version
+
+__all__ = ["Registration", "Remote"]
+
+T = TypeVar("T")
+_PATHS = {
+    ResourceType.TASK: "tasks",
+    ResourceType.WORKFLOW: "workflows",
+    ResourceType.LAUNCH_PLAN: "launch_plans",
+}
+
+
+@dataclass(frozen=True)
+class Registration:
+    """What :meth:`Remote.register` did: the version, the bundle, and created/unchanged ids."""
+
+    version: str
+    bundle: str
+    uploaded: bool
+    created: tuple[Identifier, ...]
+    unchanged: tuple[Identifier, ...]
+
+
+class Remote:
+    """A connection to a slipstream server, with a default project and domain.
+
+    ``Remote()`` finds the server from ``SLIPSTREAM_ENDPOINT`` or the config file
+    (``slipstream config init``). Every method takes ``project``/``domain`` to override the defaults.
+    Errors the server returns are raised as slipstream's errors (``NotFoundError``,
+    ``ConflictError``, ``ValidationError``...); an unreachable server is a ``RemoteError``.
+    """
+
+    def __init__(
+        self,
+        endpoint: str | None = None,
+        project: str | None = None,
+        domain: str | None = None,
+        *,
+        timeout: float = 30.0,
+    ) -> None:
+        config = ClientConfig.load(endpoint, project, domain)
+        self.endpoint = config.endpoint
+        self.default_project = config.project
+        self.default_domain = config.domain
+        self._http = Http(config.endpoint, timeout=timeout)
+
+    # -- plumbing -----------------------------------------------------------------------------
+
+    def __enter__(self) -> Remote:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close the HTTP connections."""
+        self._http.close()
+
+    def _scope(self, project: str | None, domain: str | None) -> tuple[str, str]:
+        p = project or self.default_project
+        if not p:
+            raise ConfigError(
+                "no project: pass project=, set SLIPSTREAM_PROJECT, or `slipstream config init "
+                "--project NAME`"
+            )
+        return p, domain or self.default_domain
+
+    def _all(self, path: str, tp: type[Page[T]], limit: int | None, **params: Any) -> list[T]:
+        items: list[T] = []
+        cursor: str | None = None
+        while True:
+            size = 500 if limit is None else min(500, limit - len(items))
+            page = self._http.get(path, tp, cursor=cursor, limit=size, **params)
+            items.extend(page.items)
+            cursor = page.next_cursor
+            if cursor is None or (limit is not None and len(items) >= limit):
+                return items
+
+    # -- projects and domains -----------------------------------------------------------------
+
+    def list_domains(self) -> list[str]:
+        """The server's domains."""
+        return self._http.get("/domains", dict[str, list[str]])["items"]
+
+    def create_project(
+        self, name: str, description: str = "", labels: dict[str, str] | None = None
+    ) -> Project:
+        """Create a project."""
+        body = ProjectCreate(name=name, description=description, labels=labels or {})
+        return self._http.send("POST", "/projects", body, Project)
+
+    def get_project(self, name: str) -> Project:
+        """Describe a project."""
+        return self._http.get(f"/projects/{name}", Project)
+
+    def list_projects(self, *, state: str | None = None, limit: int | None = None) -> list[Project]:
+        """Projects, newest first."""
+        return self._all("/projects", Page[Project], limit, state=state)
+
+    def archive_project(self, name: str) -> Project:
+        """Archive a project: its entities stay, new registrations are refused."""
+        return msgspec.json.decode(
+            self._http.request("POST", f"/projects/{name}/archive").content, type=Project
+        )
+
+    # -- entities -----------------------------------------------------------------------------
+
+    def fetch(
+        self,
+        resource_type: ResourceType,
+        name: str,
+        version: str | None = None,
+        *,
+        project: str | None = None,
+        domain: str | None = None,
+    ) -> Registered[Any]:
+        """A registered entity with its spec, digest and bundle (latest version by default)."""
+        p, d = self._scope(project, domain)
+        spec = _spec_type(resource_type)
+        path = f"/{_PATHS[resource_type]}/{p}/{d}/{name}/{version or 'latest'}"
+        result: Registered[Any] = self._http.get(path, Registered[spec])  # type: ignore[valid-type]
+        return result
+
+    def fetch_task(
+        self,
+        name: str,
+        version: str | None = None,
+        *,
+        project: str | None = None,
+        domain: str | None = None,
+    ) -> TaskTemplate:
+        """A registered task's template (latest version by default)."""
+        spec: TaskTemplate = self.fetch(
+            ResourceType.TASK, name, version, project=project, domain=domain
+        ).spec
+        return spec
+
+    def fetch_workflow(
+        self,
+        name: str,
+        version: str | None = None,
+        *,
+        project: str | None = None,
+        domain: str | None = None,
+    ) -> CompiledWorkflow:
+        """A registered workflow with its closure (latest version by default)."""
+        spec: CompiledWorkflow = self.fetch(
+            ResourceType.WORKFLOW, name, version, project=project, domain=domain
+        ).spec
+        return spec
+
+    def fetch_launch_plan(
+        self,
+        name: str,
+        version: str | None = None,
+        *,
+        project: str | None = None,
+        domain: str | None = None,
+    ) -> LaunchPlanSpec:
+        """A registered launch plan (latest version by default)."""
+        spec: LaunchPlanSpec = self.fetch(
+            ResourceType.LAUNCH_PLAN, name, version, project=project, domain=domain
+        ).spec
+        return spec
+
+    def list_entities(
+        self,
+        resource_type: ResourceType,
+        name: str | None = None,
+        *,
+        version: str | None = None,
+        project: str | None = None,
+        domain: str | None = None,
+        limit: int | None = None,
+        sort_by: str = "created_at",
+        order: str = "desc",
+    ) -> list[Registered[Any]]:
+        """Registered entities of one type, newest first (all versions; ``name`` filters)."""
+        p, d = self._scope(project, domain)
+        tp: Any = Page[Registered[_spec_type(resource_type)]]  # type: ignore[misc]
+        return self._all(
+            f"/{_PATHS[resource_type]}/{p}/{d}",
+            tp,
+            limit,
+            name=name,
+            version=version,
+            sort_by=sort_by,
+            order=order,
+        )
+
+    def list_tasks(self, name: str | None = None, **kw: Any) -> list[Registered[TaskTemplate]]:
+        """Registered tasks (see :meth:`list_entities`)."""
+        return self.list_entities(ResourceType.TASK, name, **kw)
+
+    def list_workflows(
+        self, name: str | None = None, **kw: Any
+    ) -> list[Registered[CompiledWorkflow]]:
+        """Registered workflows (see :meth:`list_entities`)."""
+        return self.list_entities(ResourceType.WORKFLOW, name, **kw)
+
+    def list_launch_plans(
+        self, name: str | None = None, **kw: Any
+    ) -> list[Registered[LaunchPlanSpec]]:
+        """Registered launch plans (see :meth:`list_entities`)."""
+        return self.list_entities(ResourceType.LAUNCH_PLAN, name, **kw)
+
+    def iter_pages(
+        self,
+        resource_type: ResourceType,
+        *,
+        project: str | None = None,
+        domain: str | None = None,
+        limit: int = 100,
+        **params: Any,
+    ) -> Iterator[Page[Registered[Any]]]:
+        """Pages of a list, one request each (for large lists)."""
+        p, d = self._scope(project, domain)
+        tp: Any = Page[Registered[_spec_type(resource_type)]]  # type: ignore[misc]
+        cursor: str | None = None
+        while True:
+            page: Page[Registered[Any]] = self._http.get(
+                f"/{_PATHS[resource_type]}/{p}/{d}", tp, cursor=cursor, limit=limit, **params
+            )
+            yield page
+            cursor = page.next_cursor
+            if cursor is None:
+                return
+
+    # -- registration -------------------------------------------------------------------------
+
+    def upload_bundle(self, data: bytes, digest: str) -> bool:
+        """Upload a code bundle unless the server has it; True if it was uploaded."""
+        if self._http.request("HEAD", f"/bundles/{digest}").status_code == 200:
+            return False
+        self._http.request(
+            "PUT",
+            f"/bundles/{digest}",
+            content=data,
+            headers={"content-type": "application/octet-stream"},
+        )
+        return True
+
+    def register_specs(
+        self,
+        *,
+        tasks: tuple[TaskTemplate, ...] = (),
+        workflows: tuple[CompiledWorkflow, ...] = (),
+        launch_plans: tuple[LaunchPlanSpec, ...] = (),
+        bundle: str = "",
+    ) -> RegisterResult:
+        """Register fully identified specs atomically (identical ones are no-ops)."""
+        body = RegisterRequest(
+            tasks=tasks, workflows=workflows, launch_plans=launch_plans, bundle=bundle
+        )
+        return self._http.send("POST", "/registrations", body, RegisterResult)
+
+    def register(
+        self,
+        *paths: str | Path,
+        version: str | None = None,
+        project: str | None = None,
+        domain: str | None = None,
+    ) -> Registration:
+        """Register every task, workflow and launch plan under ``paths`` with their code.
+
+        The bundle of the code root's sources is uploaded once (by content hash). ``version``
+        defaults to the git commit of a clean work tree, else the bundle's content hash.
+        """
+        p, d = self._scope(project, domain)
+        found = discover(list(paths))
+        bundle = build_bundle(found.code_root)
+        version = version or default_version(found.code_root, bundle.digest)
+
+        def fill(spec: T) -> T:
+            return _with_ids(spec, p, d, version)
+
+        uploaded = self.upload_bundle(bundle.data, bundle.digest)
+        result = self.register_specs(
+            tasks=tuple(fill(t) for t in found.tasks),
+            workflows=tuple(fill(w) for w in found.workflows),
+            launch_plans=tuple(fill(lp) for lp in found.launch_plans),
+            bundle=bundle.digest,
+        )
+        return Registration(version, bundle.digest, uploaded, result.created, result.unchanged)
+
+    # -- settings -----------------------------------------------------------------------------
+
+    def get_settings(self, *, project: str | None = None, domain: str | None = None) -> Settings:
+        """Settings stored for the project (``domain=""``) or the project+domain."""
+        p, d = self._scope(project, domain)
+        return self._http.get(_settings_path(p, d), Settings)
+
+    def set_settings(
+        self, settings: Settings, *, project: str | None = None, domain: str | None = None
+    ) -> Settings:
+        """Replace the settings of the project (``domain=""``) or of the project+domain."""
+        p, d = self._scope(project, domain)
+        return self._http.send("PUT", _settings_path(p, d), settings, Settings)
+
+    def resolved_settings(
+        self,
+        task: str | None = None,
+        version: str | None = None,
+        *,
+        project: str | None = None,
+        domain: str | None = None,
+    ) -> Settings:
+        """Effective settings in project/domain, for a registered task if ``task`` is given."""
+        p, d = self._scope(project, domain)
+        return self._http.get(
+            f"/projects/{p}/domains/{d}/settings/resolved",
+            Settings,
+            task=task,
+            version=version or ("latest" if task else None),
+        )
+
+    # -- promotion ----------------------------------------------------------------------------
+
+    def promote(
+        self,
+        resource_type: ResourceType | str,
+        name: str,
+        version: str,
+        *,
+        from_domain: str,
+        to_domain: str,
+        project: str | None = None,
+        promoted_by: str | None = None,
+    ) -> Promotion:
+        """Register an entity of ``from_domain`` (and what it needs) in ``to_domain``."""
+        p, _ = self._scope(project, None)
+        body = PromoteRequest(
+            resource_type=ResourceType(resource_type),
+            project=p,
+            name=name,
+            version=version,
+            from_domain=from_domain,
+            to_domain=to_domain,
+            promoted_by=promoted_by or _user(),
+        )
+        return self._http.send("POST", "/promotions", body, Promotion)
+
+    def list_promotions(
+        self, *, project: str | None = None, limit: int | None = None
+    ) -> list[Promotion]:
+        """The promotion log of the project, newest first."""
+        p, _ = self._scope(project, None)
+        return self._all(f"/projects/{p}/promotions", Page[Promotion], limit)
+
+
+def _spec_type(resource_type: ResourceType) -> Any:
+    return {
+        ResourceType.TASK: TaskTemplate,
+        ResourceType.WORKFLOW: CompiledWorkflow,
+        ResourceType.LAUNCH_PLAN: LaunchPlanSpec,
+    }[ResourceType(resource_type)]
+
+
+def _settings_path(project: str, domain: str) -> str:
+    if domain:
+        return f"/projects/{project}/domains/{domain}/settings"
+    return f"/projects/{project}/settings"
+
+
+def _user() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"
+
+
+def _with_ids(spec: T, project: str, domain: str, version: str) -> T:
+    """``spec`` with project, domain and version filled into every identifier that lacks them."""
+
+    def walk(tree: Any) -> Any:
+        if isinstance(tree, list):
+            return [walk(x) for x in tree]
+        if not isinstance(tree, dict):
+            return tree
+        out = {k: walk(v) for k, v in tree.items()}
+        if "resource_type" in out and "name" in out and set(out) <= _ID_FIELDS:
+            out.setdefault("project", project)
+            out.setdefault("domain", domain)
+            out.setdefault("version", version)
+            for key, value in (("project", project), ("domain", domain), ("version", version)):
+                if not out[key]:
+                    out[key] = value
+        return out
+
+    return msgspec.convert(walk(msgspec.to_builtins(spec)), type=type(spec))
+
+
+_ID_FIELDS = {"resource_type", "name", "project", "domain", "version"}

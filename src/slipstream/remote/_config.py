@@ -1,0 +1,102 @@
+"""Where the client finds the server: ``--endpoint``, ``SLIPSTREAM_ENDPOINT``, or the config file.
+
+The config file is ``$SLIPSTREAM_CONFIG`` or ``config.toml`` in the slipstream home; its
+``[client]`` table holds ``endpoint``, ``project`` and ``domain`` (``slipstream config init``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from slipstream.errors import ConfigError
+from slipstream.storage import slipstream_home
+
+__all__ = ["ClientConfig", "config_file_path", "write_client_config"]
+
+DEFAULT_DOMAIN = "development"
+
+
+def config_file_path() -> Path:
+    """``$SLIPSTREAM_CONFIG`` or ``{home}/config.toml``."""
+    explicit = os.environ.get("SLIPSTREAM_CONFIG")
+    return Path(explicit).expanduser() if explicit else slipstream_home() / "config.toml"
+
+
+def _read() -> dict[str, Any]:
+    path = config_file_path()
+    if not path.is_file():
+        return {}
+    try:
+        with path.open("rb") as f:
+            return tomllib.load(f)
+    except tomllib.TOMLDecodeError as e:
+        raise ConfigError(f"{path}: {e}") from None
+
+
+@dataclass(frozen=True)
+class ClientConfig:
+    """The server's URL and the default project and domain of commands and ``Remote``."""
+
+    endpoint: str
+    project: str | None = None
+    domain: str = DEFAULT_DOMAIN
+
+    @classmethod
+    def load(
+        cls, endpoint: str | None = None, project: str | None = None, domain: str | None = None
+    ) -> ClientConfig:
+        """Arguments first, then ``SLIPSTREAM_ENDPOINT``/``_PROJECT``/``_DOMAIN``, then the file."""
+        table = _read().get("client", {})
+        env = os.environ
+
+        def pick(arg: str | None, var: str, key: str) -> str | None:
+            value = arg or env.get(var) or table.get(key)
+            return None if value is None else str(value)
+
+        url = pick(endpoint, "SLIPSTREAM_ENDPOINT", "endpoint")
+        if not url:
+            raise ConfigError(
+                "no server endpoint: pass --endpoint, set SLIPSTREAM_ENDPOINT, or run "
+                "`slipstream config init --endpoint URL`"
+            )
+        if not url.startswith(("http://", "https://")):
+            url = f"http://{url}"
+        return cls(
+            endpoint=url.rstrip("/"),
+            project=pick(project, "SLIPSTREAM_PROJECT", "project"),
+            domain=pick(domain, "SLIPSTREAM_DOMAIN", "domain") or DEFAULT_DOMAIN,
+        )
+
+
+def write_client_config(
+    endpoint: str, project: str | None = None, domain: str | None = None
+) -> Path:
+    """Write the ``[client]`` table of the config file, keeping its other tables."""
+    path = config_file_path()
+    data = _read()
+    client = {"endpoint": endpoint}
+    if project:
+        client["project"] = project
+    if domain:
+        client["domain"] = domain
+    data["client"] = client
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(_dump(data))
+    return path
+
+
+def _dump(data: dict[str, Any]) -> str:
+    """A TOML text of tables of scalars and lists (all the config file holds)."""
+    lines: list[str] = []
+    for name, table in data.items():
+        if not isinstance(table, dict):
+            lines.insert(0, f"{name} = {json.dumps(table)}")
+            continue
+        lines.append(f"\n[{name}]")
+        lines.extend(f"{key} = {json.dumps(value)}" for key, value in table.items())
+    return "\n".join(lines).lstrip("\n") + "\n"

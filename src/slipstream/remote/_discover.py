@@ -1,0 +1,84 @@
+"""Finding what to register: import the given files, folders and packages, collect their tasks,
+workflows and launch plans, and give every workflow its default launch plan."""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from slipstream.errors import ValidationError
+from slipstream.model import CompiledWorkflow, LaunchPlanSpec, TaskTemplate
+
+from ._bundle import source_files
+
+__all__ = ["Discovered", "discover"]
+
+
+@dataclass(frozen=True)
+class Discovered:
+    """The specs found (unversioned identifiers) and the code root they import from."""
+
+    code_root: Path
+    modules: tuple[str, ...]
+    tasks: tuple[TaskTemplate, ...]
+    workflows: tuple[CompiledWorkflow, ...]
+    launch_plans: tuple[LaunchPlanSpec, ...]
+
+
+def _files(path: Path) -> list[Path]:
+    if path.is_file():
+        if path.suffix != ".py":
+            raise ValidationError(f"{path} is not a Python file")
+        return [path]
+    if path.is_dir():
+        return [path / rel for rel in source_files(path)]
+    raise ValidationError(f"no such file or directory: {path}")
+
+
+def discover(paths: list[str | Path]) -> Discovered:
+    """Import every module under ``paths`` and collect the entities they define."""
+    from slipstream.sdk import LaunchPlan, PythonTask, WorkflowBase, load_file
+    from slipstream.sdk._naming import package_root
+
+    if not paths:
+        raise ValidationError("nothing to register: give files, folders or packages")
+    files = sorted({f.resolve() for p in paths for f in _files(Path(p))})
+    if not files:
+        raise ValidationError(f"no Python files under {', '.join(map(str, paths))}")
+    roots = {package_root(str(f))[0] for f in files}
+    if len(roots) > 1:
+        raise ValidationError(
+            "the paths belong to several code roots ("
+            + ", ".join(sorted(map(str, roots)))
+            + "): register each project separately"
+        )
+    modules = [load_file(f) for f in files]
+    names = {m.__name__ for m in modules} | {
+        package_root(str(f))[1].removesuffix(".__init__") for f in files
+    }
+    tasks: dict[str, Any] = {}
+    workflows: dict[str, Any] = {}
+    plans: dict[str, Any] = {}
+    for module in modules:
+        for obj in list(vars(module).values()):
+            if isinstance(obj, PythonTask):
+                if obj.loader.module in names:
+                    tasks.setdefault(obj.name, obj)
+            elif isinstance(obj, WorkflowBase):
+                defined_in = obj.__dict__.get("__module__")
+                if defined_in is None or defined_in in names:
+                    workflows.setdefault(obj.name, obj)
+            elif isinstance(obj, LaunchPlan):
+                plans.setdefault(obj.name, obj)
+    for wf in workflows.values():
+        plans.setdefault(wf.name, LaunchPlan.get_or_create(wf))
+    launch_plans = [lp.spec for lp in plans.values() if lp.workflow.name in workflows]
+    return Discovered(
+        code_root=roots.pop(),
+        modules=tuple(sorted(names & set(sys.modules))),
+        tasks=tuple(t.template for t in tasks.values()),
+        workflows=tuple(w.compiled for w in workflows.values()),
+        launch_plans=tuple(launch_plans),
+    )
