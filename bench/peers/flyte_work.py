@@ -26,9 +26,12 @@ async def inc(x: int) -> int:
     return x + 1
 
 
-# Flyte 2's task cache; in local mode results go to a SQLite DB under ~/.flyte.
-# "override" + version_override is the analogue of flytekit's cache_version="1".
-@env.task(cache=flyte.Cache(behavior="override", version_override="1"))
+# Flyte 2's task cache; in local mode results go to a SQLite DB under
+# ~/.flyte/local-cache.  cache="auto" (version = hash of the function body) is
+# used because, in flyte 2.12.1's local controller, only behavior "auto" reads
+# the local cache: Cache(behavior="override", version_override="1") -- the
+# analogue of flytekit's cache_version="1" -- writes entries but never hits.
+@env.task(cache="auto")
 async def inc_cached(x: int) -> int:
     return x + 1
 
@@ -123,7 +126,7 @@ def main() -> None:
             out = run(chain_cached if w == "cached" else chain, n)
         assert out == n, out
         extra["impl"] = f"parent task awaiting {n} chained task calls" + (
-            " (cache=flyte.Cache('override', version_override='1'))" if w == "cached" else "")
+            " (cache='auto', local SQLite cache under $HOME/.flyte)" if w == "cached" else "")
     elif w in ("fanout", "fanout_cpu"):
         with C.Timer() as t:
             out = run(fanout_cpu if w == "fanout_cpu" else fanout, n)

@@ -16,6 +16,9 @@ import _common as C
 PEER = "prefect"
 args = C.setup(PEER)  # before importing prefect: sets PREFECT_HOME, moves stdout
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")  # no telemetry
+# The temporary server takes 10-25 s to come up on the 2-core machine; the
+# default 20 s startup timeout makes runs fail at random there.
+os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "180")
 
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402

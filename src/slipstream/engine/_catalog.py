@@ -16,22 +16,40 @@ from typing import Any
 
 from slipstream.model import Node, TaskTemplate, decode, encode, hash_literals
 
-__all__ = ["LocalCatalog", "MemoryCatalog", "cache_key", "cache_version_of"]
+__all__ = [
+    "LocalCatalog",
+    "MemoryCatalog",
+    "cache_key",
+    "cache_key_prefix",
+    "cache_version_of",
+]
+
+
+def cache_key_prefix(project: str, domain: str, task: TaskTemplate, version: str) -> bytes:
+    """The part of a cache key that does not depend on the inputs (computed once per task)."""
+    return (
+        f"{project}\x00{domain}\x00{task.id.name}\x00{version}\x00"
+        f"{task.interface.signature()}\x00"
+    ).encode()
 
 
 def cache_key(
-    project: str, domain: str, task: TaskTemplate, version: str, inputs: dict[str, Any]
+    project: str,
+    domain: str,
+    task: TaskTemplate,
+    version: str,
+    inputs: dict[str, Any],
+    prefix: bytes | None = None,
 ) -> str:
-    """The catalog key of one call of ``task`` with ``inputs`` (literals, blob hashes filled in)."""
+    """The catalog key of one call of ``task`` with ``inputs`` (literals, blob hashes filled in).
+
+    ``prefix`` is :func:`cache_key_prefix` of the same arguments, when the caller keeps it.
+    """
     cache = task.metadata.cache
     ignore = cache.ignore_inputs if cache is not None else ()
     if ignore:
         inputs = {k: v for k, v in inputs.items() if k not in ignore}
-    h = hashlib.sha256()
-    h.update(
-        f"{project}\x00{domain}\x00{task.id.name}\x00{version}\x00"
-        f"{task.interface.signature()}\x00".encode()
-    )
+    h = hashlib.sha256(prefix or cache_key_prefix(project, domain, task, version))
     h.update(hash_literals(inputs).encode())
     return h.hexdigest()
 

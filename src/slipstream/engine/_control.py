@@ -24,7 +24,7 @@ from slipstream.model import (
 from slipstream.storage import node_segment
 
 from ._blobs import blobs_exist, fill_hashes
-from ._catalog import cache_key, cache_version_of
+from ._catalog import cache_version_of
 from ._interfaces import AttemptResult
 
 if TYPE_CHECKING:
@@ -150,7 +150,8 @@ def fill_maps(ex: Executor) -> None:
             if not _dispatch_item(ex, nr, state, idx, 1):
                 continue
         if state.next >= state.n:
-            maps.pop(i)
+            if i < len(maps) and maps[i] is nr:  # a cache hit may have finished (and removed) it
+                maps.pop(i)
             continue
         if not progressed:
             i += 1
@@ -161,7 +162,7 @@ def _dispatch_item(ex: Executor, nr: NodeRun, state: MapState, idx: int, attempt
     inputs = state.item_inputs(idx)
     if state.version is not None and attempt == 1 and ex.catalog is not None:
         fill_hashes(inputs, state.task.interface, ex.blob_store)
-        key = cache_key(ex.id.project, ex.id.domain, state.task, state.version, inputs)
+        key = ex.cache_key(state.task, state.version, inputs)
         hit = ex.catalog.get(key)
         if hit is not None and blobs_exist(hit, state.task.interface):
             _item_done(ex, nr, state, idx, hit)
@@ -191,7 +192,7 @@ def on_item_result(ex: Executor, nr: NodeRun, r: AttemptResult) -> None:
         outputs = outputs or {}
         if state.version is not None and ex.catalog is not None:
             inputs = state.item_inputs(idx)
-            key = cache_key(ex.id.project, ex.id.domain, state.task, state.version, inputs)
+            key = ex.cache_key(state.task, state.version, inputs)
             ex.catalog.put(key, state.task.id.name, outputs, str(ex.id))
         _item_done(ex, nr, state, idx, outputs)
         return

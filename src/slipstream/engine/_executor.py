@@ -52,7 +52,7 @@ from slipstream.storage import DataLayout, node_segment, open_store
 
 from ._bindings import resolve
 from ._blobs import blobs_exist, fill_hashes
-from ._catalog import cache_key, cache_version_of
+from ._catalog import cache_key, cache_key_prefix, cache_version_of
 from ._conditions import evaluate
 from ._control import fill_maps, on_item_result, start_special
 from ._gates import NoSignals, SignalSource
@@ -117,6 +117,7 @@ class Executor:
             + "/"
         )
         self.maps: list[NodeRun] = []
+        self._key_prefixes: dict[tuple[str, str], bytes] = {}
         self.signals: SignalSource = signals or NoSignals()
         self._timers: list[tuple[float, int, Callable[[], None]]] = []
         self._seq = itertools.count()
@@ -291,7 +292,7 @@ class Executor:
         if version is not None and self.catalog is not None:
             inputs = nr.inputs or {}
             fill_hashes(inputs, task.interface, self.blob_store)
-            key = cache_key(self.id.project, self.id.domain, task, version, inputs)
+            key = self.cache_key(task, version, inputs)
             nr.state = key
             hit = self.catalog.get(key)
             if hit is not None and blobs_exist(hit, task.interface):
@@ -318,6 +319,15 @@ class Executor:
         if rec.phase is not NodePhase.RUNNING:
             self._transition(nr, NodePhase.RUNNING)
         self.submit_attempt(nr, nr.path, attempt, task, nr.inputs or {})
+
+    def cache_key(self, task: TaskTemplate, version: str, inputs: dict[str, Any]) -> str:
+        """The cache key of a call, with the per-task part computed once per execution."""
+        pk = (task.id.name, version)
+        prefix = self._key_prefixes.get(pk)
+        if prefix is None:
+            prefix = cache_key_prefix(self.id.project, self.id.domain, task, version)
+            self._key_prefixes[pk] = prefix
+        return cache_key(self.id.project, self.id.domain, task, version, inputs, prefix)
 
     def submit_attempt(
         self,

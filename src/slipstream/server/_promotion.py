@@ -55,7 +55,7 @@ class PromotionService:
             entries = [
                 _moved(row, request.project, request.from_domain, request.to_domain) for row in rows
             ]
-            self.registry.register_entries(session, entries)
+            result = self.registry.register_entries(session, entries)
             record = PromotionRow(
                 resource_type=request.resource_type.value,
                 project=request.project,
@@ -65,7 +65,7 @@ class PromotionService:
                 to_domain=request.to_domain,
                 promoted_by=request.promoted_by or "unknown",
                 promoted_at=time.time(),
-                entities=msgspec.json.encode([e.id for e in entries]).decode(),
+                entities=msgspec.json.encode([*result.created, *result.unchanged]).decode(),
             )
             session.add(record)
             session.flush()

@@ -83,13 +83,20 @@ def spec_id(spec: Spec) -> Identifier:
 
 
 def entries_of(request: RegisterRequest) -> list[Entry]:
-    """The entities of a request, with the tasks of each workflow's closure added."""
+    """The entities of a request."""
     entries = [Entry(t.id, t, request.bundle) for t in request.tasks]
-    for wf in request.workflows:
-        entries.append(Entry(wf.workflow.id, wf, request.bundle))
-        entries.extend(Entry(t.id, t, request.bundle) for t in wf.tasks.values())
+    entries.extend(Entry(wf.workflow.id, wf, request.bundle) for wf in request.workflows)
     entries.extend(Entry(lp.id, lp, "") for lp in request.launch_plans)
     return entries
+
+
+def with_closures(entries: list[Entry]) -> list[Entry]:
+    """``entries`` plus the tasks of every workflow's closure (registered with its bundle)."""
+    out = list(entries)
+    for entry in entries:
+        if isinstance(entry.spec, CompiledWorkflow):
+            out.extend(Entry(t.id, t, entry.bundle) for t in entry.spec.tasks.values())
+    return out
 
 
 class Registry:
@@ -129,8 +136,9 @@ class Registry:
         raise AssertionError("unreachable")  # pragma: no cover
 
     def register_entries(self, session: Session, entries: list[Entry]) -> RegisterResult:
-        """Validate and insert ``entries`` inside the caller's transaction."""
-        unique = self._dedupe(entries)
+        """Validate and insert ``entries`` (and workflows' task closures) in the caller's
+        transaction."""
+        unique = self._dedupe(with_closures(entries))
         for project in sorted({e.id.project for e in unique}):
             self.projects.require(session, project, active=True)
         self._check_references(session, unique)

@@ -1,0 +1,112 @@
+"""``slipstream get``: list or describe projects, tasks, workflows and launch plans."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from ._remote import (
+    connection_options,
+    echo_json,
+    echo_table,
+    json_option,
+    open_remote,
+    reports_errors,
+    when,
+)
+
+__all__ = ["get"]
+
+
+@click.group()
+def get() -> None:
+    """Show what the server holds."""
+
+
+@get.command()
+@click.argument("name", required=False)
+@click.option("--endpoint", default=None, help="Server URL.")
+@click.option("--limit", type=int, default=None, help="At most this many rows.")
+@json_option
+@reports_errors
+def projects(name: str | None, endpoint: str | None, limit: int | None, as_json: bool) -> None:
+    """List projects, or describe project NAME."""
+    with open_remote(endpoint, None, None) as remote:
+        found = [remote.get_project(name)] if name else remote.list_projects(limit=limit)
+    rows = [
+        {
+            "name": p.name,
+            "description": p.description,
+            "state": p.state.value,
+            "domains": list(p.domains),
+            "labels": p.labels,
+            "created_at": when(p.created_at),
+        }
+        for p in found
+    ]
+    if as_json:
+        echo_json(rows)
+    else:
+        echo_table(rows, ["name", "state", "description", "created_at"])
+
+
+def _entity_command(kind: str, resource_type: str, help_text: str) -> click.Command:
+    @click.argument("name", required=False)
+    @click.option("--version", default=None, help="One version (with NAME; 'latest' works).")
+    @click.option("--limit", type=int, default=None, help="At most this many rows.")
+    @connection_options
+    @json_option
+    @reports_errors
+    def command(
+        name: str | None,
+        version: str | None,
+        limit: int | None,
+        endpoint: str | None,
+        project: str | None,
+        domain: str | None,
+        as_json: bool,
+    ) -> None:
+        from slipstream.model import ResourceType
+
+        rt = ResourceType(resource_type)
+        with open_remote(endpoint, project, domain) as remote:
+            if name and version:
+                found = [remote.fetch(rt, name, version)]
+            else:
+                found = remote.list_entities(rt, name, version=version, limit=limit)
+        rows = [_row(r, with_spec=bool(name and version)) for r in found]
+        if as_json:
+            echo_json(rows)
+        else:
+            echo_table(rows, ["name", "version", "project", "domain", "created_at"])
+
+    command.__doc__ = help_text
+    return click.command(kind)(command)
+
+
+def _row(registered: Any, *, with_spec: bool) -> dict[str, Any]:
+    import msgspec
+
+    i = registered.id
+    row: dict[str, Any] = {
+        "type": i.resource_type.value,
+        "name": i.name,
+        "version": i.version,
+        "project": i.project,
+        "domain": i.domain,
+        "digest": registered.digest,
+        "bundle": registered.bundle,
+        "created_at": when(registered.created_at),
+    }
+    if with_spec:
+        row["spec"] = msgspec.to_builtins(registered.spec)
+    return row
+
+
+for _kind, _rt, _help in (
+    ("tasks", "task", "List tasks (all versions, newest first), or versions of task NAME."),
+    ("workflows", "workflow", "List workflows, or versions of workflow NAME."),
+    ("launchplans", "launch_plan", "List launch plans, or versions of launch plan NAME."),
+):
+    get.add_command(_entity_command(_kind, _rt, _help))

@@ -1,0 +1,68 @@
+"""``slipstream register``: tasks, workflows and launch plans, with their code, to the server."""
+
+from __future__ import annotations
+
+import time
+
+import click
+
+from ._remote import (
+    connection_options,
+    echo_json,
+    echo_table,
+    json_option,
+    open_remote,
+    reports_errors,
+)
+
+__all__ = ["register"]
+
+
+@click.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True))
+@click.option(
+    "--version",
+    "version",
+    default=None,
+    help="Version (default: git commit if clean, else the code's hash).",
+)
+@connection_options
+@json_option
+@reports_errors
+def register(
+    paths: tuple[str, ...],
+    version: str | None,
+    endpoint: str | None,
+    project: str | None,
+    domain: str | None,
+    as_json: bool,
+) -> None:
+    """Register everything defined in PATHS (files, folders of modules, packages).
+
+    The Python sources of the code root (honouring .gitignore) are bundled and uploaded once by
+    content hash; registering unchanged code again changes nothing.
+    """
+    start = time.perf_counter()
+    with open_remote(endpoint, project, domain) as remote:
+        done = remote.register(*paths, version=version)
+    rows = [
+        {
+            "type": i.resource_type.value,
+            "name": i.name,
+            "version": i.version,
+            "project": i.project,
+            "domain": i.domain,
+            "status": status,
+        }
+        for status, ids in (("created", done.created), ("unchanged", done.unchanged))
+        for i in ids
+    ]
+    if as_json:
+        echo_json(rows)
+        return
+    echo_table(rows, ["type", "name", "version", "status"])
+    bundle = "uploaded" if done.uploaded else "already on the server"
+    click.echo(
+        f"{len(done.created)} registered, {len(done.unchanged)} unchanged at version "
+        f"{done.version} (bundle {done.bundle[:12]} {bundle}) in {time.perf_counter() - start:.2f}s"
+    )
