@@ -10,13 +10,13 @@ workflow is defined, not after the upstream tasks ran.
 """
 
 from pathlib import Path
-from typing import Annotated, NamedTuple, Optional
+from typing import Annotated, NamedTuple
 
 import pandas as pd
 
 from slipstream import File, kwtypes, task, workflow
 
-SALES_CSV = Path(__file__).parent / "data" / "sales.csv"
+SALES_CSV = File(str(Path(__file__).parent / "data" / "sales.csv"))
 
 Sales = Annotated[
     pd.DataFrame,
@@ -39,7 +39,7 @@ def load_sales(sales: File) -> Sales:
 
 
 @task
-def filter_sales(df: Sales, min_units: int, product: Optional[str]) -> Sales:
+def filter_sales(df: Sales, min_units: int, product: str | None) -> Sales:
     """Keep the orders of at least ``min_units`` units (of one product, if given)."""
     kept = df[df["units"] >= min_units]
     if product is not None:
@@ -67,7 +67,7 @@ def summarize(totals: RegionTotals) -> tuple[str, float]:
 
 @workflow
 def sales_report(
-    sales: File = File(str(SALES_CSV)), min_units: int = 2, product: Optional[str] = None
+    sales: File = SALES_CSV, min_units: int = 2, product: str | None = None
 ) -> SalesReport:
     """Revenue per region from a CSV of orders.
 

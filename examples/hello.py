@@ -1,5 +1,7 @@
 """The greeting workflow: the smallest slipstream program.
 
+Run it as a script or with the command line:
+
     python examples/hello.py
     slipstream run examples/hello.py hello_wf --name World
 """

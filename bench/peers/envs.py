@@ -5,6 +5,7 @@ none of them leaks into the project's own environment.  ``ensure_env(peer)``
 creates the venv if it is missing and pip-installs the peer's packages into
 it, returning the path of the venv's python executable.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -80,7 +81,8 @@ def peer_version(peer: str) -> str | None:
     dist = PEERS[peer][0][0]
     r = subprocess.run(
         [str(py), "-c", f"import importlib.metadata as m; print(m.version({dist!r}))"],
-        capture_output=True, text=True,
+        capture_output=True,
+        text=True,
     )
     return r.stdout.strip() if r.returncode == 0 else None
 
@@ -93,7 +95,7 @@ def main(argv: list[str] | None = None) -> int:
     for p in args.peers:
         try:
             print(f"{p}: {ensure_env(p)} ({peer_version(p)})")
-        except Exception as e:  # noqa: BLE001
+        except Exception as e:
             print(f"{p}: FAILED: {e}", file=sys.stderr)
             rc = 1
     return rc

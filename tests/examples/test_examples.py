@@ -17,9 +17,7 @@ SLIPSTREAM = str(Path(sys.executable).with_name("slipstream"))
 def _run(args: list[str], tmp_path: Path) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "SLIPSTREAM_HOME": str(tmp_path / "home")}
     env.pop("SLIPSTREAM_RUNNER", None)
-    p = subprocess.run(
-        args, capture_output=True, text=True, env=env, cwd=tmp_path, timeout=110
-    )
+    p = subprocess.run(args, capture_output=True, text=True, env=env, cwd=tmp_path, timeout=110)
     assert p.returncode == 0, f"{args} failed:\n{p.stdout}\n{p.stderr}"
     return p
 
@@ -53,7 +51,9 @@ def test_data_pipeline_with_slipstream_run(tmp_path: Path, runner: str) -> None:
 
     csv = EXAMPLES / "data" / "sales.csv"
     one = json.loads(
-        _run([*args, "--sales", str(csv), "--min-units", "3", "--product", "gizmo"], tmp_path).stdout
+        _run(
+            [*args, "--sales", str(csv), "--min-units", "3", "--product", "gizmo"], tmp_path
+        ).stdout
     )
     assert 0 < one["total_revenue"] < everything["total_revenue"]
     assert one["top_region"] in {"north", "south", "east", "west"}
@@ -70,7 +70,7 @@ def test_ml_pipeline_with_slipstream_run(tmp_path: Path) -> None:
     r2 = json.loads(_run([*base, "--alpha", "0.5", "--test-size", "0.25"], tmp_path).stdout)["o0"]
     assert 0.2 < r2 < 0.8
     # another run, other hyperparameters, on the same home (load and clean come from the cache)
-    again = json.loads(
-        _run([*base, "--alpha", "0.05", "--runner", "inline"], tmp_path).stdout
-    )["o0"]
+    again = json.loads(_run([*base, "--alpha", "0.05", "--runner", "inline"], tmp_path).stdout)[
+        "o0"
+    ]
     assert 0.2 < again < 0.8 and again != r2

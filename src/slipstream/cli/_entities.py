@@ -37,7 +37,7 @@ class Given:
         self.value = value
 
 
-class _InputType(click.ParamType):
+class _InputType(click.ParamType):  # type: ignore[type-arg]  # generic only since click 8.2
     """Parses one input's text into a value of its declared type, checked by its codec."""
 
     def __init__(self, var: PyVar) -> None:

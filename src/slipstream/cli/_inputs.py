@@ -400,7 +400,10 @@ def _parse_generic(value: Any, tp: Any, origin: Any) -> Any:
                 return tuple(_item(v, args[0], f"{name}[{i}]") for i, v in enumerate(value))
             if len(args) != len(value):
                 raise _fail(f"{name} ({len(args)} items)", value)
-            return tuple(_item(v, a, f"{name}[{i}]") for i, (v, a) in enumerate(zip(value, args)))
+            return tuple(
+                _item(v, a, f"{name}[{i}]")
+                for i, (v, a) in enumerate(zip(value, args, strict=True))
+            )
         item = args[0] if args else Any
         items = [_item(v, item, f"item {i}") for i, v in enumerate(value)]
         return origin(items) if origin in (set, frozenset) else items

@@ -53,11 +53,8 @@ def to_jsonable(value: Any, literal: Any = None) -> Any:
         return value.path
     uri = literal.get("uri") if isinstance(literal, dict) else None
     if isinstance(value, StructuredDataset):
-        if value.dataframe is not None:
-            summary = _frame_summary(value.dataframe) or {}
-        else:
-            summary = {}
-        return {**summary, "uri": value.uri or uri}
+        in_memory = _frame_summary(value.dataframe) if value.dataframe is not None else None
+        return {**(in_memory or {}), "uri": value.uri or uri}
     summary = _frame_summary(value)
     if summary is not None:
         return {**summary, "uri": uri} if uri else summary

@@ -193,7 +193,8 @@ class _RunGroup(click.Group):
         key = str(Path(cmd_name).resolve())
         if key not in cache:
             cache[key] = _FileGroup(cmd_name, load_module(cmd_name))
-        return cache[key]
+        group: _FileGroup = cache[key]
+        return group
 
     def resolve_command(
         self, ctx: click.Context, args: list[str]

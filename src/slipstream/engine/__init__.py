@@ -3,6 +3,7 @@
 from ._bindings import coerce, resolve, select
 from ._catalog import LocalCatalog, MemoryCatalog, cache_key, cache_version_of
 from ._executor import Executor, Listener
+from ._gates import NoSignals, SignalSource, TerminalSignals
 from ._interfaces import AttemptRequest, AttemptResult, Catalog, Runner, StateStore
 from ._memory_store import MemoryStateStore
 
@@ -15,8 +16,11 @@ __all__ = [
     "LocalCatalog",
     "MemoryCatalog",
     "MemoryStateStore",
+    "NoSignals",
     "Runner",
+    "SignalSource",
     "StateStore",
+    "TerminalSignals",
     "cache_key",
     "cache_version_of",
     "coerce",

@@ -74,6 +74,19 @@ class MemoryCatalog:
 
     def __init__(self) -> None:
         self._data: dict[str, dict[str, Any]] = {}
+        self._reservations: dict[str, tuple[str, float]] = {}
+
+    def reserve(self, key: str, owner: str, ttl_s: float) -> bool:
+        held = self._reservations.get(key)
+        now = time.time()
+        if held is not None and held[0] != owner and held[1] > now:
+            return False
+        self._reservations[key] = (owner, now + ttl_s)
+        return True
+
+    def release(self, key: str, owner: str) -> None:
+        if self._reservations.get(key, ("", 0.0))[0] == owner:
+            del self._reservations[key]
 
     def get(self, key: str) -> dict[str, Any] | None:
         return self._data.get(key)
@@ -103,6 +116,10 @@ class LocalCatalog:
                 "CREATE TABLE IF NOT EXISTS cache (key TEXT PRIMARY KEY, task TEXT NOT NULL, "
                 "outputs BLOB NOT NULL, source TEXT NOT NULL, created_at REAL NOT NULL)"
             )
+            db.execute(
+                "CREATE TABLE IF NOT EXISTS reservation (key TEXT PRIMARY KEY, "
+                "owner TEXT NOT NULL, expires_at REAL NOT NULL)"
+            )
             self._local.db = db
         return db
 
@@ -122,6 +139,25 @@ class LocalCatalog:
 
     def delete(self, key: str) -> None:
         self._db().execute("DELETE FROM cache WHERE key = ?", (key,))
+
+    def reserve(self, key: str, owner: str, ttl_s: float) -> bool:
+        now = time.time()
+        db = self._db()
+        with db:  # one transaction: take the key if it is free, ours or expired
+            db.execute("BEGIN IMMEDIATE")
+            row = db.execute(
+                "SELECT owner, expires_at FROM reservation WHERE key = ?", (key,)
+            ).fetchone()
+            if row is not None and row[0] != owner and row[1] > now:
+                return False
+            db.execute(
+                "INSERT OR REPLACE INTO reservation (key, owner, expires_at) VALUES (?, ?, ?)",
+                (key, owner, now + ttl_s),
+            )
+        return True
+
+    def release(self, key: str, owner: str) -> None:
+        self._db().execute("DELETE FROM reservation WHERE key = ? AND owner = ?", (key, owner))
 
     def clear(self, task: str | None = None) -> int:
         """Remove every entry (of one task); returns how many."""

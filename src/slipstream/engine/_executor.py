@@ -61,6 +61,11 @@ from ._scope import NodeRun, Scope
 
 __all__ = ["Executor", "Listener"]
 
+RESERVATION_S = 300.0
+"""How long a ``cache_serialize`` reservation holds without being renewed (a crashed holder)."""
+RESERVATION_POLL_S = 0.1
+"""How often a call waiting on another execution's reservation looks for its cache entry."""
+
 Listener = Callable[[str, Any], None]
 """``listener(event, payload)``: ``node`` (a NodeRecord), ``execution`` (an ExecutionRecord)."""
 
@@ -118,6 +123,7 @@ class Executor:
         )
         self.maps: list[NodeRun] = []
         self._key_prefixes: dict[tuple[str, str], bytes] = {}
+        self._owner = f"{execution_id}#{id(self):x}"
         self.signals: SignalSource = signals or NoSignals()
         self._timers: list[tuple[float, int, Callable[[], None]]] = []
         self._seq = itertools.count()
@@ -304,9 +310,16 @@ class Executor:
             serialize = task.metadata.cache is not None and task.metadata.cache.serialize
             if serialize:
                 waiters = self._serial.get(key)
-                if waiters is not None:  # an identical call is running: wait for it
+                if waiters is not None:  # an identical call is running here: wait for it
                     waiters.append(nr)
-                    self._transition(nr, NodePhase.WAITING)
+                    if rec.phase is not NodePhase.WAITING:
+                        self._transition(nr, NodePhase.WAITING)
+                    return
+                if not self.catalog.reserve(key, self._owner, RESERVATION_S):
+                    # another execution runs the identical call: wait for its cache entry
+                    if rec.phase is not NodePhase.WAITING:
+                        self._transition(nr, NodePhase.WAITING)
+                    self.add_timer(RESERVATION_POLL_S, lambda: self._start_task(nr, task))
                     return
                 self._serial[key] = []
         self._submit(nr, 1)
@@ -498,6 +511,8 @@ class Executor:
         if key is None or key not in self._serial:
             return
         waiters = self._serial.pop(key)
+        if self.catalog is not None:
+            self.catalog.release(key, self._owner)
         for w in waiters:
             if outputs is not None:
                 self._node_succeeded(w, outputs, CacheStatus.HIT)

@@ -105,6 +105,13 @@ class Catalog(Protocol):
     def delete(self, key: str) -> None:
         """Forget ``key`` (its data is gone)."""
 
+    def reserve(self, key: str, owner: str, ttl_s: float) -> bool:
+        """Take the right to compute ``key`` (``cache_serialize``); False if another owner holds
+        an unexpired reservation."""
+
+    def release(self, key: str, owner: str) -> None:
+        """Give a reservation back."""
+
 
 class Runner(Protocol):
     """Runs task attempts somewhere: in this process, in warm worker processes, on Ray."""

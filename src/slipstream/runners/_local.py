@@ -12,7 +12,14 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from slipstream.engine import Executor, Listener, LocalCatalog, MemoryStateStore, Runner
+from slipstream.engine import (
+    Executor,
+    Listener,
+    LocalCatalog,
+    MemoryStateStore,
+    Runner,
+    TerminalSignals,
+)
 from slipstream.model import (
     Binding,
     CompiledWorkflow,
@@ -184,6 +191,7 @@ def execute_local(
             code_root=code_root,
             max_parallelism=max_parallelism,
             listener=listener,
+            signals=TerminalSignals(),  # gates ask on the terminal (fail clearly without one)
         )
         executor.run()
     finally:

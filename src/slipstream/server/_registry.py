@@ -413,7 +413,8 @@ def _kind_of(spec: Spec) -> ResourceType:
 
 
 def _builtins(entry: Entry) -> dict[str, Any]:
-    return {"spec": msgspec.to_builtins(entry.spec), "bundle": entry.bundle}
+    """The entry as the JSON tree it is stored as (tuples become lists, defaults omitted)."""
+    return {"spec": msgspec.json.decode(msgspec.json.encode(entry.spec)), "bundle": entry.bundle}
 
 
 def _changes(changes: Iterable[Any]) -> list[dict[str, Any]]:

@@ -1,0 +1,30 @@
+"""Fixtures of the server tests: a real server process per backend, shared by the session."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import httpx
+import pytest
+from live_server import BACKENDS, LiveServer, live, unique
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def server(request: pytest.FixtureRequest) -> LiveServer:
+    """A running server on SQLite, then on PostgreSQL."""
+    return live(request.param)
+
+
+@pytest.fixture
+def api(server: LiveServer) -> Iterator[httpx.Client]:
+    """An HTTP client for ``{server}/api/v1``."""
+    with httpx.Client(base_url=f"{server.url}/api/v1", timeout=30) as client:
+        yield client
+
+
+@pytest.fixture
+def project(api: httpx.Client) -> str:
+    """A fresh project on the server."""
+    name = unique("p")
+    assert api.post("/projects", json={"name": name}).status_code == 201
+    return name

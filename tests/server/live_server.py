@@ -1,0 +1,144 @@
+"""Real server processes on loopback for the tests: one per backend per test process.
+
+``live("sqlite")`` and ``live("postgresql")`` start ``slipstream server`` (the CLI, in a child
+process) on a fresh home and database the first time they are asked for, and stop it at exit.
+PostgreSQL gets a throwaway database on the server at 127.0.0.1:5432.
+"""
+
+from __future__ import annotations
+
+import atexit
+import os
+import queue
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+SRC = Path(__file__).resolve().parents[2] / "src"
+PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/test"
+BACKENDS = ("sqlite", "postgresql")
+
+
+@dataclass
+class LiveServer:
+    """A running server: its URL, database URL, home, and the child process."""
+
+    backend: str
+    url: str
+    db_url: str
+    home: Path
+    process: subprocess.Popen[str]
+    output: list[str] = field(default_factory=list)
+
+    def stop(self) -> int:
+        """SIGTERM, then wait; returns the exit status."""
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(20)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(5)
+        return self.process.returncode
+
+
+def cli_command(*args: str) -> list[str]:
+    """The argv that runs the slipstream CLI in a child interpreter."""
+    return [sys.executable, "-c", "from slipstream.cli import main; main()", *args]
+
+
+def child_env(home: Path) -> dict[str, str]:
+    """Environment of a child process: our sources importable, its own home."""
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(SRC), env.get("PYTHONPATH", "")) if p)
+    env["SLIPSTREAM_HOME"] = str(home)
+    for var in ("SLIPSTREAM_ENDPOINT", "SLIPSTREAM_DB", "SLIPSTREAM_CONFIG", "SLIPSTREAM_PORT"):
+        env.pop(var, None)
+    return env
+
+
+def start_server(backend: str, db_url: str, home: Path, *extra: str) -> LiveServer:
+    """Start ``slipstream server`` on a free port and wait until it says where it listens."""
+    proc = subprocess.Popen(
+        cli_command("server", "--port", "0", "--home", str(home), "--db", db_url, *extra),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=child_env(home),
+    )
+    lines: queue.Queue[str | None] = queue.Queue()
+    output: list[str] = []
+
+    def pump() -> None:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            output.append(line)
+            lines.put(line)
+        lines.put(None)
+
+    threading.Thread(target=pump, daemon=True).start()
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            line = lines.get(timeout=1)
+        except queue.Empty:
+            continue
+        if line is None:
+            break
+        if "listening on " in line:
+            url = line.split("listening on ", 1)[1].strip()
+            return LiveServer(backend, url, db_url, home, proc, output)
+    proc.kill()
+    raise RuntimeError("server did not start:\n" + "".join(output))
+
+
+def pg_database() -> str:
+    """A new, empty PostgreSQL database; dropped at exit. Skips when PostgreSQL is down."""
+    psycopg = pytest.importorskip("psycopg")
+    name = f"slipstream_test_{uuid.uuid4().hex[:10]}"
+    try:
+        with psycopg.connect(PG_ADMIN, autocommit=True, connect_timeout=5) as conn:
+            conn.execute(f'CREATE DATABASE "{name}"')
+    except psycopg.OperationalError as e:
+        pytest.skip(f"PostgreSQL at 127.0.0.1:5432 is not available: {e}")
+
+    def drop() -> None:
+        with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+    atexit.register(drop)
+    return f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
+
+
+_servers: dict[str, LiveServer] = {}
+_lock = threading.Lock()
+
+
+def live(backend: str) -> LiveServer:
+    """The shared server of ``backend`` for this test process (started on first use)."""
+    with _lock:
+        server = _servers.get(backend)
+        if server is not None and server.process.poll() is None:
+            return server
+        home = Path(tempfile.mkdtemp(prefix=f"slipstream-{backend}-"))
+        if backend == "sqlite":
+            db_url = f"sqlite:///{home / 'slipstream.db'}"
+        else:
+            db_url = pg_database()
+        server = start_server(backend, db_url, home)
+        atexit.register(server.stop)
+        _servers[backend] = server
+        return server
+
+
+def unique(prefix: str) -> str:
+    """A project or package name no other test uses."""
+    return f"{prefix}-{uuid.uuid4().hex[:8]}"
