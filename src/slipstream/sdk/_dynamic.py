@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, TypeVar, overload
+from typing import Any, ParamSpec, TypeVar, overload
 
 from slipstream.model import (
     CompiledWorkflow,
@@ -19,10 +19,11 @@ from ._task import PythonTask
 
 __all__ = ["DynamicTask", "dynamic"]
 
-F = TypeVar("F", bound=Callable[..., Any])
+P = ParamSpec("P")
+R = TypeVar("R")
 
 
-class DynamicTask(PythonTask):
+class DynamicTask(PythonTask[P, R]):
     """A ``@dynamic`` task. At run time its body is compiled, with the same checks as a static
     workflow, into a workflow that the engine runs as children of the node (``n3/dyn/n0``)."""
 
@@ -54,15 +55,17 @@ class DynamicTask(PythonTask):
 
 
 @overload
-def dynamic(_fn: F) -> DynamicTask: ...
+def dynamic(_fn: Callable[P, R]) -> DynamicTask[P, R]: ...
 @overload
-def dynamic(_fn: None = None, **kwargs: Any) -> Callable[[F], DynamicTask]: ...
+def dynamic(
+    _fn: None = None, **kwargs: Any
+) -> Callable[[Callable[P, R]], DynamicTask[P, R]]: ...
 def dynamic(_fn: Any = None, **kwargs: Any) -> Any:
     """Declare a dynamic workflow; takes the same options as ``@task``."""
     if _fn is not None:
         return DynamicTask(_fn, **kwargs)
 
-    def wrap(fn: F) -> DynamicTask:
+    def wrap(fn: Callable[P, R]) -> DynamicTask[P, R]:
         return DynamicTask(fn, **kwargs)
 
     return wrap

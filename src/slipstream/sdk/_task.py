@@ -7,7 +7,7 @@ import datetime
 import functools
 import inspect
 from collections.abc import Callable, Iterable
-from typing import Any, TypeVar, overload
+from typing import Any, Generic, ParamSpec, TypeVar, overload
 
 from slipstream.errors import CompileError, InputError, LiteralTypeError
 from slipstream.model import (
@@ -29,13 +29,14 @@ from ._signature import PyInterface, extract_interface, location_of
 
 __all__ = ["TASKS", "PythonTask", "bind_arguments", "task"]
 
-F = TypeVar("F", bound=Callable[..., Any])
+P = ParamSpec("P")
+R = TypeVar("R")
 
 TASKS: dict[tuple[str, str], PythonTask] = {}
 """Every task defined in this process, by (module, qualname): workers resolve loaders here first."""
 
 
-class PythonTask:
+class PythonTask(Generic[P, R]):
     """A task: the function, its typed interface and how it runs (cache, retries, resources...).
 
     Called inside a workflow body it adds a node and returns promises; called anywhere else it runs
@@ -232,7 +233,7 @@ class PythonTask:
         """Map a Python call's arguments to input names, raising ``TypeError`` like Python would."""
         return bind_arguments(self.name, self.python_interface, args, kwargs)
 
-    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+    def __call__(self, *args: P.args, **kwargs: P.kwargs) -> R:
         builder = _compiler.current_builder()
         if builder is not None:
             return builder.add_entity(self, args, kwargs, _compiler.caller_location())
@@ -336,9 +337,11 @@ def _check_has_return(fn: Callable[..., Any], name: str, where: str) -> None:
 
 
 @overload
-def task(_fn: F) -> PythonTask: ...
+def task(_fn: Callable[P, R]) -> PythonTask[P, R]: ...
 @overload
-def task(_fn: None = None, **kwargs: Any) -> Callable[[F], PythonTask]: ...
+def task(
+    _fn: None = None, **kwargs: Any
+) -> Callable[[Callable[P, R]], PythonTask[P, R]]: ...
 def task(_fn: Any = None, **kwargs: Any) -> Any:
     """Declare a task. Bare (``@task``) or with options (``@task(cache=True, retries=2)``).
 
@@ -353,7 +356,7 @@ def task(_fn: Any = None, **kwargs: Any) -> Any:
             raise TypeError("@task expects a function")
         return PythonTask(_fn, **kwargs)
 
-    def wrap(fn: F) -> PythonTask:
+    def wrap(fn: Callable[P, R]) -> PythonTask[P, R]:
         return PythonTask(fn, **kwargs)
 
     return wrap

@@ -6,7 +6,7 @@ import dataclasses
 import functools
 import inspect
 from collections.abc import Callable
-from typing import Any, TypeVar, overload
+from typing import Any, Generic, ParamSpec, TypeVar, overload
 
 from slipstream.errors import CompileError
 from slipstream.model import (
@@ -33,7 +33,8 @@ __all__ = [
     "workflow",
 ]
 
-F = TypeVar("F", bound=Callable[..., Any])
+P = ParamSpec("P")
+R = TypeVar("R")
 
 WorkflowFailurePolicy = FailurePolicy
 
@@ -78,7 +79,7 @@ class WorkflowBase:
         return get_local_executor()(self, bound)
 
 
-class PythonWorkflow(WorkflowBase):
+class PythonWorkflow(WorkflowBase, Generic[P, R]):
     """A workflow defined by a decorated function (see :func:`workflow`)."""
 
     def __init__(
@@ -130,6 +131,9 @@ class PythonWorkflow(WorkflowBase):
             workflow=spec, tasks=dict(builder.tasks), subworkflows=dict(builder.subworkflows)
         )
 
+    def __call__(self, *args: P.args, **kwargs: P.kwargs) -> R:
+        return super().__call__(*args, **kwargs)  # type: ignore[no-any-return]
+
     def __repr__(self) -> str:
         return f"PythonWorkflow({self.name})"
 
@@ -155,9 +159,11 @@ def _failure_node(wf: PythonWorkflow, builder: WorkflowBuilder) -> Any:
 
 
 @overload
-def workflow(_fn: F) -> PythonWorkflow: ...
+def workflow(_fn: Callable[P, R]) -> PythonWorkflow[P, R]: ...
 @overload
-def workflow(_fn: None = None, **kwargs: Any) -> Callable[[F], PythonWorkflow]: ...
+def workflow(
+    _fn: None = None, **kwargs: Any
+) -> Callable[[Callable[P, R]], PythonWorkflow[P, R]]: ...
 def workflow(_fn: Any = None, **kwargs: Any) -> Any:
     """Declare a workflow. Its body runs once, now, over promises, and is compiled and checked.
 
@@ -167,7 +173,7 @@ def workflow(_fn: Any = None, **kwargs: Any) -> Any:
     if _fn is not None:
         return PythonWorkflow(_fn, **kwargs)
 
-    def wrap(fn: F) -> PythonWorkflow:
+    def wrap(fn: Callable[P, R]) -> PythonWorkflow[P, R]:
         return PythonWorkflow(fn, **kwargs)
 
     return wrap

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import signal
 from collections.abc import Callable
+from types import FrameType
 from typing import Any
 
 from ._config import ServerConfig
@@ -29,6 +31,13 @@ def serve(config: ServerConfig, *, on_ready: Callable[[str], None] | None = None
             app = create_app(Services.build(config, db))
 
             class _Server(uvicorn.Server):
+                def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+                    # A signal asks for a graceful stop and a clean exit (status 0); uvicorn
+                    # would re-raise it after shutting down, ending the process by the signal.
+                    if self.should_exit and sig == signal.SIGINT:
+                        self.force_exit = True
+                    self.should_exit = True
+
                 async def startup(self, sockets: Any = None) -> None:
                     await super().startup(sockets)
                     if self.started and on_ready is not None:
