@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any
 
 import pytest
 
@@ -22,7 +22,7 @@ def ident(x: int) -> int:
 
 
 @task
-def maybe(x: int) -> Optional[int]:
+def maybe(x: int) -> int | None:
     return None if x < 0 else x
 
 

@@ -130,7 +130,11 @@ def test_any_exception_is_retried(runner: str) -> None:
     run = execute_local(wf_flaky, {"x": 1}, runner=runner, workers=1)
     assert run.python_outputs() == 102
     att = _attempts(run, "n0")
-    assert [a.phase for a in att] == [AttemptPhase.FAILED, AttemptPhase.FAILED, AttemptPhase.SUCCEEDED]
+    assert [a.phase for a in att] == [
+        AttemptPhase.FAILED,
+        AttemptPhase.FAILED,
+        AttemptPhase.SUCCEEDED,
+    ]
     assert att[0].error is not None and "ConnectionError" in att[0].error.type
     assert _nodes(run)["n0"].attempts == 3
 

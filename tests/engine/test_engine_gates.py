@@ -30,7 +30,7 @@ def ident(x: int) -> int:
 def wf_sleep(path: str) -> None:
     pause = sleep(0.4)
     after = mark(path=path, tag="after")
-    pause >> after  # noqa: B015 - ordering
+    pause >> after
     mark(path=path, tag="independent")
 
 
@@ -64,8 +64,12 @@ def test_sleep_holds_back_what_follows_it(tmp_path: Path) -> None:
 
 
 @pytest.mark.timeout(30)
-@pytest.mark.parametrize(("wf", "inputs", "gate"), [(wf_input, {}, "num"), (wf_approve, {"x": 1}, "ok-to-go")])
-def test_signal_gates_fail_clearly_without_a_terminal(wf: Any, inputs: dict[str, Any], gate: str) -> None:
+@pytest.mark.parametrize(
+    ("wf", "inputs", "gate"), [(wf_input, {}, "num"), (wf_approve, {"x": 1}, "ok-to-go")]
+)
+def test_signal_gates_fail_clearly_without_a_terminal(
+    wf: Any, inputs: dict[str, Any], gate: str
+) -> None:
     t0 = time.monotonic()
     run = execute_local(wf, inputs)
     with pytest.raises(Exception, match="terminal") as ei:

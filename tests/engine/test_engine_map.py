@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import time
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 import pytest
 
@@ -57,7 +57,7 @@ def nap_item(log: str, x: int) -> int:
 
 
 @task
-def count(xs: list[Optional[int]]) -> int:
+def count(xs: list[int | None]) -> int:
     return sum(1 for x in xs if x is not None)
 
 
@@ -87,7 +87,7 @@ def wf_flaky(xs: list[int]) -> list[int]:
 
 
 @workflow
-def wf_tolerant(xs: list[int]) -> tuple[list[Optional[int]], int]:
+def wf_tolerant(xs: list[int]) -> tuple[list[int | None], int]:
     out = map_task(picky, min_success_ratio=0.5)(x=xs)
     return out, count(xs=out)
 

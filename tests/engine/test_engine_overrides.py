@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import time
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 import pytest
 
@@ -47,7 +47,7 @@ def fail(x: int) -> int:
 
 
 @task
-def record_failure(path: str, x: int, err: Optional[WorkflowError] = None) -> None:
+def record_failure(path: str, x: int, err: WorkflowError | None = None) -> None:
     Path(path).write_text(
         json.dumps(
             {

@@ -89,8 +89,10 @@ def frame_sum(df: pd.DataFrame) -> float:
 
 @workflow
 def wf_cached(counter: str, x: int) -> tuple[int, int, int]:
-    return versioned(counter=counter, x=x), source_keyed(counter=counter, x=x), uncached(
-        counter=counter, x=x
+    return (
+        versioned(counter=counter, x=x),
+        source_keyed(counter=counter, x=x),
+        uncached(counter=counter, x=x),
     )
 
 

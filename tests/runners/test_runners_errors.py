@@ -90,7 +90,9 @@ def test_task_traceback_shows_user_frames_only(runner: str) -> None:
 
 @pytest.mark.timeout(60)
 @pytest.mark.parametrize("runner", RUNNERS)
-def test_workflow_call_raises_the_task_exception(runner: str, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_workflow_call_raises_the_task_exception(
+    runner: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("SLIPSTREAM_RUNNER", runner)
     with pytest.raises(PipelineError, match="cannot handle 6"):
         wf(x=5)

@@ -132,15 +132,15 @@ def test_kickoff_arg_must_be_an_input() -> None:
 @pytest.mark.timeout(30)
 def test_scheduled_launch_plan_needs_every_input() -> None:
     with pytest.raises(CompileError, match="name"):
-        LaunchPlan.get_or_create(hello, name=_name(), schedule=FixedRate(datetime.timedelta(hours=1)))
+        LaunchPlan.get_or_create(
+            hello, name=_name(), schedule=FixedRate(datetime.timedelta(hours=1))
+        )
 
 
 @pytest.mark.timeout(30)
 def test_fixed_rate() -> None:
     rate = FixedRate(duration=datetime.timedelta(minutes=10))
-    lp = LaunchPlan.get_or_create(
-        hello, name=_name(), fixed_inputs={"name": "cron"}, schedule=rate
-    )
+    lp = LaunchPlan.get_or_create(hello, name=_name(), fixed_inputs={"name": "cron"}, schedule=rate)
     assert lp.spec.schedule is not None
     with pytest.raises(CompileError):
         FixedRate(duration=datetime.timedelta(seconds=5))

@@ -120,7 +120,7 @@ def literals(n: int) -> tuple[int, str]:
 def ordered(path: str) -> None:
     first = mark(path=path, tag="first")
     second = mark(path=path, tag="second", delay=0.3)
-    second >> first  # noqa: B015 - ordering, not a comparison
+    second >> first
 
 
 @workflow

@@ -37,6 +37,7 @@ class LiveServer:
     home: Path
     process: subprocess.Popen[str]
     output: list[str] = field(default_factory=list)
+    reader: threading.Thread | None = None
 
     def stop(self) -> int:
         """SIGTERM, then wait; returns the exit status."""
@@ -47,6 +48,10 @@ class LiveServer:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait(5)
+        if self.reader is not None:
+            self.reader.join(5)
+        if self.process.stdout is not None:
+            self.process.stdout.close()
         return self.process.returncode
 
 
@@ -84,7 +89,8 @@ def start_server(backend: str, db_url: str, home: Path, *extra: str) -> LiveServ
             lines.put(line)
         lines.put(None)
 
-    threading.Thread(target=pump, daemon=True).start()
+    reader = threading.Thread(target=pump, daemon=True)
+    reader.start()
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
@@ -95,8 +101,12 @@ def start_server(backend: str, db_url: str, home: Path, *extra: str) -> LiveServ
             break
         if "listening on " in line:
             url = line.split("listening on ", 1)[1].strip()
-            return LiveServer(backend, url, db_url, home, proc, output)
+            return LiveServer(backend, url, db_url, home, proc, output, reader)
     proc.kill()
+    proc.wait()
+    reader.join(5)
+    if proc.stdout is not None:
+        proc.stdout.close()
     raise RuntimeError("server did not start:\n" + "".join(output))
 
 

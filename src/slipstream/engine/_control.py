@@ -181,6 +181,17 @@ def on_item_result(ex: Executor, nr: NodeRun, r: AttemptResult) -> None:
     if ex._done:
         return
     idx = int(r.node[r.node.rindex("[") + 1 : -1])
+    if r.ok and r.dynamic:  # a mapped @dynamic: run what it generated as the item's children
+        from slipstream.model import CompiledWorkflow, decode
+
+        from ._scope import NodeRun
+
+        item = NodeRun(nr.scope, nr.node, r.node)
+        item.item_of = (nr, idx)
+        item.task = state.task
+        state.running += 1
+        ex.start_dynamic(item, decode(r.dynamic, CompiledWorkflow), r.dynamic)
+        return
     if r.ok:
         state.retrying.pop(idx, None)
         outputs = r.outputs
@@ -233,6 +244,35 @@ def on_item_result(ex: Executor, nr: NodeRun, r: AttemptResult) -> None:
         return
     state.done += 1
     if state.done == state.n:
+        _finish_map(ex, nr, state, kind)
+
+
+def item_finished(
+    ex: Executor,
+    item: NodeRun,
+    outputs: dict[str, Any] | None,
+    err: ErrorInfo | None,
+    exc: BaseException | None = None,
+) -> None:
+    """A map item that ran children (a mapped ``@dynamic``) finished."""
+    assert item.item_of is not None
+    nr, idx = item.item_of
+    state: MapState = nr.state
+    state.running -= 1
+    if ex._done or nr.record.phase.terminal:
+        return
+    if outputs is not None:
+        _item_done(ex, nr, state, idx, outputs)
+        return
+    state.errors[idx] = err or ErrorInfo(code="failed", message="item failed")
+    if state.exception is None and exc is not None:
+        state.exception = exc
+    state.done += 1
+    kind = nr.node.kind
+    assert isinstance(kind, MapNode)
+    if kind.min_success_ratio >= 1.0:
+        _fail_map(ex, nr, state)
+    elif state.done == state.n:
         _finish_map(ex, nr, state, kind)
 
 

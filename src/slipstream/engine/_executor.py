@@ -54,7 +54,7 @@ from ._bindings import resolve
 from ._blobs import blobs_exist, fill_hashes
 from ._catalog import cache_key, cache_key_prefix, cache_version_of
 from ._conditions import evaluate
-from ._control import fill_maps, on_item_result, start_special
+from ._control import fill_maps, item_finished, on_item_result, start_special
 from ._gates import NoSignals, SignalSource
 from ._interfaces import AttemptRequest, AttemptResult, Catalog, Runner, StateStore
 from ._scope import NodeRun, Scope
@@ -530,6 +530,9 @@ class Executor:
             self.listener("node", rec)
 
     def _node_succeeded(self, nr: NodeRun, outputs: dict[str, Any], cache: CacheStatus) -> None:
+        if nr.item_of is not None:
+            item_finished(self, nr, outputs, None)
+            return
         rec = nr.record
         nr.outputs = outputs
         if not rec.outputs_uri:
@@ -557,6 +560,9 @@ class Executor:
         exc: BaseException | None,
         phase: NodePhase = NodePhase.FAILED,
     ) -> None:
+        if nr.item_of is not None:
+            item_finished(self, nr, None, err, exc)
+            return
         rec = nr.record
         if not err.node:
             err = msgspec.structs.replace(err, node=nr.path)

@@ -90,6 +90,7 @@ class NodeRun:
     __slots__ = (
         "child",
         "inputs",
+        "item_of",
         "node",
         "outputs",
         "path",
@@ -110,3 +111,5 @@ class NodeRun:
         self.child: Scope | None = None
         self.state: Any = None
         """Kind-specific run state (a map's progress, a cache key...)."""
+        self.item_of: tuple[NodeRun, int] | None = None
+        """For a map item that runs children (a mapped ``@dynamic``): its map node and index."""

@@ -53,7 +53,7 @@ class MapTask:
             t = t.func
         if not isinstance(t, PythonTask):
             raise CompileError(f"map_task expects a @task (or a partial of one), got {t!r}")
-        if t.task_type != "python":
+        if t.task_type not in ("python", "dynamic"):
             raise CompileError(f"map_task: cannot map {t.task_type} task {t.name}")
         if not 0.0 <= min_success_ratio <= 1.0:
             raise CompileError(
