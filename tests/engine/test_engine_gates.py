@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 import time
 from pathlib import Path
@@ -68,8 +69,9 @@ def test_sleep_holds_back_what_follows_it(tmp_path: Path) -> None:
     ("wf", "inputs", "gate"), [(wf_input, {}, "num"), (wf_approve, {"x": 1}, "ok-to-go")]
 )
 def test_signal_gates_fail_clearly_without_a_terminal(
-    wf: Any, inputs: dict[str, Any], gate: str
+    monkeypatch: pytest.MonkeyPatch, wf: Any, inputs: dict[str, Any], gate: str
 ) -> None:
+    monkeypatch.setattr("sys.stdin", io.StringIO(""))  # not a terminal, even under ``pytest -s``
     t0 = time.monotonic()
     run = execute_local(wf, inputs)
     with pytest.raises(Exception, match="terminal") as ei:

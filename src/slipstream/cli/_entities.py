@@ -8,6 +8,8 @@ while click parses the command line, so a bad value is a usage error before anyt
 
 from __future__ import annotations
 
+import enum
+import json
 import os
 import traceback
 from collections.abc import Callable
@@ -107,10 +109,14 @@ def entities_of(module: ModuleType) -> dict[str, Any]:
 def _default_text(var: PyVar) -> str:
     d = var.default
     if isinstance(d, str):
-        return repr(d) if d == "" or d.strip() != d else d
-    if hasattr(d, "value") and type(d).__module__ != "builtins" and hasattr(type(d), "__members__"):
-        return str(d.value)  # an enum member
-    return str(d)
+        text = repr(d) if d == "" or d.strip() != d else d
+    elif isinstance(d, enum.Enum):
+        text = str(d.value)
+    elif isinstance(d, (list, dict)):
+        text = json.dumps(d, default=str)
+    else:
+        text = str(d)
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def _option(var: PyVar, doc: str) -> click.Option:

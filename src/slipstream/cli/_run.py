@@ -8,8 +8,9 @@ subcommands) and ENTITY (the typed inputs, see ``_entities``). The run goes thro
 from __future__ import annotations
 
 import sys
+import traceback
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import click
 
@@ -105,6 +106,16 @@ def _execute(entity: Any, inputs: dict[str, Any], given: dict[str, Any]) -> None
         raise click.UsageError(str(e), ctx) from None
     except SlipstreamError as e:
         _fail(ErrorInfo(code=e.code, message=str(e), kind=e.kind, type=type(e).__name__), "", opts)
+    except Exception as e:  # a bug or a broken environment, not the user's task: say so and exit 1
+        tb = "".join(traceback.format_exception(e))
+        err = ErrorInfo(
+            code="internal_error",
+            message=str(e),
+            kind="SYSTEM",
+            type=type(e).__name__,
+            traceback=tb,
+        )
+        _fail(err, "", opts)
     record = result.record
     name = execution_name(record)
     if record.phase is not ExecutionPhase.SUCCEEDED:
@@ -133,7 +144,7 @@ def _task_of(result: Any, node: str) -> str:
     return str(getattr(rec, "task", "") or "")
 
 
-def _fail(err: ErrorInfo, execution: str, opts: dict[str, Any], task: str = "") -> None:
+def _fail(err: ErrorInfo, execution: str, opts: dict[str, Any], task: str = "") -> NoReturn:
     import json
 
     if opts["as_json"]:

@@ -28,8 +28,7 @@ __all__ = [
 def cache_key_prefix(project: str, domain: str, task: TaskTemplate, version: str) -> bytes:
     """The part of a cache key that does not depend on the inputs (computed once per task)."""
     return (
-        f"{project}\x00{domain}\x00{task.id.name}\x00{version}\x00"
-        f"{task.interface.signature()}\x00"
+        f"{project}\x00{domain}\x00{task.id.name}\x00{version}\x00{task.interface.signature()}\x00"
     ).encode()
 
 

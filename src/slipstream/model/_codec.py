@@ -30,7 +30,8 @@ def _decoder(tp: Any) -> msgspec.json.Decoder[Any]:
 
 def decode(data: bytes | str, tp: type[T]) -> T:
     """Decode JSON into ``tp`` (a model struct or ``Any`` for literals), validating it."""
-    return _decoder(tp).decode(data)  # type: ignore[no-any-return]
+    decoder: msgspec.json.Decoder[T] = _decoder(tp)  # type: ignore[arg-type]
+    return decoder.decode(data)
 
 
 def to_builtins(obj: Any) -> Any:

@@ -82,8 +82,17 @@ def _worker_main(conn: Any, code_root: str, name: str) -> None:
             r = run_attempt(req, name)
             batch.append(
                 _Wire(
-                    r.node, r.attempt, r.ok, r.outputs, r.outputs_uri, r.dynamic, r.error,
-                    _pickle_exception(r.exception), r.timed_out, r.started_at, r.ended_at,
+                    r.node,
+                    r.attempt,
+                    r.ok,
+                    r.outputs,
+                    r.outputs_uri,
+                    r.dynamic,
+                    r.error,
+                    _pickle_exception(r.exception),
+                    r.timed_out,
+                    r.started_at,
+                    r.ended_at,
                     r.worker,
                 )  # fmt: skip
             )
@@ -119,7 +128,7 @@ class _Worker:
         self.outbox: list[AttemptRequest] = []
 
     def alive(self) -> bool:
-        return self.proc.is_alive()
+        return bool(self.proc.is_alive())
 
     def kill(self) -> None:
         try:
@@ -187,7 +196,7 @@ class LocalRunner:
         ready = multiprocessing.connection.wait(list(busy), timeout)
         results: list[AttemptResult] = []
         for conn in ready:
-            w = busy[conn]  # type: ignore[index]
+            w = busy[conn]
             try:
                 data = conn.recv_bytes()  # type: ignore[union-attr]
             except (EOFError, OSError):

@@ -32,6 +32,7 @@ from slipstream.model import (
 from ._compiler import NodeDraft, WorkflowBuilder, caller_location, current_builder
 from ._promise import Comparison as PromiseComparison
 from ._promise import Condition, NodeOutput, Promise
+from ._promise import Conjunction as PromiseConjunction
 from ._signature import PyInterface
 
 __all__ = ["ConditionalSection", "conditional"]
@@ -175,11 +176,11 @@ class ConditionalSection:
             left = self._operand(cond.left, upstream)
             right = self._operand(cond.right, upstream) if cond.op not in _UNARY else None
             return Comparison(op=cond.op, left=left, right=right)
-        assert hasattr(cond, "left") and hasattr(cond, "right")
+        assert isinstance(cond, PromiseConjunction)
         return Conjunction(
-            op=cond.op,  # type: ignore[attr-defined]
-            left=self._condition_model(cond.left, upstream),  # type: ignore[attr-defined]
-            right=self._condition_model(cond.right, upstream),  # type: ignore[attr-defined]
+            op=cond.op,
+            left=self._condition_model(cond.left, upstream),
+            right=self._condition_model(cond.right, upstream),
         )
 
     def _operand(self, value: Any, upstream: list[str]) -> Operand:

@@ -57,9 +57,7 @@ class DynamicTask(PythonTask[P, R]):
 @overload
 def dynamic(_fn: Callable[P, R]) -> DynamicTask[P, R]: ...
 @overload
-def dynamic(
-    _fn: None = None, **kwargs: Any
-) -> Callable[[Callable[P, R]], DynamicTask[P, R]]: ...
+def dynamic(_fn: None = None, **kwargs: Any) -> Callable[[Callable[P, R]], DynamicTask[P, R]]: ...
 def dynamic(_fn: Any = None, **kwargs: Any) -> Any:
     """Declare a dynamic workflow; takes the same options as ``@task``."""
     if _fn is not None:

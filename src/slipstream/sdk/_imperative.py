@@ -56,11 +56,12 @@ class Workflow(WorkflowBase):
             outputs=tuple(Variable(v.name, v.codec.literal_type) for v in outs),
         )
         # several outputs come back as a namedtuple of their names, as for @workflow
-        tuple_cls = None
+        tuple_cls: Any = None
         if len(outs) > 1:
             import collections
 
-            tuple_cls = collections.namedtuple("Outputs", [v.name for v in outs])  # type: ignore[misc]
+            factory: Any = collections.namedtuple
+            tuple_cls = factory("Outputs", [v.name for v in outs])
         return PyInterface(tuple(self._inputs), outs, model, tuple_cls)
 
     @property

@@ -80,9 +80,11 @@ class MapTask:
             inputs.append(PyVar(v.name, lt, engine.codec(lt), description=v.description))
         outputs = []
         for v in base.outputs:
-            item = typing.Optional[v.python_type] if self.min_success_ratio < 1 else v.python_type
-            lt = list[item]  # type: ignore[valid-type]
-            outputs.append(PyVar(v.name, lt, engine.codec(lt)))
+            item: Any = v.python_type
+            if self.min_success_ratio < 1:
+                item = typing.Optional[item]  # noqa: UP007
+            out_t: Any = list[item]
+            outputs.append(PyVar(v.name, out_t, engine.codec(out_t)))
         tuple_cls = base.output_tuple
         model = Interface(
             inputs=tuple(Variable(v.name, v.codec.literal_type) for v in inputs),

@@ -41,7 +41,7 @@ def module_name_of(fn: Callable[..., Any]) -> str:
         return "__main__"
     spec = getattr(main, "__spec__", None)
     if spec is not None and spec.name and spec.name != "__main__":  # python -m pkg.mod
-        return spec.name.removesuffix(".__main__")
+        return str(spec.name).removesuffix(".__main__")
     return package_root(file)[1]
 
 

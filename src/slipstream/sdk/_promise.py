@@ -235,7 +235,36 @@ def _arith(name: str) -> Any:
     return op
 
 
-for _name in ["__add__", "__radd__", "__sub__", "__rsub__", "__mul__", "__rmul__", "__truediv__", "__rtruediv__", "__floordiv__", "__rfloordiv__", "__mod__", "__rmod__", "__pow__", "__rpow__", "__neg__", "__pos__", "__abs__", "__and__", "__rand__", "__or__", "__ror__", "__xor__", "__invert__", "__int__", "__float__", "__index__", "__contains__", "__lshift__"]:
+for _name in [
+    "__add__",
+    "__radd__",
+    "__sub__",
+    "__rsub__",
+    "__mul__",
+    "__rmul__",
+    "__truediv__",
+    "__rtruediv__",
+    "__floordiv__",
+    "__rfloordiv__",
+    "__mod__",
+    "__rmod__",
+    "__pow__",
+    "__rpow__",
+    "__neg__",
+    "__pos__",
+    "__abs__",
+    "__and__",
+    "__rand__",
+    "__or__",
+    "__ror__",
+    "__xor__",
+    "__invert__",
+    "__int__",
+    "__float__",
+    "__index__",
+    "__contains__",
+    "__lshift__",
+]:
     setattr(Promise, _name, _arith(_name))
 
 _MISSING = object()

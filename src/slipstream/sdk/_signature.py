@@ -111,9 +111,8 @@ def extract_interface(fn: Callable[..., Any], what: str) -> PyInterface:
                 outputs.append(
                     PyVar(name, tp, _codec(engine, tp, f"{what}: output {name!r}", where))
                 )
-            output_tuple = collections.namedtuple(
-                f"{fn.__name__}_outputs", [v.name for v in outputs]
-            )  # type: ignore[misc]
+            make_tuple: Any = collections.namedtuple
+            output_tuple = make_tuple(f"{fn.__name__}_outputs", [v.name for v in outputs])
         else:
             outputs.append(PyVar("o0", ret, _codec(engine, ret, f"{what}: output", where)))
 

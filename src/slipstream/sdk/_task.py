@@ -32,7 +32,7 @@ __all__ = ["TASKS", "PythonTask", "bind_arguments", "task"]
 P = ParamSpec("P")
 R = TypeVar("R")
 
-TASKS: dict[tuple[str, str], PythonTask] = {}
+TASKS: dict[tuple[str, str], PythonTask[..., Any]] = {}
 """Every task defined in this process, by (module, qualname): workers resolve loaders here first."""
 
 
@@ -75,7 +75,7 @@ class PythonTask(Generic[P, R]):
                 "level so that workers can import them",
                 location=where,
             )
-        functools.update_wrapper(self, fn)  # type: ignore[arg-type]
+        functools.update_wrapper(self, fn)
         self._fn = fn
         self.location = where
         self.loader = loader_of(fn)
@@ -236,13 +236,14 @@ class PythonTask(Generic[P, R]):
     def __call__(self, *args: P.args, **kwargs: P.kwargs) -> R:
         builder = _compiler.current_builder()
         if builder is not None:
-            return builder.add_entity(self, args, kwargs, _compiler.caller_location())
+            # inside a workflow body the call returns promises that stand for R
+            return builder.add_entity(self, args, kwargs, _compiler.caller_location())  # type: ignore[no-any-return]
         bound = self.bind_call(args, kwargs)
         from ._context import in_task
 
         if in_task():  # a task calling a task: a plain function call, as in flytekit
-            return self._fn(**bound)
-        return get_local_executor()(self, bound)
+            return self._fn(**bound)  # type: ignore[no-any-return]
+        return get_local_executor()(self, bound)  # type: ignore[no-any-return]
 
     def __repr__(self) -> str:
         return f"PythonTask({self.name})"
@@ -339,9 +340,7 @@ def _check_has_return(fn: Callable[..., Any], name: str, where: str) -> None:
 @overload
 def task(_fn: Callable[P, R]) -> PythonTask[P, R]: ...
 @overload
-def task(
-    _fn: None = None, **kwargs: Any
-) -> Callable[[Callable[P, R]], PythonTask[P, R]]: ...
+def task(_fn: None = None, **kwargs: Any) -> Callable[[Callable[P, R]], PythonTask[P, R]]: ...
 def task(_fn: Any = None, **kwargs: Any) -> Any:
     """Declare a task. Bare (``@task``) or with options (``@task(cache=True, retries=2)``).
 

@@ -91,7 +91,7 @@ class PythonWorkflow(WorkflowBase, Generic[P, R]):
         docs: str | None = None,
         name: str | None = None,
     ) -> None:
-        functools.update_wrapper(self, fn)  # type: ignore[arg-type]
+        functools.update_wrapper(self, fn)
         self._fn = fn
         self.location = location_of(fn)
         self.name = name or f"{module_name_of(fn)}.{fn.__qualname__}"
@@ -138,7 +138,7 @@ class PythonWorkflow(WorkflowBase, Generic[P, R]):
         return f"PythonWorkflow({self.name})"
 
 
-def _failure_node(wf: PythonWorkflow, builder: WorkflowBuilder) -> Any:
+def _failure_node(wf: PythonWorkflow[..., Any], builder: WorkflowBuilder) -> Any:
     """The node that runs ``on_failure`` with the workflow's inputs (and ``err`` if declared)."""
     handler = wf.on_failure
     iface = getattr(handler, "python_interface", None)

@@ -18,7 +18,7 @@ __all__ = ["MAX_JSON_BYTES", "doc", "json_response", "read_body", "schema_compon
 T = TypeVar("T")
 MAX_JSON_BYTES = 64 * 1024 * 1024
 _REF = "#/components/schemas/{name}"
-_types: list[Any] = []
+_types: list[tuple[Any, dict[str, Any]]] = []
 
 
 def json_response(obj: Any, status_code: int = 200) -> Response:
@@ -51,10 +51,11 @@ def _hook(tp: Any) -> dict[str, Any]:
 
 
 def _ref(tp: Any) -> dict[str, Any]:
-    if tp not in _types:
-        _types.append(tp)
-    (schema,), _ = msgspec.json.schema_components([tp], schema_hook=_hook, ref_template=_REF)
-    return schema
+    """A schema placeholder for ``tp``, filled by :func:`schema_components` (computing schemas
+    costs tens of milliseconds per type, so it waits until the document is asked for)."""
+    placeholder: dict[str, Any] = {}
+    _types.append((tp, placeholder))
+    return placeholder
 
 
 def doc(
@@ -87,8 +88,14 @@ def doc(
 
 
 def schema_components() -> dict[str, Any]:
-    """Schemas of every type a route declared, for the OpenAPI ``components``."""
+    """Schemas of every type a route declared, for the OpenAPI ``components``; fills the
+    placeholders the routes hold."""
     if not _types:
         return {}
-    _, components = msgspec.json.schema_components(_types, schema_hook=_hook, ref_template=_REF)
+    schemas, components = msgspec.json.schema_components(
+        [tp for tp, _ in _types], schema_hook=_hook, ref_template=_REF
+    )
+    for (_, placeholder), schema in zip(_types, schemas, strict=True):
+        placeholder.clear()
+        placeholder.update(schema)
     return components
