@@ -61,6 +61,21 @@ def count(xs: list[int | None]) -> int:
     return sum(1 for x in xs if x is not None)
 
 
+@dynamic
+def dynamic_item(x: int) -> int:
+    return combine_len(s=combine(a=x, b="d"))
+
+
+@task
+def combine_len(s: str) -> int:
+    return len(s)
+
+
+@workflow
+def wf_map_dynamic(xs: list[int]) -> list[int]:
+    return map_task(dynamic_item)(x=xs)
+
+
 @workflow
 def wf_zip(a: list[int], b: list[str]) -> list[str]:
     return map_task(combine)(a=a, b=b)
@@ -142,10 +157,11 @@ def test_partial_input_cannot_be_given_again() -> None:
             return map_task(functools.partial(scaled, k=1, offsets=[]))(x=xs, k=2)
 
 
-@pytest.mark.timeout(30)
-def test_map_of_a_dynamic_is_refused_clearly() -> None:
-    with pytest.raises(CompileError, match="map_task"):
-        map_task(dynamic_item)
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("runner", RUNNERS)
+def test_map_of_a_dynamic(runner: str) -> None:
+    run = execute_local(wf_map_dynamic, {"xs": [1, 22, 333]}, runner=runner, workers=2)
+    assert run.python_outputs() == [2, 3, 4]
 
 
 @pytest.mark.timeout(30)
@@ -244,13 +260,3 @@ def test_items_run_in_parallel_on_the_local_runner(tmp_path: Path) -> None:
     )
     assert run.python_outputs() == [1, 2, 3, 4]
     assert _overlap(log) == 2
-
-
-@dynamic
-def dynamic_item(x: int) -> int:
-    return combine_len(s=combine(a=x, b="d"))
-
-
-@task
-def combine_len(s: str) -> int:
-    return len(s)

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 
-from slipstream import CompileError, conditional, dynamic, map_task, task, workflow
+from slipstream import conditional, dynamic, map_task, task, workflow
 from slipstream.runners import execute_local
 
 
@@ -47,6 +45,16 @@ def top(n: int) -> tuple[list[int], int]:
     return dyn_of_subs(n=n), sub_with_dynamic_and_branch(n=n)
 
 
+@workflow
+def map_of_dynamics(ns: list[int]) -> list[int]:
+    return map_task(sum_of_squares)(n=ns)
+
+
+@workflow
+def map_of_dynamics_outer(ns: list[int]) -> int:
+    return total(xs=map_of_dynamics(ns=ns))
+
+
 @pytest.mark.timeout(60)
 @pytest.mark.parametrize("runner", ["inline", "local"])
 def test_map_inside_subworkflow_inside_dynamic(runner: str) -> None:
@@ -57,21 +65,10 @@ def test_map_inside_subworkflow_inside_dynamic(runner: str) -> None:
     assert any(p.startswith("n0/dyn/") and p.count("/") >= 3 for p in paths)
 
 
-@pytest.mark.timeout(30)
-@pytest.mark.xfail(
-    strict=True,
-    raises=CompileError,
-    reason="map_task maps only plain @task functions: a @dynamic cannot be mapped, so issue 4's "
-    "'dynamic inside a map inside a subworkflow' is not supported yet",
-)
-def test_dynamic_inside_map_inside_subworkflow() -> None:
-    @workflow
-    def inner(ns: list[int]) -> list[int]:
-        return map_task(sum_of_squares)(n=ns)
-
-    @workflow
-    def outer(ns: list[int]) -> int:
-        return total(xs=inner(ns=ns))
-
-    result: Any = outer(ns=[1, 2, 3])
-    assert result == 0 + 1 + 5
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("runner", ["inline", "local"])
+def test_dynamic_inside_map_inside_subworkflow(runner: str) -> None:
+    run = execute_local(map_of_dynamics_outer, {"ns": [1, 2, 3]}, runner=runner, workers=2)
+    assert run.python_outputs() == 0 + 1 + 5
+    paths = {r.path for r in run.executor.store.nodes(run.executor.id)}
+    assert "n0/n0" in paths  # the map node inside the subworkflow

@@ -20,7 +20,6 @@ from slipstream.model import (
     NodePhase,
     TaskTemplate,
 )
-
 from slipstream.storage import node_segment
 
 from ._blobs import blobs_exist, fill_hashes

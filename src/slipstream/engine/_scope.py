@@ -104,7 +104,7 @@ class NodeRun:
         self.scope = scope
         self.node = node
         self.path = path
-        self.record = NodeRecord(path=path)
+        self.record = NodeRecord(path=path, name=node.overrides.name or "")
         self.inputs: dict[str, Any] | None = None
         self.outputs: dict[str, Any] | None = None
         self.task: TaskTemplate | None = None

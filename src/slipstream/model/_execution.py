@@ -70,6 +70,8 @@ class NodeRecord(msgspec.Struct, omit_defaults=True):
     """
 
     path: str
+    name: str = ""
+    """A display name: the call site's ``with_overrides(name=...)``, else the entity's name."""
     phase: NodePhase = NodePhase.QUEUED
     attempts: int = 0
     cache: CacheStatus = CacheStatus.DISABLED

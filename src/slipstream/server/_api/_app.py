@@ -24,6 +24,7 @@ def create_app(services: Services) -> FastAPI:
         openapi_url=f"{API_PREFIX}/openapi.json",
         docs_url=f"{API_PREFIX}/docs",
         redoc_url=None,
+        redirect_slashes=False,
     )
     app.state.services = services
     install_error_handlers(app)
