@@ -601,10 +601,8 @@ class Executor:
             if nr.record.phase is NodePhase.QUEUED:
                 self._transition(nr, NodePhase.SKIPPED)
                 scope.open -= 1
-                try:
+                if nr in self._ready:
                     self._ready.remove(nr)
-                except ValueError:
-                    pass
 
     # -- finishing the execution ----------------------------------------------------------------------
 

@@ -328,16 +328,16 @@ class Remote:
     # -- settings -----------------------------------------------------------------------------
 
     def get_settings(self, *, project: str | None = None, domain: str | None = None) -> Settings:
-        """Settings stored for the project (``domain=""``) or the project+domain."""
-        p, d = self._scope(project, domain)
-        return self._http.get(_settings_path(p, d), Settings)
+        """Settings stored for the project (no ``domain``) or for the project+``domain``."""
+        p, _ = self._scope(project, None)
+        return self._http.get(_settings_path(p, domain or ""), Settings)
 
     def set_settings(
         self, settings: Settings, *, project: str | None = None, domain: str | None = None
     ) -> Settings:
-        """Replace the settings of the project (``domain=""``) or of the project+domain."""
-        p, d = self._scope(project, domain)
-        return self._http.send("PUT", _settings_path(p, d), settings, Settings)
+        """Replace the settings of the project (no ``domain``) or of the project+``domain``."""
+        p, _ = self._scope(project, None)
+        return self._http.send("PUT", _settings_path(p, domain or ""), settings, Settings)
 
     def resolved_settings(
         self,
