@@ -92,9 +92,7 @@ def main() -> None:
                 changed.append(register(home, url, pkg))
                 target.write_text(target.read_text().replace(f"{n + 3} * x +", "2 * x +", 1))
                 register(home, url, pkg)  # back to the registered state (unchanged)
-            noop = subprocess.run(
-                S.cli("--help"), env=S.env(home), capture_output=True, check=True
-            )
+            noop = subprocess.run(S.cli("--help"), env=S.env(home), capture_output=True, check=True)
             assert noop.returncode == 0
             start = time.perf_counter()
             subprocess.run(S.cli("--help"), env=S.env(home), capture_output=True, check=True)

@@ -59,6 +59,7 @@ if TYPE_CHECKING:
         sleep,
         wait_for_input,
     )
+    from slipstream.remote import Remote
 
 _FROM_SDK = frozenset(
     {
@@ -81,6 +82,11 @@ _FROM_SDK = frozenset(
 
 def __getattr__(name: str) -> Any:
     # constructs most programs do not use load on first use (see slipstream.sdk)
+    if name == "Remote":
+        from slipstream.remote import Remote
+
+        globals()[name] = Remote
+        return Remote
     if name in _FROM_SDK or name == "map":
         import slipstream.sdk as sdk
 
@@ -128,6 +134,7 @@ __all__ = [
     "LiteralTypeError",
     "PythonTask",
     "PythonWorkflow",
+    "Remote",
     "Resources",
     "Secret",
     "SlipstreamError",

@@ -12,10 +12,10 @@ from click.testing import CliRunner
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "server"))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "remote"))
 
-from live_server import LiveServer, live, unique  # noqa: E402
-from projects import write_project  # noqa: E402
+from live_server import LiveServer, live, unique
+from projects import write_project
 
-from slipstream.cli import main  # noqa: E402
+from slipstream.cli import main
 
 
 @pytest.fixture(scope="module")
@@ -50,8 +50,15 @@ def test_client_commands(server: LiveServer, tmp_path: Path, slipstream_home: Pa
     assert f"{name}.mod0.double" in run("get", "tasks")
 
     out = run(
-        "promote", "workflow", f"{name}.mod0.pipeline", "--version", "v1",
-        "--from", "development", "--to", "staging",
+        "promote",
+        "workflow",
+        f"{name}.mod0.pipeline",
+        "--version",
+        "v1",
+        "--from",
+        "development",
+        "--to",
+        "staging",
     )
     assert "promoted workflow" in out
     staged = json.loads(run("get", "workflows", "-d", "staging", "--json"))

@@ -9,7 +9,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "server"))
 
-from live_server import BACKENDS, LiveServer, live  # noqa: E402
+from live_server import BACKENDS, LiveServer, live
 
 
 @pytest.fixture(scope="session", params=BACKENDS)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from pathlib import Path
 
-MODULE = '''
+MODULE = """
 from slipstream import LaunchPlan, Resources, task, workflow
 
 
@@ -25,7 +25,7 @@ def pipeline(x: int = 3) -> int:
 
 
 nightly = LaunchPlan.get_or_create(pipeline, name="{package}.nightly", default_inputs={{"x": 5}})
-'''
+"""
 
 
 def write_project(root: Path, modules: int = 1) -> tuple[Path, str]:

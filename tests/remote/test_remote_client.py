@@ -88,14 +88,20 @@ def test_settings_and_promotion(remote: Remote, tmp_path: Path) -> None:
     assert remote.get_settings().labels == {"team": "ml"}
     assert remote.resolved_settings(domain="production").labels == {"team": "ml"}
     record = remote.promote(
-        "workflow", f"{name}.mod0.pipeline", done.version, from_domain="development",
+        "workflow",
+        f"{name}.mod0.pipeline",
+        done.version,
+        from_domain="development",
         to_domain="staging",
     )
     assert record.promoted_by and len(record.entities) == 5
     assert remote.fetch_launch_plan(f"{name}.mod0.nightly", "1.0", domain="staging")
     with pytest.raises(ValidationError, match="above the maximum"):
         remote.promote(
-            "workflow", f"{name}.mod0.pipeline", "1.0", from_domain="staging",
+            "workflow",
+            f"{name}.mod0.pipeline",
+            "1.0",
+            from_domain="staging",
             to_domain="production",
         )
     assert [p.to_domain for p in remote.list_promotions()] == ["staging"]

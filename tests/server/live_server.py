@@ -139,10 +139,8 @@ def live(backend: str) -> LiveServer:
         if server is not None and server.process.poll() is None:
             return server
         home = Path(tempfile.mkdtemp(prefix=f"slipstream-{backend}-"))
-        if backend == "sqlite":
-            db_url = f"sqlite:///{home / 'slipstream.db'}"
-        else:
-            db_url = pg_database()
+        sqlite = f"sqlite:///{home / 'slipstream.db'}"
+        db_url = sqlite if backend == "sqlite" else pg_database()
         server = start_server(backend, db_url, home)
         atexit.register(server.stop)
         _servers[backend] = server

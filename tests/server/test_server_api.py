@@ -81,7 +81,9 @@ def test_registration_checks(api: httpx.Client, project: str) -> None:
     unversioned = specs.task("a.t", project, version="")
     assert_error(api.post("/registrations", json=body(tasks=[unversioned])), 400, "invalid_request")
     wrong_domain = specs.task("a.t", project, domain="qa")
-    assert_error(api.post("/registrations", json=body(tasks=[wrong_domain])), 400, "invalid_request")
+    assert_error(
+        api.post("/registrations", json=body(tasks=[wrong_domain])), 400, "invalid_request"
+    )
     missing = specs.task("a.t", "no-such-project")
     assert_error(api.post("/registrations", json=body(tasks=[missing])), 404, "not_found")
     orphan = specs.launch_plan("lp", specs.workflow("a.missing", project))
@@ -103,7 +105,10 @@ def test_bundles(api: httpx.Client) -> None:
     assert_error(api.put(f"/bundles/{'1' * 64}", content=data), 400, "invalid_request")
     assert_error(api.put("/bundles/xyz", content=data), 400, "invalid_request")
     assert api.put(f"/bundles/{digest}", content=data).status_code == 201
-    assert api.put(f"/bundles/{digest}", content=data).json() == {"digest": digest, "created": False}
+    assert api.put(f"/bundles/{digest}", content=data).json() == {
+        "digest": digest,
+        "created": False,
+    }
     assert api.head(f"/bundles/{digest}").status_code == 200
     assert api.get(f"/bundles/{digest}").content == data
 
@@ -115,7 +120,9 @@ def test_pagination_filter_sort(api: httpx.Client, project: str) -> None:
     seen: list[str] = []
     cursor = None
     while True:
-        page = api.get(url, params={"limit": 10, "sort_by": "name", "order": "asc", "cursor": cursor})
+        page = api.get(
+            url, params={"limit": 10, "sort_by": "name", "order": "asc", "cursor": cursor}
+        )
         data = page.json()
         seen += [item["id"]["name"] for item in data["items"]]
         cursor = data["next_cursor"]
@@ -174,7 +181,9 @@ def test_settings_resolution_and_ceiling(api: httpx.Client, project: str) -> Non
 
     bad = {"default_resources": {"cpu": "8"}, "max_resources": {"cpu": "2"}}
     assert_error(api.put(f"{base}/settings", json=bad), 400, "invalid_request")
-    assert_error(api.put(f"{base}/settings", json={"max_resources": {"cpu": "lots"}}), 400, "invalid_request")
+    assert_error(
+        api.put(f"{base}/settings", json={"max_resources": {"cpu": "lots"}}), 400, "invalid_request"
+    )
     assert_error(api.put(f"{base}/domains/qa/settings", json={}), 400, "invalid_request")
     assert api.get(f"{base}/settings").json()["runner"] == "local"  # unchanged by the failures
 

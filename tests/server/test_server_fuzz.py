@@ -84,7 +84,9 @@ def body_strategy(schema_name: str | None, bodies: dict[str, Any]) -> st.SearchS
     """Bodies that can never be valid: not JSON, not an object, or an object with an unknown
     field (every request struct forbids unknown fields)."""
     garbage = st.binary(max_size=64).filter(lambda b: not _is_object(b))
-    non_object = JSON.filter(lambda v: not isinstance(v, dict)).map(lambda v: json.dumps(v).encode())
+    non_object = JSON.filter(lambda v: not isinstance(v, dict)).map(
+        lambda v: json.dumps(v).encode()
+    )
     base = bodies.get(schema_name or "", {})
     unknown = st.tuples(st.dictionaries(TEXT, JSON, max_size=3), JSON).map(
         lambda kv: json.dumps({**base, **kv[0], "__unknown_field__": kv[1]}).encode()
@@ -133,51 +135,59 @@ def test_malformed_requests_change_nothing(server: LiveServer, api: httpx.Client
         if method in {"get", "put", "post", "delete", "head", "patch"}
     ]
     assert len(operations) >= 18
-    base = server.url
     client = httpx.Client(timeout=30)
 
     for method, path, op in operations:
-        names = [p["name"] for p in op.get("parameters", []) if p["in"] == "path"]
-        content = op.get("requestBody", {}).get("content", {})
-        schema_name = None
-        if "application/json" in content:
-            ref = content["application/json"]["schema"].get("$ref", "")
-            schema_name = ref.rsplit("/", 1)[-1] or None
-        raw = "application/octet-stream" in content
-
-        @settings(
-            max_examples=25,
-            deadline=None,
-            database=None,
-            suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-        )
-        @given(
-            params=st.fixed_dictionaries(
-                {n: path_value(n, values, method, path) for n in names}
-            ),
-            query=query_strategy(),
-            payload=(
-                body_strategy(schema_name, bodies)
-                if schema_name
-                else st.binary(max_size=128)
-                if raw
-                else st.none()
-            ),
-        )
-        def check(params: dict[str, str], query: dict[str, str], payload: bytes | None) -> None:
-            url = base + path.format(**{k: quote(v, safe="") for k, v in params.items()})
-            if raw and payload is not None and params.get("digest") == values["digest"]:
-                # a well-formed digest that the bytes do not hash to
-                assert hashlib.sha256(payload).hexdigest() != values["digest"]
-            response = client.request(method.upper(), url, params=query, content=payload)
-            assert response.status_code < 500, (method, url, query, payload, response.text)
-            if method in WRITES:
-                assert response.status_code >= 400, (method, url, payload, response.text)
-            if response.status_code >= 400 and method != "head":
-                data = response.json()
-                assert set(data) == {"error", "message", "details"}, data
-
-        check()
+        fuzz_operation(client, server.url, values, bodies, method, path, op)
 
     client.close()
     assert snapshot(server.db_url) == before
+
+
+def fuzz_operation(
+    client: httpx.Client,
+    base: str,
+    values: dict[str, str],
+    bodies: dict[str, Any],
+    method: str,
+    path: str,
+    op: dict[str, Any],
+) -> None:
+    """Send malformed requests to one operation; see the module docstring for what must hold."""
+    names = [p["name"] for p in op.get("parameters", []) if p["in"] == "path"]
+    content = op.get("requestBody", {}).get("content", {})
+    schema_name = None
+    if "application/json" in content:
+        ref = content["application/json"]["schema"].get("$ref", "")
+        schema_name = ref.rsplit("/", 1)[-1] or None
+    raw = "application/octet-stream" in content
+    if schema_name:
+        payloads = body_strategy(schema_name, bodies)
+    else:
+        payloads = st.binary(max_size=128) if raw else st.none()
+
+    @settings(
+        max_examples=25,
+        deadline=None,
+        database=None,
+        suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+    )
+    @given(
+        params=st.fixed_dictionaries({n: path_value(n, values, method, path) for n in names}),
+        query=query_strategy(),
+        payload=payloads,
+    )
+    def check(params: dict[str, str], query: dict[str, str], payload: bytes | None) -> None:
+        url = base + path.format(**{k: quote(v, safe="") for k, v in params.items()})
+        if raw and payload is not None and params.get("digest") == values["digest"]:
+            # a well-formed digest that the bytes do not hash to
+            assert hashlib.sha256(payload).hexdigest() != values["digest"]
+        response = client.request(method.upper(), url, params=query, content=payload)
+        assert response.status_code < 500, (method, url, query, payload, response.text)
+        if method in WRITES:
+            assert response.status_code >= 400, (method, url, payload, response.text)
+        if response.status_code >= 400 and method != "head":
+            data = response.json()
+            assert set(data) == {"error", "message", "details"}, data
+
+    check()

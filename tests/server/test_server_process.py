@@ -8,7 +8,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from live_server import cli_command, child_env, pg_database, start_server
+from live_server import child_env, cli_command, pg_database, start_server
 from sqlalchemy import inspect
 
 from slipstream.server import Database

@@ -3,6 +3,18 @@
 Frozen ``msgspec`` structs encoded as JSON. Nothing here imports the rest of slipstream.
 """
 
+from ._admin import (
+    Page,
+    Project,
+    ProjectCreate,
+    ProjectState,
+    PromoteRequest,
+    Promotion,
+    Registered,
+    RegisterRequest,
+    RegisterResult,
+    Settings,
+)
 from ._binding import WORKFLOW_INPUTS, Binding, BindingData, Const, DictOf, ListOf, Ref
 from ._codec import decode, encode, hash_literals, to_builtins
 from ._execution import AttemptRecord, ErrorInfo, ExecutionRecord, ExecutionSpec, NodeRecord
@@ -50,9 +62,6 @@ from ._workflow import (
 
 __all__ = [
     "ATTEMPT_TRANSITIONS",
-    "EXECUTION_TRANSITIONS",
-    "NODE_TRANSITIONS",
-    "WORKFLOW_INPUTS",
     "AttemptPhase",
     "AttemptRecord",
     "Binding",
@@ -68,6 +77,7 @@ __all__ = [
     "Const",
     "CronSchedule",
     "DictOf",
+    "EXECUTION_TRANSITIONS",
     "ErrorInfo",
     "ExecutionId",
     "ExecutionPhase",
@@ -85,6 +95,7 @@ __all__ = [
     "ListOf",
     "LiteralType",
     "MapNode",
+    "NODE_TRANSITIONS",
     "Node",
     "NodeKind",
     "NodeOverrides",
@@ -92,16 +103,27 @@ __all__ = [
     "NodeRecord",
     "Notification",
     "Operand",
+    "Page",
+    "Project",
+    "ProjectCreate",
+    "ProjectState",
+    "PromoteRequest",
+    "Promotion",
     "Ref",
+    "RegisterRequest",
+    "RegisterResult",
+    "Registered",
     "ResourceSpec",
     "ResourceType",
     "Schedule",
     "SecretRequest",
+    "Settings",
     "TaskLoader",
     "TaskMetadata",
     "TaskNode",
     "TaskTemplate",
     "Variable",
+    "WORKFLOW_INPUTS",
     "WorkflowNode",
     "WorkflowSpec",
     "check_transition",

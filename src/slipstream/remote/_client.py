@@ -16,10 +16,6 @@ from slipstream.model import (
     CompiledWorkflow,
     Identifier,
     LaunchPlanSpec,
-    ResourceType,
-    TaskTemplate,
-)
-from slipstream.model._admin import (
     Page,
     Project,
     ProjectCreate,
@@ -28,7 +24,9 @@ from slipstream.model._admin import (
     Registered,
     RegisterRequest,
     RegisterResult,
+    ResourceType,
     Settings,
+    TaskTemplate,
 )
 
 from ._bundle import build_bundle

@@ -39,8 +39,7 @@ def _files(path: Path) -> list[Path]:
 
 def discover(paths: list[str | Path]) -> Discovered:
     """Import every module under ``paths`` and collect the entities they define."""
-    from slipstream.sdk import LaunchPlan, PythonTask, WorkflowBase, load_file
-    from slipstream.sdk._naming import package_root
+    from slipstream.sdk import LaunchPlan, PythonTask, WorkflowBase, load_file, package_root
 
     if not paths:
         raise ValidationError("nothing to register: give files, folders or packages")

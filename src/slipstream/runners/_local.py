@@ -156,6 +156,17 @@ def execute_local(
         local_dir=_home() / "tmp" / exec_id.name,
     )
     literals: dict[str, Any] = {}
+    missing = [v.name for v in iface.inputs if v.name not in inputs and not v.has_default]
+    unknown = [k for k in inputs if iface.input(k) is None]
+    if missing or unknown:
+        from slipstream.errors import InputError
+
+        parts = []
+        if missing:
+            parts.append(f"missing required input(s) {', '.join(map(repr, missing))}")
+        if unknown:
+            parts.append(f"unknown input(s) {', '.join(map(repr, unknown))}")
+        raise InputError(f"{entity.name}: {'; '.join(parts)}")
     for v in iface.inputs:
         if v.name in inputs:
             try:

@@ -9,6 +9,7 @@ reports its attempts as system failures (which the engine retries like any other
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import multiprocessing.connection
 import os
@@ -76,6 +77,8 @@ def _worker_main(conn: Any, code_root: str, name: str) -> None:
         try:
             data = conn.recv_bytes()
         except (EOFError, OSError):
+            return
+        if not data:  # the pool is closing
             return
         batch = []
         for req in decoder.decode(data):
@@ -279,16 +282,16 @@ class LocalRunner:
                 self._replace(w, "cancelled")
 
     def close(self) -> None:
+        for w in self._workers:  # an empty message asks a worker to exit
+            with contextlib.suppress(OSError):
+                w.conn.send_bytes(b"")
+        deadline = time.monotonic() + 2.0
         for w in self._workers:
-            try:
-                w.conn.close()
-            except Exception:
-                pass
-        for w in self._workers:
-            w.proc.join(0.5)
+            w.proc.join(max(0.0, deadline - time.monotonic()))
             if w.proc.is_alive():
                 w.proc.kill()
                 w.proc.join(1)
+            w.conn.close()
         self._workers = []
 
     def __enter__(self) -> LocalRunner:

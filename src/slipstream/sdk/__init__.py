@@ -18,7 +18,7 @@ from ._context import (
 )
 from ._hooks import get_local_executor, set_local_executor
 from ._loader import load_file, resolve_loader
-from ._naming import code_root_of
+from ._naming import code_root_of, package_root
 from ._promise import Comparison, Condition, Conjunction, NodeOutput, Promise
 from ._resources import Cache, Resources, Secret
 from ._signature import PyInterface, PyVar, extract_interface
@@ -109,6 +109,7 @@ __all__ = [
     "approve",
     "bind_arguments",
     "code_root_of",
+    "package_root",
     "conditional",
     "current_builder",
     "current_context",

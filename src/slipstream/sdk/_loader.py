@@ -36,11 +36,14 @@ def load_file(path: str | Path) -> ModuleType:
     if root_s not in sys.path:
         sys.path.insert(0, root_s)
     existing = sys.modules.get(module)
-    if (
-        existing is not None
-        and Path(getattr(existing, "__file__", "") or "").resolve() == p.resolve()
-    ):
-        return existing
+    if existing is not None:
+        known = getattr(existing, "__file__", None)
+        if known and Path(known).resolve() == p.resolve():
+            return existing
+        raise InputError(
+            f"cannot load {path} as module {module!r}: a module of that name is already "
+            f"imported from {known or 'elsewhere'}; rename the file or its package"
+        )
     return importlib.import_module(module)
 
 

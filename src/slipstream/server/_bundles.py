@@ -1,6 +1,5 @@
 """Code bundles in the blob store, addressed by the SHA-256 of their bytes: uploaded once."""
 
-
 from __future__ import annotations
 
 import hashlib

@@ -6,8 +6,7 @@ import msgspec
 from sqlalchemy import select
 
 from slipstream.errors import NotFoundError, ValidationError
-from slipstream.model import ExecutionPhase, ExecutionRecord
-from slipstream.model._admin import Page
+from slipstream.model import ExecutionPhase, ExecutionRecord, Page
 
 from ._db import Database
 from ._names import check_domain, check_project
@@ -31,7 +30,7 @@ class ExecutionService:
         """Executions of a project/domain, newest first by default, optionally of one phase."""
         check_project(project)
         check_domain(domain, self.projects.domains)
-        stmt = select(ExecutionRow.id, ExecutionRow.record).where(
+        stmt = select(ExecutionRow).where(
             ExecutionRow.project == project, ExecutionRow.domain == domain
         )
         if phase is not None:
@@ -47,8 +46,8 @@ class ExecutionService:
                 page=page,
                 id_column=ExecutionRow.id,
                 sort_columns={"created_at": None},
-                key_of=lambda r: (r.id, r.id),
-                to_item=lambda r: msgspec.Raw(r.record.encode()),
+                key_of=_key,
+                to_item=_raw_record,
             )
         return Page(items=tuple(items), next_cursor=cursor)
 
@@ -84,3 +83,11 @@ def record_row(record: ExecutionRecord, now: float) -> ExecutionRow:
         created_at=record.created_at or now,
         updated_at=now,
     )
+
+
+def _key(row: ExecutionRow) -> tuple[int, int]:
+    return (row.id, row.id)
+
+
+def _raw_record(row: ExecutionRow) -> msgspec.Raw:
+    return msgspec.Raw(row.record.encode())

@@ -76,12 +76,12 @@ def _decode(text: str, page: PageRequest) -> _Cursor:
 
 def paginate(
     session: Session,
-    stmt: Select[tuple[R]],
+    stmt: Select[Any],
     *,
     page: PageRequest,
     id_column: InstrumentedAttribute[Any],
     sort_columns: Mapping[str, InstrumentedAttribute[Any] | None],
-    key_of: Callable[[R], tuple[Any, int]],
+    key_of: Callable[[R], tuple[Any, Any]],
     to_item: Callable[[R], T],
 ) -> tuple[Sequence[T], str | None]:
     """Run ``stmt`` for one page; returns the items and the next cursor (None on the last page).

@@ -10,7 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from slipstream.errors import ConflictError, NotFoundError, ValidationError
-from slipstream.model._admin import Page, Project, ProjectCreate, ProjectState
+from slipstream.model import Page, Project, ProjectCreate, ProjectState
 
 from ._db import Database
 from ._names import check_project

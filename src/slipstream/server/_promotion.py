@@ -8,6 +8,7 @@ settings apply: its resource ceiling is checked like at any registration.
 
 from __future__ import annotations
 
+import builtins
 import time
 from typing import Any
 
@@ -16,8 +17,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from slipstream.errors import ValidationError
-from slipstream.model import Identifier, LaunchPlanSpec, ResourceType
-from slipstream.model._admin import Page, PromoteRequest, Promotion
+from slipstream.model import (
+    Identifier,
+    LaunchPlanSpec,
+    Page,
+    PromoteRequest,
+    Promotion,
+    ResourceType,
+)
 
 from ._db import Database
 from ._names import check_domain, check_name, check_project, check_version
@@ -87,7 +94,7 @@ class PromotionService:
             )
         return Page(items=tuple(items), next_cursor=cursor)
 
-    def _closure(self, session: Session, request: PromoteRequest) -> list[EntityRow]:
+    def _closure(self, session: Session, request: PromoteRequest) -> builtins.list[EntityRow]:
         get = self.registry.get_row
         p, d, v = request.project, request.from_domain, request.version
         root = get(session, request.resource_type, p, d, request.name, v)

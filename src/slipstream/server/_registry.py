@@ -27,11 +27,14 @@ from slipstream.model import (
     Identifier,
     LaunchPlanSpec,
     Node,
+    Page,
+    Registered,
+    RegisterRequest,
+    RegisterResult,
     ResourceSpec,
     ResourceType,
     TaskTemplate,
 )
-from slipstream.model._admin import Page, Registered, RegisterRequest, RegisterResult
 
 from ._bundles import BundleStore
 from ._db import Database

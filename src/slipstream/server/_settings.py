@@ -16,8 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from slipstream.errors import ValidationError
-from slipstream.model import ResourceSpec, TaskTemplate
-from slipstream.model._admin import Settings
+from slipstream.model import ResourceSpec, Settings, TaskTemplate
 
 from ._db import Database
 from ._projects import ProjectService

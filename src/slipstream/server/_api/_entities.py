@@ -8,8 +8,16 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 
 from slipstream.errors import ValidationError
-from slipstream.model import CompiledWorkflow, LaunchPlanSpec, ResourceType, TaskTemplate
-from slipstream.model._admin import Page, Registered, RegisterRequest, RegisterResult
+from slipstream.model import (
+    CompiledWorkflow,
+    LaunchPlanSpec,
+    Page,
+    Registered,
+    RegisterRequest,
+    RegisterResult,
+    ResourceType,
+    TaskTemplate,
+)
 
 from .._bundles import MAX_BUNDLE_BYTES
 from .._names import check_digest

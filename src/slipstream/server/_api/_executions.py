@@ -6,8 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Response
 
-from slipstream.model import ExecutionRecord
-from slipstream.model._admin import Page
+from slipstream.model import ExecutionRecord, Page
 
 from .._pagination import PageRequest
 from .._services import Services

@@ -8,14 +8,14 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 
 from slipstream.errors import ValidationError
-from slipstream.model import ResourceType
-from slipstream.model._admin import (
+from slipstream.model import (
     Page,
     Project,
     ProjectCreate,
     ProjectState,
     PromoteRequest,
     Promotion,
+    ResourceType,
     Settings,
 )
 
