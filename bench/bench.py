@@ -104,7 +104,12 @@ def goals(cells: dict[tuple[str, str], dict]) -> list[str]:
     for r in RUNNERS:
         s = get(f"slipstream-{r}", "dataframe")
         v = s["wall_s"] / d["wall_s"] if s and d else None
-        line(f"DataFrame hand-off vs direct pyarrow, {r}", v, "<= 1.5", None if v is None else v <= 1.5)
+        line(
+            f"DataFrame hand-off vs direct pyarrow, {r}",
+            v,
+            "<= 1.5",
+            None if v is None else v <= 1.5,
+        )
     f = get("flytekit", "dataframe")
     s = get("slipstream-inline", "dataframe")
     v = s["wall_s"] / f["wall_s"] if s and f else None

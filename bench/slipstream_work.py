@@ -13,7 +13,7 @@ import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "peers"))
 
-import _common as C  # noqa: E402
+import _common as C
 
 PEER = "slipstream"
 args = C.setup(PEER)
@@ -53,7 +53,7 @@ def make_df(n: int) -> pd.DataFrame:
 
 @task
 def count_rows(df: pd.DataFrame) -> int:
-    return int(len(df))
+    return len(df)
 
 
 @task

@@ -6,6 +6,7 @@ Imported by the ``*_work.py`` scripts, which run inside each peer's own venv
 home/state directories in a temp dir and moves fd 1 to stderr, so that the
 only thing a workload script prints on stdout is its single JSON line.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -65,8 +66,11 @@ def setup(peer: str) -> argparse.Namespace:
     ap = argparse.ArgumentParser(description=f"{peer} benchmark workloads")
     ap.add_argument("workload", choices=WORKLOADS)
     ap.add_argument("--n", type=int, default=None)
-    ap.add_argument("--no-warmup", action="store_true",
-                    help="do not run a one-task warm-up before the measured run")
+    ap.add_argument(
+        "--no-warmup",
+        action="store_true",
+        help="do not run a one-task warm-up before the measured run",
+    )
     args = ap.parse_args()
     if args.n is None:
         args.n = DEFAULT_N[args.workload]
@@ -169,8 +173,9 @@ def emit_skip(peer: str, args: argparse.Namespace, reason: str) -> None:
 def version_of(dist: str) -> str | None:
     try:
         from importlib.metadata import version
+
         return version(dist)
-    except Exception:  # noqa: BLE001
+    except Exception:
         return None
 
 

@@ -6,6 +6,7 @@ step at a time) and, with the default io manager, in-memory outputs.
 Run with the dagster venv's python:  python dagster_work.py WORKLOAD [--n N]
 Prints one JSON line on stdout (see _common.emit).
 """
+
 from __future__ import annotations
 
 import _common as C
@@ -49,7 +50,7 @@ def make_df(n: int) -> pd.DataFrame:
 
 @op
 def count_rows(df: pd.DataFrame) -> int:
-    return int(len(df))
+    return len(df)
 
 
 @op
@@ -102,8 +103,10 @@ def run(job_or_graph, node: str | None = None, **inputs):
 def main() -> None:
     n = args.n
     w = args.workload
-    extra: dict = {"version": C.version_of("dagster"),
-                   "mode": "execute_in_process (ephemeral instance, in-process executor, in-memory io)"}
+    extra: dict = {
+        "version": C.version_of("dagster"),
+        "mode": "execute_in_process (ephemeral instance, in-process executor, in-memory io)",
+    }
     if w == "cached":
         C.emit_skip(PEER, args, NO_CACHE_REASON)
         return
@@ -126,7 +129,9 @@ def main() -> None:
     elif w in ("fanout", "fanout_cpu", "map100k"):
         with C.Timer() as t:
             out = run(make_fanout(burn if w == "fanout_cpu" else inc), n=n)
-        extra["impl"] = "DynamicOut op yielding n DynamicOutputs -> .map(op) -> .collect() -> sum op"
+        extra["impl"] = (
+            "DynamicOut op yielding n DynamicOutputs -> .map(op) -> .collect() -> sum op"
+        )
     elif w == "dataframe":
         with C.Timer() as t:
             out = run(df_graph, n=n)

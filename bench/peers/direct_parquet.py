@@ -9,6 +9,7 @@ Run with any python that has pandas + pyarrow:
     python direct_parquet.py [dataframe] [--n N]
 Prints one JSON line on stdout with the same shape as the *_work.py scripts.
 """
+
 from __future__ import annotations
 
 import os
@@ -42,12 +43,20 @@ def main() -> None:
         del df
         with C.Timer() as tr:
             back = pq.read_table(path).to_pandas()
-        rows = int(len(back))
+        rows = len(back)
     assert rows == n, rows
-    C.emit(PEER, args, t.s, version=pa.__version__, pandas=pd.__version__,
-           build_s=round(tb.s, 4), write_s=round(tw.s, 4), read_s=round(tr.s, 4),
-           parquet_mib=round(os.path.getsize(path) / 2**20, 1),
-           impl="numpy random -> pd.DataFrame -> pq.write_table -> pq.read_table().to_pandas() -> len")
+    C.emit(
+        PEER,
+        args,
+        t.s,
+        version=pa.__version__,
+        pandas=pd.__version__,
+        build_s=round(tb.s, 4),
+        write_s=round(tw.s, 4),
+        read_s=round(tr.s, 4),
+        parquet_mib=round(os.path.getsize(path) / 2**20, 1),
+        impl="numpy random -> pd.DataFrame -> pq.write_table -> pq.read_table().to_pandas() -> len",
+    )
     os.remove(path)
 
 

@@ -3,6 +3,7 @@
 Run with the flyte venv's python:  python flyte_work.py WORKLOAD [--n N]
 Prints one JSON line on stdout (see _common.emit).
 """
+
 from __future__ import annotations
 
 import _common as C
@@ -82,7 +83,7 @@ async def make_df(n: int) -> pd.DataFrame:
 
 @env.task
 async def count_rows(df: pd.DataFrame) -> int:
-    return int(len(df))
+    return len(df)
 
 
 @env.task
@@ -109,7 +110,10 @@ def main() -> None:
     n = args.n
     w = args.workload
     flyte.init()
-    extra: dict = {"version": C.version_of("flyte"), "mode": "flyte.with_runcontext(mode='local').run"}
+    extra: dict = {
+        "version": C.version_of("flyte"),
+        "mode": "flyte.with_runcontext(mode='local').run",
+    }
     if w == "hello":
         with C.Timer() as t:
             out = run(hello_wf, "world")
@@ -126,7 +130,8 @@ def main() -> None:
             out = run(chain_cached if w == "cached" else chain, n)
         assert out == n, out
         extra["impl"] = f"parent task awaiting {n} chained task calls" + (
-            " (cache='auto', local SQLite cache under $HOME/.flyte)" if w == "cached" else "")
+            " (cache='auto', local SQLite cache under $HOME/.flyte)" if w == "cached" else ""
+        )
     elif w in ("fanout", "fanout_cpu"):
         with C.Timer() as t:
             out = run(fanout_cpu if w == "fanout_cpu" else fanout, n)

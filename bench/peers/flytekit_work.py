@@ -3,6 +3,7 @@
 Run with the flytekit venv's python:  python flytekit_work.py WORKLOAD [--n N]
 Prints one JSON line on stdout (see _common.emit).
 """
+
 from __future__ import annotations
 
 import _common as C
@@ -42,7 +43,7 @@ def make_df(n: int) -> pd.DataFrame:
 
 @task
 def count_rows(df: pd.DataFrame) -> int:
-    return int(len(df))
+    return len(df)
 
 
 @task
@@ -69,7 +70,7 @@ def make_chain(n: int, t) -> typing.Callable:
 def make_map(t) -> typing.Callable:
     # fan-out: flytekit's map_task over a list of ints (ArrayNode map task).
     @workflow
-    def map_wf(xs: typing.List[int]) -> typing.List[int]:
+    def map_wf(xs: list[int]) -> list[int]:
         return map_task(t)(x=xs)
 
     return map_wf
@@ -102,19 +103,26 @@ def main() -> None:
             out = wf(x=0)
         assert out == n, out
         extra["impl"] = f"static @workflow with {n} chained @task nodes" + (
-            " (cache=True, cache_version='1'; local cache under $HOME/.flyte)" if w == "cached" else "")
+            " (cache=True, cache_version='1'; local cache under $HOME/.flyte)"
+            if w == "cached"
+            else ""
+        )
     elif w in ("fanout", "fanout_cpu", "map100k"):
         wf = make_map(burn if w == "fanout_cpu" else inc)
         xs = list(range(n))
         with C.Timer() as t:
             out = wf(xs=xs)
         assert len(out) == n
-        extra["impl"] = "map_task(task)(x=list) inside a @workflow (runs items sequentially locally)"
+        extra["impl"] = (
+            "map_task(task)(x=list) inside a @workflow (runs items sequentially locally)"
+        )
     elif w == "dataframe":
         with C.Timer() as t:
             out = df_wf(n=n)
         assert out == n, out
-        extra["impl"] = "2 tasks, pd.DataFrame passed as StructuredDataset (parquet in local raw-data dir)"
+        extra["impl"] = (
+            "2 tasks, pd.DataFrame passed as StructuredDataset (parquet in local raw-data dir)"
+        )
     else:
         raise SystemExit(f"unknown workload {w}")
     extra["import_s"] = round(C_IMPORT_DONE - C.T_PROCESS_START, 3)

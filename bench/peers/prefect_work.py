@@ -7,6 +7,7 @@ _common.setup points at a per-run temp directory.
 Run with the prefect venv's python:  python prefect_work.py WORKLOAD [--n N]
 Prints one JSON line on stdout (see _common.emit).
 """
+
 from __future__ import annotations
 
 import os
@@ -80,7 +81,7 @@ def make_df(n: int) -> pd.DataFrame:
 
 @task
 def count_rows(df: pd.DataFrame) -> int:
-    return int(len(df))
+    return len(df)
 
 
 @flow
@@ -101,7 +102,10 @@ def hello_flow(name: str = "world") -> str:
 def main() -> None:
     n = args.n
     w = args.workload
-    extra: dict = {"version": C.version_of("prefect"), "mode": "local flow call, ephemeral API server (SQLite)"}
+    extra: dict = {
+        "version": C.version_of("prefect"),
+        "mode": "local flow call, ephemeral API server (SQLite)",
+    }
     if w == "hello":
         with C.Timer() as t:
             out = hello_flow("world")
@@ -118,7 +122,8 @@ def main() -> None:
             out = (chain_cached if w == "cached" else chain)(n)
         assert out == n, out
         extra["impl"] = f"@flow calling {n} @task in sequence" + (
-            " (cache_policy=INPUTS, persist_result=True)" if w == "cached" else "")
+            " (cache_policy=INPUTS, persist_result=True)" if w == "cached" else ""
+        )
     elif w in ("fanout", "fanout_cpu", "map100k"):
         with C.Timer() as t:
             out = (fanout_cpu if w == "fanout_cpu" else fanout)(n)
@@ -127,7 +132,9 @@ def main() -> None:
         with C.Timer() as t:
             out = df_flow(n)
         assert out == n, out
-        extra["impl"] = "@flow: make_df -> count_rows, DataFrame passed in memory (no result persistence)"
+        extra["impl"] = (
+            "@flow: make_df -> count_rows, DataFrame passed in memory (no result persistence)"
+        )
     else:
         raise SystemExit(f"unknown workload {w}")
     extra["import_s"] = round(C_IMPORT_DONE - C.T_PROCESS_START, 3)

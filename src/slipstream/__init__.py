@@ -44,6 +44,7 @@ FlyteError = WorkflowError
 
 
 if TYPE_CHECKING:
+    from slipstream.remote import Remote
     from slipstream.sdk import (
         CronSchedule,
         Email,
@@ -59,7 +60,6 @@ if TYPE_CHECKING:
         sleep,
         wait_for_input,
     )
-    from slipstream.remote import Remote
 
 _FROM_SDK = frozenset(
     {

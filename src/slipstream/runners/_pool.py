@@ -97,7 +97,7 @@ def _worker_main(conn: Any, code_root: str, name: str) -> None:
                     r.started_at,
                     r.ended_at,
                     r.worker,
-                )  # fmt: skip
+                )
             )
         conn.send_bytes(encoder.encode(batch))
 
@@ -217,7 +217,7 @@ class LocalRunner:
         now = time.monotonic()
         best: float | None = None
         for w in workers:
-            node, attempt, sent, t = w.queue[0]
+            _, _, sent, t = w.queue[0]
             if t is None:
                 continue
             left = sent + t * len(w.queue) + _GRACE_S - now
@@ -230,7 +230,7 @@ class LocalRunner:
         for w in list(self._workers):
             if not w.queue:
                 continue
-            node, attempt, sent, t = w.queue[0]
+            _, _, sent, t = w.queue[0]
             if t is not None and now > sent + t * len(w.queue) + _GRACE_S:
                 out.extend(self._replace(w, f"worker did not stop at the {t:g} s timeout", True))
             elif not w.alive():

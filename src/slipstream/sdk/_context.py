@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import contextvars
-import msgspec
 import os
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+import msgspec
 
 if TYPE_CHECKING:
     import logging
@@ -128,7 +129,7 @@ def in_task() -> bool:
     return _current.get() is not None
 
 
-class task_context:  # noqa: N801 - used like a function: ``with task_context(params):``
+class task_context:
     """Make ``params`` the current context for the duration of an attempt."""
 
     __slots__ = ("_params", "_token")

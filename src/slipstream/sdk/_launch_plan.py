@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from typing import Any
+from typing import Any, ClassVar
 
 from slipstream.errors import CompileError, ConflictError, InputError
 from slipstream.model import (
@@ -34,7 +34,7 @@ class LaunchPlan:
     arguments. Fixed inputs cannot be overridden by the caller (flytekit's local runs let them be).
     """
 
-    CACHE: dict[str, LaunchPlan] = {}
+    CACHE: ClassVar[dict[str, LaunchPlan]] = {}
 
     def __init__(
         self,
@@ -144,11 +144,11 @@ class LaunchPlan:
         with _lock:
             existing = cls.CACHE.get(name)
             if existing is not None:
-                if existing.workflow is workflow and existing._args == args:
+                same_workflow = existing.workflow is workflow or (
+                    existing.workflow.name == workflow.name
+                )
+                if same_workflow and existing._args == args:
                     return existing
-                if existing.workflow is workflow or existing.workflow.name == workflow.name:
-                    if existing._args == args:
-                        return existing
                 raise ConflictError(f"launch plan {name!r} already exists with different arguments")
             lp = cls(name, workflow, *args)
             lp._args = args

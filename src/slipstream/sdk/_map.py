@@ -82,7 +82,7 @@ class MapTask:
         for v in base.outputs:
             item: Any = v.python_type
             if self.min_success_ratio < 1:
-                item = typing.Optional[item]  # noqa: UP007
+                item = typing.Union[item, None]
             out_t: Any = list[item]
             outputs.append(PyVar(v.name, out_t, engine.codec(out_t)))
         tuple_cls = base.output_tuple
