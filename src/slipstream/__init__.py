@@ -16,9 +16,13 @@ from slipstream.errors import (
     SlipstreamError,
 )
 from slipstream.sdk import (
+    Annotations,
     Cache,
     Checkpoint,
+    Deck,
     ExecutionParameters,
+    ImageSpec,
+    Labels,
     PythonTask,
     PythonWorkflow,
     Resources,
@@ -108,6 +112,10 @@ _set_local_executor(_local_executor)
 __version__ = "0.1.0"
 
 __all__ = [
+    "Annotations",
+    "Deck",
+    "ImageSpec",
+    "Labels",
     "Cache",
     "Checkpoint",
     "CompileError",

@@ -8,6 +8,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 from ._checkpoint import Checkpoint, SyncCheckpoint
+from ._compat import Annotations, Deck, ImageSpec, Labels
 from ._compiler import NodeDraft, WorkflowBuilder, current_builder
 from ._context import (
     ExecutionIdentifier,
@@ -74,6 +75,10 @@ def __dir__() -> list[str]:
 
 
 __all__ = [
+    "Annotations",
+    "Deck",
+    "ImageSpec",
+    "Labels",
     "TASKS",
     "Cache",
     "Checkpoint",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextvars
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import msgspec
 
@@ -82,6 +82,8 @@ class ExecutionParameters:
         self._wd_parent = working_dir_parent
         self._wd: str | None = None
         self.secrets = SecretsManager()
+        self.decks: list[Any] = []
+        """The ``Deck`` reports the attempt made."""
 
     @property
     def working_directory(self) -> str:

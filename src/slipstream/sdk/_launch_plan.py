@@ -44,8 +44,8 @@ class LaunchPlan:
         fixed_inputs: dict[str, Any],
         schedule: Any = None,
         notifications: Any = None,
-        labels: dict[str, str] | None = None,
-        annotations: dict[str, str] | None = None,
+        labels: Any = None,
+        annotations: Any = None,
         max_parallelism: int | None = None,
     ) -> None:
         self.name = name
@@ -54,8 +54,8 @@ class LaunchPlan:
         self.fixed_inputs = dict(fixed_inputs)
         self.schedule = schedule
         self.notifications = list(notifications or [])
-        self.labels = dict(labels or {})
-        self.annotations = dict(annotations or {})
+        self.labels = dict(getattr(labels, "values", labels) or {})
+        self.annotations = dict(getattr(annotations, "values", annotations) or {})
         self.max_parallelism = max_parallelism
         wf_iface = workflow.python_interface
         what = f"launch plan {name}"
@@ -122,8 +122,8 @@ class LaunchPlan:
         fixed_inputs: dict[str, Any] | None = None,
         schedule: Any = None,
         notifications: Any = None,
-        labels: dict[str, str] | None = None,
-        annotations: dict[str, str] | None = None,
+        labels: Any = None,
+        annotations: Any = None,
         max_parallelism: int | None = None,
         **ignored: Any,
     ) -> LaunchPlan:

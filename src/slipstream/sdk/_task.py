@@ -22,6 +22,7 @@ from slipstream.model import (
 from slipstream.types import TypeContext
 
 from . import _compiler
+from ._compat import TASK_OPTIONS_ACCEPTED, image_name
 from ._hooks import get_local_executor
 from ._naming import loader_of, module_name_of
 from ._resources import Cache, Resources, Secret
@@ -61,12 +62,13 @@ class PythonTask(Generic[P, R]):
         resources: Resources | None = None,
         environment: dict[str, str] | None = None,
         secret_requests: Iterable[Secret] | None = None,
-        container_image: str | None = None,
+        container_image: Any = None,
         deprecated: str = "",
         docs: str | None = None,
         non_retryable: Iterable[type[BaseException]] = (),
         name: str | None = None,
         check_returns: bool = True,
+        **cluster_options: Any,
     ) -> None:
         where = location_of(fn)
         if "<locals>" in getattr(fn, "__qualname__", ""):
@@ -111,7 +113,14 @@ class PythonTask(Generic[P, R]):
         self.limits = limits
         self.environment = dict(environment or {})
         self.secret_requests = tuple(secret_requests or ())
-        self.container_image = container_image or ""
+        self.container_image = image_name(container_image)
+        unknown = set(cluster_options) - TASK_OPTIONS_ACCEPTED
+        if unknown:
+            raise TypeError(
+                f"@task got unexpected option(s) {', '.join(sorted(unknown))} (on {fn.__qualname__})"
+            )
+        self.cluster_options = cluster_options
+        """flytekit options that only matter on a Flyte cluster, kept as given."""
         self.deprecated = deprecated
         self.docs = docs if docs is not None else (inspect.getdoc(fn) or "")
         self.non_retryable = tuple(non_retryable)

@@ -19,6 +19,7 @@ from slipstream.model import (
 )
 
 from . import _compiler
+from ._compat import WORKFLOW_OPTIONS_ACCEPTED
 from ._compiler import WorkflowBuilder, run_body
 from ._hooks import get_local_executor
 from ._naming import module_name_of
@@ -90,10 +91,17 @@ class PythonWorkflow(WorkflowBase, Generic[P, R]):
         on_failure: Any = None,
         docs: str | None = None,
         name: str | None = None,
+        **cluster_options: Any,
     ) -> None:
         functools.update_wrapper(self, fn)
         self._fn = fn
         self.location = location_of(fn)
+        unknown = set(cluster_options) - WORKFLOW_OPTIONS_ACCEPTED
+        if unknown:
+            raise TypeError(
+                f"@workflow got unexpected option(s) {', '.join(sorted(unknown))} "
+                f"(on {fn.__qualname__})"
+            )
         self.name = name or f"{module_name_of(fn)}.{fn.__qualname__}"
         self.python_interface = extract_interface(fn, f"workflow {self.name}")
         try:

@@ -1,0 +1,110 @@
+"""flytekit spellings that carry no behaviour of their own in slipstream.
+
+Ordinary flytekit programs pass options that only matter on a Flyte cluster (pod templates, decks,
+accelerators, image specs...). slipstream accepts them so that code moves over with an import
+change, keeps what it can use (an image spec's name, labels), and says nothing about the rest.
+"""
+
+from __future__ import annotations
+
+import html
+from typing import Any
+
+import msgspec
+
+__all__ = [
+    "Annotations",
+    "Deck",
+    "ImageSpec",
+    "Labels",
+    "TASK_OPTIONS_ACCEPTED",
+    "WORKFLOW_OPTIONS_ACCEPTED",
+    "image_name",
+]
+
+TASK_OPTIONS_ACCEPTED = frozenset(
+    {
+        "task_config",
+        "execution_mode",
+        "node_dependency_hints",
+        "task_resolver",
+        "disable_deck",
+        "enable_deck",
+        "deck_fields",
+        "pod_template",
+        "pod_template_name",
+        "accelerator",
+        "pickle_untyped",
+        "shared_memory",
+        "labels",
+        "annotations",
+    }
+)
+"""``@task`` options of flytekit that only matter on a Flyte cluster: accepted and not used."""
+
+WORKFLOW_OPTIONS_ACCEPTED = frozenset({"interruptible", "pickle_untyped", "default_options"})
+"""``@workflow`` options of flytekit accepted and not used."""
+
+
+class ImageSpec(msgspec.Struct, frozen=True, kw_only=True):
+    """flytekit's image description. slipstream ships code without image builds, so an image spec
+    only names the image a task asks for (recorded as its ``container_image``)."""
+
+    name: str = "slipstream-default"
+    python_version: str | None = None
+    packages: list[str] | None = None
+    apt_packages: list[str] | None = None
+    base_image: str | None = None
+    registry: str | None = None
+    requirements: str | None = None
+    env: dict[str, str] | None = None
+    tag_format: str | None = None
+    platform: str | None = None
+
+
+def image_name(image: Any) -> str:
+    """The image a task names: a string as given, an :class:`ImageSpec` by registry/name."""
+    if image is None:
+        return ""
+    if isinstance(image, str):
+        return image
+    name = getattr(image, "name", "") or ""
+    registry = getattr(image, "registry", None)
+    return f"{registry}/{name}" if registry else str(name)
+
+
+class Labels(msgspec.Struct, frozen=True):
+    """Labels of an execution (``Labels({"team": "ml"})``)."""
+
+    values: dict[str, str] = {}
+
+
+class Annotations(msgspec.Struct, frozen=True):
+    """Annotations of an execution (``Annotations({"owner": "ada"})``)."""
+
+    values: dict[str, str] = {}
+
+
+class Deck:
+    """A named HTML report a task adds to (flytekit's ``Deck``); kept with the task's context.
+
+    ``Deck("summary", "<b>ok</b>")`` or ``deck.append(html)``. Locally the decks of an attempt are
+    available as ``current_context().decks``.
+    """
+
+    def __init__(self, name: str, html: str = "") -> None:
+        from ._context import current_context
+
+        self.name = name
+        self.html = html
+        current_context().decks.append(self)
+
+    def append(self, html_part: str) -> Deck:
+        """Add HTML to the deck."""
+        self.html += html_part
+        return self
+
+    @staticmethod
+    def escape(text: str) -> str:
+        """Text made safe to put in a deck."""
+        return html.escape(text)
