@@ -70,6 +70,11 @@ class PythonTask(Generic[P, R]):
         check_returns: bool = True,
         **cluster_options: Any,
     ) -> None:
+        unknown = set(cluster_options) - TASK_OPTIONS_ACCEPTED
+        if unknown:
+            raise TypeError(
+                f"@task got unexpected option(s) {', '.join(sorted(unknown))} (on {fn.__qualname__})"
+            )
         where = location_of(fn)
         if "<locals>" in getattr(fn, "__qualname__", ""):
             raise CompileError(
@@ -114,11 +119,6 @@ class PythonTask(Generic[P, R]):
         self.environment = dict(environment or {})
         self.secret_requests = tuple(secret_requests or ())
         self.container_image = image_name(container_image)
-        unknown = set(cluster_options) - TASK_OPTIONS_ACCEPTED
-        if unknown:
-            raise TypeError(
-                f"@task got unexpected option(s) {', '.join(sorted(unknown))} (on {fn.__qualname__})"
-            )
         self.cluster_options = cluster_options
         """flytekit options that only matter on a Flyte cluster, kept as given."""
         self.deprecated = deprecated

@@ -1,0 +1,66 @@
+"""flytekit programs move over with an import change: cluster-only options, ImageSpec, Deck,
+Labels, and the flytekit.types.* module names."""
+
+from __future__ import annotations
+
+import pytest
+
+from slipstream import (
+    Deck,
+    ImageSpec,
+    Labels,
+    LaunchPlan,
+    Resources,
+    current_context,
+    task,
+    workflow,
+)
+from slipstream.types.directory import FlyteDirectory
+from slipstream.types.file import CSVFile, FlyteFile
+from slipstream.types.structured import StructuredDataset
+
+IMAGE = ImageSpec(name="trainer", registry="ghcr.io/acme", packages=["pandas"])
+
+
+@task(
+    container_image=IMAGE,
+    requests=Resources(cpu="1", mem="1Gi"),
+    enable_deck=True,
+    pod_template_name="gpu",
+    accelerator=None,
+)
+def decked(n: int) -> int:
+    Deck("summary", "<b>n</b>").append(Deck.escape("<1>"))
+    return len(current_context().decks) + n
+
+
+@workflow(interruptible=True)
+def compat_wf(n: int = 1) -> int:
+    return decked(n=n)
+
+
+def test_cluster_only_options_are_accepted_and_the_image_is_named() -> None:
+    assert compat_wf(n=2) == 3
+    assert decked.container_image == "ghcr.io/acme/trainer"
+    assert decked.template.container_image == "ghcr.io/acme/trainer"
+    assert decked.cluster_options["pod_template_name"] == "gpu"
+
+
+def test_an_unknown_option_is_still_a_type_error() -> None:
+    def f(x: int) -> int:
+        return x
+
+    with pytest.raises(TypeError, match="unexpected option"):
+        task(f, not_an_option=True)  # type: ignore[call-arg]
+
+
+def test_labels_of_a_launch_plan() -> None:
+    lp = LaunchPlan.get_or_create(compat_wf, name="compat_labels", labels=Labels({"team": "ml"}))
+    assert lp.spec.labels == {"team": "ml"}
+
+
+def test_flytekit_type_module_names() -> None:
+    assert FlyteFile.__name__ == "File"
+    assert CSVFile.format == "csv"
+    assert FlyteDirectory.__name__ == "Directory"
+    assert StructuredDataset.__name__ == "StructuredDataset"
