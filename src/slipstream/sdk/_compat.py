@@ -7,7 +7,6 @@ change, keeps what it can use (an image spec's name, labels), and says nothing a
 
 from __future__ import annotations
 
-import html
 from typing import Any
 
 import msgspec
@@ -107,4 +106,6 @@ class Deck:
     @staticmethod
     def escape(text: str) -> str:
         """Text made safe to put in a deck."""
+        import html
+
         return html.escape(text)

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import dataclasses
 import inspect
 import typing
 from collections.abc import Callable
 from typing import Any
+
+import msgspec
 
 from slipstream.errors import CompileError
 from slipstream.model import Interface, Variable
@@ -17,8 +18,7 @@ __all__ = ["PyInterface", "PyVar", "extract_interface", "location_of"]
 _EMPTY = inspect.Parameter.empty
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
-class PyVar:
+class PyVar(msgspec.Struct, frozen=True):
     """One input or output with its Python type and codec."""
 
     name: str
@@ -29,8 +29,7 @@ class PyVar:
     description: str = ""
 
 
-@dataclasses.dataclass(frozen=True)
-class PyInterface:
+class PyInterface(msgspec.Struct, frozen=True):
     """An interface as the SDK sees it: Python types beside the wire :class:`Interface`.
 
     ``output_tuple`` is the ``NamedTuple`` class of the outputs when one was declared; a plain tuple

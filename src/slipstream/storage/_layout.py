@@ -9,7 +9,6 @@ becomes ``@17`` and any other character ``~xx`` (hex), so distinct node paths ne
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 from slipstream.errors import ConfigError
@@ -18,13 +17,13 @@ from ._store import BlobStore
 
 __all__ = ["AttemptLayout", "DataLayout", "node_segment"]
 
-_SAFE = re.compile(r"[A-Za-z0-9_.\-]")
-_INDEXED = re.compile(r"^(.*)\[(\d+)\]$")
-_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.\-]*$")
+_SAFE = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-")
 
 
 def _escape(part: str) -> str:
-    out = "".join(c if _SAFE.match(c) else "".join(f"~{b:02x}" for b in c.encode()) for c in part)
+    if _SAFE.issuperset(part) and not part.startswith("."):
+        return part
+    out = "".join(c if c in _SAFE else "".join(f"~{b:02x}" for b in c.encode()) for c in part)
     if out.startswith("."):
         out = "~2e" + out[1:]
     return out
@@ -37,13 +36,23 @@ def node_segment(node_path: str) -> str:
     for part in parts:
         if not part:
             raise ConfigError(f"bad node path {node_path!r}: empty part")
-        m = _INDEXED.match(part)
-        out.append(f"{_escape(m.group(1))}@{m.group(2)}" if m else _escape(part))
+        base, index = _split_index(part)
+        out.append(f"{_escape(base)}@{index}" if index is not None else _escape(part))
     return "/".join(out)
 
 
+def _split_index(part: str) -> tuple[str, str | None]:
+    """``n4[17]`` -> (``n4``, ``17``); anything else -> (part, None)."""
+    if part.endswith("]"):
+        i = part.rfind("[")
+        digits = part[i + 1 : -1]
+        if i >= 0 and digits.isdigit() and digits.isascii():
+            return part[:i], digits
+    return part, None
+
+
 def _name(what: str, value: str) -> str:
-    if not _NAME.match(value):
+    if not value or value[0] in ".-" or not _SAFE.issuperset(value):
         raise ConfigError(
             f"bad {what} {value!r} for a storage path: use letters, digits, '_', '.' and '-'"
         )
