@@ -370,6 +370,19 @@ def table(results: list[dict]) -> str:
     return "\n".join(out)
 
 
+def _cpu_work_ms(calls: int = 200) -> float:
+    """Cost of one fanout_cpu item (``_common.cpu_work``) in plain Python here, best of 3."""
+    from _common import cpu_work
+
+    best = float("inf")
+    for _ in range(3):
+        t = time.perf_counter()
+        for i in range(calls):
+            cpu_work(i)
+        best = min(best, (time.perf_counter() - t) * 1000 / calls)
+    return round(best, 3)
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--peers", default=",".join(ALL_PEERS))
@@ -396,6 +409,7 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     peers = [p.strip() for p in args.peers.split(",") if p.strip()]
     wls = [w.strip() for w in args.workloads.split(",") if w.strip()]
+    load_start = os.getloadavg()
     results = []
     for w in wls:
         for p in peers:
@@ -421,11 +435,14 @@ def main(argv: list[str] | None = None) -> int:
     print(table(results))
     if args.out:
         meta = {
+            "cpu_work_ms": _cpu_work_ms(),
             "date": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
             "machine": platform.platform(),
             "cpus": os.cpu_count(),
             "python": platform.python_version(),
             "quick": args.quick,
+            "loadavg_start": [round(x, 2) for x in load_start],
+            "loadavg_end": [round(x, 2) for x in os.getloadavg()],
             "versions": {p: envs.peer_version(p) for p in PEERS if p in peers},
         }
         Path(args.out).write_text(json.dumps({"meta": meta, "results": results}, indent=1) + "\n")
