@@ -20,7 +20,7 @@ from typing import Any
 import click
 
 from slipstream.errors import CompileError, SlipstreamError
-from slipstream.sdk import PythonTask, PyVar, WorkflowBase
+from slipstream.sdk import LaunchPlan, PythonTask, PyVar, WorkflowBase
 
 from ._docstrings import parse_docstring
 from ._inputs import BadValue, describe_type, metavar_of, parse_value
@@ -102,7 +102,7 @@ def entities_of(module: ModuleType) -> dict[str, Any]:
     return {
         name: obj
         for name, obj in vars(module).items()
-        if not name.startswith("_") and isinstance(obj, PythonTask | WorkflowBase)
+        if not name.startswith("_") and isinstance(obj, PythonTask | WorkflowBase | LaunchPlan)
     }
 
 
@@ -159,7 +159,11 @@ def entity_command(
     taken = {n for p in params for n in p.opts}
     extras = [o for o in run_options if o.name not in input_names and not taken & set(o.opts)]
     params.extend(extras)
-    kind = "workflow" if isinstance(entity, WorkflowBase) else "task"
+    kind = (
+        "workflow"
+        if isinstance(entity, WorkflowBase)
+        else "launch plan" if isinstance(entity, LaunchPlan) else "task"
+    )
     outs = ", ".join(f"{v.name}: {describe_type(v.python_type)}" for v in iface.outputs)
     help_text = doc.summary or f"Run the {kind} {entity.name}."
     epilog = f"{kind.capitalize()} {entity.name}" + (f"; outputs: {outs}" if outs else "")

@@ -8,6 +8,7 @@ or a pool of warm processes), and the outputs come back as Python values.
 from __future__ import annotations
 
 import os
+import sys
 import uuid
 from pathlib import Path
 from typing import Any
@@ -63,8 +64,16 @@ def default_catalog() -> LocalCatalog:
     return _catalog
 
 
+def _is_launch_plan(entity: Any) -> bool:
+    # a launch plan exists only once its (lazily loaded) module was imported
+    module = sys.modules.get("slipstream.sdk._launch_plan")
+    return module is not None and isinstance(entity, module.LaunchPlan)
+
+
 def closure_of(entity: Any) -> CompiledWorkflow:
     """What the engine runs for ``entity``: a workflow's closure, or a one-node workflow for a task."""
+    if _is_launch_plan(entity):
+        entity = entity.workflow
     compiled = getattr(entity, "compiled", None)
     if compiled is not None:
         return compiled  # type: ignore[no-any-return]
@@ -145,6 +154,10 @@ def execute_local(
     """Run ``entity`` (workflow or task) with Python ``inputs``; returns the finished run."""
     from slipstream.storage import open_store
 
+    if _is_launch_plan(entity):  # its defaults and fixed inputs, then its workflow
+        entity.check_fixed(inputs)
+        inputs = {**entity.default_inputs, **inputs, **entity.fixed_inputs}
+        entity = entity.workflow
     iface: PyInterface = entity.python_interface
     closure = closure_of(entity)
     exec_id = ExecutionId(LOCAL_PROJECT, LOCAL_DOMAIN, name or f"l{uuid.uuid4().hex[:12]}")

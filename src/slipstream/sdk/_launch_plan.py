@@ -172,7 +172,8 @@ class LaunchPlan:
             max_parallelism=self.max_parallelism,
         )
 
-    def _check_fixed(self, names: Any) -> None:
+    def check_fixed(self, names: Any) -> None:
+        """Raise :class:`InputError` if ``names`` include a fixed input."""
         for k in names:
             if k in self.fixed_inputs:
                 raise InputError(
@@ -184,7 +185,7 @@ class LaunchPlan:
         self, builder: Any, args: tuple[Any, ...], kwargs: dict[str, Any], where: str
     ) -> Any:
         try:
-            self._check_fixed(kwargs)
+            self.check_fixed(kwargs)
         except InputError as e:
             raise CompileError(str(e), location=where) from None
         wf = self.workflow
@@ -209,7 +210,7 @@ class LaunchPlan:
         builder = _compiler.current_builder()
         if builder is not None:
             return builder.add_entity(self, args, kwargs, _compiler.caller_location())
-        self._check_fixed(kwargs)
+        self.check_fixed(kwargs)
         bound = bind_arguments(self.name, self.python_interface, args, kwargs)
         for k, v in self.default_inputs.items():
             bound.setdefault(k, v)
