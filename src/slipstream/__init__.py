@@ -2,156 +2,181 @@
 
 The authoring API follows flytekit's: ``@task``, ``@workflow``, ``map_task``, ``dynamic``,
 ``conditional``, ``LaunchPlan``, ``Resources``, ``current_context()``, ``File``, ``Directory``,
-``StructuredDataset``... so that Flyte code moves over with an import change. Importing this package
-is cheap and has no side effects beyond installing the local executor hook: heavy libraries load only
-when a value needs them.
+``StructuredDataset``... so that Flyte code moves over with an import change.
+
+Importing this package does nothing but install the local executor's factory: each public name is
+imported from its layer on first use (``from slipstream import task`` loads the SDK then), so that
+``import slipstream`` and every ``slipstream`` command stay fast.
 """
 
 from typing import TYPE_CHECKING, Any
 
-from slipstream.errors import (
-    CompileError,
-    ExecutionFailedError,
-    LiteralTypeError,
-    SlipstreamError,
-)
-from slipstream.sdk import (
-    Annotations,
-    Cache,
-    Checkpoint,
-    Deck,
-    ExecutionParameters,
-    ImageSpec,
-    Labels,
-    PythonTask,
-    PythonWorkflow,
-    Resources,
-    Secret,
-    SyncCheckpoint,
-    WorkflowError,
-    WorkflowFailurePolicy,
-    current_context,
-    task,
-    workflow,
-)
-from slipstream.sdk import set_local_executor as _set_local_executor
-from slipstream.types import (
-    Directory,
-    File,
-    StructuredDataset,
-    kwtypes,
-)
-
-FlyteFile = File
-FlyteDirectory = Directory
-FlyteError = WorkflowError
-
+from slipstream import _hooks
 
 if TYPE_CHECKING:
+    from slipstream.errors import (
+        CompileError,
+        ExecutionFailedError,
+        LiteralTypeError,
+        SlipstreamError,
+    )
     from slipstream.remote import Remote
     from slipstream.sdk import (
+        Annotations,
+        Cache,
+        Checkpoint,
         CronSchedule,
+        Deck,
         Email,
+        ExecutionParameters,
         FixedRate,
+        ImageSpec,
+        Labels,
         LaunchPlan,
         PagerDuty,
+        PythonTask,
+        PythonWorkflow,
+        Resources,
+        Secret,
         Slack,
+        SyncCheckpoint,
         Workflow,
+        WorkflowError,
+        WorkflowFailurePolicy,
         approve,
         conditional,
+        current_context,
         dynamic,
         map_task,
         sleep,
+        task,
         wait_for_input,
+        workflow,
     )
+    from slipstream.types import Directory, File, StructuredDataset, kwtypes
 
-_FROM_SDK = frozenset(
-    {
-        "CronSchedule",
-        "Email",
-        "FixedRate",
-        "LaunchPlan",
-        "PagerDuty",
-        "Slack",
-        "Workflow",
-        "approve",
-        "conditional",
-        "dynamic",
-        "map_task",
-        "sleep",
-        "wait_for_input",
-    }
-)
+    FlyteFile = File
+    FlyteDirectory = Directory
+    FlyteError = WorkflowError
+    map = map_task
+
+__version__ = "0.1.0"
+
+# public name -> (module, attribute)
+_EXPORTS: dict[str, tuple[str, str]] = {
+    **{
+        n: ("slipstream.errors", n)
+        for n in ("CompileError", "ExecutionFailedError", "LiteralTypeError", "SlipstreamError")
+    },
+    **{
+        n: ("slipstream.sdk", n)
+        for n in (
+            "Annotations",
+            "Cache",
+            "Checkpoint",
+            "CronSchedule",
+            "Deck",
+            "Email",
+            "ExecutionParameters",
+            "FixedRate",
+            "ImageSpec",
+            "Labels",
+            "LaunchPlan",
+            "PagerDuty",
+            "PythonTask",
+            "PythonWorkflow",
+            "Resources",
+            "Secret",
+            "Slack",
+            "SyncCheckpoint",
+            "Workflow",
+            "WorkflowError",
+            "WorkflowFailurePolicy",
+            "approve",
+            "conditional",
+            "current_context",
+            "dynamic",
+            "map_task",
+            "sleep",
+            "task",
+            "wait_for_input",
+            "workflow",
+        )
+    },
+    **{n: ("slipstream.types", n) for n in ("Directory", "File", "StructuredDataset", "kwtypes")},
+    "FlyteFile": ("slipstream.types", "File"),
+    "FlyteDirectory": ("slipstream.types", "Directory"),
+    "FlyteError": ("slipstream.sdk", "WorkflowError"),
+    "map": ("slipstream.sdk", "map_task"),
+    "Remote": ("slipstream.remote", "Remote"),
+}
 
 
 def __getattr__(name: str) -> Any:
-    # constructs most programs do not use load on first use (see slipstream.sdk)
-    if name == "Remote":
-        from slipstream.remote import Remote
+    target = _EXPORTS.get(name)
+    if target is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
 
-        globals()[name] = Remote
-        return Remote
-    if name in _FROM_SDK or name == "map":
-        import slipstream.sdk as sdk
-
-        value = getattr(sdk, "map_task" if name == "map" else name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(target[0]), target[1])
+    globals()[name] = value
+    return value
 
 
-def _local_executor():  # type: ignore[no-untyped-def]
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
+
+
+def _local_executor() -> Any:
     # The root package sits above every layer: it may wire the SDK to the runners, lazily.
     from slipstream.runners import run_local
 
     return run_local
 
 
-_set_local_executor(_local_executor)
-
-__version__ = "0.1.0"
+_hooks.set_local_executor(_local_executor)
 
 __all__ = [
     "Annotations",
-    "Deck",
-    "ImageSpec",
-    "Labels",
     "Cache",
     "Checkpoint",
     "CompileError",
     "CronSchedule",
-    "Email",
-    "FixedRate",
-    "FlyteError",
-    "LaunchPlan",
-    "PagerDuty",
-    "Slack",
-    "WorkflowError",
-    "approve",
-    "conditional",
-    "dynamic",
-    "map_task",
-    "sleep",
-    "wait_for_input",
+    "Deck",
     "Directory",
+    "Email",
     "ExecutionFailedError",
     "ExecutionParameters",
     "File",
+    "FixedRate",
     "FlyteDirectory",
+    "FlyteError",
     "FlyteFile",
+    "ImageSpec",
+    "Labels",
+    "LaunchPlan",
     "LiteralTypeError",
+    "PagerDuty",
     "PythonTask",
     "PythonWorkflow",
     "Remote",
     "Resources",
     "Secret",
     "SlipstreamError",
+    "Slack",
     "StructuredDataset",
     "SyncCheckpoint",
     "Workflow",
+    "WorkflowError",
     "WorkflowFailurePolicy",
+    "approve",
+    "conditional",
     "current_context",
+    "dynamic",
     "kwtypes",
+    "map_task",
+    "sleep",
     "task",
+    "wait_for_input",
     "workflow",
 ]

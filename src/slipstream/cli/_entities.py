@@ -162,7 +162,9 @@ def entity_command(
     kind = (
         "workflow"
         if isinstance(entity, WorkflowBase)
-        else "launch plan" if isinstance(entity, LaunchPlan) else "task"
+        else "launch plan"
+        if isinstance(entity, LaunchPlan)
+        else "task"
     )
     outs = ", ".join(f"{v.name}: {describe_type(v.python_type)}" for v in iface.outputs)
     help_text = doc.summary or f"Run the {kind} {entity.name}."

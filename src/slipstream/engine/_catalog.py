@@ -7,12 +7,13 @@ DataFrames...) are hashed by content, so that the same data under another path i
 
 from __future__ import annotations
 
-import hashlib
-import sqlite3
 import threading
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import sqlite3
 
 from slipstream.model import Node, TaskTemplate, decode, encode, hash_literals
 
@@ -48,6 +49,8 @@ def cache_key(
     ignore = cache.ignore_inputs if cache is not None else ()
     if ignore:
         inputs = {k: v for k, v in inputs.items() if k not in ignore}
+    import hashlib
+
     h = hashlib.sha256(prefix or cache_key_prefix(project, domain, task, version))
     h.update(hash_literals(inputs).encode())
     return h.hexdigest()
@@ -108,6 +111,8 @@ class LocalCatalog:
     def _db(self) -> sqlite3.Connection:
         db: sqlite3.Connection | None = getattr(self._local, "db", None)
         if db is None:
+            import sqlite3
+
             db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA synchronous=NORMAL")

@@ -7,8 +7,6 @@ source answers at once (a value, a rejection, or "not yet"); "not yet" is asked 
 
 from __future__ import annotations
 
-import json
-import select
 import sys
 import time
 from typing import TYPE_CHECKING, Any, Protocol
@@ -70,6 +68,8 @@ class TerminalSignals:
             prompt = f"[{execution.name} {node}] value for {gate.name!r} ({t}): "
         self._out.write(prompt)
         self._out.flush()
+        import select
+
         timeout = None if deadline is None else max(0.0, deadline - time.time())
         ready, _, _ = select.select([self._in], [], [], timeout)
         if not ready:
@@ -96,6 +96,8 @@ def parse_text(text: str, t: LiteralType) -> Any:
         return int(text)
     if k is Kind.FLOAT:
         return float(text)
+    import json
+
     return json.loads(text)
 
 

@@ -1,9 +1,23 @@
 """Where task attempts run: inline, in warm local worker processes, (later) on Ray."""
 
+from typing import TYPE_CHECKING, Any
+
 from ._entrypoint import error_info, run_attempt, user_traceback
 from ._inline import InlineRunner
 from ._local import LocalRun, closure_of, default_catalog, execute_local, make_runner, run_local
-from ._pool import LocalRunner
+
+if TYPE_CHECKING:
+    from ._pool import LocalRunner
+
+
+def __getattr__(name: str) -> Any:
+    # the process pool (multiprocessing) loads only when a local runner is asked for
+    if name == "LocalRunner":
+        from ._pool import LocalRunner
+
+        return LocalRunner
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "InlineRunner",

@@ -8,10 +8,8 @@ from __future__ import annotations
 
 import os
 import signal
-import tempfile
 import threading
 import time
-import traceback
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -36,6 +34,8 @@ _scratch: str | None = None
 def _scratch_dir() -> Path:
     global _scratch
     if _scratch is None:
+        import tempfile
+
         _scratch = tempfile.mkdtemp(prefix="slipstream-")
     return Path(_scratch)
 
@@ -50,7 +50,11 @@ def user_traceback(tb: TracebackType | None) -> TracebackType | None:
 def error_info(e: BaseException, node: str, kind: str | None = None) -> ErrorInfo:
     """The recorded form of an exception: code, user or system, class, user frames."""
     tb = user_traceback(e.__traceback__)
-    text = "".join(traceback.format_exception(type(e), e, tb)) if tb is not None else ""
+    text = ""
+    if tb is not None:
+        import traceback
+
+        text = "".join(traceback.format_exception(type(e), e, tb))
     if isinstance(e, SlipstreamError):
         code, k = e.code, e.kind
     else:

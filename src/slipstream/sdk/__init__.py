@@ -7,6 +7,8 @@ schedules, gates, imperative workflows) load on first use, to keep ``import slip
 import importlib
 from typing import TYPE_CHECKING, Any
 
+from slipstream._hooks import get_local_executor, set_local_executor
+
 from ._checkpoint import Checkpoint, SyncCheckpoint
 from ._compat import Annotations, Deck, ImageSpec, Labels
 from ._compiler import NodeDraft, WorkflowBuilder, current_builder
@@ -17,7 +19,6 @@ from ._context import (
     in_task,
     task_context,
 )
-from ._hooks import get_local_executor, set_local_executor
 from ._loader import load_file, resolve_loader
 from ._naming import code_root_of, package_root
 from ._promise import Comparison, Condition, Conjunction, NodeOutput, Promise

@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 from typing import Any, ClassVar
 
+from slipstream._hooks import get_local_executor
 from slipstream.errors import CompileError, ConflictError, InputError
 from slipstream.model import (
     Identifier,
@@ -16,7 +17,6 @@ from slipstream.model import (
 )
 
 from . import _compiler
-from ._hooks import get_local_executor
 from ._signature import PyInterface, PyVar
 from ._task import bind_arguments
 from ._workflow import WorkflowBase

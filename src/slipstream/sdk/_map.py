@@ -6,6 +6,7 @@ import functools
 import typing
 from typing import Any
 
+from slipstream._hooks import get_local_executor
 from slipstream.errors import CompileError
 from slipstream.model import (
     WORKFLOW_INPUTS,
@@ -23,7 +24,6 @@ from slipstream.model import (
 from slipstream.types import default_engine
 
 from . import _compiler
-from ._hooks import get_local_executor
 from ._signature import PyInterface, PyVar
 from ._task import PythonTask, bind_arguments
 

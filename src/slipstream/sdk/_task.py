@@ -9,6 +9,7 @@ import inspect
 from collections.abc import Callable, Iterable
 from typing import Any, Generic, ParamSpec, TypeVar, overload
 
+from slipstream._hooks import get_local_executor
 from slipstream.errors import CompileError, InputError, LiteralTypeError
 from slipstream.model import (
     CacheSpec,
@@ -23,7 +24,6 @@ from slipstream.types import TypeContext
 
 from . import _compiler
 from ._compat import TASK_OPTIONS_ACCEPTED, image_name
-from ._hooks import get_local_executor
 from ._naming import loader_of, module_name_of
 from ._resources import Cache, Resources, Secret
 from ._signature import PyInterface, extract_interface, location_of

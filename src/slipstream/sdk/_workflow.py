@@ -8,6 +8,7 @@ import inspect
 from collections.abc import Callable
 from typing import Any, Generic, ParamSpec, TypeVar, overload
 
+from slipstream._hooks import get_local_executor
 from slipstream.errors import CompileError
 from slipstream.model import (
     CompiledWorkflow,
@@ -21,7 +22,6 @@ from slipstream.model import (
 from . import _compiler
 from ._compat import WORKFLOW_OPTIONS_ACCEPTED
 from ._compiler import WorkflowBuilder, run_body
-from ._hooks import get_local_executor
 from ._naming import module_name_of
 from ._signature import PyInterface, extract_interface, location_of
 from ._task import bind_arguments

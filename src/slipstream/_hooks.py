@@ -1,8 +1,8 @@
-"""The one seam between authoring and execution.
+"""The one seam between authoring and execution (imports nothing of slipstream).
 
 The SDK sits below the engine and the runners, so it cannot import them. Running a workflow or a
-task called from plain Python goes through :data:`local_executor`, which the root ``slipstream``
-package installs (lazily importing the runners on first use).
+task called from plain Python goes through the local executor, whose factory the root
+``slipstream`` package installs (the factory imports the runners on first use).
 """
 
 from __future__ import annotations
