@@ -1,6 +1,8 @@
 """flytekit's ``flytekit.types.file`` names, so that ``from ....types.file import FlyteFile``
 moves over with an import change."""
 
+from typing import Any
+
 from ._file import File
 
 __all__ = [
@@ -21,15 +23,16 @@ __all__ = [
 ]
 
 FlyteFile = File
-CSVFile = File["csv"]
-HDF5EncodedFile = File["hdf5"]
-HTMLPage = File["html"]
-JPEGImageFile = File["jpeg"]
-JSONFile = File["json"]
-JoblibSerializedFile = File["joblib"]
-ONNXFile = File["onnx"]
-PDFFile = File["pdf"]
-PNGImageFile = File["png"]
-PythonNotebook = File["ipynb"]
-PythonPickledFile = File["python_pickle"]
-SVGImageFile = File["svg"]
+_File: Any = File  # formatted variants are made at run time
+CSVFile = _File["csv"]
+HDF5EncodedFile = _File["hdf5"]
+HTMLPage = _File["html"]
+JPEGImageFile = _File["jpeg"]
+JSONFile = _File["json"]
+JoblibSerializedFile = _File["joblib"]
+ONNXFile = _File["onnx"]
+PDFFile = _File["pdf"]
+PNGImageFile = _File["png"]
+PythonNotebook = _File["ipynb"]
+PythonPickledFile = _File["python_pickle"]
+SVGImageFile = _File["svg"]
