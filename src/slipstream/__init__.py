@@ -45,6 +45,7 @@ if TYPE_CHECKING:
         WorkflowFailurePolicy,
         approve,
         conditional,
+        create_node,
         current_context,
         dynamic,
         map_task,
@@ -53,7 +54,7 @@ if TYPE_CHECKING:
         wait_for_input,
         workflow,
     )
-    from slipstream.types import Directory, File, StructuredDataset, kwtypes
+    from slipstream.types import Directory, File, HashMethod, StructuredDataset, kwtypes
 
     FlyteFile = File
     FlyteDirectory = Directory
@@ -94,6 +95,7 @@ _EXPORTS: dict[str, tuple[str, str]] = {
             "WorkflowFailurePolicy",
             "approve",
             "conditional",
+            "create_node",
             "current_context",
             "dynamic",
             "map_task",
@@ -103,7 +105,10 @@ _EXPORTS: dict[str, tuple[str, str]] = {
             "workflow",
         )
     },
-    **{n: ("slipstream.types", n) for n in ("Directory", "File", "StructuredDataset", "kwtypes")},
+    **{
+        n: ("slipstream.types", n)
+        for n in ("Directory", "File", "HashMethod", "StructuredDataset", "kwtypes")
+    },
     "FlyteFile": ("slipstream.types", "File"),
     "FlyteDirectory": ("slipstream.types", "Directory"),
     "FlyteError": ("slipstream.sdk", "WorkflowError"),
@@ -152,6 +157,7 @@ __all__ = [
     "FlyteDirectory",
     "FlyteError",
     "FlyteFile",
+    "HashMethod",
     "ImageSpec",
     "Labels",
     "LaunchPlan",
@@ -171,6 +177,7 @@ __all__ = [
     "WorkflowFailurePolicy",
     "approve",
     "conditional",
+    "create_node",
     "current_context",
     "dynamic",
     "kwtypes",

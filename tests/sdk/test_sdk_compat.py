@@ -64,3 +64,49 @@ def test_flytekit_type_module_names() -> None:
     assert CSVFile.format == "csv"
     assert FlyteDirectory.__name__ == "Directory"
     assert StructuredDataset.__name__ == "StructuredDataset"
+
+
+@task
+def first(x: int) -> int:
+    return x + 1
+
+
+@task
+def second(x: int) -> int:
+    return x * 2
+
+
+@workflow
+def nodes_wf(x: int) -> int:
+    from slipstream import create_node
+
+    a = create_node(first, x=x)
+    b = create_node(second, x=a.outputs["o0"])
+    a >> b
+    return b.outputs["o0"]
+
+
+def test_create_node_gives_the_node_and_its_outputs() -> None:
+    assert nodes_wf(x=3) == 8
+    n1 = nodes_wf.compiled.workflow.nodes[1]
+    assert "n0" in n1.upstream
+
+
+def test_hash_method_sets_the_cache_hash_of_a_dataframe() -> None:
+    from typing import Annotated
+
+    import pandas as pd
+
+    from slipstream import HashMethod
+    from slipstream.storage import open_store
+    from slipstream.types import TypeContext, default_engine
+
+    codec = default_engine().codec(Annotated[pd.DataFrame, HashMethod(lambda df: len(df))])
+    import tempfile
+    from pathlib import Path
+
+    d = Path(tempfile.mkdtemp())
+    ctx = TypeContext(open_store(d.as_uri()), d.as_uri() + "/out", d / "tmp")
+    literal = codec.to_literal(pd.DataFrame({"a": [1, 2, 3]}), ctx)
+    assert literal["hash"] == "user:3"
+    assert list(codec.to_python(literal, ctx)["a"]) == [1, 2, 3]

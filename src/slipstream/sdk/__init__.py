@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from slipstream._hooks import get_local_executor, set_local_executor
 
 from ._checkpoint import Checkpoint, SyncCheckpoint
-from ._compat import Annotations, Deck, ImageSpec, Labels
+from ._compat import Annotations, Deck, ImageSpec, Labels, create_node
 from ._compiler import NodeDraft, WorkflowBuilder, current_builder
 from ._context import (
     ExecutionIdentifier,
@@ -117,6 +117,7 @@ __all__ = [
     "code_root_of",
     "package_root",
     "conditional",
+    "create_node",
     "current_builder",
     "current_context",
     "dynamic",

@@ -13,6 +13,7 @@ import msgspec
 
 __all__ = [
     "Annotations",
+    "create_node",
     "Deck",
     "ImageSpec",
     "Labels",
@@ -82,6 +83,23 @@ class Annotations(msgspec.Struct, frozen=True):
     """Annotations of an execution (``Annotations({"owner": "ada"})``)."""
 
     values: dict[str, str] = {}
+
+
+def create_node(entity: Any, *args: Any, **kwargs: Any) -> Any:
+    """flytekit's ``create_node``: call ``entity`` in a workflow body and get the node itself
+    (``node.outputs["o0"]``, ``node1 >> node2``, ``node.with_overrides(...)``)."""
+    from slipstream.errors import CompileError
+
+    from ._compiler import caller_location, current_builder
+
+    builder = current_builder()
+    if builder is None:
+        raise CompileError(
+            "create_node can only be used inside a workflow body", location=caller_location()
+        )
+    if args:
+        raise CompileError("create_node takes keyword inputs only", location=caller_location())
+    return builder.add_entity_node(entity, kwargs, caller_location())
 
 
 class Deck:

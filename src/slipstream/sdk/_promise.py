@@ -56,9 +56,11 @@ def _node_of(x: Any) -> NodeDraft | None:
         return x.node
     if isinstance(x, tuple) and x and isinstance(x[0], Promise):
         return x[0].node
-    node = getattr(x, "node", None)
     from ._compiler import NodeDraft
 
+    if isinstance(x, NodeDraft):
+        return x
+    node = getattr(x, "node", None)
     return node if isinstance(node, NodeDraft) else None
 
 

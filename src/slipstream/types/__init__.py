@@ -9,12 +9,14 @@ from ._contract import Codec, TypeContext, TypeTransformer
 from ._directory import Directory
 from ._file import File
 from ._guess import guess_python_type
+from ._hash_method import HashMethod
 from ._hashes import fill_hashes, has_blobs, iter_blobs
 from ._pickle import PickleWarning
 from ._registry import TypeEngine, default_engine
 from ._structured import Columns, StructuredDataset, kwtypes
 
 __all__ = [
+    "HashMethod",
     "Codec",
     "Columns",
     "Directory",

@@ -6,6 +6,7 @@ import typing
 from typing import TYPE_CHECKING, Any
 
 from ._contract import Codec, TypeTransformer
+from ._hash_method import HashingCodec, HashMethod
 
 if TYPE_CHECKING:
     from ._registry import TypeEngine
@@ -21,6 +22,16 @@ class AnnotatedTransformer(TypeTransformer):
     def codec(self, python_type: Any, engine: TypeEngine) -> Codec | None:
         if typing.get_origin(python_type) is not typing.Annotated:
             return None
-        if any(isinstance(m, dict) for m in python_type.__metadata__):
+        meta = python_type.__metadata__
+        hashing = next((m for m in meta if isinstance(m, HashMethod)), None)
+        if hashing is not None:
+            rest = tuple(m for m in meta if m is not hashing)
+            inner_type = (
+                typing.Annotated[(python_type.__origin__, *rest)]
+                if rest
+                else python_type.__origin__
+            )
+            return HashingCodec(engine.codec(inner_type), hashing)
+        if any(isinstance(m, dict) for m in meta):
             return None  # a column schema: the dataset transformer's
         return engine.codec(python_type.__origin__)
