@@ -176,6 +176,7 @@ def main(argv: list[str] | None = None) -> int:
     print("\n".join(goals(cells)))
     if args.out:
         meta = {"date": time.strftime("%Y-%m-%d %H:%M:%S %Z"), "cpus": os.cpu_count()}
+        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
         Path(args.out).write_text(json.dumps({"meta": meta, "results": results}, indent=1))
     return 0
 
