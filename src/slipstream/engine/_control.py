@@ -24,6 +24,7 @@ from slipstream.storage import node_segment
 
 from ._blobs import blobs_exist, fill_hashes
 from ._catalog import cache_version_of
+from ._children import start_dynamic
 from ._interfaces import AttemptResult
 
 if TYPE_CHECKING:
@@ -189,7 +190,7 @@ def on_item_result(ex: Executor, nr: NodeRun, r: AttemptResult) -> None:
         item.item_of = (nr, idx)
         item.task = state.task
         state.running += 1
-        ex.start_dynamic(item, decode(r.dynamic, CompiledWorkflow), r.dynamic)
+        start_dynamic(ex, item, decode(r.dynamic, CompiledWorkflow), r.dynamic)
         return
     if r.ok:
         state.retrying.pop(idx, None)

@@ -1,5 +1,9 @@
 """The engine: runs a compiled workflow over a state store, a catalog and a runner.
 
+This file is one object, the execution loop and the node state machine it drives; the kinds of
+nodes that run other nodes live in ``_children.py``, map items in ``_control.py``, gates in
+``_gates.py``.
+
 One loop, single-threaded: start every ready node the runner has room for, wait for results, record
 them, and mark what became ready. Task nodes go to the runner (after the catalog had its say);
 subworkflows, generated (``@dynamic``) workflows and taken branch cases become child scopes whose
@@ -33,14 +37,10 @@ from slipstream.model import (
     ExecutionRecord,
     ExecutionSpec,
     FailurePolicy,
-    Identifier,
-    Interface,
-    Kind,
     LaunchPlanNode,
     MapNode,
     NodePhase,
     Ref,
-    ResourceType,
     TaskNode,
     TaskTemplate,
     WorkflowNode,
@@ -53,7 +53,14 @@ from slipstream.storage import DataLayout, node_segment, open_store
 from ._bindings import resolve
 from ._blobs import blobs_exist, fill_hashes
 from ._catalog import cache_key, cache_key_prefix, cache_version_of
-from ._conditions import evaluate
+from ._children import (
+    bind_error,
+    defaults_of,
+    start_branch,
+    start_dynamic,
+    start_failure_handler,
+    start_subworkflow,
+)
 from ._control import fill_maps, item_finished, on_item_result, start_special
 from ._gates import NoSignals, SignalSource
 from ._interfaces import AttemptRequest, AttemptResult, Catalog, Runner, StateStore
@@ -270,7 +277,7 @@ class Executor:
             )
             return
         if scope is self._failure_scope and self._failing is not None:
-            _bind_error(nr, self._failing[0])
+            bind_error(nr, self._failing[0])
         rec = nr.record
         rec.started_at = time.time()
         kind = node.kind
@@ -279,14 +286,14 @@ class Executor:
             self._start_task(nr, scope.tasks[kind.task])  # type: ignore[union-attr]
         elif kt is WorkflowNode or kt is LaunchPlanNode:
             spec = self.subworkflows[kind.workflow]  # type: ignore[union-attr]
-            merged = _defaults(spec.interface)
-            merged.update(_defaults(node.interface))
+            merged = defaults_of(spec.interface)
+            merged.update(defaults_of(node.interface))
             merged.update(nr.inputs)
             if kt is LaunchPlanNode:
                 merged.update(kind.fixed)  # type: ignore[union-attr]
-            self._start_subworkflow(nr, spec, merged)
+            start_subworkflow(self, nr, spec, merged)
         elif kt is BranchNode:
-            self._start_branch(nr, kind)  # type: ignore[arg-type]
+            start_branch(self, nr, kind)  # type: ignore[arg-type]
         else:
             start_special(self, nr)
 
@@ -374,74 +381,6 @@ class Executor:
         )
         self._inflight[(path, attempt)] = nr
 
-    def _start_subworkflow(self, nr: NodeRun, spec: WorkflowSpec, inputs: dict[str, Any]) -> None:
-        child = Scope(f"{nr.path}/", spec, inputs, nr, nr.scope, nr.scope.tasks)
-        nr.child = child
-        self._transition(nr, NodePhase.WAITING)
-        self._enter(child)
-
-    def _start_branch(self, nr: NodeRun, branch: BranchNode) -> None:
-        scope = nr.scope
-        try:
-            for case in branch.cases:
-                if case.condition is None or evaluate(case.condition, scope.lookup):
-                    if case.fail is not None:
-                        self._node_failed(
-                            nr,
-                            ErrorInfo(
-                                code="branch_failed",
-                                message=f"conditional {branch.name}: {case.fail}",
-                                kind="USER",
-                            ),
-                            None,
-                        )
-                        return
-                    assert case.then is not None
-                    self._run_case(nr, case.then)
-                    return
-        except Exception as e:
-            self._node_failed(
-                nr,
-                ErrorInfo(
-                    code="condition_error",
-                    message=f"conditional {branch.name}: cannot evaluate condition: {e}",
-                ),
-                None,
-            )
-            return
-        self._node_failed(
-            nr,
-            ErrorInfo(
-                code="no_branch",
-                message=f"conditional {branch.name}: no condition matched and no else",
-            ),
-            None,
-        )
-
-    def _run_case(self, nr: NodeRun, then: Any) -> None:
-        outputs = tuple(Binding(v.name, Ref(then.id, v.name)) for v in nr.node.interface.outputs)
-        spec = WorkflowSpec(
-            id=Identifier(ResourceType.WORKFLOW, f"{nr.path}-case"),
-            interface=nr.node.interface,
-            nodes=(msgspec.structs.replace(then, upstream=()),),
-            outputs=outputs,
-        )
-        parent = nr.scope
-        child = Scope(f"{nr.path}/", spec, parent.inputs, nr, parent, parent.tasks, inherit=True)
-        nr.child = child
-        self._transition(nr, NodePhase.WAITING)
-        self._enter(child)
-
-    def start_dynamic(self, nr: NodeRun, closure: CompiledWorkflow, raw: bytes) -> None:
-        """Run the workflow a ``@dynamic`` task generated, as a child of its node."""
-        nr.record.spec = raw
-        self.subworkflows.update(closure.subworkflows)
-        tasks = {**nr.scope.tasks, **closure.tasks}
-        child = Scope(f"{nr.path}/dyn/", closure.workflow, {}, nr, nr.scope, tasks)
-        nr.child = child
-        self._transition(nr, NodePhase.WAITING)
-        self._enter(child)
-
     # -- results --------------------------------------------------------------------------------------
 
     def _on_result(self, r: AttemptResult) -> None:
@@ -474,7 +413,7 @@ class Executor:
         if r.ok:
             if r.dynamic:
                 closure = decode(r.dynamic, CompiledWorkflow)
-                self.start_dynamic(nr, closure, r.dynamic)
+                start_dynamic(self, nr, closure, r.dynamic)
                 return
             outputs = r.outputs
             if outputs is None and r.outputs_uri:
@@ -620,22 +559,7 @@ class Executor:
     def _finish_failed(self, err: ErrorInfo, nr: NodeRun | None) -> None:
         if self._done:
             return
-        handler = self.closure.workflow.on_failure
-        if self._failing is None and handler is not None and self._root is not None:
-            # run the workflow's failure handler first, with its inputs and the error
-            self._failing = (err, nr)
-            self._abort_inflight()
-            self._ready.clear()
-            self.maps.clear()
-            spec = WorkflowSpec(
-                id=Identifier(ResourceType.WORKFLOW, "on_failure"),
-                interface=Interface(),
-                nodes=(msgspec.structs.replace(handler, upstream=()),),
-            )
-            root = self._root
-            scope = Scope("on_failure/", spec, root.inputs, None, root, root.tasks, inherit=True)
-            self._failure_scope = scope
-            self._enter(scope)
+        if self._failing is None and start_failure_handler(self, err, nr):
             return
         if self._failing is not None:
             err, nr = self._failing
@@ -672,24 +596,6 @@ class Executor:
             node=err.node if err else None,
             error=err,
         )
-
-
-def _bind_error(nr: NodeRun, err: ErrorInfo) -> None:
-    """Give a failure handler's ``err`` input the error (``message``, ``failed_node_id``)."""
-    var = nr.node.interface.input("err")
-    if var is None or nr.inputs is None:
-        return
-    value: Any = {"message": err.message, "failed_node_id": err.node}
-    t = var.type
-    if t.kind is Kind.UNION:
-        variant = next((a for a in t.args if a.kind is not Kind.NONE), None)
-        if variant is not None:
-            value = {"$u": variant.tag, "v": value}
-    nr.inputs["err"] = value
-
-
-def _defaults(iface: Any) -> dict[str, Any]:
-    return {v.name: v.default for v in iface.inputs if v.has_default}
 
 
 def _in_type(node: Any, b: Binding) -> Any:

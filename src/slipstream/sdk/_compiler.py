@@ -222,13 +222,11 @@ class WorkflowBuilder:
         kwargs: dict[str, Any],
         location: str,
         skip_inputs: frozenset[str] = frozenset(),
-        input_types: dict[str, LiteralType] | None = None,
     ) -> Any:
         """Bind a call's arguments to ``iface`` with type checks and add the node.
 
         Returns the outputs as promises: one promise, a (named) tuple of them, or a
-        :class:`NodeOutput` when there are no outputs. ``input_types`` overrides the expected
-        literal type of some inputs (map tasks expect lists).
+        :class:`NodeOutput` when there are no outputs.
         """
         node = NodeDraft(self, self.new_node_id(), kind, iface.model, entity_name, location)
         node.py_interface = iface
@@ -260,7 +258,7 @@ class WorkflowBuilder:
                     f"{what}: missing required input {var.name!r} ({var.codec.literal_type})",
                     location=location,
                 )
-            expected = (input_types or {}).get(var.name, var.codec.literal_type)
+            expected = var.codec.literal_type
             data = self.bind_value(bound[var.name], expected, var, what, location, node)
             node.bindings.append(Binding(var.name, data))
         self.nodes.append(node)

@@ -1,0 +1,145 @@
+"""Nodes that run other nodes: subworkflows, taken branch cases, the workflow a ``@dynamic`` task
+generated, and the workflow's failure handler. Each becomes a child :class:`Scope` whose nodes are
+recorded under the parent's path before they run (``n3/n0``, ``n4/n5``, ``n3/dyn/n0``,
+``on_failure/n9``)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import msgspec
+
+from slipstream.model import (
+    Binding,
+    BranchNode,
+    CompiledWorkflow,
+    ErrorInfo,
+    Identifier,
+    Interface,
+    Kind,
+    Node,
+    NodePhase,
+    Ref,
+    ResourceType,
+    WorkflowSpec,
+)
+
+from ._conditions import evaluate
+from ._scope import NodeRun, Scope
+
+if TYPE_CHECKING:
+    from ._executor import Executor
+
+__all__ = [
+    "bind_error",
+    "defaults_of",
+    "start_branch",
+    "start_dynamic",
+    "start_failure_handler",
+    "start_subworkflow",
+]
+
+
+def _enter_child(ex: Executor, nr: NodeRun, child: Scope) -> None:
+    nr.child = child
+    ex._transition(nr, NodePhase.WAITING)
+    ex._enter(child)
+
+
+def start_subworkflow(
+    ex: Executor, nr: NodeRun, spec: WorkflowSpec, inputs: dict[str, Any]
+) -> None:
+    """Run a subworkflow (or a launch plan's workflow) inline, as children of ``nr``."""
+    _enter_child(ex, nr, Scope(f"{nr.path}/", spec, inputs, nr, nr.scope, nr.scope.tasks))
+
+
+def start_branch(ex: Executor, nr: NodeRun, branch: BranchNode) -> None:
+    """Evaluate a conditional's cases in order and run the first that holds."""
+    scope = nr.scope
+    try:
+        for case in branch.cases:
+            if case.condition is None or evaluate(case.condition, scope.lookup):
+                if case.fail is not None:
+                    err = ErrorInfo(
+                        code="branch_failed",
+                        message=f"conditional {branch.name}: {case.fail}",
+                        kind="USER",
+                    )
+                    ex._node_failed(nr, err, None)
+                    return
+                assert case.then is not None
+                _run_case(ex, nr, case.then)
+                return
+    except Exception as e:
+        err = ErrorInfo(
+            code="condition_error",
+            message=f"conditional {branch.name}: cannot evaluate condition: {e}",
+        )
+        ex._node_failed(nr, err, None)
+        return
+    err = ErrorInfo(
+        code="no_branch", message=f"conditional {branch.name}: no condition matched and no else"
+    )
+    ex._node_failed(nr, err, None)
+
+
+def _run_case(ex: Executor, nr: NodeRun, then: Node) -> None:
+    # the case's node reads its inputs from the scope around the branch (inherit=True)
+    outputs = tuple(Binding(v.name, Ref(then.id, v.name)) for v in nr.node.interface.outputs)
+    spec = WorkflowSpec(
+        id=Identifier(ResourceType.WORKFLOW, f"{nr.path}-case"),
+        interface=nr.node.interface,
+        nodes=(msgspec.structs.replace(then, upstream=()),),
+        outputs=outputs,
+    )
+    parent = nr.scope
+    child = Scope(f"{nr.path}/", spec, parent.inputs, nr, parent, parent.tasks, inherit=True)
+    _enter_child(ex, nr, child)
+
+
+def start_dynamic(ex: Executor, nr: NodeRun, closure: CompiledWorkflow, raw: bytes) -> None:
+    """Run the workflow a ``@dynamic`` task generated, as children of its node."""
+    nr.record.spec = raw
+    ex.subworkflows.update(closure.subworkflows)
+    tasks = {**nr.scope.tasks, **closure.tasks}
+    _enter_child(ex, nr, Scope(f"{nr.path}/dyn/", closure.workflow, {}, nr, nr.scope, tasks))
+
+
+def start_failure_handler(ex: Executor, err: ErrorInfo, nr: NodeRun | None) -> bool:
+    """Run the workflow's ``on_failure`` node, with its inputs and the error; False if none."""
+    handler = ex.closure.workflow.on_failure
+    root = ex._root
+    if handler is None or root is None:
+        return False
+    ex._failing = (err, nr)
+    ex._abort_inflight()
+    ex._ready.clear()
+    ex.maps.clear()
+    spec = WorkflowSpec(
+        id=Identifier(ResourceType.WORKFLOW, "on_failure"),
+        interface=Interface(),
+        nodes=(msgspec.structs.replace(handler, upstream=()),),
+    )
+    scope = Scope("on_failure/", spec, root.inputs, None, root, root.tasks, inherit=True)
+    ex._failure_scope = scope
+    ex._enter(scope)
+    return True
+
+
+def bind_error(nr: NodeRun, err: ErrorInfo) -> None:
+    """Give a failure handler's ``err`` input the error (``message``, ``failed_node_id``)."""
+    var = nr.node.interface.input("err")
+    if var is None or nr.inputs is None:
+        return
+    value: Any = {"message": err.message, "failed_node_id": err.node}
+    t = var.type
+    if t.kind is Kind.UNION:
+        variant = next((a for a in t.args if a.kind is not Kind.NONE), None)
+        if variant is not None:
+            value = {"$u": variant.tag, "v": value}
+    nr.inputs["err"] = value
+
+
+def defaults_of(iface: Interface) -> dict[str, Any]:
+    """The default literals of an interface's inputs."""
+    return {v.name: v.default for v in iface.inputs if v.has_default}
