@@ -221,7 +221,6 @@ class WorkflowBuilder:
         args: tuple[Any, ...],
         kwargs: dict[str, Any],
         location: str,
-        skip_inputs: frozenset[str] = frozenset(),
     ) -> Any:
         """Bind a call's arguments to ``iface`` with type checks and add the node.
 
@@ -249,8 +248,6 @@ class WorkflowBuilder:
                 raise CompileError(f"{what}: input {k!r} given twice", location=location)
             bound[k] = v
         for var in iface.inputs:
-            if var.name in skip_inputs:
-                continue
             if var.name not in bound:
                 if var.has_default:
                     continue
