@@ -163,6 +163,8 @@ def run_attempt(req: AttemptRequest, worker: str = "") -> AttemptResult:
             node, attempt, False, error=error_info(e, node), exception=e,
             started_at=started, ended_at=time.time(), worker=worker,
         )  # fmt: skip
+    finally:
+        params.cleanup()  # the outputs were saved: the attempt's working directory can go
     encoded = encode(outputs)
     if len(encoded) > req.offload_bytes:
         from slipstream.storage import open_store

@@ -94,6 +94,14 @@ class ExecutionParameters:
             self._wd = tempfile.mkdtemp(prefix="attempt-", dir=self._wd_parent)
         return self._wd
 
+    def cleanup(self) -> None:
+        """Remove the attempt's working directory (once its outputs were saved)."""
+        if self._wd is not None:
+            import shutil
+
+            shutil.rmtree(self._wd, ignore_errors=True)
+            self._wd = None
+
     @property
     def logging(self) -> logging.Logger:
         """The task's logger."""
