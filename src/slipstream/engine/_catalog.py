@@ -7,13 +7,12 @@ DataFrames...) are hashed by content, so that the same data under another path i
 
 from __future__ import annotations
 
+import hashlib
+import sqlite3
 import threading
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    import sqlite3
+from typing import Any
 
 from slipstream.model import Node, TaskTemplate, decode, encode, hash_literals
 
@@ -49,8 +48,6 @@ def cache_key(
     ignore = cache.ignore_inputs if cache is not None else ()
     if ignore:
         inputs = {k: v for k, v in inputs.items() if k not in ignore}
-    import hashlib
-
     h = hashlib.sha256(prefix or cache_key_prefix(project, domain, task, version))
     h.update(hash_literals(inputs).encode())
     return h.hexdigest()
@@ -100,6 +97,19 @@ class MemoryCatalog:
         self._data.pop(key, None)
 
 
+_CACHE_TABLE = (
+    "CREATE TABLE IF NOT EXISTS cache (key TEXT PRIMARY KEY, task TEXT NOT NULL, "
+    "outputs BLOB NOT NULL, source TEXT NOT NULL, created_at REAL NOT NULL)"
+)
+_RESERVATION_TABLE = (
+    "CREATE TABLE IF NOT EXISTS reservation (key TEXT PRIMARY KEY, "
+    "owner TEXT NOT NULL, expires_at REAL NOT NULL)"
+)
+_HAS_SCHEMA = (
+    "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN ('cache', 'reservation')"
+)
+
+
 class LocalCatalog:
     """A catalog in a SQLite file (``$SLIPSTREAM_HOME/catalog.db``), shared by local processes."""
 
@@ -111,19 +121,13 @@ class LocalCatalog:
     def _db(self) -> sqlite3.Connection:
         db: sqlite3.Connection | None = getattr(self._local, "db", None)
         if db is None:
-            import sqlite3
-
             db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
-            db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA synchronous=NORMAL")
-            db.execute(
-                "CREATE TABLE IF NOT EXISTS cache (key TEXT PRIMARY KEY, task TEXT NOT NULL, "
-                "outputs BLOB NOT NULL, source TEXT NOT NULL, created_at REAL NOT NULL)"
-            )
-            db.execute(
-                "CREATE TABLE IF NOT EXISTS reservation (key TEXT PRIMARY KEY, "
-                "owner TEXT NOT NULL, expires_at REAL NOT NULL)"
-            )
+            # the schema is made once per file (WAL mode persists in it): skip it when present
+            if db.execute(_HAS_SCHEMA).fetchone()[0] < 2:
+                db.execute("PRAGMA journal_mode=WAL")
+                db.execute(_CACHE_TABLE)
+                db.execute(_RESERVATION_TABLE)
             self._local.db = db
         return db
 
