@@ -60,6 +60,7 @@ if TYPE_CHECKING:
     FlyteDirectory = Directory
     FlyteError = WorkflowError
     map = map_task
+    from slipstream.model import ExecutionPhase as WorkflowExecutionPhase
 
 __version__ = "0.1.0"
 
@@ -114,6 +115,7 @@ _EXPORTS: dict[str, tuple[str, str]] = {
     "FlyteError": ("slipstream.sdk", "WorkflowError"),
     "map": ("slipstream.sdk", "map_task"),
     "Remote": ("slipstream.remote", "Remote"),
+    "WorkflowExecutionPhase": ("slipstream.model", "ExecutionPhase"),
 }
 
 
@@ -174,6 +176,7 @@ __all__ = [
     "SyncCheckpoint",
     "Workflow",
     "WorkflowError",
+    "WorkflowExecutionPhase",
     "WorkflowFailurePolicy",
     "approve",
     "conditional",

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from slipstream import (
+    Cache,
     Deck,
     ImageSpec,
     Labels,
@@ -110,3 +111,31 @@ def test_hash_method_sets_the_cache_hash_of_a_dataframe() -> None:
     literal = codec.to_literal(pd.DataFrame({"a": [1, 2, 3]}), ctx)
     assert literal["hash"] == "user:3"
     assert list(codec.to_python(literal, ctx)["a"]) == [1, 2, 3]
+
+
+@task(resources=Resources(cpu=("1", "2"), mem=("1Gi", "2Gi")))
+def sized(x: int) -> int:
+    return x
+
+
+@task(cache=Cache(version="3", salt="pepper", policies=None))
+def salted(x: int) -> int:
+    return x
+
+
+def test_resource_pairs_give_request_and_limit() -> None:
+    t = sized.template
+    assert (t.requests.cpu, t.limits.cpu) == ("1", "2")
+    assert (t.requests.mem, t.limits.mem) == ("1Gi", "2Gi")
+
+
+def test_cache_salt_and_policies_are_accepted() -> None:
+    assert salted.template.metadata.cache is not None
+    assert salted.template.metadata.cache.version == "3+pepper"
+
+
+def test_workflow_execution_phase_for_notifications() -> None:
+    from slipstream import Email, WorkflowExecutionPhase
+
+    spec = Email(phases=[WorkflowExecutionPhase.FAILED], recipients_email=["a@b.c"]).to_spec()
+    assert spec.phases == ("FAILED",)

@@ -95,7 +95,9 @@ class PythonTask(Generic[P, R]):
         self.retries = retries
         self.timeout_s = _seconds(timeout, self.name, where)
         self.interruptible = bool(interruptible)
+        self._cache_salt = ""
         if isinstance(cache, Cache):
+            self._cache_salt = cache.salt
             cache_version = cache.version or cache_version
             cache_serialize = cache.serialize or cache_serialize
             ign = cache.ignored_inputs
@@ -139,6 +141,8 @@ class PythonTask(Generic[P, R]):
         """The given cache version, or the hash of the function's source."""
         if not self._cache_version and self.cache:
             self._cache_version = "src-" + _source_hash(self._fn)
+        if self._cache_salt:
+            return f"{self._cache_version}+{self._cache_salt}"
         return self._cache_version
 
     @property
@@ -167,8 +171,8 @@ class PythonTask(Generic[P, R]):
                         f"{e.__module__}.{e.__qualname__}" for e in self.non_retryable
                     ),
                 ),
-                requests=self.requests.to_spec() if self.requests else ResourceSpec(),
-                limits=self.limits.to_spec() if self.limits else ResourceSpec(),
+                requests=self.requests.to_spec(0) if self.requests else ResourceSpec(),
+                limits=self.limits.to_spec(1) if self.limits else ResourceSpec(),
                 environment=self.environment,
                 secrets=tuple(s.to_spec() for s in self.secret_requests),
                 container_image=self.container_image,
