@@ -84,20 +84,22 @@ def _merged_options(ctx: click.Context, given: dict[str, Any]) -> dict[str, Any]
 def _execute(entity: Any, inputs: dict[str, Any], given: dict[str, Any]) -> None:
     ctx = click.get_current_context()
     opts = _merged_options(ctx, given)
-    from slipstream.runners import closure_of, execute_local
+    from slipstream.runners import closure_of, code_root_for, execute_local, make_runner
 
     err_console = stderr_console()
     nodes = len(closure_of(entity).workflow.nodes)
     progress = Progress(
         err_console, nodes, enabled=err_console.is_terminal and not opts["as_json"] and nodes > 1
     )
+    # start the worker pool before the progress display's thread: a process with one thread
+    # can fork its workers, which is much faster than spawning them
+    runner = make_runner(opts["runner"], opts["workers"], code_root_for(entity))
     try:
         with progress:
             result = execute_local(
                 entity,
                 inputs,
-                runner=opts["runner"],
-                workers=opts["workers"],
+                runner=runner,
                 listener=progress.listener(),
                 cache=not opts["no_cache"],
             )
@@ -116,6 +118,8 @@ def _execute(entity: Any, inputs: dict[str, Any], given: dict[str, Any]) -> None
             traceback=tb,
         )
         _fail(err, "", opts)
+    finally:
+        runner.close()
     record = result.record
     name = execution_name(record)
     if record.phase is not ExecutionPhase.SUCCEEDED:

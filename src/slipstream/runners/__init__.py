@@ -4,7 +4,15 @@ from typing import TYPE_CHECKING, Any
 
 from ._entrypoint import error_info, run_attempt, user_traceback
 from ._inline import InlineRunner
-from ._local import LocalRun, closure_of, default_catalog, execute_local, make_runner, run_local
+from ._local import (
+    LocalRun,
+    closure_of,
+    code_root_for,
+    default_catalog,
+    execute_local,
+    make_runner,
+    run_local,
+)
 
 if TYPE_CHECKING:
     from ._pool import LocalRunner
@@ -24,6 +32,7 @@ __all__ = [
     "LocalRun",
     "LocalRunner",
     "closure_of",
+    "code_root_for",
     "default_catalog",
     "error_info",
     "execute_local",

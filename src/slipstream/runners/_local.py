@@ -95,6 +95,22 @@ def closure_of(entity: Any) -> CompiledWorkflow:
     return CompiledWorkflow(workflow=spec, tasks={t.id.name: t})
 
 
+def code_root_for(entity: Any) -> str:
+    """The directory workers put on ``sys.path`` to import ``entity``'s code ("" if unknown)."""
+    if _is_launch_plan(entity):
+        entity = entity.workflow
+    fn = getattr(entity, "__wrapped__", None)
+    if fn is None:
+        task = getattr(entity, "task", None)  # a map task
+        fn = getattr(task, "__wrapped__", None)
+    if fn is None:
+        return ""
+    from slipstream.sdk import code_root_of
+
+    root = code_root_of(fn)
+    return str(root) if root else ""
+
+
 def make_runner(
     kind: str | Runner = "inline", workers: int | None = None, code_root: str = ""
 ) -> Runner:
@@ -192,15 +208,7 @@ def execute_local(
             literals[v.name] = v.codec.to_literal(v.default, ctx)
         elif v.has_default:
             literals[v.name] = closure.workflow.interface.input(v.name).default  # type: ignore[union-attr]
-    code_root = ""
-    loader = getattr(entity, "loader", None)
-    fn = getattr(entity, "__wrapped__", None)
-    if fn is not None:
-        from slipstream.sdk import code_root_of
-
-        root = code_root_of(fn)
-        code_root = str(root) if root else ""
-    del loader
+    code_root = code_root_for(entity)
     own_runner = isinstance(runner, str)
     r = make_runner(runner, workers, code_root)
     try:
