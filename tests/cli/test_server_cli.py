@@ -73,3 +73,20 @@ def test_missing_endpoint_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> N
     monkeypatch.delenv("SLIPSTREAM_ENDPOINT", raising=False)
     result = CliRunner().invoke(main, ["get", "projects"])
     assert result.exit_code == 1 and "no server endpoint" in result.output
+
+
+def test_settings_commands(server: LiveServer, slipstream_home: Path) -> None:
+    project = unique("cfg")
+    run("config", "init", "--endpoint", server.url, "-p", project)
+    run("project", "create", project)
+    stored = json.loads(
+        run("settings", "set", "-p", project, '{"max_parallelism": 8, "labels": {"team": "ml"}}')
+    )
+    assert stored["max_parallelism"] == 8
+    run("settings", "set", "-p", project, "-d", "production", '{"max_parallelism": 2}')
+    assert json.loads(run("settings", "get", "-p", project))["labels"] == {"team": "ml"}
+    resolved = json.loads(run("settings", "get", "-p", project, "-d", "production", "--resolved"))
+    assert resolved["max_parallelism"] == 2 and resolved["labels"] == {"team": "ml"}
+    bad = CliRunner().invoke(main, ["settings", "set", "-p", project, '{"nope": 1}'])
+    assert bad.exit_code == 2 and "not valid settings" in bad.output
+    assert json.loads(run("settings", "get", "-p", project))["max_parallelism"] == 8

@@ -20,6 +20,7 @@ _COMMANDS: dict[str, tuple[str, str]] = {
     "project": ("slipstream.cli._project", "project"),
     "promote": ("slipstream.cli._promote", "promote"),
     "config": ("slipstream.cli._config", "config"),
+    "settings": ("slipstream.cli._settings", "settings"),
 }
 
 
