@@ -8,9 +8,7 @@ or a pool of warm processes), and the outputs come back as Python values.
 from __future__ import annotations
 
 import os
-import sys
 import uuid
-from pathlib import Path
 from typing import Any
 
 from slipstream.engine import (
@@ -33,6 +31,7 @@ from slipstream.model import (
     WorkflowSpec,
 )
 from slipstream.sdk import PyInterface
+from slipstream.storage import DataLayout, default_store_url, open_store, slipstream_home
 from slipstream.types import TypeContext
 
 __all__ = [
@@ -48,32 +47,27 @@ LOCAL_PROJECT = "local"
 LOCAL_DOMAIN = "development"
 
 
-def _home() -> Path:
-    return Path(os.environ.get("SLIPSTREAM_HOME") or Path.home() / ".slipstream")
-
-
 _catalog: LocalCatalog | None = None
 
 
 def default_catalog() -> LocalCatalog:
     """The catalog shared by every local run under ``SLIPSTREAM_HOME``."""
     global _catalog
-    path = _home() / "catalog.db"
+    path = slipstream_home() / "catalog.db"
     if _catalog is None or _catalog.path != path:
         _catalog = LocalCatalog(path)
     return _catalog
 
 
-def _is_launch_plan(entity: Any) -> bool:
-    # a launch plan exists only once its (lazily loaded) module was imported
-    module = sys.modules.get("slipstream.sdk._launch_plan")
-    return module is not None and isinstance(entity, module.LaunchPlan)
+def _launched(entity: Any, inputs: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
+    """A launch plan runs its workflow with its defaults and fixed inputs; others run as given."""
+    launch = getattr(entity, "launch_inputs", None)
+    return launch(inputs) if launch is not None else (entity, inputs)
 
 
 def closure_of(entity: Any) -> CompiledWorkflow:
     """What the engine runs for ``entity``: a workflow's closure, or a one-node workflow for a task."""
-    if _is_launch_plan(entity):
-        entity = entity.workflow
+    entity, _ = _launched(entity, {})
     compiled = getattr(entity, "compiled", None)
     if compiled is not None:
         return compiled  # type: ignore[no-any-return]
@@ -97,8 +91,7 @@ def closure_of(entity: Any) -> CompiledWorkflow:
 
 def code_root_for(entity: Any) -> str:
     """The directory workers put on ``sys.path`` to import ``entity``'s code ("" if unknown)."""
-    if _is_launch_plan(entity):
-        entity = entity.workflow
+    entity, _ = _launched(entity, {})
     fn = getattr(entity, "__wrapped__", None)
     if fn is None:
         task = getattr(entity, "task", None)  # a map task
@@ -168,21 +161,18 @@ def execute_local(
     cache: bool = True,
 ) -> LocalRun:
     """Run ``entity`` (workflow or task) with Python ``inputs``; returns the finished run."""
-    from slipstream.storage import open_store
-
-    if _is_launch_plan(entity):  # its defaults and fixed inputs, then its workflow
-        entity.check_fixed(inputs)
-        inputs = {**entity.default_inputs, **inputs, **entity.fixed_inputs}
-        entity = entity.workflow
+    entity, inputs = _launched(entity, inputs)
     iface: PyInterface = entity.python_interface
     closure = closure_of(entity)
     exec_id = ExecutionId(LOCAL_PROJECT, LOCAL_DOMAIN, name or f"l{uuid.uuid4().hex[:12]}")
-    store_url = (_home() / "data").resolve().as_uri()
+    store_url = default_store_url()
     store = open_store(store_url)
+    layout = DataLayout(store)
     ctx = TypeContext(
         store=store,
-        output_prefix=f"{store_url}/{exec_id.project}/{exec_id.domain}/{exec_id.name}/inputs",
-        local_dir=_home() / "tmp" / exec_id.name,
+        output_prefix=layout.execution_prefix(exec_id.project, exec_id.domain, exec_id.name)
+        + "/inputs",
+        local_dir=slipstream_home() / "tmp" / exec_id.name,
     )
     literals: dict[str, Any] = {}
     missing = [v.name for v in iface.inputs if v.name not in inputs and not v.has_default]

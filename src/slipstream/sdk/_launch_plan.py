@@ -212,10 +212,13 @@ class LaunchPlan:
             return builder.add_entity(self, args, kwargs, _compiler.caller_location())
         self.check_fixed(kwargs)
         bound = bind_arguments(self.name, self.python_interface, args, kwargs)
-        for k, v in self.default_inputs.items():
-            bound.setdefault(k, v)
-        bound.update(self.fixed_inputs)
-        return get_local_executor()(self.workflow, bound)
+        return get_local_executor()(*self.launch_inputs(bound))
+
+    def launch_inputs(self, inputs: dict[str, Any]) -> tuple[WorkflowBase, dict[str, Any]]:
+        """The workflow this plan launches and the inputs it runs with: the defaults, then
+        ``inputs``, then the fixed inputs (which ``inputs`` may not name)."""
+        self.check_fixed(inputs)
+        return self.workflow, {**self.default_inputs, **inputs, **self.fixed_inputs}
 
     def __repr__(self) -> str:
         return f"LaunchPlan({self.name} -> {self.workflow.name})"
