@@ -2,6 +2,7 @@
 
 from ._bindings import coerce, resolve, select
 from ._catalog import LocalCatalog, MemoryCatalog, cache_key, cache_version_of
+from ._exceptions import pack_exception, unpack_exception
 from ._executor import Executor, Listener
 from ._gates import NoSignals, SignalSource, TerminalSignals
 from ._interfaces import AttemptRequest, AttemptResult, Catalog, Runner, StateStore
@@ -24,6 +25,8 @@ __all__ = [
     "cache_key",
     "cache_version_of",
     "coerce",
+    "pack_exception",
     "resolve",
     "select",
+    "unpack_exception",
 ]

@@ -25,6 +25,7 @@ from slipstream.storage import node_segment
 from ._blobs import blobs_exist, fill_hashes
 from ._catalog import cache_version_of
 from ._children import start_dynamic
+from ._exceptions import unpack_exception
 from ._interfaces import AttemptResult
 
 if TYPE_CHECKING:
@@ -234,8 +235,8 @@ def on_item_result(ex: Executor, nr: NodeRun, r: AttemptResult) -> None:
         return
     state.retrying.pop(idx, None)
     state.errors[idx] = err
-    if state.exception is None and r.exception is not None:
-        state.exception = r.exception
+    if state.exception is None and r.exception:
+        state.exception = unpack_exception(r.exception, err.traceback)
     kind = nr.node.kind
     assert isinstance(kind, MapNode)
     if kind.min_success_ratio >= 1.0:  # no failure is tolerated: fail now, stop the rest

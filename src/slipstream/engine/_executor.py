@@ -62,6 +62,7 @@ from ._children import (
     start_subworkflow,
 )
 from ._control import fill_maps, item_finished, on_item_result, start_special
+from ._exceptions import unpack_exception
 from ._gates import NoSignals, SignalSource
 from ._interfaces import AttemptRequest, AttemptResult, Catalog, Runner, StateStore
 from ._scope import NodeRun, Scope
@@ -442,7 +443,10 @@ class Executor:
             return
         key = nr.state if isinstance(nr.state, str) else None
         self._node_failed(
-            nr, err, r.exception, NodePhase.TIMED_OUT if r.timed_out else NodePhase.FAILED
+            nr,
+            err,
+            unpack_exception(r.exception, err.traceback),
+            NodePhase.TIMED_OUT if r.timed_out else NodePhase.FAILED,
         )
         self._release_serial(nr, key, None)
 

@@ -7,19 +7,16 @@ memory and SQLite implementations; the server plugs in its database and remote w
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Iterable
 from typing import Any, Protocol
 
-import msgspec
-
 from slipstream.model import (
     AttemptRecord,
-    ErrorInfo,
+    AttemptRequest,
+    AttemptResult,
     ExecutionId,
     ExecutionRecord,
     NodeRecord,
-    TaskTemplate,
 )
 
 __all__ = [
@@ -29,52 +26,6 @@ __all__ = [
     "Runner",
     "StateStore",
 ]
-
-
-class AttemptRequest(msgspec.Struct, frozen=True, omit_defaults=True):
-    """Everything a worker needs to run one attempt of a task node.
-
-    ``output_prefix`` is the attempt's folder in the blob store; ``checkpoint_src`` the previous
-    attempt's checkpoint (empty on the first attempt). ``code_root`` is prepended to ``sys.path``
-    before the task's module is imported.
-    """
-
-    execution: ExecutionId
-    node: str
-    attempt: int
-    task: TaskTemplate
-    inputs: dict[str, Any]
-    store: str
-    output_prefix: str
-    checkpoint_dest: str = ""
-    checkpoint_src: str = ""
-    code_root: str = ""
-    timeout_s: float | None = None
-    offload_bytes: int = 1 << 20
-    """Encoded outputs larger than this are written to the blob store instead of returned."""
-
-
-@dataclasses.dataclass(slots=True)
-class AttemptResult:
-    """How an attempt ended.
-
-    Exactly one of ``outputs`` / ``outputs_uri`` / ``dynamic`` is set on success; ``dynamic`` holds
-    the JSON of the workflow a ``@dynamic`` task generated. ``exception`` is the original exception
-    object when it could be carried back (always for the inline runner).
-    """
-
-    node: str
-    attempt: int
-    ok: bool
-    outputs: dict[str, Any] | None = None
-    outputs_uri: str = ""
-    dynamic: bytes = b""
-    error: ErrorInfo | None = None
-    exception: BaseException | None = None
-    timed_out: bool = False
-    started_at: float = 0.0
-    ended_at: float = 0.0
-    worker: str = ""
 
 
 class StateStore(Protocol):

@@ -15,6 +15,7 @@ from ._admin import (
     RegisterResult,
     Settings,
 )
+from ._attempt import AttemptRequest, AttemptResult, ErrorKind
 from ._binding import WORKFLOW_INPUTS, Binding, BindingData, Const, DictOf, ListOf, Ref
 from ._codec import decode, encode, hash_literals, to_builtins
 from ._execution import AttemptRecord, ErrorInfo, ExecutionRecord, ExecutionSpec, NodeRecord
@@ -64,6 +65,8 @@ __all__ = [
     "ATTEMPT_TRANSITIONS",
     "AttemptPhase",
     "AttemptRecord",
+    "AttemptRequest",
+    "AttemptResult",
     "Binding",
     "BindingData",
     "BranchCase",
@@ -79,6 +82,7 @@ __all__ = [
     "DictOf",
     "EXECUTION_TRANSITIONS",
     "ErrorInfo",
+    "ErrorKind",
     "ExecutionId",
     "ExecutionPhase",
     "ExecutionRecord",

@@ -41,11 +41,15 @@ class ExecutionSpec(msgspec.Struct, frozen=True, omit_defaults=True):
     mode: str = "normal"
     """``normal``, ``relaunch`` or ``recover``."""
     source_execution: ExecutionId | None = None
+    """The execution a relaunch or recover starts from."""
+    parent_execution: ExecutionId | None = None
+    """The execution whose launch plan node started this one."""
     parent_node: str = ""
     max_parallelism: int | None = None
     labels: dict[str, str] = {}
     annotations: dict[str, str] = {}
     runner: str = ""
+    launched_by: str = ""
 
 
 class ExecutionRecord(msgspec.Struct, frozen=True, omit_defaults=True):
@@ -55,6 +59,8 @@ class ExecutionRecord(msgspec.Struct, frozen=True, omit_defaults=True):
     spec: ExecutionSpec
     phase: ExecutionPhase = ExecutionPhase.QUEUED
     outputs: dict[str, Any] | None = None
+    outputs_uri: str = ""
+    """Set instead of ``outputs`` when they were too large for the record (in the blob store)."""
     error: ErrorInfo | None = None
     created_at: float = 0.0
     started_at: float | None = None

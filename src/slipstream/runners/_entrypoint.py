@@ -14,7 +14,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from slipstream.engine import AttemptRequest, AttemptResult
+from slipstream.engine import AttemptRequest, AttemptResult, pack_exception
 from slipstream.errors import SlipstreamError, TaskTimeoutError
 from slipstream.model import ErrorInfo, encode
 from slipstream.sdk import (
@@ -110,8 +110,11 @@ def _context(req: AttemptRequest) -> TypeContext:
     )
 
 
-def run_attempt(req: AttemptRequest, worker: str = "") -> AttemptResult:
-    """Run one attempt and describe how it ended. Never raises for the task's own errors."""
+def run_attempt(req: AttemptRequest, worker: str = "", live: bool = False) -> AttemptResult:
+    """Run one attempt and describe how it ended. Never raises for the task's own errors.
+
+    ``live``: the caller shares the engine's process, which gets the exception object itself.
+    """
     started = time.time()
     node = req.node
     attempt = req.attempt
@@ -123,7 +126,7 @@ def run_attempt(req: AttemptRequest, worker: str = "") -> AttemptResult:
         kwargs = task.decode_inputs(req.inputs, ctx)
     except Exception as e:
         return AttemptResult(
-            node, attempt, False, error=error_info(e, node), exception=e,
+            node, attempt, False, error=error_info(e, node), exception=pack_exception(e, live=live),
             started_at=started, ended_at=time.time(), worker=worker,
         )  # fmt: skip
     ex = req.execution
@@ -154,13 +157,13 @@ def run_attempt(req: AttemptRequest, worker: str = "") -> AttemptResult:
     except TaskTimeoutError as e:
         e.__traceback__ = None
         return AttemptResult(
-            node, attempt, False, error=error_info(e, node), exception=e, timed_out=True,
+            node, attempt, False, error=error_info(e, node), exception=pack_exception(e, live=live), timed_out=True,
             started_at=started, ended_at=time.time(), worker=worker,
         )  # fmt: skip
     except Exception as e:
         e.__traceback__ = user_traceback(e.__traceback__)
         return AttemptResult(
-            node, attempt, False, error=error_info(e, node), exception=e,
+            node, attempt, False, error=error_info(e, node), exception=pack_exception(e, live=live),
             started_at=started, ended_at=time.time(), worker=worker,
         )  # fmt: skip
     finally:

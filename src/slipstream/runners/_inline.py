@@ -32,7 +32,7 @@ class InlineRunner:
     def wait(self, timeout: float | None) -> list[AttemptResult]:
         if not self._queue:
             return []
-        return [run_attempt(self._queue.popleft(), "inline")]
+        return [run_attempt(self._queue.popleft(), "inline", live=True)]
 
     def cancel(self, node: str, attempt: int) -> None:
         for r in list(self._queue):

@@ -13,7 +13,6 @@ import contextlib
 import multiprocessing
 import multiprocessing.connection
 import os
-import pickle
 import signal
 import sys
 import threading
@@ -33,40 +32,6 @@ __all__ = ["LocalRunner"]
 _GRACE_S = 5.0
 
 
-class _Wire(msgspec.Struct, array_like=True):
-    node: str
-    attempt: int
-    ok: bool
-    outputs: dict[str, Any] | None
-    outputs_uri: str
-    dynamic: bytes
-    error: ErrorInfo | None
-    exception: bytes
-    timed_out: bool
-    started_at: float
-    ended_at: float
-    worker: str
-
-
-def _pickle_exception(e: BaseException | None) -> bytes:
-    if e is None:
-        return b""
-    tb = e.__traceback__
-    try:
-        e.__traceback__ = None
-        try:
-            return pickle.dumps(e)
-        except Exception:
-            import cloudpickle
-
-            try:
-                return bytes(cloudpickle.dumps(e))
-            except Exception:
-                return b""
-    finally:
-        e.__traceback__ = tb
-
-
 def _worker_main(conn: Any, code_root: str, name: str) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when work stops
     if code_root and code_root not in sys.path:
@@ -80,41 +45,8 @@ def _worker_main(conn: Any, code_root: str, name: str) -> None:
             return
         if not data:  # the pool is closing
             return
-        batch = []
-        for req in decoder.decode(data):
-            r = run_attempt(req, name)
-            batch.append(
-                _Wire(
-                    r.node,
-                    r.attempt,
-                    r.ok,
-                    r.outputs,
-                    r.outputs_uri,
-                    r.dynamic,
-                    r.error,
-                    _pickle_exception(r.exception),
-                    r.timed_out,
-                    r.started_at,
-                    r.ended_at,
-                    r.worker,
-                )
-            )
+        batch = [run_attempt(req, name) for req in decoder.decode(data)]
         conn.send_bytes(encoder.encode(batch))
-
-
-def _result(wire: _Wire) -> AttemptResult:
-    exc = None
-    if wire.exception:
-        try:
-            exc = pickle.loads(wire.exception)
-        except Exception:
-            exc = None
-        if exc is not None and wire.error is not None and wire.error.traceback:
-            exc.add_note(wire.error.traceback.rstrip())
-    return AttemptResult(
-        wire.node, wire.attempt, wire.ok, wire.outputs, wire.outputs_uri, wire.dynamic,
-        wire.error, exc, wire.timed_out, wire.started_at, wire.ended_at, wire.worker,
-    )  # fmt: skip
 
 
 class _Worker:
@@ -158,7 +90,7 @@ class LocalRunner:
         self._workers = [_Worker(self._ctx, i, self._code_root) for i in range(n)]
         self._next_index = n
         self._encoder = msgspec.msgpack.Encoder()
-        self._decoder = msgspec.msgpack.Decoder(list[_Wire])
+        self._decoder = msgspec.msgpack.Decoder(list[AttemptResult])
         self._failed: list[AttemptResult] = []
 
     @property
@@ -205,10 +137,10 @@ class LocalRunner:
             except (EOFError, OSError):
                 results.extend(self._replace(w, "worker process died"))
                 continue
-            for wire in self._decoder.decode(data):
+            for result in self._decoder.decode(data):
                 if w.queue:
                     w.queue.popleft()
-                results.append(_result(wire))
+                results.append(result)
         if not ready:
             results.extend(self._reap_overdue())
         return results

@@ -4,9 +4,10 @@ Registered entities are stored as their model JSON (``spec``) plus the indexed c
 filter and sort on. Timestamps are epoch seconds, as in the wire model. The Alembic migrations in
 ``_migrations/`` create exactly these tables; a test checks that they agree.
 
-Executions are stored here too (their list is served now; the engine's state store writes them in a
-later step); node executions, attempts and the event log will be added as tables keyed by
-``executions.id`` and a node path, each through a new migration.
+Executions and what they are made of (node executions, attempts, the append-only event log, the
+signals sent to gates) are keyed by ``executions.id``; the shared cache and its ``cache_serialize``
+reservations by the cache key. Each record column holds the model JSON of one small thing: a node,
+an attempt, an event. Nothing grows with the size of a run except the number of rows.
 """
 
 from __future__ import annotations
@@ -26,12 +27,18 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 __all__ = [
     "Base",
+    "AttemptRow",
     "BundleRow",
+    "CacheEntryRow",
+    "CacheReservationRow",
+    "EventRow",
     "EntityRow",
     "ExecutionRow",
+    "NodeExecutionRow",
     "ProjectRow",
     "PromotionRow",
     "SettingsRow",
+    "SignalRow",
 ]
 
 # BIGINT primary keys on PostgreSQL; SQLite only auto-increments a column declared INTEGER.
@@ -159,3 +166,92 @@ class ExecutionRow(Base):
     updated_at: Mapped[float] = mapped_column(Float)
     lease_owner: Mapped[str | None] = mapped_column(String(255), nullable=True)
     lease_expires: Mapped[float | None] = mapped_column(Float, nullable=True)
+    parent_id: Mapped[int | None] = mapped_column(_Id, nullable=True)
+    """The execution whose launch plan node started this one (a child execution)."""
+    parent_node: Mapped[str] = mapped_column(String(512), default="")
+    launched_by: Mapped[str] = mapped_column(String(255), default="")
+
+
+class NodeExecutionRow(Base):
+    """One node execution of an execution, by path (``n2``, ``n3/dyn/n0``, ``n4[17]``).
+
+    ``record`` is the ``NodeRecord`` JSON; outputs over the offload size live in the blob store.
+    """
+
+    __tablename__ = "node_executions"
+    __table_args__ = (UniqueConstraint("execution_id", "path"),)
+
+    id: Mapped[int] = mapped_column(_Id, primary_key=True, autoincrement=True)
+    execution_id: Mapped[int] = mapped_column(_Id, ForeignKey("executions.id"))
+    path: Mapped[str] = mapped_column(String(512))
+    phase: Mapped[str] = mapped_column(String(32))
+    record: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[float] = mapped_column(Float)
+
+
+class AttemptRow(Base):
+    """One attempt of a task node (or map item): the ``AttemptRecord`` JSON."""
+
+    __tablename__ = "attempts"
+    __table_args__ = (UniqueConstraint("execution_id", "node", "number"),)
+
+    id: Mapped[int] = mapped_column(_Id, primary_key=True, autoincrement=True)
+    execution_id: Mapped[int] = mapped_column(_Id, ForeignKey("executions.id"))
+    node: Mapped[str] = mapped_column(String(512))
+    number: Mapped[int] = mapped_column(Integer)
+    phase: Mapped[str] = mapped_column(String(32))
+    record: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[float] = mapped_column(Float)
+
+
+class EventRow(Base):
+    """The append-only event log of executions: phase changes and actions, for audit and lineage."""
+
+    __tablename__ = "events"
+    __table_args__ = (Index("ix_events_execution_id", "execution_id", "id"),)
+
+    id: Mapped[int] = mapped_column(_Id, primary_key=True, autoincrement=True)
+    execution_id: Mapped[int] = mapped_column(_Id, ForeignKey("executions.id"))
+    at: Mapped[float] = mapped_column(Float)
+    kind: Mapped[str] = mapped_column(String(32))
+    node: Mapped[str] = mapped_column(String(512), default="")
+    actor: Mapped[str] = mapped_column(String(255), default="")
+    payload: Mapped[str] = mapped_column(Text, default="{}")
+
+
+class SignalRow(Base):
+    """A value sent to a gate of an execution (``slipstream signal``); one per name."""
+
+    __tablename__ = "signals"
+    __table_args__ = (UniqueConstraint("execution_id", "name"),)
+
+    id: Mapped[int] = mapped_column(_Id, primary_key=True, autoincrement=True)
+    execution_id: Mapped[int] = mapped_column(_Id, ForeignKey("executions.id"))
+    name: Mapped[str] = mapped_column(String(255))
+    value: Mapped[str] = mapped_column(Text)
+    sent_by: Mapped[str] = mapped_column(String(255), default="")
+    created_at: Mapped[float] = mapped_column(Float)
+
+
+class CacheEntryRow(Base):
+    """Cached task outputs, shared by the executions of a project and domain (the key hashes both)."""
+
+    __tablename__ = "cache_entries"
+
+    key: Mapped[str] = mapped_column(String(128), primary_key=True)
+    project: Mapped[str] = mapped_column(String(64))
+    domain: Mapped[str] = mapped_column(String(64))
+    task: Mapped[str] = mapped_column(String(255))
+    outputs: Mapped[str] = mapped_column(Text)
+    source: Mapped[str] = mapped_column(String(255), default="")
+    created_at: Mapped[float] = mapped_column(Float)
+
+
+class CacheReservationRow(Base):
+    """Who computes a ``cache_serialize`` key now, until when (renewed while it runs)."""
+
+    __tablename__ = "cache_reservations"
+
+    key: Mapped[str] = mapped_column(String(128), primary_key=True)
+    owner: Mapped[str] = mapped_column(String(255))
+    expires: Mapped[float] = mapped_column(Float)
