@@ -574,7 +574,7 @@ class Executor:
 
     def _abort_inflight(self) -> None:
         for (path, attempt), nr in list(self._inflight.items()):
-            self.runner.cancel(path, attempt)
+            self.runner.cancel(path, attempt, self.id)
             if not nr.record.phase.terminal:
                 nr.record.error = ErrorInfo(
                     code="aborted", message="execution ended", kind="SYSTEM"

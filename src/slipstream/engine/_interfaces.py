@@ -79,8 +79,9 @@ class Runner(Protocol):
     def wait(self, timeout: float | None) -> list[AttemptResult]:
         """Results of finished attempts; blocks until at least one or ``timeout`` seconds."""
 
-    def cancel(self, node: str, attempt: int) -> None:
-        """Stop an attempt that is running (best effort)."""
+    def cancel(self, node: str, attempt: int, execution: ExecutionId | None = None) -> None:
+        """Stop an attempt that is running (best effort); ``execution`` tells apart the attempts
+        of several executions that share one runner."""
 
     def close(self) -> None:
         """Release workers."""

@@ -127,7 +127,7 @@ def run_attempt(req: AttemptRequest, worker: str = "", live: bool = False) -> At
     except Exception as e:
         return AttemptResult(
             node, attempt, False, error=error_info(e, node), exception=pack_exception(e, live=live),
-            started_at=started, ended_at=time.time(), worker=worker,
+            started_at=started, ended_at=time.time(), worker=worker, execution=req.execution,
         )  # fmt: skip
     ex = req.execution
     params = ExecutionParameters(
@@ -149,7 +149,7 @@ def run_attempt(req: AttemptRequest, worker: str = "", live: bool = False) -> At
         if result.__class__ is _Dynamic:
             return AttemptResult(
                 node, attempt, True, dynamic=encode(result.compiled),
-                started_at=started, ended_at=time.time(), worker=worker,
+                started_at=started, ended_at=time.time(), worker=worker, execution=req.execution,
             )  # fmt: skip
         if ctx is None and task.needs_context:
             ctx = _context(req)
@@ -158,13 +158,13 @@ def run_attempt(req: AttemptRequest, worker: str = "", live: bool = False) -> At
         e.__traceback__ = None
         return AttemptResult(
             node, attempt, False, error=error_info(e, node), exception=pack_exception(e, live=live), timed_out=True,
-            started_at=started, ended_at=time.time(), worker=worker,
+            started_at=started, ended_at=time.time(), worker=worker, execution=req.execution,
         )  # fmt: skip
     except Exception as e:
         e.__traceback__ = user_traceback(e.__traceback__)
         return AttemptResult(
             node, attempt, False, error=error_info(e, node), exception=pack_exception(e, live=live),
-            started_at=started, ended_at=time.time(), worker=worker,
+            started_at=started, ended_at=time.time(), worker=worker, execution=req.execution,
         )  # fmt: skip
     finally:
         params.cleanup()  # the outputs were saved: the attempt's working directory can go
@@ -176,11 +176,11 @@ def run_attempt(req: AttemptRequest, worker: str = "", live: bool = False) -> At
         open_store(req.store).put_bytes(uri, encoded)
         return AttemptResult(
             node, attempt, True, outputs_uri=uri,
-            started_at=started, ended_at=time.time(), worker=worker,
+            started_at=started, ended_at=time.time(), worker=worker, execution=req.execution,
         )  # fmt: skip
     return AttemptResult(
         node, attempt, True, outputs=outputs,
-        started_at=started, ended_at=time.time(), worker=worker,
+        started_at=started, ended_at=time.time(), worker=worker, execution=req.execution,
     )  # fmt: skip
 
 

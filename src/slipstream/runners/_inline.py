@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections import deque
 
 from slipstream.engine import AttemptRequest, AttemptResult
+from slipstream.model import ExecutionId
 
 from ._entrypoint import run_attempt
 
@@ -34,9 +35,9 @@ class InlineRunner:
             return []
         return [run_attempt(self._queue.popleft(), "inline", live=True)]
 
-    def cancel(self, node: str, attempt: int) -> None:
+    def cancel(self, node: str, attempt: int, execution: ExecutionId | None = None) -> None:
         for r in list(self._queue):
-            if r.node == node and r.attempt == attempt:
+            if r.node == node and r.attempt == attempt and execution in (None, r.execution):
                 self._queue.remove(r)
 
     def close(self) -> None:

@@ -23,7 +23,7 @@ from typing import Any
 import msgspec
 
 from slipstream.engine import AttemptRequest, AttemptResult
-from slipstream.model import ErrorInfo
+from slipstream.model import ErrorInfo, ExecutionId
 
 from ._entrypoint import run_attempt
 
@@ -59,7 +59,7 @@ class _Worker:
         )
         self.proc.start()
         child.close()
-        self.queue: deque[tuple[str, int, float, float | None]] = deque()
+        self.queue: deque[tuple[str, int, float, float | None, ExecutionId]] = deque()
         self.outbox: list[AttemptRequest] = []
 
     def alive(self) -> bool:
@@ -104,7 +104,9 @@ class LocalRunner:
 
     def submit(self, request: AttemptRequest) -> None:
         w = min(self._workers, key=lambda w: len(w.queue))
-        w.queue.append((request.node, request.attempt, time.monotonic(), request.timeout_s))
+        w.queue.append(
+            (request.node, request.attempt, time.monotonic(), request.timeout_s, request.execution)
+        )
         w.outbox.append(request)
 
     def _flush(self) -> None:
@@ -149,7 +151,7 @@ class LocalRunner:
         now = time.monotonic()
         best: float | None = None
         for w in workers:
-            _, _, sent, t = w.queue[0]
+            _, _, sent, t, _ = w.queue[0]
             if t is None:
                 continue
             left = sent + t * len(w.queue) + _GRACE_S - now
@@ -162,7 +164,7 @@ class LocalRunner:
         for w in list(self._workers):
             if not w.queue:
                 continue
-            _, _, sent, t = w.queue[0]
+            _, _, sent, t, _ = w.queue[0]
             if t is not None and now > sent + t * len(w.queue) + _GRACE_S:
                 out.extend(self._replace(w, f"worker did not stop at the {t:g} s timeout", True))
             elif not w.alive():
@@ -173,7 +175,7 @@ class LocalRunner:
         out = []
         now = time.time()
         code = "timeout" if timed_out else "worker_lost"
-        for node, attempt, _, _ in w.queue:
+        for node, attempt, _, _, execution in w.queue:
             out.append(
                 AttemptResult(
                     node,
@@ -189,6 +191,7 @@ class LocalRunner:
                     started_at=now,
                     ended_at=now,
                     worker=w.name,
+                    execution=execution,
                 )
             )
         w.kill()
@@ -197,10 +200,13 @@ class LocalRunner:
         self._next_index += 1
         return out
 
-    def cancel(self, node: str, attempt: int) -> None:
+    def cancel(self, node: str, attempt: int, execution: ExecutionId | None = None) -> None:
+        def match(n: str, a: int, e: ExecutionId) -> bool:
+            return n == node and a == attempt and (execution is None or e == execution)
+
         for w in list(self._workers):
-            if any(n == node and a == attempt for n, a, _, _ in w.queue):
-                rest = [(n, a) for n, a, _, _ in w.queue if (n, a) != (node, attempt)]
+            if any(match(n, a, e) for n, a, _, _, e in w.queue):
+                rest = [(n, a, e) for n, a, _, _, e in w.queue if not match(n, a, e)]
                 w.queue.clear()
                 self._failed.extend(
                     AttemptResult(
@@ -208,8 +214,9 @@ class LocalRunner:
                         a,
                         False,
                         error=ErrorInfo(code="cancelled", message="cancelled", kind="SYSTEM"),
+                        execution=e,
                     )
-                    for n, a in rest
+                    for n, a, e in rest
                 )
                 self._replace(w, "cancelled")
 
