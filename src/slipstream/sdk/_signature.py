@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+import types
 import typing
 from collections.abc import Callable
 from typing import Any
@@ -73,7 +74,7 @@ def extract_interface(fn: Callable[..., Any], what: str) -> PyInterface:
     engine = default_engine()
     where = location_of(fn)
     try:
-        hints = typing.get_type_hints(fn, include_extras=True)
+        hints = _type_hints(fn)
     except Exception as e:  # unresolvable forward reference and the like
         raise CompileError(f"{what}: cannot resolve type annotations: {e}", location=where) from e
     sig = inspect.signature(fn)
@@ -129,6 +130,28 @@ def extract_interface(fn: Callable[..., Any], what: str) -> PyInterface:
         output_tuple_name=output_tuple.__name__ if _is_namedtuple(ret) else "",
     )
     return PyInterface(tuple(inputs), tuple(outputs), model, output_tuple)
+
+
+def _type_hints(fn: Callable[..., Any]) -> dict[str, Any]:
+    """``typing.get_type_hints`` that also reads flytekit's tuple-literal return annotation
+    (``-> (int, str)``, also as a string under ``from __future__ import annotations``) as
+    ``tuple[int, str]``: several outputs ``o0``, ``o1``..."""
+    raw = dict(getattr(fn, "__annotations__", None) or {})
+    ret = raw.get("return")
+    if isinstance(ret, str) and ret.lstrip().startswith("("):
+        nsobj: Any = fn
+        while hasattr(nsobj, "__wrapped__"):
+            nsobj = nsobj.__wrapped__
+        ret = eval(ret, dict(getattr(nsobj, "__globals__", {})))
+    if isinstance(ret, tuple):
+        raw["return"] = tuple.__class_getitem__(ret) if ret else type(None)
+        holder = types.SimpleNamespace(__annotations__=raw)
+        nsobj = fn
+        while hasattr(nsobj, "__wrapped__"):
+            nsobj = nsobj.__wrapped__
+        globalns = dict(getattr(nsobj, "__globals__", {}))
+        return typing.get_type_hints(holder, globalns=globalns, include_extras=True)
+    return typing.get_type_hints(fn, include_extras=True)
 
 
 def _codec(engine: Any, tp: Any, what: str, where: str) -> Codec:

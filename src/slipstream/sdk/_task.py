@@ -6,6 +6,7 @@ import ast
 import datetime
 import functools
 import inspect
+import typing
 from collections.abc import Callable, Iterable
 from typing import Any, Generic, ParamSpec, TypeVar, overload
 
@@ -210,8 +211,13 @@ class PythonTask(Generic[P, R]):
         return kwargs
 
     def execute(self, **kwargs: Any) -> Any:
-        """Run the user's function."""
-        return self._fn(**kwargs)
+        """Run the user's function; an exception it raises keeps its class and gets a note that
+        names this task."""
+        try:
+            return self._fn(**kwargs)
+        except Exception as e:
+            e.add_note(f"in task {self.name}")
+            raise
 
     def encode_outputs(self, result: Any, ctx: TypeContext | None) -> dict[str, Any]:
         """The function's return value to a literal map of outputs."""
@@ -224,6 +230,8 @@ class PythonTask(Generic[P, R]):
                 return {v.name: v.codec.to_literal(result, ctx)}
             except LiteralTypeError as e:
                 raise LiteralTypeError(f"task {self.name}: output: {e}") from None
+        if len(outs) == 1 and _is_bare(result, self.python_interface.output_tuple, outs[0]):
+            result = (result,)  # flytekit: a one-field NamedTuple task may return the bare value
         if not isinstance(result, tuple) or len(result) != len(outs):
             raise LiteralTypeError(
                 f"task {self.name}: expected a tuple of {len(outs)} outputs "
@@ -271,6 +279,20 @@ def _decode_outputs(
     if iface.output_tuple is None:
         return values[0]
     return iface.output_tuple(*values)
+
+
+def _is_bare(result: Any, output_tuple: Any, out: Any) -> bool:
+    """Whether a one-output task returned its value alone instead of a 1-tuple."""
+    if not isinstance(result, tuple):
+        return True
+    if isinstance(result, output_tuple):
+        return False
+    tp = out.python_type
+    return tp is tuple or typing.get_origin(tp) is tuple or _is_namedtuple_type(tp)
+
+
+def _is_namedtuple_type(tp: Any) -> bool:
+    return isinstance(tp, type) and issubclass(tp, tuple) and hasattr(tp, "_fields")
 
 
 def bind_arguments(

@@ -4,6 +4,7 @@ Also the value classes tasks exchange through the blob store: :class:`File`, :cl
 :class:`StructuredDataset` (with :func:`kwtypes` column schemas).
 """
 
+from ._batch import BatchSize
 from ._builtins import builtin_engine
 from ._contract import Codec, TypeContext, TypeTransformer
 from ._directory import Directory
@@ -16,6 +17,7 @@ from ._registry import TypeEngine, default_engine
 from ._structured import Columns, StructuredDataset, kwtypes
 
 __all__ = [
+    "BatchSize",
     "HashMethod",
     "Codec",
     "Columns",

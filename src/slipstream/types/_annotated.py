@@ -5,6 +5,7 @@ from __future__ import annotations
 import typing
 from typing import TYPE_CHECKING, Any
 
+from ._batch import BatchSize, batched_codec
 from ._contract import Codec, TypeTransformer
 from ._hash_method import HashingCodec, HashMethod
 
@@ -32,6 +33,9 @@ class AnnotatedTransformer(TypeTransformer):
                 else python_type.__origin__
             )
             return HashingCodec(engine.codec(inner_type), hashing)
+        batch = next((m for m in meta if isinstance(m, BatchSize)), None)
+        if batch is not None:
+            return batched_codec(python_type, batch, engine)
         if any(isinstance(m, dict) for m in meta):
             return None  # a column schema: the dataset transformer's
         return engine.codec(python_type.__origin__)

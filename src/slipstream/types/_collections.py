@@ -1,6 +1,7 @@
 """Lists, dicts and homogeneous tuples, with their item codecs composed when the codec is built.
 
-``list[T]``/``List[T]``/``tuple[T, ...]`` are lists of T. ``dict[K, V]`` is an object with string
+``list[T]``/``List[T]``/``tuple[T, ...]`` are lists of T; so is ``Iterator[T]`` (flytekit's
+generator tasks: the items are collected when the task returns, and read back as an iterator). ``dict[K, V]`` is an object with string
 keys; str, int, float, bool and Enum keys are written as strings and read back per the key type.
 Bare ``list``/``dict`` are JSON (kind any) when the value is JSON, else a pickle, marked in the
 literal as ``{"$pickle": {"uri", "hash"}}``.
@@ -8,9 +9,10 @@ literal as ``{"$pickle": {"uri", "hash"}}``.
 
 from __future__ import annotations
 
+import collections.abc
 import enum
 import typing
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from slipstream.errors import LiteralTypeError
@@ -26,6 +28,7 @@ if TYPE_CHECKING:
 __all__ = ["CollectionTransformer", "PICKLE_MARKER"]
 
 PICKLE_MARKER = "$pickle"
+_ITERATORS = (collections.abc.Iterator, collections.abc.Generator)
 
 
 def _err(where: str, e: LiteralTypeError) -> LiteralTypeError:
@@ -33,16 +36,21 @@ def _err(where: str, e: LiteralTypeError) -> LiteralTypeError:
 
 
 class _ListCodec(Codec):
-    __slots__ = ("_item", "_tuple")
+    __slots__ = ("_item", "_iter", "_tuple")
 
-    def __init__(self, python_type: Any, item: Codec, as_tuple: bool) -> None:
+    def __init__(
+        self, python_type: Any, item: Codec, as_tuple: bool, as_iter: bool = False
+    ) -> None:
         super().__init__(python_type, LiteralType(Kind.LIST, args=(item.literal_type,)))
         self._item = item
         self._tuple = as_tuple
+        self._iter = as_iter
 
     def to_literal(self, value: Any, ctx: TypeContext | None) -> Any:
         t = type(value)
-        if t is not list and t is not tuple and not isinstance(value, list | tuple):
+        if self._iter and isinstance(value, Iterable) and not isinstance(value, str | bytes | dict):
+            value = list(value)
+        elif t is not list and t is not tuple and not isinstance(value, list | tuple):
             raise LiteralTypeError(
                 f"expected {self.literal_type}, got {describe_value(value)} ({value!r:.60})"
             )
@@ -61,7 +69,14 @@ class _ListCodec(Codec):
         if type(literal) is not list:
             raise LiteralTypeError(f"expected a list literal, got {describe_value(literal)}")
         dec = self._item.to_python
-        out = [dec(v, ctx) for v in literal]
+        if self._item.literal_type.kind is Kind.PICKLE:
+            from ._batch import expand_batches  # a list written with BatchSize(n)
+
+            out = expand_batches(literal, ctx, self._item)
+        else:
+            out = [dec(v, ctx) for v in literal]
+        if self._iter:
+            return iter(out)
         return tuple(out) if self._tuple else out
 
     @property
@@ -194,6 +209,8 @@ class CollectionTransformer(TypeTransformer):
             if not args:
                 return _UntypedCodec(list, LiteralType(Kind.ANY))
             return _ListCodec(python_type, engine.codec(args[0]), as_tuple=False)
+        if origin in _ITERATORS and args:
+            return _ListCodec(python_type, engine.codec(args[0]), as_tuple=False, as_iter=True)
         if origin is tuple:
             if len(args) == 2 and args[1] is Ellipsis:
                 return _ListCodec(python_type, engine.codec(args[0]), as_tuple=True)

@@ -104,6 +104,14 @@ class BlobPath(os.PathLike[str]):
             BlobPath._formats[key] = sub
         return sub
 
+    @classmethod
+    def __get_pydantic_core_schema__(cls, source: Any, handler: Any) -> Any:
+        """Lets pydantic models hold files and directories: a value of the class or a path;
+        serialized to JSON as its path (the type engine still moves the blob)."""
+        from ._pydantic_schema import blob_path_schema
+
+        return blob_path_schema(cls)
+
     @property
     def path(self) -> str:
         """The local path (it may not be downloaded yet), or the URI of a remote-only reference."""

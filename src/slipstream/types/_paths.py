@@ -1,5 +1,7 @@
 """The codecs of :class:`File` and :class:`Directory`: literal ``{"uri": ..., "hash": ...}``.
 
+An uploaded file or directory goes to ``<fresh folder>/<its base name>`` in the blob store.
+
 ``hash`` is only set when it is known for free (a value read from a literal that had one); the
 engine calls :func:`~slipstream.types.fill_hashes` before it keys its cache on inputs.
 """
@@ -71,7 +73,9 @@ class _PathCodec(Codec):
         if dest is None and store.local_path(uri) is not None and store.owns(uri):
             return {"uri": uri}  # already a blob of this store: by reference
         if dest is None:
-            dest = ctx.new_uri("" if self._is_dir else path.suffix)
+            # a fresh folder per value with the user's base name inside it, so that the receiving
+            # task's ``os.path.basename(f.path)`` is the name the producer wrote
+            dest = f"{ctx.new_uri()}/{path.name or 'blob'}"
         target = store_of(dest, ctx)
         if self._is_dir:
             target.put_dir(path, dest)

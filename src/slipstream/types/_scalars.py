@@ -1,8 +1,7 @@
 """Transformers for the scalars JSON lacks: datetime, date, timedelta, bytes; and ``typing.Any``.
 
-A naive datetime is taken as UTC; every datetime literal is an ISO-8601 string in UTC with its
-offset,
-so equal instants have equal literals (and equal cache keys). A timedelta is integer microseconds,
+A naive datetime is taken as UTC; an aware one keeps its UTC offset (the literal is an ISO-8601
+string with that offset, as flytekit users expect ``12:00+02:00`` to come back as written). A timedelta is integer microseconds,
 bytes are base64. ``Any`` takes JSON values only: anything else would not survive the trip.
 """
 
@@ -35,9 +34,9 @@ class _DatetimeCodec(Codec):
     def to_literal(self, value: Any, ctx: TypeContext | None) -> Any:
         if not isinstance(value, dt.datetime):
             raise _mismatch("datetime", value)
-        if value.tzinfo is None:
+        if value.tzinfo is None or value.utcoffset() is None:
             return value.replace(tzinfo=_UTC).isoformat()
-        return value.astimezone(_UTC).isoformat()
+        return value.isoformat()
 
     def to_python(self, literal: Any, ctx: TypeContext | None) -> Any:
         if type(literal) is not str:

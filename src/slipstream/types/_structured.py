@@ -49,6 +49,14 @@ class StructuredDataset:
         self._store: BlobStore | None = None
         self._open_as: Any = None
 
+    @classmethod
+    def __get_pydantic_core_schema__(cls, source: Any, handler: Any) -> Any:
+        """Lets pydantic models hold datasets: a ``StructuredDataset`` or a DataFrame to wrap;
+        serialized to JSON as its URI (the type engine still stores the table)."""
+        from ._pydantic_schema import dataset_schema
+
+        return dataset_schema(cls)
+
     @property
     def columns(self) -> tuple[str, ...] | None:
         """The declared columns this dataset is read with (None: all)."""
