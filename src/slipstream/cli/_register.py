@@ -26,12 +26,18 @@ __all__ = ["register"]
     default=None,
     help="Version (default: git commit if clean, else the code's hash).",
 )
+@click.option(
+    "--reimport",
+    is_flag=True,
+    help="Import the modules even when their sources did not change since the last registration.",
+)
 @connection_options
 @json_option
 @reports_errors
 def register(
     paths: tuple[str, ...],
     version: str | None,
+    reimport: bool,
     endpoint: str | None,
     project: str | None,
     domain: str | None,
@@ -40,11 +46,12 @@ def register(
     """Register everything defined in PATHS (files, folders of modules, packages).
 
     The Python sources of the code root (honouring .gitignore) are bundled and uploaded once by
-    content hash; registering unchanged code again changes nothing.
+    content hash; registering unchanged code again changes nothing, and does not import the
+    modules again (their specs are remembered by the content of the sources; see --reimport).
     """
     start = time.perf_counter()
     with open_remote(endpoint, project, domain) as remote:
-        done = remote.register(*paths, version=version)
+        done = remote.register(*paths, version=version, reuse_specs=not reimport)
     rows = [
         {
             "type": i.resource_type.value,
@@ -62,7 +69,9 @@ def register(
         return
     echo_table(rows, ["type", "name", "version", "status"])
     bundle = "uploaded" if done.uploaded else "already on the server"
+    specs = ", specs unchanged since the last registration" if done.specs_reused else ""
     click.echo(
         f"{len(done.created)} registered, {len(done.unchanged)} unchanged at version "
-        f"{done.version} (bundle {done.bundle[:12]} {bundle}) in {time.perf_counter() - start:.2f}s"
+        f"{done.version} (bundle {done.bundle[:12]} {bundle}{specs}) in "
+        f"{time.perf_counter() - start:.2f}s"
     )

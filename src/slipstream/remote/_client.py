@@ -31,8 +31,9 @@ from slipstream.model import (
 
 from ._bundle import build_bundle
 from ._config import ClientConfig
-from ._discover import discover
+from ._discover import discover, source_paths
 from ._http import Http
+from ._spec_cache import load_specs, save_specs, spec_cache_key
 from ._version import default_version
 
 __all__ = ["Registration", "Remote"]
@@ -54,6 +55,8 @@ class Registration:
     uploaded: bool
     created: tuple[Identifier, ...]
     unchanged: tuple[Identifier, ...]
+    specs_reused: bool = False
+    """True when the specs came from the spec cache (the user's modules were not imported)."""
 
 
 class Remote:
@@ -300,15 +303,25 @@ class Remote:
         version: str | None = None,
         project: str | None = None,
         domain: str | None = None,
+        reuse_specs: bool = True,
     ) -> Registration:
         """Register every task, workflow and launch plan under ``paths`` with their code.
 
         The bundle of the code root's sources is uploaded once (by content hash). ``version``
-        defaults to the git commit of a clean work tree, else the bundle's content hash.
+        defaults to the git commit of a clean work tree, else the bundle's content hash. The
+        specs found are remembered by the content of the sources: when nothing changed, they are
+        registered again without importing the user's modules (``reuse_specs=False`` imports
+        them regardless, for specs that depend on more than the code root's sources).
         """
         p, d = self._scope(project, domain)
-        found = discover(list(paths))
-        bundle = build_bundle(found.code_root)
+        code_root, files = source_paths(list(paths))
+        bundle = build_bundle(code_root)
+        key = spec_cache_key(code_root, files, bundle.digest)
+        found = load_specs(key) if reuse_specs else None
+        reused = found is not None
+        if found is None:
+            found = discover(list(paths))
+            save_specs(key, found)
         version = version or default_version(found.code_root, bundle.digest)
 
         def fill(spec: T) -> T:
@@ -321,7 +334,9 @@ class Remote:
             launch_plans=tuple(fill(lp) for lp in found.launch_plans),
             bundle=bundle.digest,
         )
-        return Registration(version, bundle.digest, uploaded, result.created, result.unchanged)
+        return Registration(
+            version, bundle.digest, uploaded, result.created, result.unchanged, reused
+        )
 
     # -- settings -----------------------------------------------------------------------------
 

@@ -13,7 +13,7 @@ from slipstream.model import CompiledWorkflow, LaunchPlanSpec, TaskTemplate
 
 from ._bundle import source_files
 
-__all__ = ["Discovered", "discover"]
+__all__ = ["Discovered", "discover", "source_paths"]
 
 
 @dataclass(frozen=True)
@@ -37,9 +37,9 @@ def _files(path: Path) -> list[Path]:
     raise ValidationError(f"no such file or directory: {path}")
 
 
-def discover(paths: list[str | Path]) -> Discovered:
-    """Import every module under ``paths`` and collect the entities they define."""
-    from slipstream.sdk import LaunchPlan, PythonTask, WorkflowBase, load_file, package_root
+def source_paths(paths: list[str | Path]) -> tuple[Path, list[Path]]:
+    """The code root and the Python files that ``paths`` name (files, folders, packages)."""
+    from slipstream.sdk import package_root
 
     if not paths:
         raise ValidationError("nothing to register: give files, folders or packages")
@@ -53,6 +53,14 @@ def discover(paths: list[str | Path]) -> Discovered:
             + ", ".join(sorted(map(str, roots)))
             + "): register each project separately"
         )
+    return roots.pop(), files
+
+
+def discover(paths: list[str | Path]) -> Discovered:
+    """Import every module under ``paths`` and collect the entities they define."""
+    from slipstream.sdk import LaunchPlan, PythonTask, WorkflowBase, load_file, package_root
+
+    code_root, files = source_paths(paths)
     modules = [load_file(f) for f in files]
     names = {m.__name__ for m in modules} | {
         package_root(str(f))[1].removesuffix(".__init__") for f in files
@@ -75,7 +83,7 @@ def discover(paths: list[str | Path]) -> Discovered:
         plans.setdefault(wf.name, LaunchPlan.get_or_create(wf))
     launch_plans = [lp.spec for lp in plans.values() if lp.workflow.name in workflows]
     return Discovered(
-        code_root=roots.pop(),
+        code_root=code_root,
         modules=tuple(sorted(names & set(sys.modules))),
         tasks=tuple(t.template for t in tasks.values()),
         workflows=tuple(w.compiled for w in workflows.values()),

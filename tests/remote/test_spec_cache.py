@@ -1,0 +1,101 @@
+"""Re-registering unchanged code reuses the specs remembered by content hash, without importing
+the user's modules; any change to the sources (or ``reuse_specs=False``) imports them again."""
+
+from __future__ import annotations
+
+import sys
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from live_server import LiveServer, unique
+
+from slipstream.remote import Remote
+from slipstream.remote._spec_cache import spec_cache_dir
+
+MODULE = """
+from pathlib import Path
+
+from slipstream import task, workflow
+
+with open({marker!r}, "a") as f:
+    f.write("imported\\n")
+
+
+@task
+def double(x: int) -> int:
+    return {factor} * x
+
+
+@workflow
+def pipeline(x: int = 3) -> int:
+    return double(x=x)
+"""
+
+
+@pytest.fixture
+def remote(server: LiveServer) -> Iterator[Remote]:
+    with Remote(server.url, unique("sc"), "development") as r:
+        assert r.default_project
+        r.create_project(r.default_project)
+        yield r
+
+
+def _write(pkg: Path, marker: Path, factor: int) -> None:
+    (pkg / "mod.py").write_text(MODULE.format(marker=str(marker), factor=factor))
+
+
+def _forget(package: str) -> None:
+    """Drop the package from sys.modules, so that an import would run its code again."""
+    for name in [m for m in sys.modules if m == package or m.startswith(package + ".")]:
+        del sys.modules[name]
+
+
+def test_unchanged_code_is_not_imported_again(remote: Remote, tmp_path: Path) -> None:
+    package = f"spk_{uuid.uuid4().hex[:10]}"
+    pkg = tmp_path / "code" / package
+    pkg.mkdir(parents=True)
+    (pkg / "__init__.py").write_text("")
+    marker = tmp_path / "imports.txt"
+    _write(pkg, marker, 2)
+
+    first = remote.register(pkg)
+    assert not first.specs_reused and len(first.created) == 3
+    assert marker.read_text().count("imported") == 1
+    assert len(list(spec_cache_dir().glob("*.json"))) == 1
+
+    _forget(package)
+    again = remote.register(pkg)
+    assert again.specs_reused and again.created == () and len(again.unchanged) == 3
+    assert marker.read_text().count("imported") == 1  # not imported
+    assert package + ".mod" not in sys.modules
+
+    _write(pkg, marker, 3)  # the code changed: imported again, a new version
+    changed = remote.register(pkg)
+    assert not changed.specs_reused and len(changed.created) == 3
+    assert changed.version != first.version
+    assert marker.read_text().count("imported") == 2
+
+    _forget(package)
+    forced = remote.register(pkg, reuse_specs=False)
+    assert not forced.specs_reused and len(forced.unchanged) == 3
+    assert marker.read_text().count("imported") == 3
+
+
+def test_an_unreadable_cache_entry_is_ignored(remote: Remote, tmp_path: Path) -> None:
+    package = f"spk_{uuid.uuid4().hex[:10]}"
+    pkg = tmp_path / "code" / package
+    pkg.mkdir(parents=True)
+    (pkg / "__init__.py").write_text("")
+    marker = tmp_path / "imports.txt"
+    _write(pkg, marker, 5)
+    remote.register(pkg)
+    for entry in spec_cache_dir().glob("*.json"):
+        entry.write_text("{not json")
+    _forget(package)
+    again = remote.register(pkg)
+    assert not again.specs_reused and len(again.unchanged) == 3
+    assert marker.read_text().count("imported") == 2
+    again = remote.register(pkg)
+    assert again.specs_reused
