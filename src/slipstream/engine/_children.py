@@ -1,7 +1,7 @@
 """Nodes that run other nodes: subworkflows, taken branch cases, the workflow a ``@dynamic`` task
 generated, and the workflow's failure handler. Each becomes a child :class:`Scope` whose nodes are
-recorded under the parent's path before they run (``n3/n0``, ``n4/n5``, ``n3/dyn/n0``,
-``on_failure/n9``)."""
+recorded under the parent's path before they run (``n3/n0``, ``n4/n5``, ``n3/dyn/n0``). The
+failure handler's scope (``on_failure/n9``) is the executor's own."""
 
 from __future__ import annotations
 
@@ -28,32 +28,29 @@ from ._conditions import evaluate
 from ._scope import NodeRun, Scope
 
 if TYPE_CHECKING:
-    from ._executor import Executor
+    from ._ops import Engine
 
 __all__ = [
     "bind_error",
     "defaults_of",
     "start_branch",
     "start_dynamic",
-    "start_failure_handler",
     "start_subworkflow",
 ]
 
 
-def _enter_child(ex: Executor, nr: NodeRun, child: Scope) -> None:
+def _enter_child(ex: Engine, nr: NodeRun, child: Scope) -> None:
     nr.child = child
-    ex._transition(nr, NodePhase.WAITING)
-    ex._enter(child)
+    ex.transition(nr, NodePhase.WAITING)
+    ex.enter(child)
 
 
-def start_subworkflow(
-    ex: Executor, nr: NodeRun, spec: WorkflowSpec, inputs: dict[str, Any]
-) -> None:
+def start_subworkflow(ex: Engine, nr: NodeRun, spec: WorkflowSpec, inputs: dict[str, Any]) -> None:
     """Run a subworkflow (or a launch plan's workflow) inline, as children of ``nr``."""
     _enter_child(ex, nr, Scope(f"{nr.path}/", spec, inputs, nr, nr.scope, nr.scope.tasks))
 
 
-def start_branch(ex: Executor, nr: NodeRun, branch: BranchNode) -> None:
+def start_branch(ex: Engine, nr: NodeRun, branch: BranchNode) -> None:
     """Evaluate a conditional's cases in order and run the first that holds."""
     scope = nr.scope
     try:
@@ -65,7 +62,7 @@ def start_branch(ex: Executor, nr: NodeRun, branch: BranchNode) -> None:
                         message=f"conditional {branch.name}: {case.fail}",
                         kind="USER",
                     )
-                    ex._node_failed(nr, err, None)
+                    ex.node_failed(nr, err, None)
                     return
                 assert case.then is not None
                 _run_case(ex, nr, case.then)
@@ -75,15 +72,15 @@ def start_branch(ex: Executor, nr: NodeRun, branch: BranchNode) -> None:
             code="condition_error",
             message=f"conditional {branch.name}: cannot evaluate condition: {e}",
         )
-        ex._node_failed(nr, err, None)
+        ex.node_failed(nr, err, None)
         return
     err = ErrorInfo(
         code="no_branch", message=f"conditional {branch.name}: no condition matched and no else"
     )
-    ex._node_failed(nr, err, None)
+    ex.node_failed(nr, err, None)
 
 
-def _run_case(ex: Executor, nr: NodeRun, then: Node) -> None:
+def _run_case(ex: Engine, nr: NodeRun, then: Node) -> None:
     # the case's node reads its inputs from the scope around the branch (inherit=True)
     outputs = tuple(Binding(v.name, Ref(then.id, v.name)) for v in nr.node.interface.outputs)
     spec = WorkflowSpec(
@@ -97,33 +94,12 @@ def _run_case(ex: Executor, nr: NodeRun, then: Node) -> None:
     _enter_child(ex, nr, child)
 
 
-def start_dynamic(ex: Executor, nr: NodeRun, closure: CompiledWorkflow, raw: bytes) -> None:
+def start_dynamic(ex: Engine, nr: NodeRun, closure: CompiledWorkflow, raw: bytes) -> None:
     """Run the workflow a ``@dynamic`` task generated, as children of its node."""
     nr.record.spec = raw
     ex.subworkflows.update(closure.subworkflows)
     tasks = {**nr.scope.tasks, **closure.tasks}
     _enter_child(ex, nr, Scope(f"{nr.path}/dyn/", closure.workflow, {}, nr, nr.scope, tasks))
-
-
-def start_failure_handler(ex: Executor, err: ErrorInfo, nr: NodeRun | None) -> bool:
-    """Run the workflow's ``on_failure`` node, with its inputs and the error; False if none."""
-    handler = ex.closure.workflow.on_failure
-    root = ex._root
-    if handler is None or root is None:
-        return False
-    ex._failing = (err, nr)
-    ex._abort_inflight()
-    ex._ready.clear()
-    ex.maps.clear()
-    spec = WorkflowSpec(
-        id=Identifier(ResourceType.WORKFLOW, "on_failure"),
-        interface=Interface(),
-        nodes=(msgspec.structs.replace(handler, upstream=()),),
-    )
-    scope = Scope("on_failure/", spec, root.inputs, None, root, root.tasks, inherit=True)
-    ex._failure_scope = scope
-    ex._enter(scope)
-    return True
 
 
 def bind_error(nr: NodeRun, err: ErrorInfo) -> None:

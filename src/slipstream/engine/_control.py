@@ -10,14 +10,14 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from slipstream.model import (
-    AttemptPhase,
-    AttemptRecord,
+    AttemptResult,
     CacheStatus,
     ErrorInfo,
     GateNode,
     Kind,
     MapNode,
     NodePhase,
+    NodeRecord,
     TaskTemplate,
 )
 from slipstream.storage import node_segment
@@ -26,10 +26,10 @@ from ._blobs import blobs_exist, fill_hashes
 from ._catalog import cache_version_of
 from ._children import start_dynamic
 from ._exceptions import unpack_exception
-from ._interfaces import AttemptResult
+from ._retry import Budget, kind_of
 
 if TYPE_CHECKING:
-    from ._executor import Executor
+    from ._ops import Engine
     from ._scope import NodeRun
 
 __all__ = ["MapState", "on_item_result", "start_special"]
@@ -41,6 +41,7 @@ class MapState:
     """Progress of one map node."""
 
     __slots__ = (
+        "budgets",
         "columns",
         "concurrency",
         "done",
@@ -71,6 +72,8 @@ class MapState:
         self.columns: dict[str, list[Any]] = {v.name: [None] * n for v in task.interface.outputs}
         self.errors: dict[int, ErrorInfo] = {}
         self.retrying: dict[int, int] = {}
+        self.budgets: dict[int, Budget] = {}
+        """Failures spent by the items that failed at least once."""
         self.exception: BaseException | None = None
         self.version: str | None = None
         self.segment = ""
@@ -84,7 +87,7 @@ class MapState:
         return inputs
 
 
-def start_special(ex: Executor, nr: NodeRun) -> None:
+def start_special(ex: Engine, nr: NodeRun) -> None:
     """Start a node that is neither a task, a subworkflow nor a branch."""
     kind = nr.node.kind
     if isinstance(kind, MapNode):
@@ -94,10 +97,10 @@ def start_special(ex: Executor, nr: NodeRun) -> None:
 
         start_gate(ex, nr, kind)
     else:  # pragma: no cover - the model has no other kinds
-        ex._node_failed(nr, ErrorInfo(code="unknown_node", message=repr(kind), kind="SYSTEM"), None)
+        ex.node_failed(nr, ErrorInfo(code="unknown_node", message=repr(kind), kind="SYSTEM"), None)
 
 
-def _start_map(ex: Executor, nr: NodeRun, kind: MapNode) -> None:
+def _start_map(ex: Engine, nr: NodeRun, kind: MapNode) -> None:
     task = nr.scope.tasks[kind.task]
     nr.task = task
     nr.record.task = task.id.name
@@ -105,7 +108,7 @@ def _start_map(ex: Executor, nr: NodeRun, kind: MapNode) -> None:
     mapped = {name: inputs.get(name) or [] for name in kind.mapped}
     lengths = {name: len(v) for name, v in mapped.items()}
     if len(set(lengths.values())) > 1:
-        ex._node_failed(
+        ex.node_failed(
             nr,
             ErrorInfo(
                 code="map_length_mismatch",
@@ -123,32 +126,30 @@ def _start_map(ex: Executor, nr: NodeRun, kind: MapNode) -> None:
     state.version = cache_version_of(nr.node, task) if ex.catalog is not None else None
     nr.state = state
     nr.record.item_count = n
-    ex._transition(nr, NodePhase.RUNNING)
+    ex.transition(nr, NodePhase.RUNNING)
     if n == 0:
         _finish_map(ex, nr, state, kind)
         return
     ex.maps.append(nr)
 
 
-def fill_maps(ex: Executor) -> None:
+def fill_maps(ex: Engine) -> None:
     """Dispatch map items while the runner has room."""
     maps = ex.maps
-    inflight = ex._inflight
-    limit = ex.limit
     i = 0
-    while i < len(maps) and len(inflight) < limit and not ex._done:
+    while i < len(maps) and ex.has_room() and not ex.finished:
         nr = maps[i]
         state: MapState = nr.state
         progressed = False
         while (
             state.next < state.n
-            and len(inflight) < limit
+            and ex.has_room()
             and (state.concurrency is None or state.running < state.concurrency)
         ):
             idx = state.next
             state.next += 1
             progressed = True
-            if not _dispatch_item(ex, nr, state, idx, 1):
+            if not _dispatch_item(ex, nr, state, idx):
                 continue
         if state.next >= state.n:
             if i < len(maps) and maps[i] is nr:  # a cache hit may have finished (and removed) it
@@ -158,28 +159,40 @@ def fill_maps(ex: Executor) -> None:
             i += 1
 
 
-def _dispatch_item(ex: Executor, nr: NodeRun, state: MapState, idx: int, attempt: int) -> bool:
-    """Start item ``idx``; returns False when the cache answered it at once."""
+def _dispatch_item(ex: Engine, nr: NodeRun, state: MapState, idx: int) -> bool:
+    """Start item ``idx``; returns False when a record or the cache answered it at once."""
+    path = f"{nr.path}[{idx}]"
+    attempt = 1
+    replay = ex.replay
+    if replay is not None:
+        done = replay.finished(path)
+        if done is not None:
+            if done.phase is NodePhase.SUCCEEDED:
+                _item_done(ex, nr, state, idx, replay.outputs(done), replayed=True)
+            else:
+                _item_failed(ex, nr, state, idx, done.error, None, replayed=True)
+            return False
+        if replay.resume:
+            attempt = replay.last_attempt(path) + 1
+            state.budgets[idx] = Budget.of(replay.attempts.get(path, ()))
     inputs = state.item_inputs(idx)
-    if state.version is not None and attempt == 1 and ex.catalog is not None:
+    if state.version is not None and ex.catalog is not None:
         fill_hashes(inputs, state.task.interface, ex.blob_store)
         key = ex.cache_key(state.task, state.version, inputs)
         hit = ex.catalog.get(key)
         if hit is not None and blobs_exist(hit, state.task.interface):
-            _item_done(ex, nr, state, idx, hit)
+            _item_done(ex, nr, state, idx, hit, CacheStatus.HIT)
             return False
     state.running += 1
-    ex.submit_attempt(
-        nr, f"{nr.path}[{idx}]", attempt, state.task, inputs, f"{state.segment}@{idx}"
-    )
+    ex.submit_attempt(nr, path, attempt, state.task, inputs, f"{state.segment}@{idx}")
     return True
 
 
-def on_item_result(ex: Executor, nr: NodeRun, r: AttemptResult) -> None:
+def on_item_result(ex: Engine, nr: NodeRun, r: AttemptResult) -> None:
     """Record the result of one item's attempt."""
     state: MapState = nr.state
     state.running -= 1
-    if ex._done:
+    if ex.finished:
         return
     idx = int(r.node[r.node.rindex("[") + 1 : -1])
     if r.ok and r.dynamic:  # a mapped @dynamic: run what it generated as the item's children
@@ -202,30 +215,20 @@ def on_item_result(ex: Executor, nr: NodeRun, r: AttemptResult) -> None:
 
             outputs = decode(store_for_uri(r.outputs_uri).get_bytes(r.outputs_uri), dict[str, Any])
         outputs = outputs or {}
+        status = CacheStatus.DISABLED
         if state.version is not None and ex.catalog is not None:
             inputs = state.item_inputs(idx)
             key = ex.cache_key(state.task, state.version, inputs)
             ex.catalog.put(key, state.task.id.name, outputs, str(ex.id))
-        _item_done(ex, nr, state, idx, outputs)
+            status = CacheStatus.POPULATED
+        _item_done(ex, nr, state, idx, outputs, status, r)
         return
-    ex.store.save_attempt(
-        ex.id,
-        AttemptRecord(
-            node=r.node,
-            number=r.attempt,
-            phase=AttemptPhase.TIMED_OUT if r.timed_out else AttemptPhase.FAILED,
-            runner=ex.runner.name,
-            worker=r.worker,
-            error=r.error,
-            started_at=r.started_at,
-            ended_at=r.ended_at,
-        ),
-    )
-    retries = nr.node.overrides.retries
-    if retries is None:
-        retries = state.task.metadata.retries
+    ex.record_attempt(r)
     err = r.error or ErrorInfo(code="failed", message="attempt failed")
-    if r.attempt <= retries and err.type not in state.task.metadata.non_retryable:
+    budget = state.budgets.get(idx)
+    if budget is None:
+        budget = state.budgets[idx] = Budget()
+    if ex.retry_policy.retry(budget, err, kind_of(err, r.timed_out), state.task, nr.node):
         state.retrying[idx] = r.attempt + 1
         state.running += 1
         ex.submit_attempt(
@@ -234,22 +237,55 @@ def on_item_result(ex: Executor, nr: NodeRun, r: AttemptResult) -> None:
         )  # fmt: skip
         return
     state.retrying.pop(idx, None)
+    exc = unpack_exception(r.exception, err.traceback) if state.exception is None else None
+    _item_failed(ex, nr, state, idx, err, exc, r)
+
+
+def _item_failed(
+    ex: Engine,
+    nr: NodeRun,
+    state: MapState,
+    idx: int,
+    err: ErrorInfo | None,
+    exc: BaseException | None,
+    r: AttemptResult | None = None,
+    replayed: bool = False,
+) -> None:
+    err = err or ErrorInfo(code="failed", message="item failed")
     state.errors[idx] = err
-    if state.exception is None and r.exception:
-        state.exception = unpack_exception(r.exception, err.traceback)
+    if state.exception is None and exc is not None:
+        state.exception = exc
+    if r is not None:
+        ex.record_item(
+            NodeRecord(
+                path=r.node,
+                phase=NodePhase.TIMED_OUT if r.timed_out else NodePhase.FAILED,
+                attempts=r.attempt,
+                error=err,
+                started_at=r.started_at,
+                ended_at=r.ended_at,
+                task=state.task.id.name,
+            )
+        )
+    elif err is not None and not replayed:
+        ex.record_item(
+            NodeRecord(
+                path=f"{nr.path}[{idx}]", phase=NodePhase.FAILED, error=err,
+                task=state.task.id.name,
+            )
+        )  # fmt: skip
     kind = nr.node.kind
     assert isinstance(kind, MapNode)
+    state.done += 1
     if kind.min_success_ratio >= 1.0:  # no failure is tolerated: fail now, stop the rest
-        state.done += 1
         _fail_map(ex, nr, state)
         return
-    state.done += 1
     if state.done == state.n:
         _finish_map(ex, nr, state, kind)
 
 
 def item_finished(
-    ex: Executor,
+    ex: Engine,
     item: NodeRun,
     outputs: dict[str, Any] | None,
     err: ErrorInfo | None,
@@ -260,28 +296,39 @@ def item_finished(
     nr, idx = item.item_of
     state: MapState = nr.state
     state.running -= 1
-    if ex._done or nr.record.phase.terminal:
+    if ex.finished or nr.record.phase.terminal:
         return
     if outputs is not None:
         _item_done(ex, nr, state, idx, outputs)
         return
-    state.errors[idx] = err or ErrorInfo(code="failed", message="item failed")
-    if state.exception is None and exc is not None:
-        state.exception = exc
-    state.done += 1
-    kind = nr.node.kind
-    assert isinstance(kind, MapNode)
-    if kind.min_success_ratio >= 1.0:
-        _fail_map(ex, nr, state)
-    elif state.done == state.n:
-        _finish_map(ex, nr, state, kind)
+    _item_failed(ex, nr, state, idx, err, exc)
 
 
 def _item_done(
-    ex: Executor, nr: NodeRun, state: MapState, idx: int, outputs: dict[str, Any]
+    ex: Engine,
+    nr: NodeRun,
+    state: MapState,
+    idx: int,
+    outputs: dict[str, Any],
+    cache: CacheStatus = CacheStatus.DISABLED,
+    r: AttemptResult | None = None,
+    replayed: bool = False,
 ) -> None:
     for name, col in state.columns.items():
         col[idx] = outputs.get(name)
+    if not replayed:
+        ex.record_item(
+            NodeRecord(
+                path=f"{nr.path}[{idx}]",
+                phase=NodePhase.SUCCEEDED,
+                attempts=r.attempt if r is not None else 0,
+                cache=cache,
+                outputs=outputs,
+                started_at=r.started_at if r is not None else None,
+                ended_at=r.ended_at if r is not None else None,
+                task=state.task.id.name,
+            )
+        )
     state.done += 1
     if state.done == state.n:
         kind = nr.node.kind
@@ -289,7 +336,7 @@ def _item_done(
         _finish_map(ex, nr, state, kind)
 
 
-def _finish_map(ex: Executor, nr: NodeRun, state: MapState, kind: MapNode) -> None:
+def _finish_map(ex: Engine, nr: NodeRun, state: MapState, kind: MapNode) -> None:
     if nr in ex.maps:
         ex.maps.remove(nr)
     n = state.n
@@ -313,7 +360,7 @@ def _finish_map(ex: Executor, nr: NodeRun, state: MapState, kind: MapNode) -> No
         outputs[var.name] = col
     state.mapped = {}
     state.fixed = {}
-    ex._node_succeeded(nr, outputs, CacheStatus.DISABLED)
+    ex.node_succeeded(nr, outputs, CacheStatus.DISABLED)
 
 
 def _wrap(v: Any, tag: str, t: Any) -> Any:
@@ -322,7 +369,7 @@ def _wrap(v: Any, tag: str, t: Any) -> Any:
     return {"$u": tag, "v": v}
 
 
-def _fail_map(ex: Executor, nr: NodeRun, state: MapState) -> None:
+def _fail_map(ex: Engine, nr: NodeRun, state: MapState) -> None:
     if nr in ex.maps:
         ex.maps.remove(nr)
     items = sorted(state.errors)
@@ -348,4 +395,4 @@ def _fail_map(ex: Executor, nr: NodeRun, state: MapState) -> None:
     )
     if state.exception is not None:
         state.exception.add_note(msg)
-    ex._node_failed(nr, err, state.exception)
+    ex.node_failed(nr, err, state.exception)

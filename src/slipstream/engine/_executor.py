@@ -2,13 +2,16 @@
 
 This file is one object, the execution loop and the node state machine it drives; the kinds of
 nodes that run other nodes live in ``_children.py``, map items in ``_control.py``, gates in
-``_gates.py``.
+``_gates.py``, and they reach the executor only through the :class:`~._ops.Engine` protocol.
 
-One loop, single-threaded: start every ready node the runner has room for, wait for results, record
-them, and mark what became ready. Task nodes go to the runner (after the catalog had its say);
-subworkflows, generated (``@dynamic``) workflows and taken branch cases become child scopes whose
-nodes are recorded under the parent's path before they run; maps expand into items. The same code
-runs ``python wf.py`` and the server's executions.
+The executor is stepped: :meth:`Executor.step` starts every ready node the runner has room for and
+fires due timers; :meth:`Executor.on_result` records an attempt's end and marks what became ready.
+:meth:`Executor.run` drives one execution with its own runner (``python wf.py``, ``slipstream
+run``); the server's engine host steps many executors over one shared runner and hands each result
+to its execution. Task nodes go to the runner (after the catalog had its say); subworkflows,
+generated (``@dynamic``) workflows and taken branch cases become child scopes whose nodes are
+recorded under the parent's path before they run; maps expand into items. A :class:`~._replay.Replay`
+lets an execution adopt recorded results (resume after a crash, recover after a failure).
 """
 
 from __future__ import annotations
@@ -24,23 +27,32 @@ import msgspec
 
 from slipstream.errors import ExecutionFailedError, IllegalTransitionError
 from slipstream.model import (
+    ATTEMPT_TRANSITIONS,
+    EXECUTION_TRANSITIONS,
     NODE_TRANSITIONS,
     AttemptPhase,
     AttemptRecord,
+    AttemptRequest,
+    AttemptResult,
     Binding,
     BranchNode,
     CacheStatus,
     CompiledWorkflow,
     ErrorInfo,
+    ErrorKind,
     ExecutionId,
     ExecutionPhase,
     ExecutionRecord,
     ExecutionSpec,
     FailurePolicy,
+    Identifier,
+    Interface,
     LaunchPlanNode,
     MapNode,
     NodePhase,
+    NodeRecord,
     Ref,
+    ResourceType,
     TaskNode,
     TaskTemplate,
     WorkflowNode,
@@ -53,18 +65,13 @@ from slipstream.storage import DataLayout, node_segment, open_store
 from ._bindings import resolve
 from ._blobs import blobs_exist, fill_hashes
 from ._catalog import cache_key, cache_key_prefix, cache_version_of
-from ._children import (
-    bind_error,
-    defaults_of,
-    start_branch,
-    start_dynamic,
-    start_failure_handler,
-    start_subworkflow,
-)
+from ._children import bind_error, defaults_of, start_branch, start_dynamic, start_subworkflow
 from ._control import fill_maps, item_finished, on_item_result, start_special
 from ._exceptions import unpack_exception
 from ._gates import NoSignals, SignalSource
-from ._interfaces import AttemptRequest, AttemptResult, Catalog, Runner, StateStore
+from ._interfaces import Catalog, Runner, StateStore
+from ._replay import Replay
+from ._retry import Budget, RetryPolicy, kind_of
 from ._scope import NodeRun, Scope
 
 __all__ = ["Executor", "Listener"]
@@ -83,7 +90,8 @@ def _illegal(msg: str) -> Exception:
 
 
 class Executor:
-    """Runs one execution to its end. Create one per execution; call :meth:`run`."""
+    """Runs one execution to its end. Create one per execution; call :meth:`run`, or
+    :meth:`begin` and then :meth:`step` / :meth:`on_result` from a host's loop."""
 
     def __init__(
         self,
@@ -100,6 +108,11 @@ class Executor:
         listener: Listener | None = None,
         spec: ExecutionSpec | None = None,
         signals: SignalSource | None = None,
+        record: ExecutionRecord | None = None,
+        replay: Replay | None = None,
+        retry_policy: RetryPolicy | None = None,
+        capture_logs: bool = False,
+        record_items: bool = False,
     ) -> None:
         self.id = execution_id
         self.closure = closure
@@ -115,11 +128,15 @@ class Executor:
         self.limit = max(1, limit)
         self.listener = listener
         self.subworkflows: dict[str, WorkflowSpec] = dict(closure.subworkflows)
-        self.record = ExecutionRecord(
+        self.record = record or ExecutionRecord(
             id=execution_id,
             spec=spec or ExecutionSpec(target=closure.workflow.id, inputs=inputs),
             created_at=time.time(),
         )
+        self.replay = replay
+        self.retry_policy = retry_policy or RetryPolicy()
+        self.capture_logs = capture_logs
+        self.record_items = record_items
         self._ready: deque[NodeRun] = deque()
         self._inflight: dict[tuple[str, int], NodeRun] = {}
         self._serial: dict[str, list[NodeRun]] = {}
@@ -144,51 +161,102 @@ class Executor:
 
     # -- the loop ----------------------------------------------------------------------------------
 
+    @property
+    def finished(self) -> bool:
+        """Whether the execution has ended."""
+        return self._done
+
+    @property
+    def inflight(self) -> int:
+        """Attempts handed to the runner and not yet reported."""
+        return len(self._inflight)
+
+    def has_room(self) -> bool:
+        """Whether another attempt may be handed to the runner now."""
+        return len(self._inflight) < self.limit
+
     def run(self) -> ExecutionRecord:
-        """Run to the end and return the final execution record."""
-        self._set_execution(ExecutionPhase.RUNNING, started_at=time.time())
-        root = Scope("", self.closure.workflow, self.inputs, None, None, self.closure.tasks)
-        self._root = root
-        self._enter(root)
-        ready, inflight, runner = self._ready, self._inflight, self.runner
+        """Run to the end with this executor's own runner; return the final execution record."""
         try:
+            self.begin()
             while not self._done:
-                while ready and len(inflight) < self.limit and not self._done:
-                    self._start(ready.popleft())
-                if self.maps and len(inflight) < self.limit and not self._done:
-                    fill_maps(self)
-                    if ready:
-                        continue
-                if self._timers and self._timers[0][0] <= time.monotonic():
-                    self._fire_timers()
-                    continue
+                timeout = self.step()
                 if self._done:
                     break
-                timeout = self._timers[0][0] - time.monotonic() if self._timers else None
-                if not inflight:
-                    if ready or (self.maps and any(m.state.next < m.state.n for m in self.maps)):
-                        continue
-                    if timeout is not None:
-                        time.sleep(max(0.0, timeout))
-                        continue
-                    self._stalled()
-                    break
-                for result in runner.wait(timeout):
-                    self._on_result(result)
+                if not self._inflight:  # only timers are left (step ends a stalled execution)
+                    time.sleep(max(0.0, timeout or 0.0))
+                    continue
+                for result in self.runner.wait(timeout):
+                    self.on_result(result)
         except BaseException as e:
-            self._abort_inflight()
-            if not self._done:
-                self._finish_failed(
-                    ErrorInfo(
-                        code="engine_error",
-                        message=f"{type(e).__name__}: {e}",
-                        kind="SYSTEM",
-                        type=f"{type(e).__module__}.{type(e).__qualname__}",
-                    ),
-                    None,
-                )
+            self.crash(e)
             raise
         return self.record
+
+    def begin(self) -> None:
+        """Start the execution: mark it running, record the root scope's nodes, queue the first."""
+        if self.record.phase is ExecutionPhase.QUEUED:
+            self._set_execution(ExecutionPhase.RUNNING, started_at=time.time())
+        root = Scope("", self.closure.workflow, self.inputs, None, None, self.closure.tasks)
+        self._root = root
+        self.enter(root)
+
+    def step(self) -> float | None:
+        """Start what is ready and fits, dispatch map items, fire due timers.
+
+        Returns the seconds until the next timer (None when there is none). An execution in which
+        nothing runs and nothing can start ends here as stalled.
+        """
+        ready, inflight, limit = self._ready, self._inflight, self.limit
+        while not self._done:
+            while ready and len(inflight) < limit and not self._done:
+                self._start(ready.popleft())
+            if self.maps and len(inflight) < limit and not self._done:
+                fill_maps(self)
+                if ready and len(inflight) < limit:
+                    continue
+            if self._timers and self._timers[0][0] <= time.monotonic():
+                self._fire_timers()
+                continue
+            break
+        if self._done:
+            return None
+        if not inflight and not self._timers and not ready and not self._maps_pending():
+            self._stalled()
+            return None
+        return max(0.0, self._timers[0][0] - time.monotonic()) if self._timers else None
+
+    def crash(self, e: BaseException) -> None:
+        """The engine itself failed (a bug, or the host is going away): end as a SYSTEM failure."""
+        self._abort_inflight()
+        if not self._done:
+            self._finish_failed(
+                ErrorInfo(
+                    code="engine_error",
+                    message=f"{type(e).__name__}: {e}",
+                    kind=ErrorKind.SYSTEM.value,
+                    type=f"{type(e).__module__}.{type(e).__qualname__}",
+                ),
+                None,
+            )
+
+    def abort(self, reason: str = "aborted") -> None:
+        """Stop running attempts, mark unfinished nodes ABORTED and end the execution ABORTED."""
+        if self._done:
+            return
+        self._done = True
+        err = ErrorInfo(code="aborted", message=reason, kind=ErrorKind.ABORTED.value)
+        self._abort_inflight(err)
+        for nr in self._walk(self._root):
+            if not nr.record.phase.terminal:
+                nr.record.error = err
+                nr.record.ended_at = time.time()
+                self.transition(nr, NodePhase.ABORTED)
+        self.error = err
+        self._set_execution(ExecutionPhase.ABORTED, error=err, ended_at=time.time())
+
+    def _maps_pending(self) -> bool:
+        return any(m.state.next < m.state.n for m in self.maps)
 
     def add_timer(self, seconds: float, callback: Callable[[], None]) -> None:
         """Call ``callback`` from the loop after ``seconds``."""
@@ -206,7 +274,7 @@ class Executor:
             ErrorInfo(
                 code="stalled",
                 message=f"no node can run; unfinished: {', '.join(stuck[:10])}",
-                kind="SYSTEM",
+                kind=ErrorKind.SYSTEM.value,
             ),
             None,
         )
@@ -223,10 +291,16 @@ class Executor:
 
     # -- scopes -------------------------------------------------------------------------------------
 
-    def _enter(self, scope: Scope) -> None:
-        """Record a scope's nodes and queue the ones with nothing upstream."""
+    def enter(self, scope: Scope) -> None:
+        """Record a scope's nodes and queue the ones with nothing upstream.
+
+        Nodes a replay knows keep their stored record (it is adopted when they start), so a crash
+        right after this never forgets a finished node.
+        """
+        replay = self.replay
         for nr in scope.nodes.values():
-            self.store.save_node(self.id, nr.record)
+            if replay is None or not replay.resume or nr.path not in replay:
+                self.store.save_node(self.id, nr.record)
         if not scope.nodes:
             self._scope_done(scope)
             return
@@ -244,7 +318,7 @@ class Executor:
             if owner is None:
                 self._finish_failed(err, first)
             else:
-                self._node_failed(owner, err, None)
+                self.node_failed(owner, err, None)
             return
         try:
             outputs = {
@@ -252,16 +326,16 @@ class Executor:
                 for b in scope.spec.outputs
             }
         except Exception as e:
-            err = ErrorInfo(code="binding_error", message=str(e), kind="SYSTEM")
+            err = ErrorInfo(code="binding_error", message=str(e), kind=ErrorKind.SYSTEM.value)
             if owner is None:
                 self._finish_failed(err, None)
             else:
-                self._node_failed(owner, err, None)
+                self.node_failed(owner, err, None)
             return
         if owner is None:
             self._finish_succeeded(outputs)
         else:
-            self._node_succeeded(owner, outputs, CacheStatus.DISABLED)
+            self.node_succeeded(owner, outputs, CacheStatus.DISABLED)
 
     # -- starting nodes -----------------------------------------------------------------------------
 
@@ -273,12 +347,16 @@ class Executor:
                 b.name: resolve(b.data, scope.lookup, _in_type(node, b)) for b in node.inputs
             }
         except Exception as e:
-            self._node_failed(
-                nr, ErrorInfo(code="binding_error", message=str(e), kind="SYSTEM"), None
+            self.node_failed(
+                nr,
+                ErrorInfo(code="binding_error", message=str(e), kind=ErrorKind.SYSTEM.value),
+                None,
             )
             return
         if scope is self._failure_scope and self._failing is not None:
             bind_error(nr, self._failing[0])
+        if self.replay is not None and self._adopt(nr):
+            return
         rec = nr.record
         rec.started_at = time.time()
         kind = node.kind
@@ -298,6 +376,38 @@ class Executor:
         else:
             start_special(self, nr)
 
+    def _adopt(self, nr: NodeRun) -> bool:
+        """Take a node's recorded end (or generated workflow) instead of running it again."""
+        replay = self.replay
+        assert replay is not None
+        path = nr.path
+        done = replay.finished(path)
+        if done is not None:
+            rec = nr.record
+            rec.started_at = done.started_at
+            rec.attempts = done.attempts
+            rec.task = done.task
+            rec.item_count = done.item_count
+            if done.phase is NodePhase.SUCCEEDED:
+                if replay.resume and done.outputs_uri:
+                    rec.outputs_uri = done.outputs_uri
+                self.node_succeeded(nr, replay.outputs(done), done.cache)
+            else:
+                err = done.error or ErrorInfo(code="failed", message="node failed")
+                self.node_failed(nr, err, None, done.phase)
+            return True
+        generated = replay.generated(path)
+        if generated and type(nr.node.kind) is TaskNode:
+            task = nr.scope.tasks[nr.node.kind.task]
+            nr.task = task
+            nr.record.task = task.id.name
+            nr.record.started_at = time.time()
+            start_dynamic(self, nr, decode(generated, CompiledWorkflow), generated)
+            return True
+        if replay.resume:
+            nr.budget = Budget.of(replay.attempts.get(path, ()))
+        return False
+
     def _start_task(self, nr: NodeRun, task: TaskTemplate) -> None:
         nr.task = task
         rec = nr.record
@@ -310,7 +420,7 @@ class Executor:
             nr.state = key
             hit = self.catalog.get(key)
             if hit is not None and blobs_exist(hit, task.interface):
-                self._node_succeeded(nr, hit, CacheStatus.HIT)
+                self.node_succeeded(nr, hit, CacheStatus.HIT)
                 return
             if hit is not None:
                 self.catalog.delete(key)  # its data is gone: a miss
@@ -321,16 +431,31 @@ class Executor:
                 if waiters is not None:  # an identical call is running here: wait for it
                     waiters.append(nr)
                     if rec.phase is not NodePhase.WAITING:
-                        self._transition(nr, NodePhase.WAITING)
+                        self.transition(nr, NodePhase.WAITING)
                     return
                 if not self.catalog.reserve(key, self._owner, RESERVATION_S):
                     # another execution runs the identical call: wait for its cache entry
                     if rec.phase is not NodePhase.WAITING:
-                        self._transition(nr, NodePhase.WAITING)
+                        self.transition(nr, NodePhase.WAITING)
                     self.add_timer(RESERVATION_POLL_S, lambda: self._start_task(nr, task))
                     return
                 self._serial[key] = []
-        self._submit(nr, 1)
+        first = 1
+        if self.replay is not None and self.replay.resume:
+            lost = self.replay.lost_attempt(nr.path)
+            if lost:  # its attempt died with the engine host: a SYSTEM failure
+                err = ErrorInfo(
+                    code="attempt_lost",
+                    message="the engine host running this attempt stopped",
+                    kind=ErrorKind.SYSTEM.value,
+                    node=nr.path,
+                )
+                self._save_attempt(nr.path, lost, AttemptPhase.FAILED, err, worker="")
+                if not self.retry_policy.retry(nr.budget, err, err.kind, task, nr.node):
+                    self.node_failed(nr, err, None)
+                    return
+            first = self.replay.last_attempt(nr.path) + 1
+        self._submit(nr, first)
 
     def _submit(self, nr: NodeRun, attempt: int) -> None:
         task = nr.task
@@ -338,7 +463,9 @@ class Executor:
         rec = nr.record
         rec.attempts = attempt
         if rec.phase is not NodePhase.RUNNING:
-            self._transition(nr, NodePhase.RUNNING)
+            self.transition(nr, NodePhase.RUNNING)
+        else:
+            self.store.save_node(self.id, rec)
         self.submit_attempt(nr, nr.path, attempt, task, nr.inputs or {})
 
     def cache_key(self, task: TaskTemplate, version: str, inputs: dict[str, Any]) -> str:
@@ -365,6 +492,12 @@ class Executor:
         """
         node_dir = self._exec_prefix + (segment or node_segment(path))
         timeout = nr.node.overrides.timeout_s
+        if attempt > 1:
+            checkpoint_src = f"{node_dir}/{attempt - 1}/checkpoint"
+        elif self.replay is not None:
+            checkpoint_src = self.replay.checkpoint_of(path)
+        else:
+            checkpoint_src = ""
         self.runner.submit(
             AttemptRequest(
                 execution=self.id,
@@ -375,40 +508,25 @@ class Executor:
                 store=self.blob_store,
                 output_prefix=f"{node_dir}/{attempt}/outputs",
                 checkpoint_dest=f"{node_dir}/{attempt}/checkpoint",
-                checkpoint_src=f"{node_dir}/{attempt - 1}/checkpoint" if attempt > 1 else "",
+                checkpoint_src=checkpoint_src,
                 code_root=self.code_root,
                 timeout_s=timeout if timeout is not None else task.metadata.timeout_s,
+                log_dir=f"{node_dir}/{attempt}/logs" if self.capture_logs else "",
             )
         )
         self._inflight[(path, attempt)] = nr
 
     # -- results --------------------------------------------------------------------------------------
 
-    def _on_result(self, r: AttemptResult) -> None:
+    def on_result(self, r: AttemptResult) -> None:
+        """Record how an attempt ended and move its node on (retry, succeed, fail)."""
         nr = self._inflight.pop((r.node, r.attempt), None)
         if nr is None:
             return  # a cancelled attempt reporting late
         if type(nr.node.kind) is MapNode:
             on_item_result(self, nr, r)
             return
-        phase = (
-            AttemptPhase.SUCCEEDED
-            if r.ok
-            else (AttemptPhase.TIMED_OUT if r.timed_out else AttemptPhase.FAILED)
-        )
-        self.store.save_attempt(
-            self.id,
-            AttemptRecord(
-                node=r.node,
-                number=r.attempt,
-                phase=phase,
-                runner=self.runner.name,
-                worker=r.worker,
-                error=r.error,
-                started_at=r.started_at,
-                ended_at=r.ended_at,
-            ),
-        )
+        self.record_attempt(r)
         if self._done:
             return
         if r.ok:
@@ -429,26 +547,70 @@ class Executor:
             if key is not None and self.catalog is not None and nr.task is not None:
                 self.catalog.put(key, nr.task.id.name, outputs or {}, str(self.id))
                 status = CacheStatus.POPULATED
-            self._node_succeeded(nr, outputs or {}, status)
+            self.node_succeeded(nr, outputs or {}, status)
             self._release_serial(nr, key, outputs or {})
             return
         task = nr.task
         assert task is not None
-        retries = nr.node.overrides.retries
-        if retries is None:
-            retries = task.metadata.retries
         err = r.error or ErrorInfo(code="failed", message="attempt failed")
-        if r.attempt <= retries and err.type not in task.metadata.non_retryable:
+        if self.retry_policy.retry(nr.budget, err, kind_of(err, r.timed_out), task, nr.node):
             self._submit(nr, r.attempt + 1)
             return
         key = nr.state if isinstance(nr.state, str) else None
-        self._node_failed(
+        self.node_failed(
             nr,
             err,
             unpack_exception(r.exception, err.traceback),
             NodePhase.TIMED_OUT if r.timed_out else NodePhase.FAILED,
         )
         self._release_serial(nr, key, None)
+
+    def record_attempt(self, r: AttemptResult) -> None:
+        """Append the record of a finished attempt (the one place attempts are written)."""
+        phase = (
+            AttemptPhase.SUCCEEDED
+            if r.ok
+            else (AttemptPhase.TIMED_OUT if r.timed_out else AttemptPhase.FAILED)
+        )
+        if r.error is not None and r.error.kind == ErrorKind.ABORTED.value:
+            phase = AttemptPhase.ABORTED
+        self._save_attempt(
+            r.node, r.attempt, phase, r.error, r.worker, r.started_at, r.ended_at, r.log_uri
+        )
+
+    def _save_attempt(
+        self,
+        node: str,
+        number: int,
+        phase: AttemptPhase,
+        error: ErrorInfo | None,
+        worker: str,
+        started_at: float | None = None,
+        ended_at: float | None = None,
+        log_uri: str = "",
+    ) -> None:
+        check_transition(
+            ATTEMPT_TRANSITIONS, AttemptPhase.RUNNING, phase, f"attempt {node}#{number}", _illegal
+        )
+        self.store.save_attempt(
+            self.id,
+            AttemptRecord(
+                node=node,
+                number=number,
+                phase=phase,
+                runner=self.runner.name,
+                worker=worker,
+                log_uri=log_uri,
+                error=error,
+                started_at=started_at,
+                ended_at=ended_at if ended_at is not None else time.time(),
+            ),
+        )
+
+    def record_item(self, record: NodeRecord) -> None:
+        """Record a map item's end, when this executor keeps per-item records (the server)."""
+        if self.record_items:
+            self.store.save_node(self.id, record)
 
     def _release_serial(self, nr: NodeRun, key: str | None, outputs: dict[str, Any] | None) -> None:
         if key is None or key not in self._serial:
@@ -458,13 +620,14 @@ class Executor:
             self.catalog.release(key, self._owner)
         for w in waiters:
             if outputs is not None:
-                self._node_succeeded(w, outputs, CacheStatus.HIT)
+                self.node_succeeded(w, outputs, CacheStatus.HIT)
             else:  # the call everyone waited for failed: the next one runs it again
                 self._start_task(w, w.task or nr.task)  # type: ignore[arg-type]
 
     # -- finishing nodes ----------------------------------------------------------------------------
 
-    def _transition(self, nr: NodeRun, phase: NodePhase) -> None:
+    def transition(self, nr: NodeRun, phase: NodePhase) -> None:
+        """Move a node to ``phase`` (checked against the declared table) and record it."""
         rec = nr.record
         check_transition(NODE_TRANSITIONS, rec.phase, phase, f"node {nr.path}", _illegal)
         rec.phase = phase
@@ -472,7 +635,8 @@ class Executor:
         if self.listener is not None:
             self.listener("node", rec)
 
-    def _node_succeeded(self, nr: NodeRun, outputs: dict[str, Any], cache: CacheStatus) -> None:
+    def node_succeeded(self, nr: NodeRun, outputs: dict[str, Any], cache: CacheStatus) -> None:
+        """A node finished with ``outputs``: record it and queue what it unblocked."""
         if nr.item_of is not None:
             item_finished(self, nr, outputs, None)
             return
@@ -483,7 +647,7 @@ class Executor:
         rec.inputs = nr.inputs
         rec.cache = cache
         rec.ended_at = time.time()
-        self._transition(nr, NodePhase.SUCCEEDED)
+        self.transition(nr, NodePhase.SUCCEEDED)
         scope = nr.scope
         scope.open -= 1
         for d in scope.downstream.get(nr.node.id, ()):
@@ -496,13 +660,14 @@ class Executor:
         if scope.open == 0:
             self._scope_done(scope)
 
-    def _node_failed(
+    def node_failed(
         self,
         nr: NodeRun,
         err: ErrorInfo,
         exc: BaseException | None,
         phase: NodePhase = NodePhase.FAILED,
     ) -> None:
+        """A node failed for good: record it and apply its scope's failure policy."""
         if nr.item_of is not None:
             item_finished(self, nr, None, err, exc)
             return
@@ -514,7 +679,7 @@ class Executor:
         rec.inputs = nr.inputs
         if exc is not None and self.exception is None:
             self.exception = exc
-        self._transition(nr, phase)
+        self.transition(nr, phase)
         scope = nr.scope
         scope.open -= 1
         scope.failed.append(nr)
@@ -535,14 +700,14 @@ class Executor:
             d = todo.pop()
             dn = scope.nodes[d]
             if dn.record.phase is NodePhase.QUEUED:
-                self._transition(dn, NodePhase.SKIPPED)
+                self.transition(dn, NodePhase.SKIPPED)
                 scope.open -= 1
                 todo.extend(scope.downstream.get(d, ()))
 
     def _skip_rest(self, scope: Scope) -> None:
         for nr in scope.nodes.values():
             if nr.record.phase is NodePhase.QUEUED:
-                self._transition(nr, NodePhase.SKIPPED)
+                self.transition(nr, NodePhase.SKIPPED)
                 scope.open -= 1
                 if nr in self._ready:
                     self._ready.remove(nr)
@@ -550,6 +715,13 @@ class Executor:
     # -- finishing the execution ----------------------------------------------------------------------
 
     def _set_execution(self, phase: ExecutionPhase, **changes: Any) -> None:
+        current = self.record.phase
+        if current is ExecutionPhase.ABORTING and phase is ExecutionPhase.RUNNING:
+            phase = current  # an abort asked before this host started it: keep it visible
+        elif phase is not current:
+            check_transition(
+                EXECUTION_TRANSITIONS, current, phase, f"execution {self.id}", _illegal
+            )
         self.record = msgspec.structs.replace(self.record, phase=phase, **changes)
         self.store.save_execution(self.record)
         if self.listener is not None:
@@ -563,7 +735,7 @@ class Executor:
     def _finish_failed(self, err: ErrorInfo, nr: NodeRun | None) -> None:
         if self._done:
             return
-        if self._failing is None and start_failure_handler(self, err, nr):
+        if self._failing is None and self._start_failure_handler(err, nr):
             return
         if self._failing is not None:
             err, nr = self._failing
@@ -572,14 +744,36 @@ class Executor:
         self._abort_inflight()
         self._set_execution(ExecutionPhase.FAILED, error=err, ended_at=time.time())
 
-    def _abort_inflight(self) -> None:
+    def _start_failure_handler(self, err: ErrorInfo, nr: NodeRun | None) -> bool:
+        """Run the workflow's ``on_failure`` node with its inputs and the error; False if none."""
+        handler = self.closure.workflow.on_failure
+        root = self._root
+        if handler is None or root is None:
+            return False
+        self._failing = (err, nr)
+        self._abort_inflight()
+        self._ready.clear()
+        self.maps.clear()
+        spec = WorkflowSpec(
+            id=Identifier(ResourceType.WORKFLOW, "on_failure"),
+            interface=Interface(),
+            nodes=(msgspec.structs.replace(handler, upstream=()),),
+        )
+        scope = Scope("on_failure/", spec, root.inputs, None, root, root.tasks, inherit=True)
+        self._failure_scope = scope
+        self.enter(scope)
+        return True
+
+    def _abort_inflight(self, err: ErrorInfo | None = None) -> None:
+        err = err or ErrorInfo(
+            code="aborted", message="execution ended", kind=ErrorKind.ABORTED.value
+        )
         for (path, attempt), nr in list(self._inflight.items()):
             self.runner.cancel(path, attempt, self.id)
+            self._save_attempt(path, attempt, AttemptPhase.ABORTED, err, worker="")
             if not nr.record.phase.terminal:
-                nr.record.error = ErrorInfo(
-                    code="aborted", message="execution ended", kind="SYSTEM"
-                )
-                self._transition(nr, NodePhase.ABORTED)
+                nr.record.error = err
+                self.transition(nr, NodePhase.ABORTED)
         self._inflight.clear()
 
     def raise_for_failure(self) -> None:

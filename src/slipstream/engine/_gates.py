@@ -22,7 +22,7 @@ from slipstream.model import (
 )
 
 if TYPE_CHECKING:
-    from ._executor import Executor
+    from ._ops import Engine
     from ._scope import NodeRun
 
 __all__ = ["PENDING", "REJECTED", "SignalSource", "TerminalSignals", "start_gate"]
@@ -101,9 +101,9 @@ def parse_text(text: str, t: LiteralType) -> Any:
     return json.loads(text)
 
 
-def start_gate(ex: Executor, nr: NodeRun, gate: GateNode) -> None:
+def start_gate(ex: Engine, nr: NodeRun, gate: GateNode) -> None:
     """Start a gate node."""
-    ex._transition(nr, NodePhase.WAITING)
+    ex.transition(nr, NodePhase.WAITING)
     if gate.gate == "sleep":
         ex.add_timer(gate.duration_s or 0.0, lambda: _pass(ex, nr, {}))
         return
@@ -111,22 +111,22 @@ def start_gate(ex: Executor, nr: NodeRun, gate: GateNode) -> None:
     _ask(ex, nr, gate, deadline)
 
 
-def _pass(ex: Executor, nr: NodeRun, outputs: dict[str, Any]) -> None:
-    if not nr.record.phase.terminal and not ex._done:
-        ex._node_succeeded(nr, outputs, CacheStatus.DISABLED)
+def _pass(ex: Engine, nr: NodeRun, outputs: dict[str, Any]) -> None:
+    if not nr.record.phase.terminal and not ex.finished:
+        ex.node_succeeded(nr, outputs, CacheStatus.DISABLED)
 
 
-def _ask(ex: Executor, nr: NodeRun, gate: GateNode, deadline: float | None) -> None:
-    if nr.record.phase.terminal or ex._done:
+def _ask(ex: Engine, nr: NodeRun, gate: GateNode, deadline: float | None) -> None:
+    if nr.record.phase.terminal or ex.finished:
         return
     try:
         value = ex.signals.get(ex.id, nr.path, gate, deadline)
     except Exception as e:
-        ex._node_failed(nr, ErrorInfo(code="gate_failed", message=f"{e}", kind="USER"), None)
+        ex.node_failed(nr, ErrorInfo(code="gate_failed", message=f"{e}", kind="USER"), None)
         return
     if value is PENDING:
         if deadline is not None and time.time() >= deadline:
-            ex._node_failed(
+            ex.node_failed(
                 nr,
                 ErrorInfo(code="gate_timeout", message=f"{gate.gate} {gate.name!r} timed out"),
                 None,
@@ -136,7 +136,7 @@ def _ask(ex: Executor, nr: NodeRun, gate: GateNode, deadline: float | None) -> N
         ex.add_timer(POLL_S, lambda: _ask(ex, nr, gate, deadline))
         return
     if value is REJECTED:
-        ex._node_failed(
+        ex.node_failed(
             nr, ErrorInfo(code="rejected", message=f"approval {gate.name!r} was rejected"), None
         )
         return

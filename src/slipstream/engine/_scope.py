@@ -13,6 +13,8 @@ from typing import Any
 
 from slipstream.model import WORKFLOW_INPUTS, Node, NodeRecord, TaskTemplate, WorkflowSpec
 
+from ._retry import Budget
+
 __all__ = ["NodeRun", "Scope"]
 
 
@@ -88,6 +90,7 @@ class NodeRun:
     """A node of a scope while the execution runs: its record plus what the engine tracks."""
 
     __slots__ = (
+        "budget",
         "child",
         "inputs",
         "item_of",
@@ -111,5 +114,7 @@ class NodeRun:
         self.child: Scope | None = None
         self.state: Any = None
         """Kind-specific run state (a map's progress, a cache key...)."""
+        self.budget = Budget()
+        """Failures spent so far, by kind (the retry policy reads and updates it)."""
         self.item_of: tuple[NodeRun, int] | None = None
         """For a map item that runs children (a mapped ``@dynamic``): its map node and index."""

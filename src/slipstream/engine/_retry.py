@@ -1,0 +1,81 @@
+"""One retry policy for every node kind, driven by the kind of the error.
+
+A task's ``retries`` pay for its own failures (``USER``, ``TIMEOUT``); failures that are not the
+task's fault (``SYSTEM``: a worker that died, a lost lease, an engine host that restarted; ``OOM``:
+killed for memory) spend a separate platform budget, so that a flaky machine does not eat the
+user's retries and a task with ``retries=0`` still survives a lost worker. ``ABORTED`` never retries,
+nor does an exception class named in ``non_retryable``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from slipstream.model import AttemptRecord, ErrorInfo, ErrorKind, Node, TaskTemplate
+
+__all__ = ["Budget", "RetryPolicy", "kind_of"]
+
+SYSTEM_RETRIES = 3
+"""The platform's default budget of retries for failures that are not the task's own."""
+
+_SYSTEM_KINDS = frozenset({ErrorKind.SYSTEM.value, ErrorKind.OOM.value})
+
+
+def kind_of(err: ErrorInfo, timed_out: bool = False) -> str:
+    """The error's kind as the policy reads it (a timed-out attempt is ``TIMEOUT``)."""
+    if timed_out and err.kind == ErrorKind.USER.value:
+        return ErrorKind.TIMEOUT.value
+    return err.kind or ErrorKind.USER.value
+
+
+class Budget:
+    """Failures spent so far by one node (or one map item), by whose fault they were."""
+
+    __slots__ = ("system", "user")
+
+    def __init__(self, user: int = 0, system: int = 0) -> None:
+        self.user = user
+        self.system = system
+
+    @classmethod
+    def of(cls, attempts: Iterable[AttemptRecord]) -> Budget:
+        """The budget already spent by recorded failed attempts (to resume after a restart)."""
+        b = cls()
+        for a in attempts:
+            if a.error is None or a.phase.value == "SUCCEEDED":
+                continue
+            if a.error.kind in _SYSTEM_KINDS:
+                b.system += 1
+            else:
+                b.user += 1
+        return b
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Decides whether a failed attempt runs again."""
+
+    system_retries: int = SYSTEM_RETRIES
+
+    def retry(
+        self,
+        budget: Budget,
+        err: ErrorInfo,
+        kind: str,
+        task: TaskTemplate,
+        node: Node,
+    ) -> bool:
+        """Spend the failure on ``budget``; True when another attempt should run."""
+        if kind == ErrorKind.ABORTED.value:
+            return False
+        if kind in _SYSTEM_KINDS:
+            budget.system += 1
+            return budget.system <= self.system_retries
+        budget.user += 1
+        if err.type and err.type in task.metadata.non_retryable:
+            return False
+        retries = node.overrides.retries
+        if retries is None:
+            retries = task.metadata.retries
+        return budget.user <= retries
