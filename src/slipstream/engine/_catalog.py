@@ -8,6 +8,8 @@ DataFrames...) are hashed by content, so that the same data under another path i
 from __future__ import annotations
 
 import hashlib
+import os
+import socket
 import sqlite3
 import threading
 import time
@@ -103,15 +105,80 @@ _CACHE_TABLE = (
 )
 _RESERVATION_TABLE = (
     "CREATE TABLE IF NOT EXISTS reservation (key TEXT PRIMARY KEY, "
-    "owner TEXT NOT NULL, expires_at REAL NOT NULL)"
+    "owner TEXT NOT NULL, expires_at REAL NOT NULL, "
+    "host TEXT NOT NULL DEFAULT '', pid INTEGER NOT NULL DEFAULT 0, "
+    "started TEXT NOT NULL DEFAULT '')"
+)
+# files made before reservations recorded their holder's process get its columns
+_HOLDER_COLUMNS = (
+    "ALTER TABLE reservation ADD COLUMN host TEXT NOT NULL DEFAULT ''",
+    "ALTER TABLE reservation ADD COLUMN pid INTEGER NOT NULL DEFAULT 0",
+    "ALTER TABLE reservation ADD COLUMN started TEXT NOT NULL DEFAULT ''",
 )
 _HAS_SCHEMA = (
-    "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN ('cache', 'reservation')"
+    "SELECT (SELECT count(*) FROM sqlite_master WHERE type = 'table' "
+    "AND name IN ('cache', 'reservation')) + "
+    "(SELECT count(*) FROM pragma_table_info('reservation') WHERE name = 'started')"
 )
+
+
+def process_start(pid: int) -> str:
+    """When process ``pid`` started (clock ticks since boot, from ``/proc``), so that a reused
+    pid is not mistaken for the process that held a reservation; "" where it cannot be known
+    (no ``/proc``, no such process)."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            stat = f.read()
+    except OSError:
+        return ""
+    fields = stat[stat.rindex(b")") + 2 :].split()  # after "pid (comm) ": state is fields[0]
+    return fields[19].decode() if len(fields) > 19 else ""
+
+
+def _process_state(pid: int) -> bytes:
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            stat = f.read()
+    except OSError:
+        return b""
+    return stat[stat.rindex(b")") + 2 :][:1]
+
+
+_own: tuple[int, str] | None = None
+
+
+def _own_start() -> str:
+    """This process's start time (computed once per process; a fork gets its own)."""
+    global _own
+    pid = os.getpid()
+    if _own is None or _own[0] != pid:
+        _own = (pid, process_start(pid))
+    return _own[1]
+
+
+def holder_alive(host: str, pid: int, started: str) -> bool:
+    """Whether the process that took a reservation still runs. Only a process of this machine
+    can be checked; for others (a catalog on a shared disk) the reservation's expiry decides."""
+    if not pid or host != socket.gethostname():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        pass  # it exists, under another user
+    if _process_state(pid) in (b"Z", b"X"):  # ended, not yet reaped by its parent
+        return False
+    return not started or process_start(pid) in ("", started)
 
 
 class LocalCatalog:
-    """A catalog in a SQLite file (``$SLIPSTREAM_HOME/catalog.db``), shared by local processes."""
+    """A catalog in a SQLite file (``$SLIPSTREAM_HOME/catalog.db``), shared by local processes.
+
+    A ``cache_serialize`` reservation records the process that holds it (host, pid and start
+    time): when that process has died (a killed ``slipstream run``), the next run takes the
+    reservation over at once instead of waiting for it to expire.
+    """
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
@@ -124,10 +191,18 @@ class LocalCatalog:
             db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
             db.execute("PRAGMA synchronous=NORMAL")
             # the schema is made once per file (WAL mode persists in it): skip it when present
-            if db.execute(_HAS_SCHEMA).fetchone()[0] < 2:
+            if db.execute(_HAS_SCHEMA).fetchone()[0] < 3:
                 db.execute("PRAGMA journal_mode=WAL")
                 db.execute(_CACHE_TABLE)
                 db.execute(_RESERVATION_TABLE)
+                columns = {r[1] for r in db.execute("PRAGMA table_info(reservation)")}
+                for alter in _HOLDER_COLUMNS:
+                    if alter.split()[5] not in columns:
+                        try:
+                            db.execute(alter)
+                        except sqlite3.OperationalError as e:  # another process added it
+                            if "duplicate column" not in str(e):
+                                raise
             self._local.db = db
         return db
 
@@ -151,16 +226,24 @@ class LocalCatalog:
     def reserve(self, key: str, owner: str, ttl_s: float) -> bool:
         now = time.time()
         db = self._db()
-        with db:  # one transaction: take the key if it is free, ours or expired
+        with db:  # one transaction: take the key if it is free, ours, expired or its holder died
             db.execute("BEGIN IMMEDIATE")
             row = db.execute(
-                "SELECT owner, expires_at FROM reservation WHERE key = ?", (key,)
+                "SELECT owner, expires_at, host, pid, started FROM reservation WHERE key = ?",
+                (key,),
             ).fetchone()
-            if row is not None and row[0] != owner and row[1] > now:
+            if (
+                row is not None
+                and row[0] != owner
+                and row[1] > now
+                and holder_alive(row[2], row[3], row[4])
+            ):
                 return False
+            pid = os.getpid()
             db.execute(
-                "INSERT OR REPLACE INTO reservation (key, owner, expires_at) VALUES (?, ?, ?)",
-                (key, owner, now + ttl_s),
+                "INSERT OR REPLACE INTO reservation (key, owner, expires_at, host, pid, started) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                (key, owner, now + ttl_s, socket.gethostname(), pid, _own_start()),
             )
         return True
 
