@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import pytest
+from host_db import fresh_database
 from live_server import BACKENDS, LiveServer, live, unique
+
+from slipstream.server import Database
 
 
 @pytest.fixture(scope="session", params=BACKENDS)
@@ -28,3 +32,11 @@ def project(api: httpx.Client) -> str:
     name = unique("p")
     assert api.post("/projects", json={"name": name}).status_code == 201
     return name
+
+
+@pytest.fixture(params=BACKENDS)
+def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
+    """A fresh migrated database without a server: a SQLite file, then a PostgreSQL database."""
+    db = fresh_database(request.param, tmp_path)
+    yield db
+    db.dispose()

@@ -4,7 +4,7 @@ from ._bindings import coerce, resolve, select
 from ._catalog import LocalCatalog, MemoryCatalog, cache_key, cache_version_of
 from ._exceptions import pack_exception, unpack_exception
 from ._executor import Executor, Listener
-from ._gates import NoSignals, SignalSource, TerminalSignals
+from ._gates import PENDING, REJECTED, NoSignals, SignalSource, TerminalSignals
 from ._interfaces import AttemptRequest, AttemptResult, Catalog, Runner, StateStore
 from ._memory_store import MemoryStateStore
 
@@ -18,6 +18,8 @@ __all__ = [
     "MemoryCatalog",
     "MemoryStateStore",
     "NoSignals",
+    "PENDING",
+    "REJECTED",
     "Runner",
     "SignalSource",
     "StateStore",

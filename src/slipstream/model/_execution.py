@@ -71,7 +71,8 @@ class NodeRecord(msgspec.Struct, omit_defaults=True):
     """The state of one node execution, addressed by its path (``n2``, ``n3/n0``, ``n4[17]``).
 
     Mutable on purpose: the engine updates it in place and hands copies to its state store.
-    ``outputs_uri`` replaces ``outputs`` when the outputs were offloaded to the blob store.
+    ``outputs_uri`` (``inputs_uri``) replaces ``outputs`` (``inputs``) when they were offloaded to
+    the blob store.
     ``spec`` holds a workflow spec generated at run time (a dynamic node's), as JSON.
     """
 
@@ -91,6 +92,8 @@ class NodeRecord(msgspec.Struct, omit_defaults=True):
     task: str = ""
     item_count: int | None = None
     """Map nodes: number of items."""
+    inputs_uri: str = ""
+    """Set instead of ``inputs`` when they were too large for the record (a big map's items)."""
 
 
 class AttemptRecord(msgspec.Struct, frozen=True, omit_defaults=True):

@@ -243,6 +243,8 @@ class CacheEntryRow(Base):
     domain: Mapped[str] = mapped_column(String(64))
     task: Mapped[str] = mapped_column(String(255))
     outputs: Mapped[str] = mapped_column(Text)
+    """The outputs' JSON, or empty when they are in the blob store at ``outputs_uri``."""
+    outputs_uri: Mapped[str] = mapped_column(Text, default="")
     source: Mapped[str] = mapped_column(String(255), default="")
     created_at: Mapped[float] = mapped_column(Float)
 

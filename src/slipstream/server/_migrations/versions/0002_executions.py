@@ -97,6 +97,7 @@ def upgrade() -> None:
         sa.Column("domain", sa.String(64), nullable=False),
         sa.Column("task", sa.String(255), nullable=False),
         sa.Column("outputs", sa.Text(), nullable=False),
+        sa.Column("outputs_uri", sa.Text(), nullable=False),
         sa.Column("source", sa.String(255), nullable=False),
         sa.Column("created_at", sa.Float(), nullable=False),
         sa.PrimaryKeyConstraint("key", name="pk_cache_entries"),

@@ -1,0 +1,25 @@
+"""The engine host: runs executions stored in the database (leases, state store, catalog, signals).
+
+It imports the engine and the runners, never the API; the API reaches it only through the rows it
+writes and reads.
+"""
+
+from ._catalog import DbCatalog
+from ._flush import flush
+from ._leases import abort_requested, claim, release, renew
+from ._offload import load_inputs, load_outputs
+from ._signals import DbSignals
+from ._store import DbStateStore
+
+__all__ = [
+    "DbCatalog",
+    "DbSignals",
+    "DbStateStore",
+    "abort_requested",
+    "claim",
+    "flush",
+    "load_inputs",
+    "load_outputs",
+    "release",
+    "renew",
+]

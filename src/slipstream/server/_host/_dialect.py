@@ -1,0 +1,38 @@
+"""The one dialect switch of the engine host: ``INSERT ... ON CONFLICT`` for SQLite and PostgreSQL.
+
+Both databases accept the same upsert shape; only the construct that spells it differs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import cast
+
+from sqlalchemy import Table
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.sql.dml import Insert
+
+from .._db import Database
+from .._tables import Base
+
+__all__ = ["insert_for", "table_of", "upsert"]
+
+
+def table_of(row: type[Base]) -> Table:
+    """The ``Table`` of a row class (typed as one, for Core statements)."""
+    return cast(Table, row.__table__)
+
+
+def insert_for(db: Database, table: Table) -> postgresql.Insert | sqlite.Insert:
+    """The dialect's ``INSERT`` (the one that knows ``ON CONFLICT``) into ``table``."""
+    if db.dialect == "postgresql":
+        return postgresql.insert(table)
+    return sqlite.insert(table)
+
+
+def upsert(db: Database, table: Table, keys: Sequence[str], update: Sequence[str]) -> Insert:
+    """``INSERT`` into ``table``; on a conflict over ``keys``, overwrite the ``update`` columns."""
+    stmt = insert_for(db, table)
+    return stmt.on_conflict_do_update(
+        index_elements=list(keys), set_={c: stmt.excluded[c] for c in update}
+    )
