@@ -19,9 +19,20 @@ from ._attempt import AttemptRequest, AttemptResult, ErrorKind
 from ._binding import WORKFLOW_INPUTS, Binding, BindingData, Const, DictOf, ListOf, Ref
 from ._codec import decode, encode, hash_literals, to_builtins
 from ._execution import AttemptRecord, ErrorInfo, ExecutionRecord, ExecutionSpec, NodeRecord
+from ._execution_api import (
+    AbortRequest,
+    ExecutionCreate,
+    ExecutionEvent,
+    ExecutionValues,
+    LogChunk,
+    RelaunchRequest,
+    SignalInfo,
+    SignalSend,
+)
 from ._identifier import ExecutionId, Identifier, ResourceType
 from ._interface import Interface, Variable
 from ._launch_plan import CronSchedule, FixedRate, LaunchPlanSpec, Notification, Schedule
+from ._literal_check import literal_problem
 from ._literal_types import Field, Kind, LiteralType, is_assignable, type_str
 from ._phases import (
     ATTEMPT_TRANSITIONS,
@@ -63,6 +74,7 @@ from ._workflow import (
 
 __all__ = [
     "ATTEMPT_TRANSITIONS",
+    "AbortRequest",
     "AttemptPhase",
     "AttemptRecord",
     "AttemptRequest",
@@ -83,10 +95,13 @@ __all__ = [
     "EXECUTION_TRANSITIONS",
     "ErrorInfo",
     "ErrorKind",
+    "ExecutionCreate",
+    "ExecutionEvent",
     "ExecutionId",
     "ExecutionPhase",
     "ExecutionRecord",
     "ExecutionSpec",
+    "ExecutionValues",
     "FailurePolicy",
     "Field",
     "FixedRate",
@@ -98,6 +113,7 @@ __all__ = [
     "LaunchPlanSpec",
     "ListOf",
     "LiteralType",
+    "LogChunk",
     "MapNode",
     "NODE_TRANSITIONS",
     "Node",
@@ -117,11 +133,14 @@ __all__ = [
     "RegisterRequest",
     "RegisterResult",
     "Registered",
+    "RelaunchRequest",
     "ResourceSpec",
     "ResourceType",
     "Schedule",
     "SecretRequest",
     "Settings",
+    "SignalInfo",
+    "SignalSend",
     "TaskLoader",
     "TaskMetadata",
     "TaskNode",
@@ -135,6 +154,7 @@ __all__ = [
     "encode",
     "hash_literals",
     "is_assignable",
+    "literal_problem",
     "to_builtins",
     "type_str",
 ]

@@ -7,7 +7,10 @@ from dataclasses import dataclass
 from ._bundles import BundleStore
 from ._config import ServerConfig
 from ._db import Database
+from ._execution_control import ExecutionControl
+from ._execution_data import ExecutionData
 from ._executions import ExecutionService
+from ._launch import LaunchService
 from ._projects import ProjectService
 from ._promotion import PromotionService
 from ._registry import Registry
@@ -28,6 +31,9 @@ class Services:
     registry: Registry
     promotions: PromotionService
     executions: ExecutionService
+    launches: LaunchService
+    control: ExecutionControl
+    data: ExecutionData
 
     @classmethod
     def build(cls, config: ServerConfig, db: Database | None = None) -> Services:
@@ -46,4 +52,7 @@ class Services:
             registry=registry,
             promotions=PromotionService(db, projects, registry),
             executions=ExecutionService(db, projects),
+            launches=LaunchService(db, projects, registry),
+            control=ExecutionControl(db, projects),
+            data=ExecutionData(db, projects, config.store_url),
         )

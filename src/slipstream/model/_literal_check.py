@@ -1,0 +1,139 @@
+"""Checking a literal (a JSON tree) against its literal type, without the Python types behind it.
+
+The server receives inputs and signal values as literals from clients that may not share its code;
+before anything is stored it must know that each literal has the shape its literal type fixes (the
+table in ``_literal_types``). :func:`literal_problem` answers with a readable reason, or ``None``.
+It checks shapes, not content: a blob URI is not opened, a struct's missing fields may have
+defaults the literal type does not record.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime as dt
+import re
+from typing import Any
+
+from ._literal_types import Kind, LiteralType, type_str
+
+__all__ = ["literal_problem"]
+
+_NON_FINITE = frozenset({"nan", "inf", "-inf"})
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _show(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def literal_problem(value: Any, t: LiteralType, where: str = "") -> str | None:
+    """Why ``value`` is not a literal of type ``t`` (``None`` when it is).
+
+    ``where`` prefixes the reason with the position inside a nested value (``[2]``, ``.name``).
+    """
+    return _problem(value, t, where)
+
+
+def _bad(where: str, t: LiteralType, value: Any, why: str = "") -> str:
+    at = f"at {where}: " if where else ""
+    reason = f" ({why})" if why else ""
+    return f"{at}expected {type_str(t)}, got {_show(value)}{reason}"
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _problem(value: Any, t: LiteralType, where: str) -> str | None:
+    k = t.kind
+    if k is Kind.ANY:
+        return None
+    if k is Kind.NONE:
+        return None if value is None else _bad(where, t, value)
+    if k is Kind.INT or k is Kind.DURATION:
+        return None if _is_int(value) else _bad(where, t, value)
+    if k is Kind.FLOAT:
+        ok = _is_int(value) or isinstance(value, float) or value in _NON_FINITE
+        return None if ok else _bad(where, t, value)
+    if k is Kind.BOOL:
+        return None if isinstance(value, bool) else _bad(where, t, value)
+    if k is Kind.STR:
+        return None if isinstance(value, str) else _bad(where, t, value)
+    if k is Kind.BYTES:
+        if not isinstance(value, str):
+            return _bad(where, t, value, "bytes are a base64 string")
+        try:
+            base64.b64decode(value, validate=True)
+        except (binascii.Error, ValueError):
+            return _bad(where, t, value, "not valid base64")
+        return None
+    if k is Kind.DATETIME:
+        if not isinstance(value, str):
+            return _bad(where, t, value, "an ISO-8601 string")
+        try:
+            parsed = dt.datetime.fromisoformat(value)
+        except ValueError:
+            return _bad(where, t, value, "not an ISO-8601 datetime")
+        if parsed.tzinfo is None:
+            return _bad(where, t, value, "a datetime literal carries a UTC offset")
+        return None
+    if k is Kind.DATE:
+        if not isinstance(value, str) or not _DATE.fullmatch(value):
+            return _bad(where, t, value, "YYYY-MM-DD")
+        try:
+            dt.date.fromisoformat(value)
+        except ValueError:
+            return _bad(where, t, value, "not a calendar date")
+        return None
+    if k is Kind.ENUM:
+        if isinstance(value, str) and value in t.values:
+            return None
+        return _bad(where, t, value, f"one of {', '.join(t.values)}")
+    if k is Kind.LIST:
+        if not isinstance(value, list):
+            return _bad(where, t, value, "a JSON array")
+        for i, item in enumerate(value):
+            problem = _problem(item, t.args[0], f"{where}[{i}]")
+            if problem:
+                return problem
+        return None
+    if k is Kind.DICT:
+        if not isinstance(value, dict):
+            return _bad(where, t, value, "a JSON object")
+        for key, item in value.items():
+            problem = _problem(item, t.args[1], f"{where}[{key!r}]")
+            if problem:
+                return problem
+        return None
+    if k is Kind.UNION:
+        return _union_problem(value, t, where)
+    if k is Kind.STRUCT:
+        if not isinstance(value, dict):
+            return _bad(where, t, value, "a JSON object of its fields")
+        fields = {f.name: f.type for f in t.fields}
+        unknown = [name for name in value if name not in fields]
+        if fields and unknown:
+            known = ", ".join(fields)
+            return _bad(where, t, value, f"unknown field {unknown[0]!r}; its fields: {known}")
+        for name, item in value.items():
+            if name in fields:
+                problem = _problem(item, fields[name], f"{where}.{name}")
+                if problem:
+                    return problem
+        return None
+    # file, dir, dataset, ndarray, pickle: a reference into a blob store
+    if not isinstance(value, dict) or not isinstance(value.get("uri"), str) or not value["uri"]:
+        return _bad(where, t, value, 'a blob reference {"uri": ...}')
+    return None
+
+
+def _union_problem(value: Any, t: LiteralType, where: str) -> str | None:
+    tags = {variant.tag: variant for variant in t.args}
+    if not isinstance(value, dict) or set(value) != {"$u", "v"}:
+        return _bad(where, t, value, 'a union literal {"$u": tag, "v": value}')
+    variant = tags.get(value["$u"])
+    if variant is None:
+        return _bad(where, t, value, f"unknown variant {value['$u']!r}; one of {', '.join(tags)}")
+    return _problem(value["v"], variant, where)
