@@ -77,28 +77,9 @@ class TerminalSignals:
         line = self._in.readline().strip()
         if gate.gate == "approve":
             return True if line.lower() in ("y", "yes") else REJECTED
+        from slipstream.types import parse_text
+
         return parse_text(line, t)
-
-
-def parse_text(text: str, t: LiteralType) -> Any:
-    """A literal of type ``t`` from what someone typed."""
-    k = t.kind
-    if k is Kind.STR:
-        return text
-    if k is Kind.BOOL:
-        low = text.lower()
-        if low in ("true", "yes", "y", "1"):
-            return True
-        if low in ("false", "no", "n", "0"):
-            return False
-        raise ValueError(f"expected a bool, got {text!r}")
-    if k is Kind.INT:
-        return int(text)
-    if k is Kind.FLOAT:
-        return float(text)
-    import json
-
-    return json.loads(text)
 
 
 def start_gate(ex: Engine, nr: NodeRun, gate: GateNode) -> None:
