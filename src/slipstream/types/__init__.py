@@ -15,8 +15,10 @@ from ._hashes import fill_hashes, has_blobs, iter_blobs
 from ._pickle import PickleWarning
 from ._registry import TypeEngine, default_engine
 from ._structured import Columns, StructuredDataset, kwtypes
+from ._text import BadValue, describe_type, metavar_of, parse_duration, parse_text, parse_value
 
 __all__ = [
+    "BadValue",
     "BatchSize",
     "HashMethod",
     "Codec",
@@ -30,9 +32,14 @@ __all__ = [
     "TypeTransformer",
     "builtin_engine",
     "default_engine",
+    "describe_type",
     "fill_hashes",
     "has_blobs",
     "iter_blobs",
     "guess_python_type",
     "kwtypes",
+    "metavar_of",
+    "parse_duration",
+    "parse_text",
+    "parse_value",
 ]
