@@ -17,6 +17,7 @@ RANKS = {
     "storage": 2,
     "types": 3,
     "sdk": 4,
+    "extras": 4.5,  # flytekit module-path twins over the SDK
     "engine": 5,
     "runners": 6,
     "server": 7,

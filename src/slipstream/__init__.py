@@ -27,17 +27,20 @@ if TYPE_CHECKING:
         Checkpoint,
         CronSchedule,
         Deck,
+        Echo,
         Email,
         ExecutionParameters,
         FixedRate,
         ImageSpec,
         Labels,
         LaunchPlan,
+        OutputLocation,
         PagerDuty,
         PythonTask,
         PythonWorkflow,
         Resources,
         Secret,
+        ShellTask,
         Slack,
         SyncCheckpoint,
         Workflow,
@@ -54,7 +57,14 @@ if TYPE_CHECKING:
         wait_for_input,
         workflow,
     )
-    from slipstream.types import Directory, File, HashMethod, StructuredDataset, kwtypes
+    from slipstream.types import (
+        BatchSize,
+        Directory,
+        File,
+        HashMethod,
+        StructuredDataset,
+        kwtypes,
+    )
 
     FlyteFile = File
     FlyteDirectory = Directory
@@ -78,17 +88,20 @@ _EXPORTS: dict[str, tuple[str, str]] = {
             "Checkpoint",
             "CronSchedule",
             "Deck",
+            "Echo",
             "Email",
             "ExecutionParameters",
             "FixedRate",
             "ImageSpec",
             "Labels",
             "LaunchPlan",
+            "OutputLocation",
             "PagerDuty",
             "PythonTask",
             "PythonWorkflow",
             "Resources",
             "Secret",
+            "ShellTask",
             "Slack",
             "SyncCheckpoint",
             "Workflow",
@@ -108,7 +121,7 @@ _EXPORTS: dict[str, tuple[str, str]] = {
     },
     **{
         n: ("slipstream.types", n)
-        for n in ("Directory", "File", "HashMethod", "StructuredDataset", "kwtypes")
+        for n in ("BatchSize", "Directory", "File", "HashMethod", "StructuredDataset", "kwtypes")
     },
     "FlyteFile": ("slipstream.types", "File"),
     "FlyteDirectory": ("slipstream.types", "Directory"),
@@ -145,12 +158,14 @@ _hooks.set_local_executor(_local_executor)
 
 __all__ = [
     "Annotations",
+    "BatchSize",
     "Cache",
     "Checkpoint",
     "CompileError",
     "CronSchedule",
     "Deck",
     "Directory",
+    "Echo",
     "Email",
     "ExecutionFailedError",
     "ExecutionParameters",
@@ -164,12 +179,14 @@ __all__ = [
     "Labels",
     "LaunchPlan",
     "LiteralTypeError",
+    "OutputLocation",
     "PagerDuty",
     "PythonTask",
     "PythonWorkflow",
     "Remote",
     "Resources",
     "Secret",
+    "ShellTask",
     "SlipstreamError",
     "Slack",
     "StructuredDataset",

@@ -36,17 +36,22 @@ from ._workflow import (
 if TYPE_CHECKING:
     from ._conditional import ConditionalSection, conditional
     from ._dynamic import DynamicTask, dynamic
+    from ._echo import Echo
     from ._gates import approve, sleep, wait_for_input
     from ._imperative import Workflow
     from ._launch_plan import LaunchPlan
     from ._map import MapTask, map_task
     from ._schedule import CronSchedule, Email, FixedRate, PagerDuty, Slack
+    from ._shell import OutputLocation, ShellTask
 
 _LAZY = {
     "ConditionalSection": "_conditional",
     "conditional": "_conditional",
     "DynamicTask": "_dynamic",
     "dynamic": "_dynamic",
+    "Echo": "_echo",
+    "OutputLocation": "_shell",
+    "ShellTask": "_shell",
     "approve": "_gates",
     "sleep": "_gates",
     "wait_for_input": "_gates",
@@ -89,6 +94,7 @@ __all__ = [
     "Conjunction",
     "CronSchedule",
     "DynamicTask",
+    "Echo",
     "Email",
     "ExecutionIdentifier",
     "ExecutionParameters",
@@ -97,6 +103,7 @@ __all__ = [
     "MapTask",
     "NodeDraft",
     "NodeOutput",
+    "OutputLocation",
     "PagerDuty",
     "Promise",
     "PyInterface",
@@ -105,6 +112,7 @@ __all__ = [
     "PythonWorkflow",
     "Resources",
     "Secret",
+    "ShellTask",
     "Slack",
     "SyncCheckpoint",
     "Workflow",

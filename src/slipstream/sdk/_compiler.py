@@ -93,6 +93,20 @@ class NodeDraft:
             for v in iface.outputs
         }
 
+    def __getattr__(self, name: str) -> Promise:
+        """An output as an attribute (``node.o0``), as flytekit's ``create_node`` gives it."""
+        iface = self.__dict__.get("py_interface")
+        if iface is not None and not name.startswith("__"):
+            for v in iface.outputs:
+                if v.name == name:
+                    return Promise(self.id, v.name, v.codec.literal_type, v.python_type, self)
+            raise CompileError(
+                f"node {self.id} ({self.entity_name}) has no output {name!r}; outputs are "
+                f"{', '.join(v.name for v in iface.outputs) or '(none)'}",
+                location=caller_location(),
+            )
+        raise AttributeError(name)
+
     def add_upstream(self, node_id: str) -> None:
         """Run after ``node_id``."""
         if node_id != self.id and node_id != WORKFLOW_INPUTS and node_id not in self.upstream:

@@ -26,6 +26,20 @@ __all__ = ["LaunchPlan"]
 _lock = threading.Lock()
 
 
+LAUNCH_PLAN_OPTIONS_ACCEPTED = frozenset(
+    {
+        "raw_output_data_config",
+        "security_context",
+        "auth_role",
+        "trigger",
+        "overwrite_cache",
+        "auto_activate",
+        "concurrency",
+    }
+)
+"""flytekit launch plan options that only matter on a Flyte cluster: accepted and not used."""
+
+
 class LaunchPlan:
     """A workflow with defaults, fixed inputs, a schedule, notifications and labels.
 
@@ -156,6 +170,49 @@ class LaunchPlan:
             return lp
 
     _args: tuple[Any, ...] = ()
+
+    @classmethod
+    def create(
+        cls,
+        name: str,
+        workflow: WorkflowBase,
+        default_inputs: dict[str, Any] | None = None,
+        fixed_inputs: dict[str, Any] | None = None,
+        schedule: Any = None,
+        notifications: Any = None,
+        labels: Any = None,
+        annotations: Any = None,
+        max_parallelism: int | None = None,
+        **cluster_options: Any,
+    ) -> LaunchPlan:
+        """flytekit's ``LaunchPlan.create``: a new named launch plan (it replaces one of the same
+        name defined earlier in this process). Options that only matter on a Flyte cluster
+        (``security_context``, ``raw_output_data_config``, ``auth_role``, ``overwrite_cache``,
+        ``auto_activate``...) are accepted; any other unknown option is a ``TypeError``."""
+        unknown = set(cluster_options) - LAUNCH_PLAN_OPTIONS_ACCEPTED
+        if unknown:
+            raise TypeError(
+                f"LaunchPlan.create got unexpected option(s) {', '.join(sorted(unknown))}"
+            )
+        args = (
+            default_inputs or {},
+            fixed_inputs or {},
+            schedule,
+            notifications,
+            labels,
+            annotations,
+            max_parallelism,
+        )
+        lp = cls(name, workflow, *args)
+        lp._args = args
+        with _lock:
+            cls.CACHE[name] = lp
+        return lp
+
+    @classmethod
+    def get_default_launch_plan(cls, ctx: Any, workflow: WorkflowBase) -> LaunchPlan:
+        """flytekit's spelling of ``get_or_create(workflow)``; ``ctx`` is not used."""
+        return cls.get_or_create(workflow)
 
     @property
     def spec(self) -> LaunchPlanSpec:

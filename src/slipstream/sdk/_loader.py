@@ -64,6 +64,9 @@ def resolve_loader(loader: TaskLoader, code_root: str | None = None) -> Any:
             if not (code_root and loader.file):
                 raise
             module = load_file(Path(code_root) / loader.file)
+    hit = TASKS.get((loader.module, loader.qualname))
+    if hit is not None:  # tasks built from a description (ShellTask, Echo) register on import
+        return hit
     obj: Any = module
     for part in loader.qualname.split("."):
         obj = getattr(obj, part, None)

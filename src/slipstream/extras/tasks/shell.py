@@ -1,0 +1,5 @@
+"""flytekit's ``flytekit.extras.tasks.shell`` names: ``ShellTask``, ``OutputLocation``."""
+
+from slipstream.sdk import OutputLocation, ShellTask
+
+__all__ = ["OutputLocation", "ShellTask"]
