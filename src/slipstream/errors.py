@@ -12,6 +12,9 @@ the system's: ``kind`` drives retries and is recorded with every failed attempt.
     ├── InputError (TypeError)              a missing, unknown or badly parsed input to a run
     ├── UserTaskError                       the user's code raised; wraps and keeps the original
     ├── TaskTimeoutError (TimeoutError)     an attempt ran past its timeout
+    ├── TaskOutOfMemoryError (MemoryError)  an attempt went over its task's memory limit
+    ├── UnschedulableError (ValueError)     an attempt asks more resources than the machine has
+    ├── WorkerLostError                     the process running an attempt died under it
     ├── ExecutionFailedError                an execution ended FAILED (carries the node and error)
     ├── IllegalTransitionError (RuntimeError)  a state machine was asked for a forbidden move
     ├── StorageError (OSError)              a blob could not be read or written
@@ -41,10 +44,13 @@ __all__ = [
     "RemoteError",
     "SlipstreamError",
     "StorageError",
+    "TaskOutOfMemoryError",
     "TaskTimeoutError",
     "TypeTransformerError",
+    "UnschedulableError",
     "UserTaskError",
     "ValidationError",
+    "WorkerLostError",
 ]
 
 ErrorKind = Literal["USER", "SYSTEM"]
@@ -128,6 +134,30 @@ class TaskTimeoutError(SlipstreamError, TimeoutError):
 
     code = "timeout"
     kind = "USER"
+
+
+class TaskOutOfMemoryError(SlipstreamError, MemoryError):
+    """An attempt's worker went over the task's memory limit and the attempt was stopped.
+
+    Recorded with the error kind ``OOM`` (the platform's retry budget, not the task's).
+    """
+
+    code = "out_of_memory"
+    kind = "SYSTEM"
+
+
+class UnschedulableError(SlipstreamError, ValueError):
+    """An attempt asks more CPU, memory or GPUs than the whole machine (or cluster) has."""
+
+    code = "unschedulable"
+    kind = "USER"
+
+
+class WorkerLostError(SlipstreamError):
+    """The worker process running an attempt died under it (killed, crashed, out of memory)."""
+
+    code = "worker_lost"
+    kind = "SYSTEM"
 
 
 class ExecutionFailedError(SlipstreamError):

@@ -14,6 +14,7 @@ __all__ = ["main"]
 _COMMANDS: dict[str, tuple[str, str]] = {
     "run": ("slipstream.cli._run", "run"),
     "server": ("slipstream.cli._server", "server"),
+    "engine": ("slipstream.cli._engine", "engine"),
     "db": ("slipstream.cli._db", "db"),
     "register": ("slipstream.cli._register", "register"),
     "get": ("slipstream.cli._get", "get"),

@@ -2,15 +2,19 @@
 
 from ._bindings import coerce, resolve, select
 from ._catalog import LocalCatalog, MemoryCatalog, cache_key, cache_version_of
+from ._closures import task_closure
 from ._exceptions import pack_exception, unpack_exception
 from ._executor import Executor, Listener
 from ._gates import PENDING, REJECTED, NoSignals, SignalSource, TerminalSignals
 from ._interfaces import AttemptRequest, AttemptResult, Catalog, Runner, StateStore
 from ._memory_store import MemoryStateStore
+from ._replay import Replay
+from ._retry import Budget, RetryPolicy
 
 __all__ = [
     "AttemptRequest",
     "AttemptResult",
+    "Budget",
     "Catalog",
     "Executor",
     "Listener",
@@ -20,6 +24,8 @@ __all__ = [
     "NoSignals",
     "PENDING",
     "REJECTED",
+    "Replay",
+    "RetryPolicy",
     "Runner",
     "SignalSource",
     "StateStore",
@@ -30,5 +36,6 @@ __all__ = [
     "pack_exception",
     "resolve",
     "select",
+    "task_closure",
     "unpack_exception",
 ]

@@ -1,6 +1,6 @@
 """The wire model: every object that crosses a process or network boundary.
 
-Frozen ``msgspec`` structs encoded as JSON. Nothing here imports the rest of slipstream.
+Frozen ``msgspec`` structs encoded as JSON. Nothing here imports the rest of slipstream (but its errors, when a quantity is malformed).
 """
 
 from ._admin import (
@@ -44,6 +44,7 @@ from ._phases import (
     NodePhase,
     check_transition,
 )
+from ._quantities import parse_quantity
 from ._task import (
     CacheSpec,
     ResourceSpec,
@@ -155,6 +156,7 @@ __all__ = [
     "hash_literals",
     "is_assignable",
     "literal_problem",
+    "parse_quantity",
     "to_builtins",
     "type_str",
 ]

@@ -6,6 +6,7 @@ workers in theirs: one path, so that what works locally works everywhere.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import threading
@@ -15,8 +16,8 @@ from types import TracebackType
 from typing import Any
 
 from slipstream.engine import AttemptRequest, AttemptResult, pack_exception
-from slipstream.errors import SlipstreamError, TaskTimeoutError
-from slipstream.model import ErrorInfo, encode
+from slipstream.errors import SlipstreamError, TaskOutOfMemoryError, TaskTimeoutError
+from slipstream.model import ErrorInfo, ErrorKind, encode
 from slipstream.sdk import (
     ExecutionIdentifier,
     ExecutionParameters,
@@ -24,6 +25,10 @@ from slipstream.sdk import (
     task_context,
 )
 from slipstream.types import TypeContext
+
+from ._logs import OutputCapture
+from ._memory import MemoryWatch
+from ._resources import memory_limit_of
 
 __all__ = ["error_info", "run_attempt", "user_traceback"]
 
@@ -114,7 +119,61 @@ def run_attempt(req: AttemptRequest, worker: str = "", live: bool = False) -> At
     """Run one attempt and describe how it ended. Never raises for the task's own errors.
 
     ``live``: the caller shares the engine's process, which gets the exception object itself.
+    With ``req.log_dir`` the attempt's stdout and stderr are kept there (see ``_logs``); a task's
+    memory limit is watched in worker processes (not ``live``: the engine's memory is not the
+    task's), and going over it ends the attempt with kind ``OOM``.
     """
+    if not req.log_dir and (live or req.task.limits.mem is None):
+        return _run(req, worker, live)  # the common case pays for nothing more
+    started = time.time()
+    watch: MemoryWatch | None = None
+    if not live and req.task.limits.mem is not None:
+        try:
+            limit = memory_limit_of(req.task)
+        except SlipstreamError as e:
+            return _failure(req, e, worker, live, started)
+        assert limit is not None
+        watch = MemoryWatch(
+            limit, req.task.limits.mem, f"task {req.task.id.name} (node {req.node})"
+        )
+    with contextlib.ExitStack() as stack:
+        capture = (
+            stack.enter_context(OutputCapture(req.log_dir, req.store)) if req.log_dir else None
+        )
+        try:
+            if watch is None:
+                result = _run(req, worker, live)
+            else:
+                with watch:
+                    result = _run(req, worker, live)
+        except TaskOutOfMemoryError as e:  # raised between the task's own error boundaries
+            result = _failure(req, e, worker, live, started)
+        if watch is not None and watch.tripped:
+            result = _failure(req, watch.error(), worker, live, started, ErrorKind.OOM)
+    if capture is not None:
+        result.log_uri = capture.uri
+    return result
+
+
+def _failure(
+    req: AttemptRequest,
+    e: BaseException,
+    worker: str,
+    live: bool,
+    started: float,
+    kind: str | None = None,
+) -> AttemptResult:
+    if isinstance(e, TaskOutOfMemoryError):
+        kind = ErrorKind.OOM
+        e.__traceback__ = None
+    return AttemptResult(
+        req.node, req.attempt, False, error=error_info(e, req.node, kind),
+        exception=pack_exception(e, live=live), started_at=started, ended_at=time.time(),
+        worker=worker, execution=req.execution,
+    )  # fmt: skip
+
+
+def _run(req: AttemptRequest, worker: str, live: bool) -> AttemptResult:
     started = time.time()
     node = req.node
     attempt = req.attempt
@@ -157,13 +216,14 @@ def run_attempt(req: AttemptRequest, worker: str = "", live: bool = False) -> At
     except TaskTimeoutError as e:
         e.__traceback__ = None
         return AttemptResult(
-            node, attempt, False, error=error_info(e, node), exception=pack_exception(e, live=live), timed_out=True,
+            node, attempt, False, error=error_info(e, node, ErrorKind.TIMEOUT), exception=pack_exception(e, live=live), timed_out=True,
             started_at=started, ended_at=time.time(), worker=worker, execution=req.execution,
         )  # fmt: skip
     except Exception as e:
         e.__traceback__ = user_traceback(e.__traceback__)
         return AttemptResult(
-            node, attempt, False, error=error_info(e, node), exception=pack_exception(e, live=live),
+            node, attempt, False,
+            error=error_info(e, node, ErrorKind.OOM if isinstance(e, TaskOutOfMemoryError) else None), exception=pack_exception(e, live=live),
             started_at=started, ended_at=time.time(), worker=worker, execution=req.execution,
         )  # fmt: skip
     finally:

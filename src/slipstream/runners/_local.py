@@ -18,17 +18,12 @@ from slipstream.engine import (
     MemoryStateStore,
     Runner,
     TerminalSignals,
+    task_closure,
 )
 from slipstream.model import (
-    Binding,
     CompiledWorkflow,
     ExecutionId,
     ExecutionRecord,
-    Identifier,
-    Ref,
-    ResourceType,
-    TaskNode,
-    WorkflowSpec,
 )
 from slipstream.sdk import PyInterface
 from slipstream.storage import DataLayout, default_store_url, open_store, slipstream_home
@@ -71,22 +66,7 @@ def closure_of(entity: Any) -> CompiledWorkflow:
     compiled = getattr(entity, "compiled", None)
     if compiled is not None:
         return compiled  # type: ignore[no-any-return]
-    t = entity.template
-    from slipstream.model import Node
-
-    node = Node(
-        id="n0",
-        kind=TaskNode(task=t.id.name),
-        interface=t.interface,
-        inputs=tuple(Binding(v.name, Ref("$in", v.name)) for v in t.interface.inputs),
-    )
-    spec = WorkflowSpec(
-        id=Identifier(ResourceType.WORKFLOW, t.id.name),
-        interface=t.interface,
-        nodes=(node,),
-        outputs=tuple(Binding(v.name, Ref("n0", v.name)) for v in t.interface.outputs),
-    )
-    return CompiledWorkflow(workflow=spec, tasks={t.id.name: t})
+    return task_closure(entity.template)
 
 
 def code_root_for(entity: Any) -> str:

@@ -2,9 +2,22 @@
 
 Workers are started once and stay warm, so an attempt costs a message each way instead of a process
 start. Each worker may hold ``depth`` attempts at once (one running, the rest queued in its pipe),
-which hides the round trip on wide fan-outs. A worker enforces task timeouts itself (SIGALRM); the
-pool kills and replaces a worker that does not answer long after its deadline, or that dies, and
-reports its attempts as system failures (which the engine retries like any other failure).
+which hides the round trip on wide fan-outs.
+
+Resources: each attempt's CPU, memory and GPU *requests* are accounted against the machine's
+capacity (detected, or given to the constructor); an attempt that does not fit waits inside the
+runner, in submission order, until enough running ones finish, and one that asks more than the
+whole machine fails at once with a USER error (``unschedulable``). Attempts that ask nothing are
+never held back.
+
+Failures and their kinds: a worker enforces task timeouts itself (SIGALRM, kind ``TIMEOUT``) and
+memory limits (kind ``OOM``, see ``_memory``; the worker is then retired and replaced). The pool
+kills and replaces a worker that does not answer long after its deadline (``TIMEOUT``) or that dies
+(``SYSTEM``, naming the signal or exit code). A cancelled attempt ends ``ABORTED``; the attempts
+that shared its worker are quietly submitted again.
+
+Lifetime: workers die with the process that owns the pool (``_lifetime``), and :meth:`close` kills
+busy workers at once instead of waiting for their attempts.
 """
 
 from __future__ import annotations
@@ -23,16 +36,30 @@ from typing import Any
 import msgspec
 
 from slipstream.engine import AttemptRequest, AttemptResult
-from slipstream.model import ErrorInfo, ExecutionId
+from slipstream.errors import ConfigError, SlipstreamError, UnschedulableError
+from slipstream.model import ErrorInfo, ErrorKind, ExecutionId
 
-from ._entrypoint import run_attempt
+from ._entrypoint import error_info, run_attempt
+from ._isolation import use_code_root
+from ._lifetime import die_with_parent
+from ._memory import OOM_EXIT_CODE
+from ._resources import (
+    Demand,
+    demand_of,
+    detect_cpus,
+    detect_gpus,
+    detect_memory,
+    format_bytes,
+    parse_memory,
+)
 
 __all__ = ["LocalRunner"]
 
 _GRACE_S = 5.0
 
 
-def _worker_main(conn: Any, code_root: str, name: str) -> None:
+def _worker_main(conn: Any, code_root: str, name: str, parent: int, kernel: bool) -> None:
+    die_with_parent(parent, kernel)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when work stops
     if code_root and code_root not in sys.path:
         sys.path.insert(0, code_root)
@@ -45,8 +72,23 @@ def _worker_main(conn: Any, code_root: str, name: str) -> None:
             return
         if not data:  # the pool is closing
             return
-        batch = [run_attempt(req, name) for req in decoder.decode(data)]
+        batch = []
+        for req in decoder.decode(data):
+            if req.code_root:
+                use_code_root(req.code_root)
+            batch.append(run_attempt(req, name))
         conn.send_bytes(encoder.encode(batch))
+
+
+class _Slot:
+    """One attempt handed to a worker: the request, what it holds, when it was sent."""
+
+    __slots__ = ("demand", "request", "sent")
+
+    def __init__(self, request: AttemptRequest, demand: Demand | None) -> None:
+        self.request = request
+        self.demand = demand
+        self.sent = time.monotonic()
 
 
 class _Worker:
@@ -54,13 +96,18 @@ class _Worker:
         self.name = f"local-{index}"
         parent, child = ctx.Pipe(duplex=True)
         self.conn = parent
+        kernel = threading.current_thread() is threading.main_thread()
         self.proc = ctx.Process(
-            target=_worker_main, args=(child, code_root, self.name), daemon=True, name=self.name
+            target=_worker_main,
+            args=(child, code_root, self.name, os.getpid(), kernel),
+            daemon=True,
+            name=self.name,
         )
         self.proc.start()
         child.close()
-        self.queue: deque[tuple[str, int, float, float | None, ExecutionId]] = deque()
+        self.queue: deque[_Slot] = deque()
         self.outbox: list[AttemptRequest] = []
+        self.retiring = False
 
     def alive(self) -> bool:
         return bool(self.proc.is_alive())
@@ -74,15 +121,51 @@ class _Worker:
         self.conn.close()
 
 
+def _how_it_ended(exitcode: int | None) -> str:
+    if exitcode is None:
+        return "worker process stopped answering"
+    if exitcode < 0:
+        try:
+            sig = signal.Signals(-exitcode).name
+        except ValueError:
+            sig = f"signal {-exitcode}"
+        return f"worker process was killed by {sig}"
+    return f"worker process exited with code {exitcode}"
+
+
 class LocalRunner:
-    """A pool of ``workers`` warm processes (default: one per CPU)."""
+    """A pool of ``workers`` warm processes (default: one per CPU).
+
+    ``cpus``, ``memory`` (bytes or a quantity such as ``"16Gi"``) and ``gpus`` override the
+    machine's detected capacity against which the attempts' resource requests are accounted.
+    """
 
     name = "local"
 
-    def __init__(self, workers: int | None = None, code_root: str = "", depth: int = 16) -> None:
+    def __init__(
+        self,
+        workers: int | None = None,
+        code_root: str = "",
+        depth: int = 16,
+        *,
+        cpus: float | None = None,
+        memory: int | str | None = None,
+        gpus: int | None = None,
+    ) -> None:
         n = workers or os.cpu_count() or 1
         if n < 1:
             raise ValueError("workers must be >= 1")
+        if cpus is not None and cpus <= 0:
+            raise ConfigError(f"cpus must be > 0, got {cpus!r}")
+        if gpus is not None and gpus < 0:
+            raise ConfigError(f"gpus must be >= 0, got {gpus!r}")
+        self._cpus = float(cpus) if cpus is not None else detect_cpus()
+        self._memory = parse_memory(memory) if memory is not None else detect_memory()
+        if self._memory < 0:
+            raise ConfigError(f"memory must be >= 0, got {memory!r}")
+        self._gpus = gpus  # detected when an attempt first asks for one
+        self._used = [0.0, 0, 0]
+        self._held: deque[tuple[AttemptRequest, Demand]] = deque()
         method = "fork" if threading.active_count() == 1 and sys.platform != "win32" else "spawn"
         self._ctx = multiprocessing.get_context(method)
         self._code_root = code_root or (sys.path[0] if sys.path and sys.path[0] else os.getcwd())
@@ -95,29 +178,104 @@ class LocalRunner:
 
     @property
     def capacity(self) -> int:
-        return len(self._workers) * self._depth
+        return sum(1 for w in self._workers if not w.retiring) * self._depth
 
     @property
     def workers(self) -> int:
         """How many worker processes are in the pool."""
-        return len(self._workers)
+        return sum(1 for w in self._workers if not w.retiring)
+
+    @property
+    def resources(self) -> dict[str, float]:
+        """The machine's capacity as accounted: ``cpu`` cores, ``mem`` bytes, ``gpu`` count."""
+        return {"cpu": self._cpus, "mem": float(self._memory), "gpu": float(self._gpu_total())}
+
+    @property
+    def held(self) -> int:
+        """How many submitted attempts wait for resources."""
+        return len(self._held)
+
+    # -- submitting ----------------------------------------------------------------------------
 
     def submit(self, request: AttemptRequest) -> None:
-        w = min(self._workers, key=lambda w: len(w.queue))
-        w.queue.append(
-            (request.node, request.attempt, time.monotonic(), request.timeout_s, request.execution)
+        try:
+            d = demand_of(request.task)
+        except SlipstreamError as e:
+            self._failed.append(_failure(request, e))
+            return
+        if d is not None:
+            why = self._too_big(request, d)
+            if why:
+                self._failed.append(_failure(request, UnschedulableError(why)))
+                return
+            if self._held or not self._fits(d):
+                self._held.append((request, d))
+                return
+            self._take(d, 1)
+        self._dispatch(request, d)
+
+    def _gpu_total(self) -> int:
+        if self._gpus is None:
+            self._gpus = detect_gpus()
+        return self._gpus
+
+    def _too_big(self, request: AttemptRequest, d: Demand) -> str:
+        name = request.task.id.name
+        if d.cpu > self._cpus:
+            return f"task {name} asks {d.cpu:g} CPUs; this machine has {self._cpus:g}"
+        if self._memory and d.mem > self._memory:
+            return (
+                f"task {name} asks {format_bytes(d.mem)} of memory; "
+                f"this machine has {format_bytes(self._memory)}"
+            )
+        if d.gpu and d.gpu > self._gpu_total():
+            return f"task {name} asks {d.gpu} GPUs; this machine has {self._gpu_total()}"
+        return ""
+
+    def _fits(self, d: Demand) -> bool:
+        cpu, mem, gpu = self._used
+        return (
+            cpu + d.cpu <= self._cpus + 1e-9
+            and (not self._memory or mem + d.mem <= self._memory)
+            and (not d.gpu or gpu + d.gpu <= self._gpu_total())
         )
+
+    def _take(self, d: Demand, sign: int) -> None:
+        u = self._used
+        u[0] += sign * d.cpu
+        u[1] += sign * d.mem
+        u[2] += sign * d.gpu
+
+    def _dispatch(self, request: AttemptRequest, d: Demand | None) -> None:
+        w = min((w for w in self._workers if not w.retiring), key=lambda w: len(w.queue))
+        w.queue.append(_Slot(request, d))
         w.outbox.append(request)
+
+    def _release(self, slot: _Slot) -> None:
+        if slot.demand is not None:
+            self._take(slot.demand, -1)
+
+    def _admit_held(self) -> bool:
+        """Dispatch held attempts, in order, while the first one fits."""
+        moved = False
+        while self._held and self._fits(self._held[0][1]):
+            request, d = self._held.popleft()
+            self._take(d, 1)
+            self._dispatch(request, d)
+            moved = True
+        return moved
 
     def _flush(self) -> None:
         """Send each worker what was submitted for it since the last flush, as one message."""
-        for w in self._workers:
+        for w in list(self._workers):
             if w.outbox:
                 batch, w.outbox = w.outbox, []
                 try:
                     w.conn.send_bytes(self._encoder.encode(batch))
                 except OSError:
-                    self._failed.extend(self._replace(w, "worker process died"))
+                    self._failed.extend(self._lost(w))
+
+    # -- results -------------------------------------------------------------------------------
 
     def wait(self, timeout: float | None) -> list[AttemptResult]:
         self._flush()
@@ -137,24 +295,31 @@ class LocalRunner:
             try:
                 data = conn.recv_bytes()  # type: ignore[union-attr]
             except (EOFError, OSError):
-                results.extend(self._replace(w, "worker process died"))
+                results.extend(self._lost(w))
                 continue
             for result in self._decoder.decode(data):
                 if w.queue:
-                    w.queue.popleft()
+                    self._release(w.queue.popleft())
+                if result.error is not None and result.error.kind == ErrorKind.OOM:
+                    self._retire(w)
                 results.append(result)
+            if w.retiring and not w.queue:
+                self._drop(w)
         if not ready:
             results.extend(self._reap_overdue())
+        if self._held and self._admit_held():
+            self._flush()
         return results
 
     def _deadline(self, workers: Any) -> float | None:
         now = time.monotonic()
         best: float | None = None
         for w in workers:
-            _, _, sent, t, _ = w.queue[0]
+            head = w.queue[0]
+            t = head.request.timeout_s
             if t is None:
                 continue
-            left = sent + t * len(w.queue) + _GRACE_S - now
+            left = head.sent + t * len(w.queue) + _GRACE_S - now
             best = left if best is None else min(best, left)
         return None if best is None else max(best, 0.0)
 
@@ -164,67 +329,111 @@ class LocalRunner:
         for w in list(self._workers):
             if not w.queue:
                 continue
-            _, _, sent, t, _ = w.queue[0]
-            if t is not None and now > sent + t * len(w.queue) + _GRACE_S:
-                out.extend(self._replace(w, f"worker did not stop at the {t:g} s timeout", True))
+            head = w.queue[0]
+            t = head.request.timeout_s
+            if t is not None and now > head.sent + t * len(w.queue) + _GRACE_S:
+                why = f"worker did not stop at the {t:g} s timeout and was killed"
+                out.append(_stopped(head.request, "timeout", why, ErrorKind.TIMEOUT, w.name))
+                self._evict(w, head)
             elif not w.alive():
-                out.extend(self._replace(w, f"worker exited with code {w.proc.exitcode}"))
+                out.extend(self._lost(w))
         return out
 
-    def _replace(self, w: _Worker, why: str, timed_out: bool = False) -> list[AttemptResult]:
-        out = []
-        now = time.time()
-        code = "timeout" if timed_out else "worker_lost"
-        for node, attempt, _, _, execution in w.queue:
-            out.append(
-                AttemptResult(
-                    node,
-                    attempt,
-                    False,
-                    error=ErrorInfo(
-                        code=code,
-                        message=why,
-                        kind="SYSTEM" if not timed_out else "USER",
-                        node=node,
-                    ),
-                    timed_out=timed_out,
-                    started_at=now,
-                    ended_at=now,
-                    worker=w.name,
-                    execution=execution,
+    def _lost(self, w: _Worker) -> list[AttemptResult]:
+        """``w`` died: its attempts fail (SYSTEM, or OOM when it stopped itself for memory)."""
+        with contextlib.suppress(Exception):
+            w.proc.join(1.0)
+        code = w.proc.exitcode
+        why = _how_it_ended(code)
+        out: list[AttemptResult] = []
+        blamed = False
+        for slot in w.queue:
+            req = slot.request
+            if code == OOM_EXIT_CODE and not blamed and req.task.limits.mem is not None:
+                blamed = True
+                msg = (
+                    f"task {req.task.id.name} (node {req.node}) went over its memory limit of "
+                    f"{req.task.limits.mem}; the worker stopped itself"
                 )
-            )
+                out.append(_stopped(req, "out_of_memory", msg, ErrorKind.OOM, w.name))
+            else:
+                out.append(_stopped(req, "worker_lost", why, ErrorKind.SYSTEM, w.name))
+            self._release(slot)
+        w.queue.clear()
+        w.outbox.clear()
+        self._replace(w)
+        return out
+
+    def _evict(self, w: _Worker, culprit: _Slot) -> None:
+        """Kill ``w`` for ``culprit``'s sake; its other attempts are submitted again."""
+        others = [s for s in w.queue if s is not culprit]
+        for s in w.queue:
+            self._release(s)
+        w.queue.clear()
+        w.outbox.clear()
+        self._replace(w)
+        for s in others:
+            self.submit(s.request)
+
+    def _replace(self, w: _Worker) -> None:
         w.kill()
         i = self._workers.index(w)
+        if w.retiring:
+            del self._workers[i]  # its replacement already runs
+            return
         self._workers[i] = _Worker(self._ctx, self._next_index, self._code_root)
         self._next_index += 1
-        return out
+
+    def _retire(self, w: _Worker) -> None:
+        """``w`` went over a memory limit: it takes no more work and goes once its queue drains."""
+        if w.retiring:
+            return
+        w.retiring = True
+        self._workers.append(_Worker(self._ctx, self._next_index, self._code_root))
+        self._next_index += 1
+
+    def _drop(self, w: _Worker) -> None:
+        w.kill()
+        self._workers.remove(w)
+
+    # -- cancelling and closing ----------------------------------------------------------------
 
     def cancel(self, node: str, attempt: int, execution: ExecutionId | None = None) -> None:
-        def match(n: str, a: int, e: ExecutionId) -> bool:
-            return n == node and a == attempt and (execution is None or e == execution)
+        def match(r: AttemptRequest) -> bool:
+            return (
+                r.node == node
+                and r.attempt == attempt
+                and (execution is None or r.execution == execution)
+            )
 
+        for i, (r, _) in enumerate(self._held):
+            if match(r):
+                del self._held[i]
+                self._failed.append(_aborted(r))
+                return
         for w in list(self._workers):
-            if any(match(n, a, e) for n, a, _, _, e in w.queue):
-                rest = [(n, a, e) for n, a, _, _, e in w.queue if not match(n, a, e)]
-                w.queue.clear()
-                self._failed.extend(
-                    AttemptResult(
-                        n,
-                        a,
-                        False,
-                        error=ErrorInfo(code="cancelled", message="cancelled", kind="SYSTEM"),
-                        execution=e,
-                    )
-                    for n, a, e in rest
-                )
-                self._replace(w, "cancelled")
+            slot = next((s for s in w.queue if match(s.request)), None)
+            if slot is None:
+                continue
+            self._failed.append(_aborted(slot.request, w.name))
+            if any(r is slot.request for r in w.outbox):  # not sent yet: just forget it
+                w.outbox = [r for r in w.outbox if r is not slot.request]
+                w.queue.remove(slot)
+                self._release(slot)
+                self._admit_held()
+            else:
+                self._evict(w, slot)
+            return
 
     def close(self) -> None:
-        for w in self._workers:  # an empty message asks a worker to exit
-            with contextlib.suppress(OSError):
-                w.conn.send_bytes(b"")
-        deadline = time.monotonic() + 2.0
+        for w in self._workers:
+            if w.queue:  # busy: what it runs is abandoned, so it need not finish
+                with contextlib.suppress(Exception):
+                    w.proc.kill()
+            else:  # an empty message asks an idle worker to exit
+                with contextlib.suppress(OSError):
+                    w.conn.send_bytes(b"")
+        deadline = time.monotonic() + 1.0
         for w in self._workers:
             w.proc.join(max(0.0, deadline - time.monotonic()))
             if w.proc.is_alive():
@@ -232,9 +441,47 @@ class LocalRunner:
                 w.proc.join(1)
             w.conn.close()
         self._workers = []
+        self._held.clear()
 
     def __enter__(self) -> LocalRunner:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _stopped(
+    req: AttemptRequest, code: str, message: str, kind: str, worker: str = ""
+) -> AttemptResult:
+    now = time.time()
+    return AttemptResult(
+        req.node,
+        req.attempt,
+        False,
+        error=ErrorInfo(code=code, message=message, kind=kind, node=req.node),
+        timed_out=kind == ErrorKind.TIMEOUT,
+        started_at=now,
+        ended_at=now,
+        worker=worker,
+        execution=req.execution,
+    )
+
+
+def _aborted(req: AttemptRequest, worker: str = "") -> AttemptResult:
+    return _stopped(req, "aborted", "the attempt was cancelled", ErrorKind.ABORTED, worker)
+
+
+def _failure(req: AttemptRequest, e: SlipstreamError) -> AttemptResult:
+    from slipstream.engine import pack_exception
+
+    now = time.time()
+    return AttemptResult(
+        req.node,
+        req.attempt,
+        False,
+        error=error_info(e, req.node),
+        exception=pack_exception(e),
+        started_at=now,
+        ended_at=now,
+        execution=req.execution,
+    )

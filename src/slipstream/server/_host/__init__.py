@@ -5,6 +5,8 @@ writes and reads.
 """
 
 from ._catalog import DbCatalog
+from ._dispatch import Dispatch, Lane
+from ._engine_host import EngineHost, HostSettings
 from ._flush import flush
 from ._leases import abort_requested, claim, release, renew
 from ._offload import load_inputs, load_outputs
@@ -15,6 +17,10 @@ __all__ = [
     "DbCatalog",
     "DbSignals",
     "DbStateStore",
+    "Dispatch",
+    "EngineHost",
+    "HostSettings",
+    "Lane",
     "abort_requested",
     "claim",
     "flush",

@@ -1,0 +1,47 @@
+"""Resource quantities in Kubernetes' spelling (``"500m"``, ``"2"``, ``"512Mi"``, ``"1G"``).
+
+One parser for the whole platform: the server checks registered specs against its limits with it,
+the local worker pool accounts the requests of running attempts against the machine with it.
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal, InvalidOperation
+
+__all__ = ["parse_quantity"]
+
+_SUFFIXES: dict[str, Decimal] = {
+    "": Decimal(1),
+    "m": Decimal("0.001"),
+    "k": Decimal(10) ** 3,
+    "M": Decimal(10) ** 6,
+    "G": Decimal(10) ** 9,
+    "T": Decimal(10) ** 12,
+    "P": Decimal(10) ** 15,
+    "Ki": Decimal(2) ** 10,
+    "Mi": Decimal(2) ** 20,
+    "Gi": Decimal(2) ** 30,
+    "Ti": Decimal(2) ** 40,
+    "Pi": Decimal(2) ** 50,
+}
+_QUANTITY = re.compile(r"\s*([0-9]+(?:\.[0-9]*)?|\.[0-9]+)\s*([A-Za-z]{0,2})\s*")
+
+
+def parse_quantity(text: str, *, field: str = "quantity") -> Decimal:
+    """The value of a quantity; raises :class:`ValidationError` on anything else."""
+    match = _QUANTITY.fullmatch(text) if isinstance(text, str) else None
+    if match is None or match.group(2) not in _SUFFIXES:
+        from slipstream.errors import ValidationError  # the one layer below; loaded on error only
+
+        raise ValidationError(
+            f"invalid {field} quantity {text!r}: expected a number with an optional suffix "
+            "(m, k, M, G, T, Ki, Mi, Gi, Ti)",
+            details={"field": field, "value": text},
+        )
+    try:
+        return Decimal(match.group(1)) * _SUFFIXES[match.group(2)]
+    except InvalidOperation:  # pragma: no cover - the regex admits only decimals
+        from slipstream.errors import ValidationError
+
+        raise ValidationError(f"invalid {field} quantity {text!r}") from None

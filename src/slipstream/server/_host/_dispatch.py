@@ -1,0 +1,122 @@
+"""One runner shared by every execution an engine host drives.
+
+Each executor gets a :class:`Lane` (a ``Runner`` of its own to the engine); what it submits waits in
+the host's :class:`Dispatch` until the host has made the attempt's RUNNING record durable, and then
+goes to the real runner while it has room, oldest first across executions. Holding attempts here
+rather than in the runner's worker queues makes cancelling a waiting attempt free (an abort never
+disturbs another execution's work) and means an attempt never runs before the record that says it
+started, so a restarted host counts it as lost instead of running attempt ``n`` twice.
+"""
+
+from __future__ import annotations
+
+import time
+
+from slipstream.engine import AttemptRequest, AttemptResult, Runner
+from slipstream.model import ExecutionId
+
+__all__ = ["Dispatch", "Lane"]
+
+_Key = tuple[ExecutionId, str, int]
+
+
+class Dispatch:
+    """The host's runner and the attempts waiting for it."""
+
+    def __init__(self, runner: Runner) -> None:
+        self.runner = runner
+        self._pending: dict[_Key, AttemptRequest] = {}
+        self._sent: dict[_Key, float] = {}
+        self.latencies: list[float] = []
+        """Seconds each attempt waited between its submission and its hand-over to the runner
+        (kept only while ``measure`` is set, for the benchmarks)."""
+        self.measure = False
+        self._queued_at: dict[_Key, float] = {}
+
+    def lane(self, execution: ExecutionId) -> Lane:
+        """A runner view for one execution."""
+        return Lane(self, execution)
+
+    @property
+    def at_runner(self) -> int:
+        """Attempts handed to the runner and not reported yet."""
+        return len(self._sent)
+
+    @property
+    def waiting(self) -> int:
+        """Attempts submitted and not yet handed to the runner."""
+        return len(self._pending)
+
+    def submit(self, request: AttemptRequest) -> None:
+        key = (request.execution, request.node, request.attempt)
+        self._pending[key] = request
+        if self.measure:
+            self._queued_at[key] = time.perf_counter()
+
+    def dispatch(self) -> int:
+        """Hand waiting attempts to the runner while it has room; returns how many went."""
+        room = self.runner.capacity - len(self._sent)
+        n = 0
+        pending = self._pending
+        while pending and n < room:
+            key = next(iter(pending))
+            request = pending.pop(key)
+            self.runner.submit(request)
+            now = time.perf_counter()
+            self._sent[key] = now
+            if self.measure:
+                self.latencies.append(now - self._queued_at.pop(key, now))
+            n += 1
+        return n
+
+    def wait(self, timeout: float | None) -> list[AttemptResult]:
+        """Results from the runner (nothing when no attempt is out)."""
+        if not self._sent:
+            return []
+        results = self.runner.wait(timeout)
+        for r in results:
+            if r.execution is not None:
+                self._sent.pop((r.execution, r.node, r.attempt), None)
+        return results
+
+    def cancel(self, execution: ExecutionId, node: str, attempt: int) -> None:
+        """Drop a waiting attempt, or ask the runner to stop a running one."""
+        key = (execution, node, attempt)
+        if self._pending.pop(key, None) is not None:
+            self._queued_at.pop(key, None)
+            return
+        if self._sent.pop(key, None) is not None:
+            self.runner.cancel(node, attempt, execution)
+
+    def forget(self, execution: ExecutionId) -> None:
+        """Cancel everything of an execution this host no longer drives (its lease was lost)."""
+        for key in [k for k in self._pending if k[0] == execution]:
+            del self._pending[key]
+        for key in [k for k in self._sent if k[0] == execution]:
+            self.cancel(*key)
+
+
+class Lane:
+    """The runner an executor sees: submissions wait in the shared :class:`Dispatch`."""
+
+    def __init__(self, dispatch: Dispatch, execution: ExecutionId) -> None:
+        self._dispatch = dispatch
+        self.execution = execution
+        self.name = dispatch.runner.name
+
+    @property
+    def capacity(self) -> int:
+        return self._dispatch.runner.capacity
+
+    def submit(self, request: AttemptRequest) -> None:
+        self._dispatch.submit(request)
+
+    def wait(self, timeout: float | None) -> list[AttemptResult]:
+        """Results reach executors through the host's loop, never through a lane."""
+        return []
+
+    def cancel(self, node: str, attempt: int, execution: ExecutionId | None = None) -> None:
+        self._dispatch.cancel(execution or self.execution, node, attempt)
+
+    def close(self) -> None:
+        """The shared runner is the host's to close."""

@@ -1,0 +1,267 @@
+"""The engine host: one loop that drives many executions over one shared runner.
+
+Each turn of the loop: take in results from the runner and hand each to its execution; write what
+changed (one transaction for every execution, fenced by the leases); step every execution (start
+what became ready); write again, so that every attempt's RUNNING record is durable before the
+attempt goes to the runner; hand waiting attempts to the runner. Every few seconds it claims new
+executions and renews its leases, and finds executions someone asked to abort.
+
+A host that is killed loses nothing that was written: another host (or this one, restarted) claims
+its executions once their leases expire and resumes them from their records — finished nodes keep
+their results, attempts that were running count as lost (SYSTEM failures, retried).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import msgspec
+
+from slipstream.engine import RetryPolicy, Runner
+from slipstream.model import ErrorInfo, ErrorKind, ExecutionPhase, ExecutionRecord, decode
+
+from .._db import Database
+from ._catalog import DbCatalog
+from ._dispatch import Dispatch
+from ._flush import flush
+from ._leases import abort_requested, claim, release, renew
+from ._loader import Loaded, load_execution
+from ._signals import DbSignals
+from ._store import DbStateStore
+
+__all__ = ["EngineHost", "HostSettings"]
+
+log = logging.getLogger("slipstream.engine_host")
+
+
+@dataclass(frozen=True)
+class HostSettings:
+    """How an engine host runs."""
+
+    home: Path
+    store_url: str
+    lease_s: float = 10.0
+    """An execution whose host stops renewing is taken over this long after the last renewal."""
+    claim_every_s: float = 0.05
+    max_executions: int = 1000
+    system_retries: int = 3
+    owner: str = ""
+    """This host's name in leases (default: host name, pid and a random suffix)."""
+
+
+class EngineHost:
+    """Runs the executions of one database (together with any other hosts on it)."""
+
+    def __init__(self, db: Database, settings: HostSettings, runner: Runner) -> None:
+        self.db = db
+        self.settings = settings
+        self.owner = (
+            settings.owner or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+        )
+        self.dispatch = Dispatch(runner)
+        self.catalog = DbCatalog(db)
+        self.signals = DbSignals(db)
+        self.retry_policy = RetryPolicy(system_retries=settings.system_retries)
+        self.active: dict[int, Loaded] = {}
+        self._by_id: dict[object, Loaded] = {}
+        self._stopping = threading.Event()
+        self.wake = threading.Event()
+        """Set (by the API in the same process) when an execution was created or aborted."""
+        self._next_claim = 0.0
+        self._next_renew = 0.0
+        self.on_finished: Callable[[ExecutionRecord], None] | None = None
+
+    # -- the loop -----------------------------------------------------------------------------
+
+    def serve(self) -> None:
+        """Run until :meth:`stop`; then hand the leases back for another host to take."""
+        try:
+            while not self._stopping.is_set():
+                self.turn()
+        finally:
+            self.shutdown()
+
+    def stop(self) -> None:
+        """Ask :meth:`serve` to return (from another thread or a signal handler)."""
+        self._stopping.set()
+        self.wake.set()
+
+    def turn(self) -> None:
+        """One turn of the loop (see the module docstring)."""
+        now = time.monotonic()
+        if now >= self._next_claim or self.wake.is_set():
+            self.wake.clear()
+            self._claim()
+            self._next_claim = now + self.settings.claim_every_s
+        if now >= self._next_renew:
+            self._renew()
+            self._next_renew = now + self.settings.lease_s / 3
+        timeout = self.settings.claim_every_s
+        for loaded in list(self.active.values()):
+            ex = loaded.executor
+            if ex.finished:
+                continue
+            try:
+                t = ex.step()
+            except Exception as e:
+                log.exception("execution %s: engine error", ex.id)
+                ex.crash(e)
+                continue
+            if t is not None:
+                timeout = min(timeout, t)
+        self._flush()
+        self.dispatch.dispatch()
+        self._retire()
+        if self.dispatch.at_runner:
+            results = self.dispatch.wait(timeout)
+        else:
+            self.wake.wait(timeout)
+            results = []
+        for r in results:
+            owner = self._by_id.get(r.execution) if r.execution is not None else None
+            if owner is None:
+                continue
+            try:
+                owner.executor.on_result(r)
+            except Exception as e:
+                log.exception("execution %s: engine error", owner.executor.id)
+                owner.executor.crash(e)
+        if results:
+            self._flush()
+
+    # -- leases -------------------------------------------------------------------------------
+
+    def _claim(self) -> None:
+        room = self.settings.max_executions - len(self.active)
+        if room <= 0:
+            return
+        for pk in claim(self.db, self.owner, self.settings.lease_s, room):
+            if pk in self.active:
+                continue
+            try:
+                loaded = load_execution(
+                    self.db,
+                    pk,
+                    dispatch=self.dispatch,
+                    catalog=self.catalog,
+                    signals=self.signals,
+                    store_url=self.settings.store_url,
+                    home=self.settings.home,
+                    retry_policy=self.retry_policy,
+                )
+            except Exception as e:
+                log.exception("execution %s cannot be loaded", pk)
+                self._fail_unloadable(pk, e)
+                continue
+            ex = loaded.executor
+            self.active[pk] = loaded
+            self._by_id[ex.id] = loaded
+            aborting = ex.record.phase is ExecutionPhase.ABORTING
+            try:
+                ex.begin()
+                if aborting:
+                    ex.abort("aborted on request")
+            except Exception as e:
+                log.exception("execution %s: engine error", ex.id)
+                ex.crash(e)
+
+    def _renew(self) -> None:
+        if not self.active:
+            return
+        pks = list(self.active)
+        for pk in renew(self.db, self.owner, pks, self.settings.lease_s):
+            self._drop(pk)
+        running = [pk for pk in self.active if not self.active[pk].executor.finished]
+        for pk in abort_requested(self.db, self.owner, running):
+            self.active[pk].executor.abort("aborted on request")
+
+    def request_aborts(self) -> None:
+        """Look for abort requests now (the API calls it through :attr:`wake`)."""
+        self._next_renew = 0.0
+        self.wake.set()
+
+    def _flush(self) -> None:
+        stores: list[DbStateStore] = [a.store for a in self.active.values()]
+        try:
+            lost = flush(self.db, self.owner, stores, self.catalog)
+        except Exception:
+            log.exception("writing execution records failed; retrying next turn")
+            return
+        for pk in lost:
+            self._drop(pk)
+
+    def _drop(self, pk: int) -> None:
+        """Stop driving an execution whose lease another host now holds."""
+        loaded = self.active.pop(pk, None)
+        if loaded is None:
+            return
+        self._by_id.pop(loaded.executor.id, None)
+        self.dispatch.forget(loaded.executor.id)
+        log.warning("lost the lease of execution %s", loaded.executor.id)
+
+    def _retire(self) -> None:
+        done = [
+            pk
+            for pk, a in self.active.items()
+            if a.executor.finished and not a.store.dirty and not self._inflight(a)
+        ]
+        if not done:
+            return
+        release(self.db, self.owner, done)
+        for pk in done:
+            loaded = self.active.pop(pk)
+            self._by_id.pop(loaded.executor.id, None)
+            if self.on_finished is not None:
+                self.on_finished(loaded.executor.record)
+
+    def _inflight(self, loaded: Loaded) -> bool:
+        return loaded.executor.inflight > 0
+
+    def _fail_unloadable(self, pk: int, e: Exception) -> None:
+        """An execution whose workflow or code cannot be loaded fails with the reason."""
+        from sqlalchemy import select
+
+        from .._tables import ExecutionRow
+
+        with self.db.engine.connect() as conn:
+            raw = conn.execute(select(ExecutionRow.record).where(ExecutionRow.id == pk)).scalar()
+        if raw is None:
+            return
+        record = decode(raw, ExecutionRecord)
+        store = DbStateStore(self.db, pk, record.id, self.settings.store_url)
+        err = ErrorInfo(
+            code="load_failed",
+            message=f"cannot load the execution: {type(e).__name__}: {e}",
+            kind=ErrorKind.SYSTEM.value,
+        )
+        phase = ExecutionPhase.FAILED
+        if record.phase is ExecutionPhase.ABORTING:
+            phase = ExecutionPhase.ABORTED
+        store.save_execution(
+            msgspec.structs.replace(record, phase=phase, error=err, ended_at=time.time())
+        )
+        try:
+            flush(self.db, self.owner, [store])
+        finally:
+            release(self.db, self.owner, [pk])
+
+    def shutdown(self) -> None:
+        """Write what is buffered and give every lease back (another host resumes them)."""
+        try:
+            self._flush()
+        finally:
+            pks = list(self.active)
+            for loaded in self.active.values():
+                self.dispatch.forget(loaded.executor.id)
+            if pks:
+                release(self.db, self.owner, pks)
+            self.active.clear()
+            self._by_id.clear()

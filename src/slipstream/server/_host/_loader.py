@@ -1,0 +1,180 @@
+"""Turning a claimed ``executions`` row into an executor: spec, code, inputs, and what to replay.
+
+The workflow (or task) comes from the registered entity the execution names, its code from the
+entity's bundle, unpacked once per host under ``{home}/bundles/{digest}`` (the workers' code root
+for every attempt of that version). An execution that was already running (its previous host died,
+or this one restarted) resumes from its records; a ``recover`` execution adopts the succeeded nodes
+of its source.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tarfile
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import select
+
+from slipstream.engine import Executor, Replay, RetryPolicy, task_closure
+from slipstream.errors import NotFoundError
+from slipstream.model import (
+    CompiledWorkflow,
+    ExecutionPhase,
+    ExecutionRecord,
+    NodePhase,
+    ResourceType,
+    TaskTemplate,
+    decode,
+)
+from slipstream.storage import DataLayout, open_store
+
+from .._db import Database
+from .._tables import EntityRow, ExecutionRow
+from ._catalog import DbCatalog
+from ._dispatch import Dispatch
+from ._offload import load_outputs
+from ._signals import DbSignals
+from ._store import DbStateStore
+
+__all__ = ["Loaded", "load_execution"]
+
+
+@dataclass
+class Loaded:
+    """An execution this host drives: its row id, executor and buffered store."""
+
+    pk: int
+    executor: Executor
+    store: DbStateStore
+    resumed: bool
+
+
+def load_execution(
+    db: Database,
+    pk: int,
+    *,
+    dispatch: Dispatch,
+    catalog: DbCatalog,
+    signals: DbSignals,
+    store_url: str,
+    home: Path,
+    retry_policy: RetryPolicy,
+) -> Loaded:
+    """Build the executor of execution ``pk`` (claimed by this host)."""
+    with db.engine.connect() as conn:
+        row = conn.execute(select(ExecutionRow.record).where(ExecutionRow.id == pk)).scalar_one()
+    record = decode(row, ExecutionRecord)
+    target = record.spec.target
+    entity = _entity(db, target.resource_type, target.project, target.domain, target.name,
+                     target.version)  # fmt: skip
+    if target.resource_type is ResourceType.TASK:
+        closure = task_closure(decode(entity.spec, TaskTemplate))
+    else:
+        closure = decode(entity.spec, CompiledWorkflow)
+    code_root = unpack_bundle(store_url, entity.bundle, home) if entity.bundle else ""
+    store = DbStateStore(db, pk, record.id, store_url)
+    resumed = record.phase is not ExecutionPhase.QUEUED
+    replay = _replay(db, store, record, resumed, store_url)
+    spec = record.spec
+    executor = Executor(
+        execution_id=record.id,
+        closure=closure,
+        inputs=dict(spec.inputs),
+        store=store,
+        runner=dispatch.lane(record.id),
+        catalog=catalog,
+        blob_store=store_url,
+        code_root=code_root,
+        max_parallelism=spec.max_parallelism,
+        spec=spec,
+        signals=signals,
+        record=record,
+        replay=replay,
+        retry_policy=retry_policy,
+        capture_logs=True,
+        record_items=True,
+    )
+    return Loaded(pk, executor, store, resumed)
+
+
+def _replay(
+    db: Database, store: DbStateStore, record: ExecutionRecord, resumed: bool, store_url: str
+) -> Replay | None:
+    source = record.spec.source_execution if record.spec.mode == "recover" else None
+    source_nodes = []
+    source_prefix = ""
+    if source is not None:
+        with db.engine.connect() as conn:
+            source_pk = conn.execute(
+                select(ExecutionRow.id).where(
+                    ExecutionRow.project == source.project,
+                    ExecutionRow.domain == source.domain,
+                    ExecutionRow.name == source.name,
+                )
+            ).scalar_one_or_none()
+        if source_pk is None:
+            raise NotFoundError(f"the execution to recover, {source}, does not exist")
+        source_store = DbStateStore(db, source_pk, source, store_url)
+        source_nodes = [n for n in source_store.nodes(source) if n.phase is NodePhase.SUCCEEDED]
+        layout = DataLayout(open_store(store_url))
+        source_prefix = layout.execution_prefix(source.project, source.domain, source.name)
+        if not resumed:
+            return Replay(
+                source_nodes,
+                source_store.attempts(source),
+                resume=False,
+                source_prefix=source_prefix,
+                load_outputs=load_outputs,
+            )
+    if not resumed:
+        return None
+    own = list(store.nodes(record.id))
+    known = {n.path for n in own}
+    nodes = own + [n for n in source_nodes if n.path not in known]
+    return Replay(nodes, store.attempts(record.id), resume=True, load_outputs=load_outputs)
+
+
+def _entity(
+    db: Database, kind: ResourceType, project: str, domain: str, name: str, version: str
+) -> EntityRow:
+    with db.session() as session:
+        row = session.scalars(
+            select(EntityRow).where(
+                EntityRow.resource_type == kind.value,
+                EntityRow.project == project,
+                EntityRow.domain == domain,
+                EntityRow.name == name,
+                EntityRow.version == version,
+            )
+        ).first()
+    if row is None:
+        raise NotFoundError(f"{kind.value} {project}/{domain}/{name}@{version} is not registered")
+    return row
+
+
+def unpack_bundle(store_url: str, digest: str, home: Path) -> str:
+    """The directory holding bundle ``digest``'s sources, unpacked on first use (atomically)."""
+    target = home / "bundles" / digest
+    if target.is_dir():
+        return str(target)
+    store = open_store(store_url)
+    data = store.get_bytes(DataLayout(store).bundle_uri(digest, ".tar.gz"))
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{digest[:12]}-", dir=target.parent))
+    try:
+        import io
+
+        with tarfile.open(fileobj=io.BytesIO(data), mode="r:gz") as tar:
+            tar.extractall(tmp, filter="data")
+        try:
+            os.rename(tmp, target)
+        except OSError:  # another process unpacked it first
+            if not target.is_dir():
+                raise
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
+    return str(target)
