@@ -36,7 +36,14 @@ from typing import Any
 import msgspec
 
 from slipstream.engine import AttemptRequest, AttemptResult
-from slipstream.errors import ConfigError, SlipstreamError, UnschedulableError
+from slipstream.errors import (
+    ConfigError,
+    SlipstreamError,
+    TaskOutOfMemoryError,
+    TaskTimeoutError,
+    UnschedulableError,
+    WorkerLostError,
+)
 from slipstream.model import ErrorInfo, ErrorKind, ExecutionId
 
 from ._entrypoint import error_info, run_attempt
@@ -332,8 +339,8 @@ class LocalRunner:
             head = w.queue[0]
             t = head.request.timeout_s
             if t is not None and now > head.sent + t * len(w.queue) + _GRACE_S:
-                why = f"worker did not stop at the {t:g} s timeout and was killed"
-                out.append(_stopped(head.request, "timeout", why, ErrorKind.TIMEOUT, w.name))
+                why = f"{_what(head.request)} did not stop at its {t:g} s timeout and was killed"
+                out.append(_failure(head.request, TaskTimeoutError(why), ErrorKind.TIMEOUT, w.name))
                 self._evict(w, head)
             elif not w.alive():
                 out.extend(self._lost(w))
@@ -352,12 +359,12 @@ class LocalRunner:
             if code == OOM_EXIT_CODE and not blamed and req.task.limits.mem is not None:
                 blamed = True
                 msg = (
-                    f"task {req.task.id.name} (node {req.node}) went over its memory limit of "
-                    f"{req.task.limits.mem}; the worker stopped itself"
+                    f"{_what(req)} went over its memory limit of {req.task.limits.mem}; "
+                    "the worker stopped itself"
                 )
-                out.append(_stopped(req, "out_of_memory", msg, ErrorKind.OOM, w.name))
+                out.append(_failure(req, TaskOutOfMemoryError(msg), ErrorKind.OOM, w.name))
             else:
-                out.append(_stopped(req, "worker_lost", why, ErrorKind.SYSTEM, w.name))
+                out.append(_failure(req, WorkerLostError(why), ErrorKind.SYSTEM, w.name))
             self._release(slot)
         w.queue.clear()
         w.outbox.clear()
@@ -467,11 +474,17 @@ def _stopped(
     )
 
 
+def _what(req: AttemptRequest) -> str:
+    return f"task {req.task.id.name} (node {req.node})"
+
+
 def _aborted(req: AttemptRequest, worker: str = "") -> AttemptResult:
-    return _stopped(req, "aborted", "the attempt was cancelled", ErrorKind.ABORTED, worker)
+    return _stopped(req, "aborted", f"{_what(req)} was cancelled", ErrorKind.ABORTED, worker)
 
 
-def _failure(req: AttemptRequest, e: SlipstreamError) -> AttemptResult:
+def _failure(
+    req: AttemptRequest, e: SlipstreamError, kind: str | None = None, worker: str = ""
+) -> AttemptResult:
     from slipstream.engine import pack_exception
 
     now = time.time()
@@ -479,9 +492,11 @@ def _failure(req: AttemptRequest, e: SlipstreamError) -> AttemptResult:
         req.node,
         req.attempt,
         False,
-        error=error_info(e, req.node),
+        error=error_info(e, req.node, kind),
         exception=pack_exception(e),
+        timed_out=kind == ErrorKind.TIMEOUT,
         started_at=now,
         ended_at=now,
+        worker=worker,
         execution=req.execution,
     )
