@@ -23,8 +23,10 @@ _Key = tuple[ExecutionId, str, int]
 class Dispatch:
     """The host's runner and the attempts waiting for it."""
 
-    def __init__(self, runner: Runner) -> None:
+    def __init__(self, runner: Runner, host: str = "") -> None:
         self.runner = runner
+        self.name = f"{runner.name}@{host}" if host else runner.name
+        """What attempt records name as their runner: the runner and the engine host."""
         self._pending: dict[_Key, AttemptRequest] = {}
         self._sent: dict[_Key, float] = {}
         self.latencies: list[float] = []
@@ -102,7 +104,7 @@ class Lane:
     def __init__(self, dispatch: Dispatch, execution: ExecutionId) -> None:
         self._dispatch = dispatch
         self.execution = execution
-        self.name = dispatch.runner.name
+        self.name = dispatch.name
 
     @property
     def capacity(self) -> int:

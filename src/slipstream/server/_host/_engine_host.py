@@ -32,7 +32,7 @@ from .._db import Database
 from ._catalog import DbCatalog
 from ._dispatch import Dispatch
 from ._flush import flush
-from ._leases import abort_requested, claim, release, renew
+from ._leases import abort_requested, claim, expire_dead_local, release, renew
 from ._loader import Loaded, load_execution
 from ._signals import DbSignals
 from ._store import DbStateStore
@@ -63,10 +63,9 @@ class EngineHost:
     def __init__(self, db: Database, settings: HostSettings, runner: Runner) -> None:
         self.db = db
         self.settings = settings
-        self.owner = (
-            settings.owner or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
-        )
-        self.dispatch = Dispatch(runner)
+        self._hostname = socket.gethostname()
+        self.owner = settings.owner or f"{self._hostname}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+        self.dispatch = Dispatch(runner, self.owner)
         self.catalog = DbCatalog(db)
         self.signals = DbSignals(db)
         self.retry_policy = RetryPolicy(system_retries=settings.system_retries)
@@ -174,6 +173,10 @@ class EngineHost:
                 ex.crash(e)
 
     def _renew(self) -> None:
+        try:
+            expire_dead_local(self.db, self._hostname, _pid_alive)
+        except Exception:
+            log.exception("looking for dead engine hosts on this machine failed")
         if not self.active:
             return
         pks = list(self.active)
@@ -265,3 +268,14 @@ class EngineHost:
                 release(self.db, self.owner, pks)
             self.active.clear()
             self._by_id.clear()
+
+
+def _pid_alive(pid: int) -> bool:
+    """Whether a process with this id exists on this machine."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
