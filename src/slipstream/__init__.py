@@ -16,6 +16,7 @@ from slipstream import _hooks
 if TYPE_CHECKING:
     from slipstream.errors import (
         CompileError,
+        ConfigError,
         ExecutionFailedError,
         LiteralTypeError,
         SlipstreamError,
@@ -40,6 +41,7 @@ if TYPE_CHECKING:
         PythonWorkflow,
         Resources,
         Secret,
+        SecretsManager,
         ShellTask,
         Slack,
         SyncCheckpoint,
@@ -78,7 +80,13 @@ __version__ = "0.1.0"
 _EXPORTS: dict[str, tuple[str, str]] = {
     **{
         n: ("slipstream.errors", n)
-        for n in ("CompileError", "ExecutionFailedError", "LiteralTypeError", "SlipstreamError")
+        for n in (
+            "CompileError",
+            "ConfigError",
+            "ExecutionFailedError",
+            "LiteralTypeError",
+            "SlipstreamError",
+        )
     },
     **{
         n: ("slipstream.sdk", n)
@@ -101,6 +109,7 @@ _EXPORTS: dict[str, tuple[str, str]] = {
             "PythonWorkflow",
             "Resources",
             "Secret",
+            "SecretsManager",
             "ShellTask",
             "Slack",
             "SyncCheckpoint",
@@ -162,6 +171,7 @@ __all__ = [
     "Cache",
     "Checkpoint",
     "CompileError",
+    "ConfigError",
     "CronSchedule",
     "Deck",
     "Directory",
@@ -186,6 +196,7 @@ __all__ = [
     "Remote",
     "Resources",
     "Secret",
+    "SecretsManager",
     "ShellTask",
     "SlipstreamError",
     "Slack",

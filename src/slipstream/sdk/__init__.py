@@ -22,7 +22,8 @@ from ._context import (
 from ._loader import load_file, resolve_loader
 from ._naming import code_root_of, package_root
 from ._promise import Comparison, Condition, Conjunction, NodeOutput, Promise
-from ._resources import Cache, Resources, Secret
+from ._resources import Cache, Resources
+from ._secrets import Secret, SecretsManager
 from ._signature import PyInterface, PyVar, extract_interface
 from ._task import TASKS, PythonTask, bind_arguments, task
 from ._workflow import (
@@ -112,6 +113,7 @@ __all__ = [
     "PythonWorkflow",
     "Resources",
     "Secret",
+    "SecretsManager",
     "ShellTask",
     "Slack",
     "SyncCheckpoint",

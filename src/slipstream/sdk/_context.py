@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextvars
-import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -13,11 +12,11 @@ if TYPE_CHECKING:
     import logging
 
 from ._checkpoint import Checkpoint, SyncCheckpoint
+from ._secrets import SecretsManager
 
 __all__ = [
     "ExecutionIdentifier",
     "ExecutionParameters",
-    "SecretsManager",
     "current_context",
     "in_task",
     "task_context",
@@ -30,25 +29,6 @@ class ExecutionIdentifier(msgspec.Struct, frozen=True):
     project: str
     domain: str
     name: str
-
-
-class SecretsManager:
-    """Reads secrets from the environment (``SLIPSTREAM_SECRET_<GROUP>_<KEY>`` or the env var
-    named in the request) or from files under ``SLIPSTREAM_SECRETS_DIR/<group>/<key>``."""
-
-    def get(self, group: str, key: str | None = None) -> str:
-        """The secret's value; raises ``ValueError`` naming what was looked up when missing."""
-        names = [f"SLIPSTREAM_SECRET_{group}_{key}" if key else f"SLIPSTREAM_SECRET_{group}"]
-        names = [n.upper().replace("-", "_").replace(".", "_") for n in names]
-        for n in names:
-            if n in os.environ:
-                return os.environ[n]
-        base = os.environ.get("SLIPSTREAM_SECRETS_DIR")
-        if base:
-            p = Path(base) / group / (key or "")
-            if p.is_file():
-                return p.read_text().strip()
-        raise ValueError(f"secret {group}/{key} not found (looked for env {', '.join(names)})")
 
 
 class ExecutionParameters:

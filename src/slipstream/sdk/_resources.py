@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import msgspec
 
-from slipstream.model import ResourceSpec, SecretRequest
+from slipstream.model import ResourceSpec
 
-__all__ = ["Cache", "Resources", "Secret"]
+__all__ = ["Cache", "Resources"]
 
 
 Quantity = str | int | float | tuple[str | int | float, str | int | float] | list[str | int | float]
@@ -40,18 +40,6 @@ class Resources(msgspec.Struct, frozen=True):
             gpu=s(self.gpu),
             ephemeral_storage=s(self.ephemeral_storage),
         )
-
-
-class Secret(msgspec.Struct, frozen=True):
-    """A secret the task needs, by ``group`` and ``key``; optionally exposed as ``env_var``."""
-
-    group: str
-    key: str | None = None
-    env_var: str | None = None
-
-    def to_spec(self) -> SecretRequest:
-        """The wire form."""
-        return SecretRequest(group=self.group, key=self.key, env_var=self.env_var)
 
 
 class Cache(msgspec.Struct, frozen=True):

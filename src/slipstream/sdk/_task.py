@@ -26,7 +26,8 @@ from slipstream.types import TypeContext
 from . import _compiler
 from ._compat import TASK_OPTIONS_ACCEPTED, image_name
 from ._naming import loader_of, module_name_of
-from ._resources import Cache, Resources, Secret
+from ._resources import Cache, Resources
+from ._secrets import Secret
 from ._signature import PyInterface, extract_interface, location_of
 
 __all__ = ["TASKS", "PythonTask", "bind_arguments", "task"]
@@ -213,11 +214,23 @@ class PythonTask(Generic[P, R]):
     def execute(self, **kwargs: Any) -> Any:
         """Run the user's function; an exception it raises keeps its class and gets a note that
         names this task."""
-        try:
-            return self._fn(**kwargs)
-        except Exception as e:
-            e.add_note(f"in task {self.name}")
-            raise
+        if not self.secret_requests:
+            try:
+                return self._fn(**kwargs)
+            except Exception as e:
+                e.add_note(f"in task {self.name}")
+                raise
+        from ._context import current_context
+        from ._secrets import mounted_secrets, redact
+
+        ctx = current_context()
+        with mounted_secrets(ctx.secrets, self.secret_requests, ctx.working_directory) as values:
+            try:
+                return self._fn(**kwargs)
+            except Exception as e:
+                redact(e, values)
+                e.add_note(f"in task {self.name}")
+                raise
 
     def encode_outputs(self, result: Any, ctx: TypeContext | None) -> dict[str, Any]:
         """The function's return value to a literal map of outputs."""
