@@ -12,6 +12,7 @@ the system's: ``kind`` drives retries and is recorded with every failed attempt.
     ├── InputError (TypeError)              a missing, unknown or badly parsed input to a run
     ├── UserTaskError                       the user's code raised; wraps and keeps the original
     ├── TaskTimeoutError (TimeoutError)     an attempt ran past its timeout
+    ├── WaitTimeoutError (TimeoutError)     waiting for an execution to end took longer than asked
     ├── TaskOutOfMemoryError (MemoryError)  an attempt went over its task's memory limit
     ├── UnschedulableError (ValueError)     an attempt asks more resources than the machine has
     ├── WorkerLostError                     the process running an attempt died under it
@@ -50,6 +51,7 @@ __all__ = [
     "UnschedulableError",
     "UserTaskError",
     "ValidationError",
+    "WaitTimeoutError",
     "WorkerLostError",
 ]
 
@@ -158,6 +160,13 @@ class WorkerLostError(SlipstreamError):
 
     code = "worker_lost"
     kind = "SYSTEM"
+
+
+class WaitTimeoutError(SlipstreamError, TimeoutError):
+    """A client waited for an execution to end longer than its timeout (the execution goes on)."""
+
+    code = "wait_timeout"
+    kind = "USER"
 
 
 class ExecutionFailedError(SlipstreamError):

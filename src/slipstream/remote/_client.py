@@ -32,6 +32,7 @@ from slipstream.model import (
 from ._bundle import build_bundle
 from ._config import ClientConfig
 from ._discover import discover, source_paths
+from ._executions import RemoteExecutions
 from ._http import Http
 from ._spec_cache import load_specs, save_specs, spec_cache_key
 from ._version import default_version
@@ -59,13 +60,14 @@ class Registration:
     """True when the specs came from the spec cache (the user's modules were not imported)."""
 
 
-class Remote:
+class Remote(RemoteExecutions):
     """A connection to a slipstream server, with a default project and domain.
 
     ``Remote()`` finds the server from ``SLIPSTREAM_ENDPOINT`` or the config file
     (``slipstream config init``). Every method takes ``project``/``domain`` to override the defaults.
     Errors the server returns are raised as slipstream's errors (``NotFoundError``,
     ``ConflictError``, ``ValidationError``...); an unreachable server is a ``RemoteError``.
+    Executions: :class:`~slipstream.remote._executions.RemoteExecutions`.
     """
 
     def __init__(
