@@ -42,6 +42,12 @@ if TYPE_CHECKING:
     from ._imperative import Workflow
     from ._launch_plan import LaunchPlan
     from ._map import MapTask, map_task
+    from ._reference import (
+        ReferenceEntity,
+        reference_launch_plan,
+        reference_task,
+        reference_workflow,
+    )
     from ._schedule import CronSchedule, Email, FixedRate, PagerDuty, Slack
     from ._shell import OutputLocation, ShellTask
 
@@ -60,6 +66,10 @@ _LAZY = {
     "LaunchPlan": "_launch_plan",
     "MapTask": "_map",
     "map_task": "_map",
+    "ReferenceEntity": "_reference",
+    "reference_launch_plan": "_reference",
+    "reference_task": "_reference",
+    "reference_workflow": "_reference",
     "CronSchedule": "_schedule",
     "Email": "_schedule",
     "FixedRate": "_schedule",
@@ -109,6 +119,7 @@ __all__ = [
     "Promise",
     "PyInterface",
     "PyVar",
+    "ReferenceEntity",
     "PythonTask",
     "PythonWorkflow",
     "Resources",
@@ -126,6 +137,9 @@ __all__ = [
     "bind_arguments",
     "code_root_of",
     "package_root",
+    "reference_launch_plan",
+    "reference_task",
+    "reference_workflow",
     "conditional",
     "create_node",
     "current_builder",
