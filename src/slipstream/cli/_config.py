@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from ._remote import reports_errors
+from ._remote import echo_json, json_option
 
 __all__ = ["config"]
 
@@ -18,10 +18,13 @@ def config() -> None:
 @click.option("--endpoint", default="http://127.0.0.1:8080", show_default=True, help="Server URL.")
 @click.option("-p", "--project", default=None, help="Default project.")
 @click.option("-d", "--domain", default=None, help="Default domain.")
-@reports_errors
-def init(endpoint: str, project: str | None, domain: str | None) -> None:
+@json_option
+def init(endpoint: str, project: str | None, domain: str | None, as_json: bool) -> None:
     """Write the [client] table of the config file (other tables are kept)."""
     from slipstream.remote import write_client_config
 
     path = write_client_config(endpoint, project, domain)
-    click.echo(f"wrote {path}")
+    if as_json:
+        echo_json({"path": str(path), "endpoint": endpoint, "project": project, "domain": domain})
+    else:
+        click.echo(f"wrote {path}")

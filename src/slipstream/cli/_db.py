@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from ._remote import reports_errors
+from ._remote import echo_json, json_option, reports_errors
 
 __all__ = ["db"]
 
@@ -18,8 +18,9 @@ def db() -> None:
 @click.option("--db", "db_url", default=None, help="Database URL (default: the server's).")
 @click.option("--home", default=None, help="Home directory (default SLIPSTREAM_HOME).")
 @click.option("--revision", default="head", show_default=True, help="Target revision.")
+@json_option
 @reports_errors
-def upgrade(db_url: str | None, home: str | None, revision: str) -> None:
+def upgrade(db_url: str | None, home: str | None, revision: str, as_json: bool) -> None:
     """Apply the database migrations (the server also applies them when it starts)."""
     from slipstream.server import Database, ServerConfig
 
@@ -27,6 +28,10 @@ def upgrade(db_url: str | None, home: str | None, revision: str) -> None:
     database = Database(config.db_url)
     try:
         database.upgrade(revision)
-        click.echo(f"database at revision {database.current_revision()}")
+        current = database.current_revision()
+        if as_json:
+            echo_json({"revision": current})
+        else:
+            click.echo(f"database at revision {current}")
     finally:
         database.dispose()

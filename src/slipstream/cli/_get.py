@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, ClassVar
 
 import click
 
+from ._kinds import AliasedGroup, kind_name
 from ._remote import (
     connection_options,
     echo_json,
@@ -19,9 +21,22 @@ from ._remote import (
 __all__ = ["get"]
 
 
-@click.group()
+class _GetGroup(AliasedGroup):
+    aliases: ClassVar[Mapping[str, str]] = {
+        "launchplans": "launch-plans",
+        "launch_plans": "launch-plans",
+        "launchplan": "launch-plans",
+        "launch-plan": "launch-plans",
+        "lp": "launch-plans",
+        "task": "tasks",
+        "workflow": "workflows",
+        "project": "projects",
+    }
+
+
+@click.group(cls=_GetGroup)
 def get() -> None:
-    """Show what the server holds."""
+    """Show what the server holds: projects, tasks, workflows, launch-plans."""
 
 
 @get.command()
@@ -90,7 +105,7 @@ def _row(registered: Any, *, with_spec: bool) -> dict[str, Any]:
 
     i = registered.id
     row: dict[str, Any] = {
-        "type": i.resource_type.value,
+        "type": kind_name(i.resource_type),
         "name": i.name,
         "version": i.version,
         "project": i.project,
@@ -107,6 +122,10 @@ def _row(registered: Any, *, with_spec: bool) -> dict[str, Any]:
 for _kind, _rt, _help in (
     ("tasks", "task", "List tasks (all versions, newest first), or versions of task NAME."),
     ("workflows", "workflow", "List workflows, or versions of workflow NAME."),
-    ("launchplans", "launch_plan", "List launch plans, or versions of launch plan NAME."),
+    (
+        "launch-plans",
+        "launch_plan",
+        "List launch plans, or versions of launch plan NAME (alias: launchplans).",
+    ),
 ):
     get.add_command(_entity_command(_kind, _rt, _help))

@@ -1,14 +1,63 @@
-"""The root click group; each subcommand is imported only when it is invoked."""
+"""The root click group; each subcommand is imported only when it is invoked.
+
+The root is also the one place where errors are shown and ``--json`` is handled for every command
+(see ``_json_mode``): commands raise slipstream's errors or click's, and never print them.
+"""
 
 from __future__ import annotations
 
 import importlib
 import importlib.util
+import sys
+from collections.abc import Sequence
 from typing import Any
 
 import click
 
+from slipstream.errors import SlipstreamError
+
+from ._json_mode import add_json_flag, json_requested, print_error_json, set_json_mode
+
 __all__ = ["main"]
+
+# the top-level module of a missing import -> the extra that installs it
+_EXTRAS = {
+    "fastapi": "server",
+    "uvicorn": "server",
+    "sqlalchemy": "server",
+    "alembic": "server",
+    "httpx": "server",
+    "psycopg": "server",
+    "pathspec": "server",
+    "pandas": "dataframes",
+    "pyarrow": "dataframes",
+    "numpy": "dataframes",
+    "polars": "polars",
+    "pydantic": "pydantic",
+}
+
+
+class MissingExtraError(click.ClickException):
+    """A command needs a library of an optional extra that is not installed."""
+
+    code = "missing_extra"
+
+    def __init__(self, command: str, module: str, extra: str) -> None:
+        super().__init__(
+            f"`slipstream {command}` needs the {extra!r} extra (no module named {module!r}): "
+            f"pip install 'slipstream[{extra}]'"
+        )
+
+
+def _missing_extra(e: ModuleNotFoundError, argv: Sequence[str]) -> MissingExtraError | None:
+    top = (e.name or "").split(".", 1)[0]
+    extra = _EXTRAS.get(top)
+    if extra is None:
+        return None
+    words = [a for a in argv if not a.startswith("-")][:2]
+    command = " ".join(words[:1] if words[:1] == ["run"] else words) or "this command"
+    return MissingExtraError(command, top, extra)
+
 
 # command name -> (module, attribute). One module per command group; keep them thin.
 _COMMANDS: dict[str, tuple[str, str]] = {
@@ -41,11 +90,72 @@ class _LazyGroup(click.Group):
             if e.name == target[0]:
                 return None
             raise
-        cmd: Any = getattr(module, target[1])
-        return cmd  # type: ignore[no-any-return]
+        cmd: click.Command = add_json_flag(getattr(module, target[1]))
+        return cmd
+
+    def main(
+        self,
+        args: Sequence[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        **extra: Any,
+    ) -> Any:
+        """Run the command; show any failure once, as text on stderr or (``--json``) as one
+        JSON object on stdout, with the same exit status either way."""
+        argv = list(sys.argv[1:] if args is None else args)
+        as_json = json_requested(argv)
+        set_json_mode(as_json)
+        try:
+            try:
+                rv = super().main(argv, prog_name, complete_var, standalone_mode=False, **extra)
+            except ModuleNotFoundError as e:
+                missing = _missing_extra(e, argv)
+                if missing is None:
+                    raise
+                raise missing from None
+        except SystemExit:
+            raise
+        except BaseException as e:
+            status = _show(e, as_json)
+            if status is None:
+                raise
+            if standalone_mode:
+                sys.exit(status)
+            raise SystemExit(status) from None
+        if standalone_mode:
+            sys.exit(rv if isinstance(rv, int) else 0)
+        return rv
+
+
+def _show(e: BaseException, as_json: bool) -> int | None:
+    """Print ``e`` for the user; the exit status, or None to let it propagate (a bug, shown
+    with its traceback when not ``--json``)."""
+    if as_json:
+        if isinstance(e, KeyboardInterrupt | GeneratorExit):
+            return None
+        return print_error_json(e)
+    if isinstance(e, SlipstreamError):
+        click.echo(f"error [{e.code}]: {e.message}", err=True)
+        return 1
+    if isinstance(e, click.ClickException):
+        e.show()
+        return e.exit_code
+    if isinstance(e, click.Abort):
+        click.echo("Aborted!", err=True)
+        return 1
+    return None
 
 
 @click.group(cls=_LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="slipstream")
+@click.option(
+    "--json",
+    is_flag=True,
+    expose_value=False,
+    help="Every command: print results and errors as JSON on stdout (also accepted after the "
+    'command). A failure is one object {"error": {code, message, ...}}; exit codes do not '
+    "change.",
+)
 def main() -> None:
     """slipstream: typed workflows for machine learning and data processing."""

@@ -42,9 +42,13 @@ def create(
 @project.command()
 @click.argument("name")
 @click.option("--endpoint", default=None, help="Server URL.")
+@json_option
 @reports_errors
-def archive(name: str, endpoint: str | None) -> None:
+def archive(name: str, endpoint: str | None, as_json: bool) -> None:
     """Archive project NAME: its entities stay, new registrations are refused."""
     with open_remote(endpoint, None, None) as remote:
-        remote.archive_project(name)
-    click.echo(f"archived project {name}")
+        archived = remote.archive_project(name)
+    if as_json:
+        echo_json({"name": archived.name, "state": archived.state.value})
+    else:
+        click.echo(f"archived project {name}")

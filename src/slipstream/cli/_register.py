@@ -6,6 +6,7 @@ import time
 
 import click
 
+from ._kinds import kind_name
 from ._remote import (
     connection_options,
     echo_json,
@@ -54,7 +55,7 @@ def register(
         done = remote.register(*paths, version=version, reuse_specs=not reimport)
     rows = [
         {
-            "type": i.resource_type.value,
+            "type": kind_name(i.resource_type),
             "name": i.name,
             "version": i.version,
             "project": i.project,

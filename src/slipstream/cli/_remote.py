@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import json
 import sys
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
-
-from slipstream.errors import SlipstreamError
 
 if TYPE_CHECKING:
     from slipstream.remote import Remote
@@ -56,17 +53,9 @@ def open_remote(endpoint: str | None, project: str | None, domain: str | None) -
 
 
 def reports_errors(f: F) -> F:
-    """Turn slipstream's errors into a one-line message on stderr and exit status 1."""
-
-    @functools.wraps(f)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return f(*args, **kwargs)
-        except SlipstreamError as e:
-            click.echo(f"error [{e.code}]: {e.message}", err=True)
-            sys.exit(1)
-
-    return wrapper  # type: ignore[return-value]
+    """Kept for the commands that use it: errors are shown by the root group (``_main``), once,
+    as text or as JSON; a command only raises them."""
+    return f
 
 
 def echo_json(data: Any) -> None:

@@ -19,6 +19,7 @@ from slipstream.model import ErrorInfo, ExecutionPhase
 
 from ._entities import entities_of, entity_command, load_module
 from ._inputs import describe_type
+from ._json_mode import json_mode
 from ._render import (
     Progress,
     error_json,
@@ -76,7 +77,7 @@ def _merged_options(ctx: click.Context, given: dict[str, Any]) -> dict[str, Any]
         value = given.get(name)
         opts[name] = value if value is not None else before.get(name)
     opts["runner"] = opts["runner"] or "local"
-    opts["as_json"] = bool(opts["as_json"])
+    opts["as_json"] = bool(opts["as_json"]) or json_mode()  # `slipstream --json run ...` too
     opts["no_cache"] = bool(opts["no_cache"])
     return opts
 

@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 
 import click
 
-from ._remote import echo_json, open_remote, reports_errors
+from ._remote import echo_json, json_option, open_remote, reports_errors
 
 __all__ = ["settings"]
 
@@ -32,11 +32,18 @@ def _scope_options(f: F) -> F:
 @_scope_options
 @click.option("--resolved", is_flag=True, help="The effective settings after resolution.")
 @click.option("--task", default=None, help="With --resolved: for this registered task.")
+@json_option
 @reports_errors
 def get(
-    project: str | None, domain: str | None, endpoint: str | None, resolved: bool, task: str | None
+    project: str | None,
+    domain: str | None,
+    endpoint: str | None,
+    resolved: bool,
+    task: str | None,
+    as_json: bool,
 ) -> None:
-    """Print the settings stored for the project (or project+domain) as JSON."""
+    """Print the settings stored for the project (or project+domain) as JSON (with or without
+    --json: settings are a JSON document)."""
     import msgspec
 
     with open_remote(endpoint, project, domain) as remote:
@@ -50,8 +57,11 @@ def get(
 @settings.command(name="set")
 @_scope_options
 @click.argument("document")
+@json_option
 @reports_errors
-def set_(project: str | None, domain: str | None, endpoint: str | None, document: str) -> None:
+def set_(
+    project: str | None, domain: str | None, endpoint: str | None, document: str, as_json: bool
+) -> None:
     """Replace the settings with DOCUMENT: JSON text, or @FILE to read it from a file.
 
     Example: slipstream settings set -p ml '{"max_parallelism": 8, "runner": "local"}'

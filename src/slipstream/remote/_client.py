@@ -384,8 +384,16 @@ class Remote(RemoteExecutions):
         project: str | None = None,
         promoted_by: str | None = None,
     ) -> Promotion:
-        """Register an entity of ``from_domain`` (and what it needs) in ``to_domain``."""
+        """Register an entity of ``from_domain`` (and what it needs) in ``to_domain``.
+
+        ``version="latest"`` promotes the newest version registered in ``from_domain``.
+        """
         p, _ = self._scope(project, None)
+        if version == "latest":
+            newest = self.fetch(
+                ResourceType(resource_type), name, "latest", project=p, domain=from_domain
+            )
+            version = newest.id.version
         body = PromoteRequest(
             resource_type=ResourceType(resource_type),
             project=p,

@@ -120,22 +120,11 @@ def _write(db: Database, conn: Connection, batches: list[tuple[int, Pending]], n
     if executions:
         conn.execute(_update_executions, executions)
     if nodes:
-        _insert_many(db, conn, _upsert_nodes(db), nodes)
+        conn.execute(_upsert_nodes(db), nodes)
     if attempts:
-        _insert_many(db, conn, _upsert_attempts(db), attempts)
+        conn.execute(_upsert_attempts(db), attempts)
     if events:
-        _insert_many(db, conn, table_of(EventRow).insert(), events)
-
-
-def _insert_many(db: Database, conn: Connection, stmt: Any, rows: list[dict[str, Any]]) -> None:
-    """Insert ``rows`` in bulk. psycopg sends an executemany as one statement per row (pipelined);
-    with ``RETURNING``, SQLAlchemy batches them into multi-row ``VALUES`` instead, about 3 times as
-    fast. SQLite's executemany is already a loop in C, so it gets the plain statement."""
-    if db.dialect == "postgresql":
-        table = stmt.table
-        conn.execute(stmt.returning(table.c.id), rows).close()
-    else:
-        conn.execute(stmt, rows)
+        conn.execute(table_of(EventRow).insert(), events)
 
 
 _update_executions = (
