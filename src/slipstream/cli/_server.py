@@ -26,6 +26,23 @@ __all__ = ["server"]
     default=None,
     help="Comma-separated domains (default development,staging,production).",
 )
+@click.option(
+    "--protected-domains",
+    default=None,
+    help="Comma-separated domains that only promotion puts entities in (promoting into them "
+    "needs the admin role).",
+)
+@click.option(
+    "--allowed-host",
+    "allowed_hosts",
+    multiple=True,
+    help="Another host name clients may use (Host and Origin headers); '*' allows any.",
+)
+@click.option(
+    "--no-auth",
+    is_flag=True,
+    help="Serve without tokens: anyone who can connect is admin. Only on a loopback address.",
+)
 @reports_errors
 def server(
     host: str | None,
@@ -34,6 +51,9 @@ def server(
     store_url: str | None,
     home: str | None,
     domains: str | None,
+    protected_domains: str | None,
+    allowed_hosts: tuple[str, ...],
+    no_auth: bool,
 ) -> None:
     """Start the slipstream server; stops cleanly on Ctrl-C or SIGTERM."""
     from slipstream.server import ServerConfig, serve
@@ -45,10 +65,21 @@ def server(
         host=host,
         port=port,
         domains=tuple(d.strip() for d in domains.split(",") if d.strip()) if domains else None,
+        auth=False if no_auth else None,
+        allowed_hosts=allowed_hosts or None,
+        protected_domains=tuple(protected_domains.split(",")) if protected_domains else None,
     )
+    if not config.auth:
+        click.echo(
+            "warning: authentication is off (--no-auth): anyone who can connect to "
+            f"{config.host} may do anything, including run code; use it for throwaway servers",
+            err=True,
+        )
     click.echo(f"slipstream server: database {_redact(config.db_url)}, store {config.store_url}")
 
     def ready(url: str) -> None:
+        if config.auth:
+            click.echo(f"slipstream server: admin token in {config.home / 'admin-token'}")
         click.echo(f"slipstream server listening on {url}", nl=True)
 
     serve(config, on_ready=ready)

@@ -18,7 +18,9 @@ __all__ = ["serve"]
 def serve(config: ServerConfig, *, on_ready: Callable[[str], None] | None = None) -> None:
     """Serve until SIGINT or SIGTERM; ``on_ready`` gets the URL once requests are accepted.
 
-    ``/healthz`` answers only after migrations ran, since the socket opens after them.
+    ``/healthz`` answers only after migrations ran, since the socket opens after them. With
+    authentication on (the default), the admin token is made or checked before that, so a client
+    on the same home finds it in ``admin-token`` once the server is ready.
     """
     import uvicorn
 
@@ -28,7 +30,11 @@ def serve(config: ServerConfig, *, on_ready: Callable[[str], None] | None = None
         db = Database(config.db_url)
         try:
             db.upgrade()
-            app = create_app(Services.build(config, db))
+            services = Services.build(config, db)
+            services.bundles.sweep()
+            if config.auth:
+                services.auth.bootstrap(config.home)
+            app = create_app(services)
 
             class _Server(uvicorn.Server):
                 def handle_exit(self, sig: int, frame: FrameType | None) -> None:
