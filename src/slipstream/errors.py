@@ -23,6 +23,10 @@ the system's: ``kind`` drives retries and is recorded with every failed attempt.
     ├── ConflictError (ValueError)          an immutable entity registered again with other content
     ├── ConfigError (ValueError)            bad configuration
     ├── ValidationError (ValueError)        a request or spec that breaks a rule (malformed, over a limit)
+    │   ├── TooLargeError                   a request body past its size limit
+    │   └── UnsupportedMediaTypeError       a body of a content type the endpoint does not take
+    ├── AuthenticationError (PermissionError)  no valid token came with a request
+    ├── PermissionDeniedError (PermissionError)  the caller's roles do not allow the action
     ├── AlreadyRunningError (RuntimeError)  a second server started on the same home
     └── RemoteError (ConnectionError)       the server cannot be reached or did not answer the API
 """
@@ -33,6 +37,7 @@ from typing import ClassVar, Literal
 
 __all__ = [
     "AlreadyRunningError",
+    "AuthenticationError",
     "CompileError",
     "ConfigError",
     "ConflictError",
@@ -42,13 +47,16 @@ __all__ = [
     "InputError",
     "LiteralTypeError",
     "NotFoundError",
+    "PermissionDeniedError",
     "RemoteError",
     "SlipstreamError",
     "StorageError",
     "TaskOutOfMemoryError",
     "TaskTimeoutError",
+    "TooLargeError",
     "TypeTransformerError",
     "UnschedulableError",
+    "UnsupportedMediaTypeError",
     "UserTaskError",
     "ValidationError",
     "WaitTimeoutError",
@@ -223,6 +231,32 @@ class ValidationError(SlipstreamError, ValueError):
     """A request, spec or setting that breaks a rule: a malformed field, resources above the maximum."""
 
     code = "invalid_request"
+    kind = "USER"
+
+
+class TooLargeError(ValidationError):
+    """A request body (JSON or a code bundle) is larger than the server accepts."""
+
+    code = "too_large"
+
+
+class UnsupportedMediaTypeError(ValidationError):
+    """A request body whose content type the endpoint does not take (JSON endpoints take JSON)."""
+
+    code = "unsupported_media_type"
+
+
+class AuthenticationError(SlipstreamError, PermissionError):
+    """A request came without a valid token: none, unknown, revoked or expired."""
+
+    code = "unauthenticated"
+    kind = "USER"
+
+
+class PermissionDeniedError(SlipstreamError, PermissionError):
+    """The caller is known, but no role they hold allows the action."""
+
+    code = "forbidden"
     kind = "USER"
 
 

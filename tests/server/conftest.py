@@ -21,8 +21,10 @@ def server(request: pytest.FixtureRequest) -> LiveServer:
 
 @pytest.fixture
 def api(server: LiveServer) -> Iterator[httpx.Client]:
-    """An HTTP client for ``{server}/api/v1``."""
-    with httpx.Client(base_url=f"{server.url}/api/v1", timeout=30) as client:
+    """An HTTP client for ``{server}/api/v1``, authenticated as the server's admin."""
+    with httpx.Client(
+        base_url=f"{server.url}/api/v1", timeout=30, headers=server.headers
+    ) as client:
         yield client
 
 

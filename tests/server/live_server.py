@@ -39,6 +39,16 @@ class LiveServer:
     output: list[str] = field(default_factory=list)
     reader: threading.Thread | None = None
 
+    @property
+    def token(self) -> str:
+        """The admin token the server made on first start (in its home, as a client finds it)."""
+        return (self.home / "admin-token").read_text().strip()
+
+    @property
+    def headers(self) -> dict[str, str]:
+        """The admin's ``Authorization`` header."""
+        return {"Authorization": f"Bearer {self.token}"}
+
     def stop(self) -> int:
         """SIGTERM, then wait; returns the exit status."""
         if self.process.poll() is None:
@@ -65,7 +75,13 @@ def child_env(home: Path) -> dict[str, str]:
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(p for p in (str(SRC), env.get("PYTHONPATH", "")) if p)
     env["SLIPSTREAM_HOME"] = str(home)
-    for var in ("SLIPSTREAM_ENDPOINT", "SLIPSTREAM_DB", "SLIPSTREAM_CONFIG", "SLIPSTREAM_PORT"):
+    for var in (
+        "SLIPSTREAM_ENDPOINT",
+        "SLIPSTREAM_DB",
+        "SLIPSTREAM_CONFIG",
+        "SLIPSTREAM_PORT",
+        "SLIPSTREAM_TOKEN",
+    ):
         env.pop(var, None)
     return env
 

@@ -205,7 +205,8 @@ def test_promotion(api: httpx.Client, project: str) -> None:
     done = api.post("/promotions", json=request)
     assert done.status_code == 201, done.text
     record = done.json()
-    assert record["promoted_by"] == "alice" and record["to_domain"] == "staging"
+    # the caller (the token's user), not what the body claims
+    assert record["promoted_by"] == "admin" and record["to_domain"] == "staging"
     assert {e["resource_type"] for e in record["entities"]} == {"workflow", "task", "launch_plan"}
     promoted = api.get(f"/launch_plans/{project}/staging/pr.wf/v1").json()["spec"]
     assert promoted["workflow"]["domain"] == "staging"

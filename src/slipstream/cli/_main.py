@@ -71,6 +71,10 @@ _COMMANDS: dict[str, tuple[str, str]] = {
     "promote": ("slipstream.cli._promote", "promote"),
     "config": ("slipstream.cli._config", "config"),
     "settings": ("slipstream.cli._settings", "settings"),
+    "execution": ("slipstream.cli._execution", "execution"),
+    "logs": ("slipstream.cli._logs", "logs"),
+    "signal": ("slipstream.cli._signal", "signal"),
+    "auth": ("slipstream.cli._auth", "auth"),
 }
 
 

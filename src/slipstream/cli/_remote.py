@@ -20,14 +20,36 @@ __all__ = [
     "json_option",
     "open_remote",
     "reports_errors",
+    "token_option",
     "when",
 ]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 
+def _keep_token(ctx: click.Context, _param: click.Parameter, value: str | None) -> None:
+    if value:
+        ctx.meta[_TOKEN_KEY] = value
+
+
+_TOKEN_KEY = "slipstream.token"
+
+
+def token_option(f: F) -> F:
+    """``--token``: the API token (default: SLIPSTREAM_TOKEN, the config file, the home's)."""
+    return click.option(
+        "--token",
+        default=None,
+        expose_value=False,
+        callback=_keep_token,
+        help="API token (default: SLIPSTREAM_TOKEN, the config file, else the server's "
+        "admin token when SLIPSTREAM_HOME is the server's home).",
+    )(f)
+
+
 def connection_options(f: F) -> F:
-    """``--endpoint``, ``--project/-p`` and ``--domain/-d``."""
+    """``--endpoint``, ``--token``, ``--project/-p`` and ``--domain/-d``."""
+    f = token_option(f)
     f = click.option(
         "-d", "--domain", default=None, help="Domain (default: config, else development)."
     )(f)
@@ -46,10 +68,12 @@ def json_option(f: F) -> F:
 
 
 def open_remote(endpoint: str | None, project: str | None, domain: str | None) -> Remote:
-    """The client for the options given."""
+    """The client for the options given (``--token`` included)."""
     from slipstream.remote import Remote
 
-    return Remote(endpoint, project, domain)
+    ctx = click.get_current_context(silent=True)
+    token = None if ctx is None else ctx.find_root().meta.get(_TOKEN_KEY)
+    return Remote(endpoint, project, domain, token=token)
 
 
 def reports_errors(f: F) -> F:

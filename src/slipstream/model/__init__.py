@@ -16,6 +16,17 @@ from ._admin import (
     Settings,
 )
 from ._attempt import AttemptRequest, AttemptResult, ErrorKind
+from ._auth import (
+    ALL_PROJECTS,
+    Grant,
+    GrantRequest,
+    NewToken,
+    Role,
+    TokenCreate,
+    TokenInfo,
+    User,
+    UserCreate,
+)
 from ._binding import WORKFLOW_INPUTS, Binding, BindingData, Const, DictOf, ListOf, Ref
 from ._codec import decode, encode, hash_literals, to_builtins
 from ._execution import AttemptRecord, ErrorInfo, ExecutionRecord, ExecutionSpec, NodeRecord
@@ -74,6 +85,15 @@ from ._workflow import (
 )
 
 __all__ = [
+    "ALL_PROJECTS",
+    "Grant",
+    "GrantRequest",
+    "NewToken",
+    "Role",
+    "TokenCreate",
+    "TokenInfo",
+    "User",
+    "UserCreate",
     "ATTEMPT_TRANSITIONS",
     "AbortRequest",
     "AttemptPhase",

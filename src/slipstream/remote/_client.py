@@ -29,6 +29,7 @@ from slipstream.model import (
     TaskTemplate,
 )
 
+from ._access import Access
 from ._bundle import build_bundle
 from ._config import ClientConfig
 from ._discover import discover, source_paths
@@ -68,6 +69,8 @@ class Remote(RemoteExecutions):
     Errors the server returns are raised as slipstream's errors (``NotFoundError``,
     ``ConflictError``, ``ValidationError``...); an unreachable server is a ``RemoteError``.
     Executions: :class:`~slipstream.remote._executions.RemoteExecutions`.
+    The API token is ``token``, else ``SLIPSTREAM_TOKEN``, the config file, or the admin token
+    of a server whose home is this client's ``SLIPSTREAM_HOME``.
     """
 
     def __init__(
@@ -77,12 +80,15 @@ class Remote(RemoteExecutions):
         domain: str | None = None,
         *,
         timeout: float = 30.0,
+        token: str | None = None,
     ) -> None:
-        config = ClientConfig.load(endpoint, project, domain)
+        config = ClientConfig.load(endpoint, project, domain, token)
         self.endpoint = config.endpoint
         self.default_project = config.project
         self.default_domain = config.domain
-        self._http = Http(config.endpoint, timeout=timeout)
+        self._http = Http(config.endpoint, timeout=timeout, token=config.token)
+        self.access = Access(self._http)
+        """Users, grants and tokens."""
 
     # -- plumbing -----------------------------------------------------------------------------
 

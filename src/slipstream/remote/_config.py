@@ -1,7 +1,10 @@
 """Where the client finds the server: ``--endpoint``, ``SLIPSTREAM_ENDPOINT``, or the config file.
 
 The config file is ``$SLIPSTREAM_CONFIG`` or ``config.toml`` in the slipstream home; its
-``[client]`` table holds ``endpoint``, ``project`` and ``domain`` (``slipstream config init``).
+``[client]`` table holds ``endpoint``, ``project``, ``domain`` and ``token`` (``slipstream config
+init``). The token comes from ``--token``, ``SLIPSTREAM_TOKEN``, the config file, or else the
+``admin-token`` file a server writes in its home: a client whose ``SLIPSTREAM_HOME`` is the
+server's home needs no set-up.
 """
 
 from __future__ import annotations
@@ -16,9 +19,20 @@ from typing import Any
 from slipstream.errors import ConfigError
 from slipstream.storage import slipstream_home
 
-__all__ = ["ClientConfig", "config_file_path", "write_client_config"]
+__all__ = ["ClientConfig", "config_file_path", "home_token", "write_client_config"]
 
 DEFAULT_DOMAIN = "development"
+TOKEN_FILE = "admin-token"
+
+
+def home_token() -> str | None:
+    """The admin token a server keeps in this home, if there is one."""
+    path = slipstream_home() / TOKEN_FILE
+    try:
+        token = path.read_text().strip()
+    except OSError:
+        return None
+    return token or None
 
 
 def config_file_path() -> Path:
@@ -45,12 +59,18 @@ class ClientConfig:
     endpoint: str
     project: str | None = None
     domain: str = DEFAULT_DOMAIN
+    token: str | None = None
 
     @classmethod
     def load(
-        cls, endpoint: str | None = None, project: str | None = None, domain: str | None = None
+        cls,
+        endpoint: str | None = None,
+        project: str | None = None,
+        domain: str | None = None,
+        token: str | None = None,
     ) -> ClientConfig:
-        """Arguments first, then ``SLIPSTREAM_ENDPOINT``/``_PROJECT``/``_DOMAIN``, then the file."""
+        """Arguments first, then ``SLIPSTREAM_ENDPOINT``/``_PROJECT``/``_DOMAIN``/``_TOKEN``,
+        then the file (and for the token, last, the home's ``admin-token``)."""
         table = _read().get("client", {})
         env = os.environ
 
@@ -70,6 +90,7 @@ class ClientConfig:
             endpoint=url.rstrip("/"),
             project=pick(project, "SLIPSTREAM_PROJECT", "project"),
             domain=pick(domain, "SLIPSTREAM_DOMAIN", "domain") or DEFAULT_DOMAIN,
+            token=pick(token, "SLIPSTREAM_TOKEN", "token") or home_token(),
         )
 
 

@@ -32,9 +32,12 @@ _ = errors  # the hierarchy is complete once slipstream.errors is imported
 class Http:
     """A pooled HTTP client for ``{endpoint}/api/v1``, decoding into model structs."""
 
-    def __init__(self, endpoint: str, timeout: float = 30.0) -> None:
+    def __init__(self, endpoint: str, timeout: float = 30.0, token: str | None = None) -> None:
         self.endpoint = endpoint.rstrip("/")
-        self.client = httpx.Client(base_url=f"{self.endpoint}/api/v1", timeout=timeout)
+        headers = {"authorization": f"Bearer {token}"} if token else None
+        self.client = httpx.Client(
+            base_url=f"{self.endpoint}/api/v1", timeout=timeout, headers=headers
+        )
 
     def request(
         self,

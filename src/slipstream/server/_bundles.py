@@ -1,13 +1,23 @@
-"""Code bundles in the blob store, addressed by the SHA-256 of their bytes: uploaded once."""
+"""Code bundles in the blob store, addressed by the SHA-256 of their bytes: uploaded once.
+
+An upload streams into a file of the server's ``uploads`` folder, hashed and counted as it comes
+(past the limit it stops at once), and the blob store gets the file once it is whole. That file
+is removed when the upload ends in any way; one left by a killed server is removed at the next
+start (one server holds a home at a time).
+"""
 
 from __future__ import annotations
 
 import hashlib
+import os
+import tempfile
 import time
+from collections.abc import AsyncIterator
+from pathlib import Path
 
 from sqlalchemy.exc import IntegrityError
 
-from slipstream.errors import NotFoundError, StorageError, ValidationError
+from slipstream.errors import NotFoundError, StorageError, TooLargeError, ValidationError
 from slipstream.storage import DataLayout, open_store
 
 from ._db import Database
@@ -25,10 +35,75 @@ class BundleStore:
     The database row is written after the blob, so a recorded bundle is always readable.
     """
 
-    def __init__(self, db: Database, store_url: str) -> None:
+    def __init__(
+        self,
+        db: Database,
+        store_url: str,
+        uploads: Path | None = None,
+        max_bytes: int = MAX_BUNDLE_BYTES,
+    ) -> None:
         self.db = db
         self.store = open_store(store_url)
         self.layout = DataLayout(self.store)
+        self.uploads = uploads
+        self.max_bytes = max_bytes
+
+    def sweep(self) -> int:
+        """Remove what killed uploads left (call it while holding the home); returns a count."""
+        removed = 0
+        dirs = [self.uploads]
+        local = self.store.local_path(self.layout.bundle_uri("0" * 64))
+        if local is not None:
+            dirs.append(local.parent)
+        for folder in dirs:
+            if folder is None or not folder.is_dir():
+                continue
+            for path in folder.iterdir():
+                if path.name.startswith(".") and (".upload-" in path.name or ".tmp-" in path.name):
+                    path.unlink(missing_ok=True)
+                    removed += 1
+        return removed
+
+    async def receive(self, digest: str, chunks: AsyncIterator[bytes]) -> bool:
+        """Store a bundle streamed in ``chunks``; True if it was new. Refused past the limit
+        while it streams (nothing is kept) and when the bytes do not hash to ``digest``."""
+        from starlette.concurrency import run_in_threadpool
+
+        check_digest(digest)
+        folder = self.uploads or Path(tempfile.gettempdir())
+        folder.mkdir(parents=True, exist_ok=True)
+        fd, name = tempfile.mkstemp(prefix=".upload-", dir=folder)
+        path = Path(name)
+        try:
+            h = hashlib.sha256()
+            size = 0
+            with os.fdopen(fd, "wb") as f:
+                async for chunk in chunks:
+                    size += len(chunk)
+                    if size > self.max_bytes:
+                        raise TooLargeError(f"code bundle larger than {self.max_bytes} bytes")
+                    h.update(chunk)
+                    f.write(chunk)
+            self._check_hash(digest, h.hexdigest())
+            return await run_in_threadpool(self._store_file, digest, path, size)
+        finally:
+            path.unlink(missing_ok=True)
+
+    def _check_hash(self, digest: str, actual: str) -> None:
+        if actual != digest:
+            raise ValidationError(
+                f"the uploaded bytes hash to {actual}, not {digest}",
+                details={"field": "digest", "expected": digest, "actual": actual},
+            )
+
+    def _store_file(self, digest: str, path: Path, size: int) -> bool:
+        if self.exists(digest):
+            return False
+        try:
+            self.store.put_file(path, self.uri(digest))
+        except (OSError, StorageError) as e:
+            raise StorageError(f"could not write code bundle {digest}: {e}") from e
+        return self._record(digest, size)
 
     def uri(self, digest: str) -> str:
         """Where the bundle with this digest lives."""
@@ -43,23 +118,21 @@ class BundleStore:
     def put(self, digest: str, data: bytes) -> bool:
         """Store a bundle; True if it was new. The bytes must hash to ``digest``."""
         check_digest(digest)
-        actual = hashlib.sha256(data).hexdigest()
-        if actual != digest:
-            raise ValidationError(
-                f"the uploaded bytes hash to {actual}, not {digest}",
-                details={"field": "digest", "expected": digest, "actual": actual},
-            )
+        self._check_hash(digest, hashlib.sha256(data).hexdigest())
         if self.exists(digest):
             return False
         try:
             self.store.put_bytes(self.uri(digest), data)
         except (OSError, StorageError) as e:
             raise StorageError(f"could not write code bundle {digest}: {e}") from e
+        return self._record(digest, len(data))
+
+    def _record(self, digest: str, size: int) -> bool:
         try:
             with self.db.session() as session:
                 session.add(
                     BundleRow(
-                        digest=digest, size=len(data), uri=self.uri(digest), created_at=time.time()
+                        digest=digest, size=size, uri=self.uri(digest), created_at=time.time()
                     )
                 )
         except IntegrityError:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import tomllib
 from collections.abc import Mapping
@@ -12,7 +13,7 @@ from typing import Any
 from slipstream.errors import ConfigError
 from slipstream.storage import slipstream_home
 
-__all__ = ["DEFAULT_DOMAINS", "ServerConfig", "config_file_path"]
+__all__ = ["DEFAULT_DOMAINS", "ServerConfig", "config_file_path", "is_loopback"]
 
 DEFAULT_DOMAINS = ("development", "staging", "production")
 
@@ -43,6 +44,15 @@ class ServerConfig:
     host: str = "127.0.0.1"
     port: int = 8080
     domains: tuple[str, ...] = DEFAULT_DOMAINS
+    auth: bool = True
+    """False only with ``--no-auth``, which is refused on a non-loopback address."""
+    allowed_hosts: tuple[str, ...] = ()
+    """Host names (besides the server's own) that requests may name in Host and Origin; ``*``
+    allows any."""
+    protected_domains: tuple[str, ...] = ()
+    """Domains that only promotion puts entities in; promoting into them needs the admin role."""
+    max_json_bytes: int = 64 * 1024 * 1024
+    max_bundle_bytes: int = 512 * 1024 * 1024
 
     @property
     def url(self) -> str:
@@ -60,6 +70,9 @@ class ServerConfig:
         host: str | None = None,
         port: int | None = None,
         domains: tuple[str, ...] | None = None,
+        auth: bool | None = None,
+        allowed_hosts: tuple[str, ...] | None = None,
+        protected_domains: tuple[str, ...] | None = None,
         env: Mapping[str, str] | None = None,
     ) -> ServerConfig:
         """Build the configuration from arguments, environment and the config file."""
@@ -90,14 +103,68 @@ class ServerConfig:
             raise ConfigError(f"port must be between 0 and 65535, got {port_value}")
         if not raw_domains:
             raise ConfigError("at least one domain must be configured")
+        bind = str(pick(host, "SLIPSTREAM_HOST", "host") or "127.0.0.1")
+        auth_on = bool(table.get("auth", True)) if auth is None else auth
+        if not auth_on and not is_loopback(bind):
+            raise ConfigError(
+                f"refusing to serve {bind} without authentication: --no-auth is only allowed "
+                "on a loopback address (127.0.0.1, ::1, localhost)"
+            )
+        hosts = _names(pick(allowed_hosts, "SLIPSTREAM_ALLOWED_HOSTS", "allowed_hosts"))
+        protected = _names(
+            pick(protected_domains, "SLIPSTREAM_PROTECTED_DOMAINS", "protected_domains")
+        )
+        unknown = [d for d in protected if d not in raw_domains]
+        if unknown:
+            raise ConfigError(
+                f"protected domain {unknown[0]!r} is not one of the domains "
+                f"({', '.join(map(str, raw_domains))})"
+            )
+        limits = {
+            key: _size(table.get(key), key, default)
+            for key, default in (
+                ("max_json_bytes", cls.max_json_bytes),
+                ("max_bundle_bytes", cls.max_bundle_bytes),
+            )
+        }
         return cls(
             home=root,
             db_url=str(db),
             store_url=str(store),
-            host=str(pick(host, "SLIPSTREAM_HOST", "host") or "127.0.0.1"),
+            host=bind,
             port=port_value,
             domains=tuple(str(d) for d in raw_domains),
+            auth=auth_on,
+            allowed_hosts=hosts,
+            protected_domains=protected,
+            **limits,
         )
+
+
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` names this machine only (``localhost``, 127.0.0.0/8, ``::1``)."""
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def _names(raw: Any) -> tuple[str, ...]:
+    if not raw:
+        return ()
+    if isinstance(raw, str):
+        raw = raw.split(",")
+    return tuple(str(n).strip() for n in raw if str(n).strip())
+
+
+def _size(raw: Any, key: str, default: int) -> int:
+    if raw is None:
+        return default
+    if not isinstance(raw, int) or isinstance(raw, bool) or raw <= 0:
+        raise ConfigError(f"{key} must be a positive number of bytes, got {raw!r}")
+    return raw
 
 
 def _read_table(path: Path, name: str) -> dict[str, Any]:

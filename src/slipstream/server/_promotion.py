@@ -56,27 +56,30 @@ class PromotionService:
             raise ValidationError("from_domain and to_domain are the same domain")
         if len(request.promoted_by) > 255 or "\x00" in request.promoted_by:
             raise ValidationError("promoted_by must have at most 255 characters and no NUL")
-        with self.db.session() as session:
-            self.projects.require(session, request.project, active=True)
-            rows = self._closure(session, request)
-            entries = [
-                _moved(row, request.project, request.from_domain, request.to_domain) for row in rows
-            ]
-            result = self.registry.register_entries(session, entries)
-            record = PromotionRow(
-                resource_type=request.resource_type.value,
-                project=request.project,
-                name=request.name,
-                version=request.version,
-                from_domain=request.from_domain,
-                to_domain=request.to_domain,
-                promoted_by=request.promoted_by or "unknown",
-                promoted_at=time.time(),
-                entities=msgspec.json.encode([*result.created, *result.unchanged]).decode(),
-            )
-            session.add(record)
-            session.flush()
-            return _to_model(record)
+        return self.registry.retrying(lambda session: self._promote(session, request))
+
+    def _promote(self, session: Session, request: PromoteRequest) -> Promotion:
+        """Promote in the caller's transaction (retried on a concurrent conflict)."""
+        self.projects.require(session, request.project, active=True)
+        rows = self._closure(session, request)
+        entries = [
+            _moved(row, request.project, request.from_domain, request.to_domain) for row in rows
+        ]
+        result = self.registry.register_entries(session, entries)
+        record = PromotionRow(
+            resource_type=request.resource_type.value,
+            project=request.project,
+            name=request.name,
+            version=request.version,
+            from_domain=request.from_domain,
+            to_domain=request.to_domain,
+            promoted_by=request.promoted_by or "unknown",
+            promoted_at=time.time(),
+            entities=msgspec.json.encode([*result.created, *result.unchanged]).decode(),
+        )
+        session.add(record)
+        session.flush()
+        return _to_model(record)
 
     def list(self, project: str, page: PageRequest) -> Page[Promotion]:
         """The promotions of a project, newest first by default."""

@@ -9,18 +9,25 @@ is registered in one transaction: all of it or none of it.
 from __future__ import annotations
 
 import hashlib
+import random
+import re
 import time
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from typing import Any, Union
+from typing import Any, TypeVar, Union
 
 import msgspec
 from sqlalchemy import insert, select, tuple_
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
-from slipstream.errors import ConflictError, NotFoundError, ValidationError
+from slipstream.errors import (
+    ConflictError,
+    NotFoundError,
+    PermissionDeniedError,
+    ValidationError,
+)
 from slipstream.model import (
     BranchNode,
     CompiledWorkflow,
@@ -48,6 +55,7 @@ from ._tables import EntityRow
 
 __all__ = ["Entry", "RegisteredEntity", "Registry", "Spec", "decode_spec", "to_registered"]
 
+T = TypeVar("T")
 Spec = Union[TaskTemplate, CompiledWorkflow, LaunchPlanSpec]
 _SPEC_TYPES: dict[ResourceType, type[Any]] = {
     ResourceType.TASK: TaskTemplate,
@@ -57,6 +65,13 @@ _SPEC_TYPES: dict[ResourceType, type[Any]] = {
 RegisteredEntity = Registered[msgspec.Raw]
 """An entity as the API returns it: the stored spec JSON passed through undecoded."""
 _canonical = msgspec.json.Encoder(order="sorted")
+_MODULE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*")
+_QUALNAME = re.compile(
+    r"(?:[A-Za-z_][A-Za-z0-9_]*|<locals>|<lambda>)(?:\.(?:[A-Za-z_][A-Za-z0-9_]*|<locals>|<lambda>))*"
+)
+_RETRIES = 12
+# SQLSTATEs of PostgreSQL that mean "run the transaction again": serialization failure, deadlock.
+_RETRY_STATES = {"40001", "40P01"}
 
 
 @dataclass(frozen=True)
@@ -111,8 +126,11 @@ class Registry:
         projects: ProjectService,
         settings: SettingsService,
         bundles: BundleStore,
+        protected: tuple[str, ...] = (),
     ) -> None:
         self.db = db
+        self.protected = protected
+        """Domains only promotion registers into."""
         self.projects = projects
         self.settings = settings
         self.bundles = bundles
@@ -129,13 +147,27 @@ class Registry:
                 f"code bundle {request.bundle} was not uploaded; upload it before registering",
                 details={"bundle": request.bundle},
             )
-        for attempt in range(2):
+        protected = sorted({e.id.domain for e in entries} & set(self.protected))
+        if protected:
+            raise PermissionDeniedError(
+                f"domain {protected[0]!r} is protected: entities get there only by promotion "
+                f"(`slipstream promote ... --to {protected[0]}`), not by registration",
+                details={"domain": protected[0]},
+            )
+        return self.retrying(lambda session: self.register_entries(session, entries))
+
+    def retrying(self, work: Callable[[Session], T]) -> T:
+        """Run ``work`` in a transaction, again when a concurrent one made it fail in a way a
+        retry resolves: the same new identifiers inserted at once, a deadlock, a serialization
+        failure, SQLite's lock. The retry sees the winner's rows (identical ones are no-ops)."""
+        for attempt in range(_RETRIES):
             try:
                 with self.db.session() as session:
-                    return self.register_entries(session, entries)
-            except IntegrityError:  # a concurrent registration of the same id won the race
-                if attempt:
+                    return work(session)
+            except DBAPIError as e:
+                if attempt == _RETRIES - 1 or not _retryable(e):
                     raise
+            time.sleep(random.uniform(0, 0.005 * 2 ** min(attempt, 6)))
         raise AssertionError("unreachable")  # pragma: no cover
 
     def register_entries(self, session: Session, entries: list[Entry]) -> RegisterResult:
@@ -161,6 +193,7 @@ class Registry:
         if conflicts:
             raise self._conflict(session, conflicts)
         if new:
+            new.sort(key=lambda e: e.key)  # one order for every transaction: fewer deadlocks
             now = time.time()
             session.execute(
                 insert(EntityRow),
@@ -185,6 +218,8 @@ class Registry:
         seen: dict[tuple[str, ...], Entry] = {}
         for entry in entries:
             self._check_id(entry.id, _kind_of(entry.spec), what=f"{entry.id.resource_type}")
+            if isinstance(entry.spec, TaskTemplate):
+                self._check_loader(entry.spec)
             other = seen.get(entry.key)
             if other is None:
                 seen[entry.key] = entry
@@ -213,6 +248,36 @@ class Registry:
         check_domain(id.domain, self.projects.domains)
         check_name(id.name)
         check_version(id.version)
+
+    def _check_loader(self, spec: TaskTemplate) -> None:
+        """The loader names a module, a function in it and a file under the code root."""
+        loader = spec.loader
+        where = f"task {spec.id.name}"
+        if len(loader.module) > 512 or not _MODULE.fullmatch(loader.module):
+            raise ValidationError(
+                f"{where}: loader.module {loader.module!r} is not a dotted module name",
+                details={"field": "loader.module", "value": loader.module},
+            )
+        if len(loader.qualname) > 512 or not _QUALNAME.fullmatch(loader.qualname):
+            raise ValidationError(
+                f"{where}: loader.qualname {loader.qualname!r} is not a qualified Python name",
+                details={"field": "loader.qualname", "value": loader.qualname},
+            )
+        file = loader.file
+        parts = file.replace("\\", "/").split("/")
+        if file and (
+            len(file) > 1024
+            or file.startswith(("/", "~"))
+            or "\\" in file
+            or ":" in parts[0]
+            or any(p in ("", ".", "..") for p in parts)
+            or any(ord(c) < 32 for c in file)
+        ):
+            raise ValidationError(
+                f"{where}: loader.file {file!r} must be a relative path inside the code root "
+                "(no '..', no absolute path)",
+                details={"field": "loader.file", "value": file},
+            )
 
     def _check_references(self, session: Session, entries: list[Entry]) -> None:
         batch = {e.key for e in entries}
@@ -386,6 +451,15 @@ class Registry:
                 EntityRow.version == id.version,
             )
         ).first()
+
+
+def _retryable(e: DBAPIError) -> bool:
+    if isinstance(e, IntegrityError):  # a concurrent registration inserted the same id first
+        return True
+    state = getattr(e.orig, "sqlstate", None) or getattr(e.orig, "pgcode", None)
+    if state in _RETRY_STATES:
+        return True
+    return isinstance(e, OperationalError) and "database is locked" in str(e.orig)
 
 
 def to_registered(row: EntityRow) -> RegisteredEntity:

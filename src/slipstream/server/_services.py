@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ._auth import AuthService
 from ._bundles import BundleStore
 from ._config import ServerConfig
 from ._db import Database
@@ -31,6 +32,7 @@ class Services:
     registry: Registry
     promotions: PromotionService
     executions: ExecutionService
+    auth: AuthService
     launches: LaunchService
     control: ExecutionControl
     data: ExecutionData
@@ -41,8 +43,10 @@ class Services:
         db = db or Database(config.db_url)
         projects = ProjectService(db, config.domains)
         settings = SettingsService(db, projects)
-        bundles = BundleStore(db, config.store_url)
-        registry = Registry(db, projects, settings, bundles)
+        bundles = BundleStore(
+            db, config.store_url, config.home / "uploads", config.max_bundle_bytes
+        )
+        registry = Registry(db, projects, settings, bundles, config.protected_domains)
         return cls(
             config=config,
             db=db,
@@ -52,6 +56,7 @@ class Services:
             registry=registry,
             promotions=PromotionService(db, projects, registry),
             executions=ExecutionService(db, projects),
+            auth=AuthService(db, config.domains),
             launches=LaunchService(db, projects, registry),
             control=ExecutionControl(db, projects),
             data=ExecutionData(db, projects, config.store_url),

@@ -28,17 +28,21 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 __all__ = [
     "Base",
     "AttemptRow",
+    "AuditRow",
     "BundleRow",
     "CacheEntryRow",
     "CacheReservationRow",
     "EventRow",
     "EntityRow",
     "ExecutionRow",
+    "GrantRow",
     "NodeExecutionRow",
     "ProjectRow",
     "PromotionRow",
     "SettingsRow",
     "SignalRow",
+    "TokenRow",
+    "UserRow",
 ]
 
 # BIGINT primary keys on PostgreSQL; SQLite only auto-increments a column declared INTEGER.
@@ -257,3 +261,58 @@ class CacheReservationRow(Base):
     key: Mapped[str] = mapped_column(String(128), primary_key=True)
     owner: Mapped[str] = mapped_column(String(255))
     expires: Mapped[float] = mapped_column(Float)
+
+
+class UserRow(Base):
+    """A user of the API; tokens authenticate them and grants give them roles."""
+
+    __tablename__ = "users"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[float] = mapped_column(Float)
+
+
+class GrantRow(Base):
+    """A user's role on a project (``*``: every project) and one domain or (``""``) all."""
+
+    __tablename__ = "grants"
+    __table_args__ = (UniqueConstraint("user", "project", "domain"),)
+
+    id: Mapped[int] = mapped_column(_Id, primary_key=True, autoincrement=True)
+    user: Mapped[str] = mapped_column(String(64), ForeignKey("users.name"))
+    project: Mapped[str] = mapped_column(String(64))
+    domain: Mapped[str] = mapped_column(String(64))
+    role: Mapped[str] = mapped_column(String(16))
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[float] = mapped_column(Float)
+
+
+class TokenRow(Base):
+    """An API token: its public id and the SHA-256 of its secret (the secret is never stored)."""
+
+    __tablename__ = "tokens"
+    __table_args__ = (Index("ix_tokens_user", "user"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    user: Mapped[str] = mapped_column(String(64), ForeignKey("users.name"))
+    secret_hash: Mapped[str] = mapped_column(String(64))
+    description: Mapped[str] = mapped_column(String(255), default="")
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[float] = mapped_column(Float)
+    expires_at: Mapped[float | None] = mapped_column(Float, nullable=True)
+    revoked_at: Mapped[float | None] = mapped_column(Float, nullable=True)
+
+
+class AuditRow(Base):
+    """The append-only record of every successful write to the API: who, what, when."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_log_caller_id", "caller", "id"),)
+
+    id: Mapped[int] = mapped_column(_Id, primary_key=True, autoincrement=True)
+    caller: Mapped[str] = mapped_column(String(64))
+    method: Mapped[str] = mapped_column(String(8))
+    path: Mapped[str] = mapped_column(Text)
+    status: Mapped[int] = mapped_column(Integer)
+    at: Mapped[float] = mapped_column(Float)

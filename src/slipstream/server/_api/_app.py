@@ -7,8 +7,9 @@ from typing import Any
 from fastapi import APIRouter, FastAPI, Response
 
 from .._services import Services
-from . import _entities, _executions, _projects
+from . import _auth, _entities, _executions, _projects
 from ._errors import install_error_handlers
+from ._guard import Guard
 from ._io import json_response, schema_components
 
 __all__ = ["API_PREFIX", "create_app"]
@@ -29,9 +30,10 @@ def create_app(services: Services) -> FastAPI:
     app.state.services = services
     install_error_handlers(app)
     api = APIRouter(prefix=API_PREFIX)
-    for module in (_projects, _entities, _executions):
+    for module in (_projects, _entities, _executions, _auth):
         api.include_router(module.router)
     app.include_router(api)
+    app.add_middleware(Guard, services=services)
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> Response:

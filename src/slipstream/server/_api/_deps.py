@@ -4,16 +4,29 @@ from __future__ import annotations
 
 from fastapi import Query, Request
 
+from .._auth import ANONYMOUS, Principal
 from .._pagination import MAX_LIMIT, PageRequest
 from .._services import Services
 
-__all__ = ["page_params", "services"]
+__all__ = ["caller", "page_params", "principal", "services"]
 
 
 def services(request: Request) -> Services:
     """The services of the running app."""
     svc: Services = request.app.state.services
     return svc
+
+
+def principal(request: Request) -> Principal:
+    """The authenticated caller of this request (the guard at the API's edge put it there)."""
+    found: Principal | None = request.scope.get("state", {}).get("principal")
+    return ANONYMOUS if found is None else found
+
+
+def caller(request: Request) -> str:
+    """The name of the user making this request: what writes record as who made them
+    (``launched_by``, ``promoted_by``)."""
+    return principal(request).name
 
 
 def page_params(

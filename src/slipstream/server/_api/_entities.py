@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 
-from slipstream.errors import ValidationError
+from slipstream.errors import TooLargeError
 from slipstream.model import (
     CompiledWorkflow,
     LaunchPlanSpec,
@@ -19,7 +19,6 @@ from slipstream.model import (
     TaskTemplate,
 )
 
-from .._bundles import MAX_BUNDLE_BYTES
 from .._names import check_digest
 from .._pagination import PageRequest
 from .._services import Services
@@ -50,13 +49,15 @@ def get_bundle(digest: str, svc: Svc) -> Response:
     **doc(raw_body="application/octet-stream", response=dict[str, Any], status_code=201),
 )
 async def put_bundle(digest: str, request: Request, svc: Svc) -> Response:
-    """Upload a bundle; its bytes must hash (SHA-256) to ``digest``. Uploading again is a no-op."""
+    """Upload a bundle; its bytes must hash (SHA-256) to ``digest``. Uploading again is a no-op.
+
+    The body streams to disk; past the server's limit the upload is refused (413) at once."""
     check_digest(digest)
     declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > MAX_BUNDLE_BYTES:
-        raise ValidationError(f"code bundle larger than {MAX_BUNDLE_BYTES} bytes")
-    data = await request.body()
-    created = await run_in_threadpool(svc.bundles.put, digest, data)
+    limit = svc.bundles.max_bytes
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise TooLargeError(f"code bundle larger than {limit} bytes")
+    created = await svc.bundles.receive(digest, request.stream())
     return json_response({"digest": digest, "created": created}, 201 if created else 200)
 
 

@@ -24,13 +24,22 @@ STATUS_BY_CODE: dict[str, int] = {
     "config_error": 400,
     "compile_error": 400,
     "type_mismatch": 400,
+    "unauthenticated": 401,
+    "forbidden": 403,
     "not_found": 404,
     "conflict": 409,
     "already_running": 409,
+    "too_large": 413,
+    "unsupported_media_type": 415,
     "illegal_transition": 409,
     "storage_error": 503,
 }
-_HTTP_CODES = {404: "not_found", 405: "method_not_allowed", 413: "too_large"}
+_HTTP_CODES = {
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "too_large",
+    415: "unsupported_media_type",
+}
 
 
 def _error(status: int, code: str, message: str, details: Any = None) -> Response:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
+import msgspec
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 
@@ -22,7 +23,7 @@ from slipstream.model import (
 from .._pagination import PageRequest
 from .._registry import decode_spec
 from .._services import Services
-from ._deps import page_params, services
+from ._deps import caller, page_params, services
 from ._io import doc, json_response, read_body
 
 __all__ = ["router"]
@@ -119,8 +120,11 @@ def resolve_settings(
 
 @router.post("/promotions", **doc(body=PromoteRequest, response=Promotion, status_code=201))
 async def promote(request: Request, svc: Svc) -> Response:
-    """Register an entity of one domain in another and record the promotion."""
-    body = await read_body(request, PromoteRequest)
+    """Register an entity of one domain in another and record the promotion (``promoted_by`` is
+    the caller)."""
+    body = msgspec.structs.replace(
+        await read_body(request, PromoteRequest), promoted_by=caller(request)
+    )
     return json_response(await run_in_threadpool(svc.promotions.promote, body), 201)
 
 

@@ -1,0 +1,318 @@
+"""The API's edge: every request passes here before any route sees it.
+
+In order: the Host and Origin must be the server's own (a web page in a local browser cannot
+drive the API, DNS rebinding included); the path and query hold no NUL; the bearer token names a
+user (401 otherwise; ``/healthz`` needs none); JSON bodies are ``application/json`` (415), no
+larger than the limit while they stream in (413), free of duplicate keys and NUL; the rule of
+:mod:`._rules` for the method and path is held by the user's grants (403 naming the role needed).
+Successful writes are recorded in the audit log with the caller, before the answer is sent.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import Headers
+from starlette.responses import Response
+
+from slipstream.errors import (
+    AuthenticationError,
+    PermissionDeniedError,
+    SlipstreamError,
+    TooLargeError,
+    UnsupportedMediaTypeError,
+    ValidationError,
+)
+
+from .._auth import ANONYMOUS, TOKEN_FILE, Principal
+from .._config import ServerConfig, is_loopback
+from .._services import Services
+from ._errors import STATUS_BY_CODE
+from ._io import json_response
+from ._rules import READS, Need, Rule, match_rule
+
+__all__ = ["Guard"]
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+_PREFIX = "/api/v1"
+_UNBOUND = {"0.0.0.0", "::", ""}
+
+
+class _Duplicate(ValueError):
+    pass
+
+
+class _Nul(ValueError):
+    pass
+
+
+class Guard:
+    """ASGI middleware enforcing authentication, authorization and request hygiene."""
+
+    def __init__(self, app: ASGIApp, services: Services) -> None:
+        self.app = app
+        self.services = services
+        self.config: ServerConfig = services.config
+        self.protected = frozenset(self.config.protected_domains)
+        self.any_host = "*" in self.config.allowed_hosts
+        bound = self.config.host.strip("[]").lower()
+        self.any_ip = bound in _UNBOUND
+        names = {"localhost", "127.0.0.1", "::1", bound, *self.config.allowed_hosts}
+        if not is_loopback(bound):
+            names |= {socket.gethostname().lower(), socket.getfqdn().lower()}
+        self.hosts = frozenset(n.lower() for n in names if n)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        method: str = scope["method"]
+        path: str = scope["path"]
+        try:
+            headers = Headers(scope=scope)
+            self._check_origin(headers)
+            if path == "/healthz":
+                await self.app(scope, receive, send)
+                return
+            self._check_nul(scope)
+            principal = await self._authenticate(headers)
+            api_path = path[len(_PREFIX) :] if path.startswith(_PREFIX + "/") else path
+            rule, params, _ = match_rule(method, api_path)
+            receive, body = await self._body(method, headers, rule, receive)
+            self._authorize(principal, rule, params, body, read=method in READS)
+        except SlipstreamError as e:
+            await _error(e)(scope, receive, send)
+            return
+        scope.setdefault("state", {})["principal"] = principal
+        if method in READS:
+            await self.app(scope, receive, send)
+            return
+        record = self.services.auth.record
+
+        async def audited(message: Message) -> None:
+            if message["type"] == "http.response.start" and message["status"] < 400:
+                await run_in_threadpool(record, principal.name, method, path, message["status"])
+            await send(message)
+
+        await self.app(scope, receive, audited)
+
+    # -- checks -------------------------------------------------------------------------------
+
+    def _allowed(self, host: str) -> bool:
+        host = host.strip("[]").lower()
+        if self.any_host or host in self.hosts:
+            return True
+        if self.any_ip:
+            try:
+                socket.inet_pton(socket.AF_INET6 if ":" in host else socket.AF_INET, host)
+            except OSError:
+                return False
+            return True
+        return False
+
+    def _check_origin(self, headers: Headers) -> None:
+        host = headers.get("host")
+        if host is not None:
+            name = urlsplit(f"//{host}").hostname or ""
+            if not self._allowed(name):
+                raise PermissionDeniedError(
+                    f"Host {host!r} is not this server's name; add it to the server's "
+                    "allowed_hosts to accept it",
+                    details={"host": host},
+                )
+        origin = headers.get("origin")
+        if origin is not None:
+            parts = urlsplit(origin)
+            if parts.scheme not in ("http", "https") or not self._allowed(parts.hostname or ""):
+                raise PermissionDeniedError(
+                    f"requests from origin {origin!r} are refused: only the server's own "
+                    "origin (or one in allowed_hosts) may call the API from a browser",
+                    details={"origin": origin},
+                )
+
+    def _check_nul(self, scope: Scope) -> None:
+        query = scope.get("query_string", b"")
+        if "\x00" in scope["path"] or "\x00" in unquote(query.decode("latin-1")):
+            raise ValidationError(
+                "the request's path or query contains a NUL character, which no name may hold"
+            )
+
+    async def _authenticate(self, headers: Headers) -> Principal:
+        if not self.config.auth:
+            return ANONYMOUS
+        value = headers.get("authorization")
+        if not value:
+            raise AuthenticationError(
+                "this request needs a token: send `Authorization: Bearer <token>` (the "
+                f"server's admin token is in {TOKEN_FILE} in its home; `slipstream auth token` "
+                "prints it)"
+            )
+        scheme, _, token = value.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise AuthenticationError("the Authorization header must be `Bearer <token>`")
+        auth = self.services.auth
+        token = token.strip()
+        cached = auth.cached(token)
+        if cached is not None:
+            return cached
+        return await run_in_threadpool(auth.authenticate, token)
+
+    async def _body(
+        self, method: str, headers: Headers, rule: Rule, receive: Receive
+    ) -> tuple[Receive, Any]:
+        if method in READS:
+            return receive, None
+        declared = headers.get("content-length")
+        if declared is not None and not declared.isdigit():
+            raise ValidationError(f"Content-Length must be a number of bytes, got {declared!r}")
+        size = int(declared) if declared is not None else None
+        present = bool(size) or "transfer-encoding" in headers
+        if rule.raw_body:
+            limit = self.config.max_bundle_bytes
+            if size is not None and size > limit:
+                raise TooLargeError(f"the request body is larger than {limit} bytes")
+            return receive, None
+        if not present:
+            return receive, None
+        media = headers.get("content-type", "").split(";", 1)[0].strip().lower()
+        if media != "application/json":
+            raise UnsupportedMediaTypeError(
+                f"this endpoint takes application/json, not {media or 'a body without a type'!r}",
+                details={"content_type": media},
+            )
+        limit = self.config.max_json_bytes
+        if size is not None and size > limit:
+            raise TooLargeError(f"the JSON body is larger than {limit} bytes")
+        chunks: list[bytes] = []
+        total = 0
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                raise ValidationError("the client went away before the body was complete")
+            chunk = message.get("body", b"")
+            total += len(chunk)
+            if total > limit:
+                raise TooLargeError(f"the JSON body is larger than {limit} bytes")
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                break
+        data = b"".join(chunks)
+        parsed = _parse(data)
+        sent = False
+
+        async def replay() -> Message:
+            nonlocal sent
+            if not sent:
+                sent = True
+                return {"type": "http.request", "body": data, "more_body": False}
+            return await receive()
+
+        return replay, parsed
+
+    def _authorize(
+        self, principal: Principal, rule: Rule, params: dict[str, str], body: Any, *, read: bool
+    ) -> None:
+        for need in rule.needs(params, body, self.protected):
+            if not _holds(principal, need, read=read):
+                raise _denied(principal, rule, need)
+
+
+def _holds(principal: Principal, need: Need, *, read: bool) -> bool:
+    if need.project is None:
+        return principal.allows_somewhere(need.role)
+    if read and not need.domain:
+        # reading a project needs the role on some domain of it at least
+        return any(
+            g.role.rank >= need.role.rank and g.project in (need.project, "*")
+            for g in principal.grants
+        )
+    return principal.allows(need.role, need.project, need.domain)
+
+
+def _denied(principal: Principal, rule: Rule, need: Need) -> PermissionDeniedError:
+    if need.project is None:
+        where = "some project"
+    elif need.project == "*":
+        where = "every project ('*')"
+    else:
+        where = f"project {need.project!r}" + (f", domain {need.domain!r}" if need.domain else "")
+    held = None if need.project is None else principal.role_on(need.project, need.domain)
+    has = f"holds {held.value}" if held is not None else "holds no role"
+    return PermissionDeniedError(
+        f"{rule.name or 'this action'} needs the {need.role.value} role on {where}; "
+        f"user {principal.name!r} {has} there",
+        details={
+            "needed": need.role.value,
+            "project": need.project,
+            "domain": need.domain,
+            "user": principal.name,
+        },
+    )
+
+
+def _pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out = dict(pairs)
+    if len(out) != len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise _Duplicate(key)
+            seen.add(key)
+    return out
+
+
+def _has_nul(tree: Any) -> bool:
+    stack = [tree]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, str):
+            if "\x00" in value:
+                return True
+        elif isinstance(value, dict):
+            for key, inner in value.items():
+                if "\x00" in key:
+                    return True
+                stack.append(inner)
+        elif isinstance(value, list):
+            stack.extend(value)
+    return False
+
+
+def _parse(data: bytes) -> Any:
+    """The JSON body decoded, refusing duplicate keys and NUL characters; None when it is not
+    JSON at all (the route then says what is wrong with it)."""
+    try:
+        tree = json.loads(data, object_pairs_hook=_pairs)
+    except _Duplicate as e:
+        raise ValidationError(
+            f"the JSON body has the key {e.args[0]!r} twice in one object",
+            details={"duplicate_key": e.args[0]},
+        ) from None
+    except RecursionError:
+        raise ValidationError("the JSON body is nested too deeply") from None
+    except ValueError:
+        return None
+    if _has_nul(tree):
+        raise ValidationError("the JSON body holds a NUL character, which no field may hold")
+    return tree
+
+
+def _error(exc: SlipstreamError) -> Response:
+    status = STATUS_BY_CODE.get(exc.code, 400)
+    response = json_response(
+        {"error": exc.code, "message": exc.message, "details": exc.details}, status
+    )
+    if status == 401:
+        response.headers["WWW-Authenticate"] = "Bearer"
+    if status == 413:
+        response.headers["Connection"] = "close"
+    return response
