@@ -44,7 +44,9 @@ def test_client_commands(server: LiveServer, tmp_path: Path, slipstream_home: Pa
 
     workflows = json.loads(run("get", "workflows", "--json"))
     assert [(w["name"], w["version"]) for w in workflows] == [(f"{name}.mod0.pipeline", "v1")]
-    one = json.loads(run("get", "launch-plans", f"{name}.mod0.nightly", "--version", "v1", "--json"))
+    one = json.loads(
+        run("get", "launch-plans", f"{name}.mod0.nightly", "--version", "v1", "--json")
+    )
     assert one[0]["spec"]["workflow"]["name"] == f"{name}.mod0.pipeline"
     assert len(json.loads(run("get", "tasks", "--json"))) == 2
     assert f"{name}.mod0.double" in run("get", "tasks")
