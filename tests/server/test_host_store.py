@@ -255,3 +255,21 @@ def test_records_of_another_execution_are_refused(database: Database, tmp_path: 
     b = _owned(database, tmp_path)
     with pytest.raises(ValueError, match=str(b.execution)):
         a.save_node(b.execution, NodeRecord(path="n0"))
+
+
+def test_a_host_whose_lease_expired_and_was_claimed_loses_its_writes(
+    database: Database, tmp_path: Path
+) -> None:
+    slow = _owned(database, tmp_path)
+    with database.engine.begin() as conn:  # the slow host missed its renewals
+        conn.execute(update(ExecutionRow).values(lease_expires=0.0))
+    assert claim(database, "host-b", 60, 10) == [slow.execution_pk]
+    slow.save_node(slow.execution, NodeRecord(path="n0", phase=NodePhase.RUNNING))
+    assert flush(database, OWNER, [slow]) == {slow.execution_pk}
+    assert _count(database, NodeExecutionRow, slow.execution_pk) == 0
+    # the new owner's store writes
+    pk, eid = slow.execution_pk, slow.execution
+    taker = DbStateStore(database, pk, eid, (tmp_path / "blobs").as_uri())
+    taker.save_node(eid, NodeRecord(path="n0", phase=NodePhase.RUNNING))
+    assert flush(database, "host-b", [taker]) == set()
+    assert _count(database, NodeExecutionRow, pk) == 1

@@ -72,7 +72,8 @@ def _held(db: Database, conn: Connection, owner: str, pks: list[int]) -> set[int
     t = _executions
     mine = (t.c.id.in_(pks), t.c.lease_owner == owner)
     if db.dialect == "postgresql":
-        rows = conn.execute(select(t.c.id).where(*mine).with_for_update()).all()
+        # locked in id order, so two transactions locking overlapping rows cannot deadlock
+        rows = conn.execute(select(t.c.id).where(*mine).order_by(t.c.id).with_for_update()).all()
     else:
         # a write first, so this transaction holds SQLite's write lock from here to the commit
         rows = conn.execute(
