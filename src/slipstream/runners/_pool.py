@@ -128,6 +128,10 @@ class _Worker:
         self.conn.close()
 
 
+def _queue_len(w: _Worker) -> int:
+    return len(w.queue)
+
+
 def _how_it_ended(exitcode: int | None) -> str:
     if exitcode is None:
         return "worker process stopped answering"
@@ -178,6 +182,7 @@ class LocalRunner:
         self._code_root = code_root or (sys.path[0] if sys.path and sys.path[0] else os.getcwd())
         self._depth = max(1, depth)
         self._workers = [_Worker(self._ctx, i, self._code_root) for i in range(n)]
+        self._active = list(self._workers)  # the workers that take new attempts
         self._next_index = n
         self._encoder = msgspec.msgpack.Encoder()
         self._decoder = msgspec.msgpack.Decoder(list[AttemptResult])
@@ -185,12 +190,12 @@ class LocalRunner:
 
     @property
     def capacity(self) -> int:
-        return sum(1 for w in self._workers if not w.retiring) * self._depth
+        return len(self._active) * self._depth
 
     @property
     def workers(self) -> int:
-        """How many worker processes are in the pool."""
-        return sum(1 for w in self._workers if not w.retiring)
+        """How many worker processes take new attempts."""
+        return len(self._active)
 
     @property
     def resources(self) -> dict[str, float]:
@@ -205,6 +210,19 @@ class LocalRunner:
     # -- submitting ----------------------------------------------------------------------------
 
     def submit(self, request: AttemptRequest) -> None:
+        r, lim = request.task.requests, request.task.limits
+        if (
+            r.cpu is None
+            and r.mem is None
+            and r.gpu is None
+            and lim.cpu is None
+            and lim.mem is None
+            and lim.gpu is None
+        ):  # asks nothing: the common case, straight to the least busy worker
+            w = min(self._active, key=_queue_len)
+            w.queue.append(_Slot(request, None))
+            w.outbox.append(request)
+            return
         try:
             d = demand_of(request.task)
         except SlipstreamError as e:
@@ -254,7 +272,7 @@ class LocalRunner:
         u[2] += sign * d.gpu
 
     def _dispatch(self, request: AttemptRequest, d: Demand | None) -> None:
-        w = min((w for w in self._workers if not w.retiring), key=lambda w: len(w.queue))
+        w = min(self._active, key=_queue_len)
         w.queue.append(_Slot(request, d))
         w.outbox.append(request)
 
@@ -390,6 +408,7 @@ class LocalRunner:
             return
         self._workers[i] = _Worker(self._ctx, self._next_index, self._code_root)
         self._next_index += 1
+        self._active = [x for x in self._workers if not x.retiring]
 
     def _retire(self, w: _Worker) -> None:
         """``w`` went over a memory limit: it takes no more work and goes once its queue drains."""
@@ -398,6 +417,7 @@ class LocalRunner:
         w.retiring = True
         self._workers.append(_Worker(self._ctx, self._next_index, self._code_root))
         self._next_index += 1
+        self._active = [x for x in self._workers if not x.retiring]
 
     def _drop(self, w: _Worker) -> None:
         w.kill()
@@ -448,6 +468,7 @@ class LocalRunner:
                 w.proc.join(1)
             w.conn.close()
         self._workers = []
+        self._active = []
         self._held.clear()
 
     def __enter__(self) -> LocalRunner:
