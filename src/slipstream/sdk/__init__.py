@@ -10,7 +10,17 @@ from typing import TYPE_CHECKING, Any
 from slipstream._hooks import get_local_executor, set_local_executor
 
 from ._checkpoint import Checkpoint, SyncCheckpoint
-from ._compat import Annotations, Deck, ImageSpec, Labels, create_node
+from ._compat import (
+    Annotations,
+    Deck,
+    Description,
+    Documentation,
+    ImageSpec,
+    Labels,
+    PodTemplate,
+    SourceCode,
+    create_node,
+)
 from ._compiler import NodeDraft, WorkflowBuilder, current_builder
 from ._context import (
     ExecutionIdentifier,
@@ -48,7 +58,7 @@ if TYPE_CHECKING:
         reference_task,
         reference_workflow,
     )
-    from ._schedule import CronSchedule, Email, FixedRate, PagerDuty, Slack
+    from ._schedule import CronSchedule, Email, FixedRate, PagerDuty, Slack, Webhook
     from ._shell import OutputLocation, ShellTask
 
 _LAZY = {
@@ -75,6 +85,7 @@ _LAZY = {
     "FixedRate": "_schedule",
     "PagerDuty": "_schedule",
     "Slack": "_schedule",
+    "Webhook": "_schedule",
 }
 
 
@@ -94,6 +105,10 @@ def __dir__() -> list[str]:
 __all__ = [
     "Annotations",
     "Deck",
+    "Description",
+    "Documentation",
+    "PodTemplate",
+    "SourceCode",
     "ImageSpec",
     "Labels",
     "TASKS",
@@ -128,6 +143,7 @@ __all__ = [
     "ShellTask",
     "Slack",
     "SyncCheckpoint",
+    "Webhook",
     "Workflow",
     "WorkflowBase",
     "WorkflowBuilder",

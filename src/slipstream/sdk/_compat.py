@@ -15,8 +15,13 @@ __all__ = [
     "Annotations",
     "create_node",
     "Deck",
+    "Description",
+    "Documentation",
     "ImageSpec",
     "Labels",
+    "PodTemplate",
+    "SourceCode",
+    "docs_text",
     "TASK_OPTIONS_ACCEPTED",
     "WORKFLOW_OPTIONS_ACCEPTED",
     "image_name",
@@ -40,7 +45,8 @@ TASK_OPTIONS_ACCEPTED = frozenset(
         "annotations",
     }
 )
-"""``@task`` options of flytekit that only matter on a Flyte cluster: accepted and not used."""
+"""``@task`` options of flytekit that only matter on a Flyte cluster: accepted and not used
+(``task_config`` only as ``None``: a plugin's config is refused, see ``PythonTask``)."""
 
 WORKFLOW_OPTIONS_ACCEPTED = frozenset({"interruptible", "pickle_untyped", "default_options"})
 """``@workflow`` options of flytekit accepted and not used."""
@@ -71,6 +77,54 @@ def image_name(image: Any) -> str:
     name = getattr(image, "name", "") or ""
     registry = getattr(image, "registry", None)
     return f"{registry}/{name}" if registry else str(name)
+
+
+class Description(msgspec.Struct, frozen=True, kw_only=True):
+    """A long description of a task or workflow (flytekit's ``Description``)."""
+
+    value: str | None = None
+    uri: str | None = None
+    icon_link: str | None = None
+    format: str = "rst"
+
+
+class SourceCode(msgspec.Struct, frozen=True, kw_only=True):
+    """Where the code lives (flytekit's ``SourceCode``)."""
+
+    link: str | None = None
+
+
+class Documentation(msgspec.Struct, frozen=True, kw_only=True):
+    """``@task(docs=Documentation(short_description=..., long_description=Description(...)))``."""
+
+    short_description: str | None = None
+    long_description: Description | None = None
+    source_code: SourceCode | None = None
+
+
+def docs_text(docs: Any) -> str | None:
+    """The text of a ``docs`` option: a string as given, a :class:`Documentation` rendered."""
+    if docs is None or isinstance(docs, str):
+        return docs
+    if isinstance(docs, Documentation):
+        parts = [docs.short_description or ""]
+        long = docs.long_description
+        if long is not None and (long.value or long.uri):
+            parts.append(long.value or long.uri or "")
+        if docs.source_code is not None and docs.source_code.link:
+            parts.append(f"Source: {docs.source_code.link}")
+        return "\n\n".join(p for p in parts if p)
+    raise TypeError(f"docs must be a str or a Documentation, got {type(docs).__name__}")
+
+
+class PodTemplate(msgspec.Struct, frozen=True, kw_only=True):
+    """flytekit's Kubernetes pod template: accepted (``pod_template=``) and not used, since
+    slipstream runs tasks in worker processes rather than pods."""
+
+    pod_spec: Any = None
+    primary_container_name: str = "primary"
+    labels: dict[str, str] | None = None
+    annotations: dict[str, str] | None = None
 
 
 class Labels(msgspec.Struct, frozen=True):

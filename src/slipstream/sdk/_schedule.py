@@ -12,7 +12,7 @@ from slipstream.model import CronSchedule as CronSpec
 from slipstream.model import FixedRate as RateSpec
 from slipstream.model import Notification
 
-__all__ = ["CronSchedule", "Email", "FixedRate", "PagerDuty", "Slack"]
+__all__ = ["CronSchedule", "Email", "FixedRate", "PagerDuty", "Slack", "Webhook"]
 
 _ALIASES = {
     "hourly": "0 * * * *",
@@ -103,3 +103,23 @@ class PagerDuty(_Notify, frozen=True):
     """Page when an execution reaches one of ``phases``."""
 
     kind: ClassVar[str] = "pagerduty"
+
+
+class Webhook(msgspec.Struct, frozen=True):
+    """POST to ``webhook_url`` when an execution reaches one of ``phases`` (the server's notifier
+    sends the execution's id, phase and error as JSON)."""
+
+    phases: tuple[str, ...] | list[str]
+    webhook_url: str
+
+    def __post_init__(self) -> None:
+        if not self.webhook_url.startswith(("http://", "https://")):
+            raise ValueError(f"Webhook needs an http(s) URL, got {self.webhook_url!r}")
+
+    def to_spec(self) -> Notification:
+        """The wire form (the URL is the one recipient)."""
+        return Notification(
+            phases=tuple(str(getattr(p, "value", p)) for p in self.phases),
+            kind="webhook",
+            recipients=(self.webhook_url,),
+        )

@@ -24,7 +24,7 @@ from slipstream.model import (
 from slipstream.types import TypeContext
 
 from . import _compiler
-from ._compat import TASK_OPTIONS_ACCEPTED, image_name
+from ._compat import TASK_OPTIONS_ACCEPTED, docs_text, image_name
 from ._naming import loader_of, module_name_of
 from ._resources import Cache, Resources
 from ._secrets import Secret
@@ -66,7 +66,7 @@ class PythonTask(Generic[P, R]):
         secret_requests: Iterable[Secret] | None = None,
         container_image: Any = None,
         deprecated: str = "",
-        docs: str | None = None,
+        docs: Any = None,
         non_retryable: Iterable[type[BaseException]] = (),
         name: str | None = None,
         check_returns: bool = True,
@@ -78,6 +78,15 @@ class PythonTask(Generic[P, R]):
                 f"@task got unexpected option(s) {', '.join(sorted(unknown))} (on {fn.__qualname__})"
             )
         where = location_of(fn)
+        task_config = cluster_options.get("task_config")
+        if task_config is not None:
+            cfg = type(task_config)
+            raise CompileError(
+                f"task {fn.__qualname__}: task_config={cfg.__name__}(...) (from {cfg.__module__}) "
+                "asks for a flytekit plugin that slipstream does not run; remove it to run the "
+                "function as a plain Python task",
+                location=where,
+            )
         if "<locals>" in getattr(fn, "__qualname__", ""):
             raise CompileError(
                 f"@task on nested function {fn.__qualname__!r}: tasks must be defined at module "
@@ -126,7 +135,8 @@ class PythonTask(Generic[P, R]):
         self.cluster_options = cluster_options
         """flytekit options that only matter on a Flyte cluster, kept as given."""
         self.deprecated = deprecated
-        self.docs = docs if docs is not None else (inspect.getdoc(fn) or "")
+        text = docs_text(docs)
+        self.docs = text if text is not None else (inspect.getdoc(fn) or "")
         self.non_retryable = tuple(non_retryable)
         self._template: TaskTemplate | None = None
         iface = self.python_interface

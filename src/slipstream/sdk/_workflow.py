@@ -20,7 +20,7 @@ from slipstream.model import (
 )
 
 from . import _compiler
-from ._compat import WORKFLOW_OPTIONS_ACCEPTED
+from ._compat import WORKFLOW_OPTIONS_ACCEPTED, docs_text
 from ._compiler import WorkflowBuilder, run_body
 from ._naming import module_name_of
 from ._signature import PyInterface, extract_interface, location_of
@@ -89,7 +89,7 @@ class PythonWorkflow(WorkflowBase, Generic[P, R]):
         *,
         failure_policy: FailurePolicy | str | None = None,
         on_failure: Any = None,
-        docs: str | None = None,
+        docs: Any = None,
         name: str | None = None,
         **cluster_options: Any,
     ) -> None:
@@ -115,7 +115,8 @@ class PythonWorkflow(WorkflowBase, Generic[P, R]):
                 location=self.location,
             ) from None
         self.on_failure = on_failure
-        self.docs = docs if docs is not None else (inspect.getdoc(fn) or "")
+        text = docs_text(docs)
+        self.docs = text if text is not None else (inspect.getdoc(fn) or "")
         self.compiled = self._compile()
 
     def _compile(self) -> CompiledWorkflow:
