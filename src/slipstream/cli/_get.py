@@ -1,4 +1,4 @@
-"""``slipstream get``: list or describe projects, tasks, workflows and launch plans."""
+"""``slipstream get``: list or describe projects, tasks, workflows, launch plans and executions."""
 
 from __future__ import annotations
 
@@ -129,3 +129,11 @@ for _kind, _rt, _help in (
     ),
 ):
     get.add_command(_entity_command(_kind, _rt, _help))
+
+def _executions() -> click.Command:
+    from ._execution import executions
+
+    return executions
+
+
+get.add_command(_executions())

@@ -74,6 +74,9 @@ _COMMANDS: dict[str, tuple[str, str]] = {
     "execution": ("slipstream.cli._execution", "execution"),
     "logs": ("slipstream.cli._logs", "logs"),
     "signal": ("slipstream.cli._signal", "signal"),
+    "execution": ("slipstream.cli._execution", "execution"),
+    "logs": ("slipstream.cli._logs", "logs"),
+    "signal": ("slipstream.cli._signal", "signal"),
     "auth": ("slipstream.cli._auth", "auth"),
 }
 

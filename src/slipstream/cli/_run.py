@@ -29,10 +29,11 @@ from ._render import (
     stderr_console,
     stdout_console,
 )
+from ._run_remote import REMOTE_OPTION_NAMES, execute_remote, remote_options
 
 __all__ = ["run"]
 
-_RUN_OPTION_NAMES = ("runner", "workers", "as_json", "no_cache")
+_RUN_OPTION_NAMES = ("runner", "workers", "as_json", "no_cache", *REMOTE_OPTION_NAMES)
 
 
 def _run_options() -> list[click.Option]:
@@ -63,6 +64,7 @@ def _run_options() -> list[click.Option]:
             default=None,
             help="Run every task even when the cache holds its outputs.",
         ),
+        *remote_options(),
     ]
 
 
@@ -85,6 +87,8 @@ def _merged_options(ctx: click.Context, given: dict[str, Any]) -> dict[str, Any]
 def _execute(entity: Any, inputs: dict[str, Any], given: dict[str, Any]) -> None:
     ctx = click.get_current_context()
     opts = _merged_options(ctx, given)
+    if opts["remote"]:
+        return execute_remote(entity, inputs, opts)
     from slipstream.runners import closure_of, code_root_for, execute_local, make_runner
 
     err_console = stderr_console()

@@ -1,0 +1,117 @@
+"""``slipstream run --remote FILE ENTITY --inputs``: register the code (as ``slipstream register``
+does), start an execution on the server, print its id; with ``--wait``, follow it with the local
+run's progress view and print its outputs (exit 1 when it did not succeed)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+__all__ = ["REMOTE_OPTION_NAMES", "execute_remote", "remote_options"]
+
+REMOTE_OPTION_NAMES = ("remote", "wait", "endpoint", "project", "domain", "version", "exec_name")
+
+
+def remote_options() -> list[click.Option]:
+    """The options of a remote run (accepted before FILE and after ENTITY, like the others)."""
+    return [
+        click.Option(
+            ["--remote"],
+            is_flag=True,
+            default=None,
+            help="Run on the server: register FILE's code, then start an execution there.",
+        ),
+        click.Option(
+            ["--wait"],
+            is_flag=True,
+            default=None,
+            help="With --remote: follow the execution to its end and print its outputs.",
+        ),
+        click.Option(["--endpoint"], default=None, help="With --remote: the server URL."),
+        click.Option(["--project", "-p"], default=None, help="With --remote: the project."),
+        click.Option(["--domain", "-d"], default=None, help="With --remote: the domain."),
+        click.Option(
+            ["--version"],
+            default=None,
+            help="With --remote: version to register (default: git commit if clean, else the "
+            "code's hash).",
+        ),
+        click.Option(
+            ["--name", "exec_name"],
+            default=None,
+            help="With --remote: the execution's name (default: generated).",
+        ),
+    ]
+
+
+def execute_remote(entity: Any, inputs: dict[str, Any], opts: dict[str, Any]) -> None:
+    """Register, execute, print the execution's id, and follow it with ``--wait``."""
+    from slipstream.errors import SlipstreamError
+
+    from ._follow import follow
+    from ._remote import open_remote
+    from ._render import execution_name, stderr_console
+
+    file = _source_file(entity)
+    as_json = bool(opts.get("as_json"))
+    try:
+        with open_remote(opts.get("endpoint"), opts.get("project"), opts.get("domain")) as remote:
+            done = remote.register(file, version=opts.get("version"))
+            record = remote.execute(
+                entity, inputs, version=done.version, name=opts.get("exec_name") or None
+            )
+            name = execution_name(record)
+            if not opts.get("wait"):
+                if as_json:
+                    sys.stdout.write(
+                        json.dumps({"execution": name, "version": done.version}) + "\n"
+                    )
+                else:
+                    click.echo(name)
+                return
+            if not as_json:
+                stderr_console().print(
+                    f"execution {name} (version {done.version})", highlight=False
+                )
+            follow(remote, record, entity=entity, as_json=as_json)
+    except SlipstreamError as e:
+        if as_json:
+            sys.stdout.write(json.dumps({"error": {"code": e.code, "message": e.message}}) + "\n")
+            sys.exit(1)
+        click.echo(f"error [{e.code}]: {e.message}", err=True)
+        sys.exit(1)
+
+
+def _source_file(entity: Any) -> str:
+    """FILE of ``slipstream run FILE ENTITY`` (what ``slipstream register`` would be given), else
+    the file that defines ``entity``."""
+    import inspect
+
+    ctx = click.get_current_context(silent=True)
+    while ctx is not None:
+        file = getattr(ctx.command, "file", None)
+        if isinstance(file, str):
+            return str(Path(file).resolve())
+        ctx = ctx.parent
+
+    target = getattr(entity, "workflow", None) if hasattr(entity, "launch_inputs") else None
+    obj = target or entity
+    fn = getattr(obj, "fn", None) or getattr(obj, "_fn", None) or getattr(obj, "function", None)
+    for candidate in (fn, obj):
+        if candidate is None:
+            continue
+        try:
+            path = inspect.getsourcefile(candidate)
+        except TypeError:
+            path = None
+        if path:
+            return str(Path(path).resolve())
+    module = sys.modules.get(getattr(obj, "__module__", "") or "")
+    path = getattr(module, "__file__", None)
+    if path:
+        return str(Path(path).resolve())
+    raise click.UsageError(f"cannot tell which file defines {getattr(entity, 'name', entity)!r}")
