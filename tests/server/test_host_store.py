@@ -21,7 +21,15 @@ from slipstream.model import (
     decode,
 )
 from slipstream.server import Database
-from slipstream.server._host import DbCatalog, DbStateStore, claim, flush, load_inputs, load_outputs
+from slipstream.server._host import (
+    DbCatalog,
+    DbStateStore,
+    claim,
+    flush,
+    load_inputs,
+    load_outputs,
+    load_spec,
+)
 from slipstream.server._tables import (
     AttemptRow,
     CacheEntryRow,
@@ -273,3 +281,24 @@ def test_a_host_whose_lease_expired_and_was_claimed_loses_its_writes(
     taker.save_node(eid, NodeRecord(path="n0", phase=NodePhase.RUNNING))
     assert flush(database, "host-b", [taker]) == set()
     assert _count(database, NodeExecutionRow, pk) == 1
+
+
+def test_a_big_generated_workflow_goes_to_the_blob_store(
+    database: Database, tmp_path: Path
+) -> None:
+    store = _owned(database, tmp_path, offload_bytes=10_000)
+    spec = json.dumps({"nodes": [{"id": f"n{i}", "task": "t"} for i in range(2_000)]}).encode()
+    rec = NodeRecord(path="n3", phase=NodePhase.WAITING, spec=spec, inputs={"n": 2_000})
+    store.save_node(store.execution, rec)
+    flush(database, OWNER, [store])
+    assert _max_row_bytes(database) < 1_000
+    with database.session() as s:
+        stored = decode(s.scalars(select(NodeExecutionRow.record)).one(), NodeRecord)
+    assert stored.spec == b"" and stored.spec_uri and stored.inputs == {"n": 2_000}
+    assert load_spec(stored) == spec
+    [resumed] = store.nodes(store.execution)  # resuming gets the spec back
+    assert resumed.spec == spec
+    store.save_node(store.execution, resumed)  # saved again: the same blob, nothing new
+    flush(database, OWNER, [store])
+    assert _max_row_bytes(database) < 1_000
+    assert len([p for p in (tmp_path / "blobs").rglob("*") if p.is_file()]) == 1

@@ -94,6 +94,8 @@ class NodeRecord(msgspec.Struct, omit_defaults=True):
     """Map nodes: number of items."""
     inputs_uri: str = ""
     """Set instead of ``inputs`` when they were too large for the record (a big map's items)."""
+    spec_uri: str = ""
+    """Set instead of ``spec`` when the generated workflow was too large for the record."""
 
 
 class AttemptRecord(msgspec.Struct, frozen=True, omit_defaults=True):

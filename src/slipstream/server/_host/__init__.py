@@ -9,7 +9,7 @@ from ._dispatch import Dispatch, Lane
 from ._engine_host import EngineHost, HostSettings
 from ._flush import flush
 from ._leases import abort_requested, claim, release, renew
-from ._offload import load_inputs, load_outputs
+from ._offload import load_inputs, load_outputs, load_spec
 from ._signals import DbSignals
 from ._store import DbStateStore
 
@@ -26,6 +26,7 @@ __all__ = [
     "flush",
     "load_inputs",
     "load_outputs",
+    "load_spec",
     "release",
     "renew",
 ]

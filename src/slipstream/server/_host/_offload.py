@@ -1,7 +1,8 @@
 """Large outputs and inputs go to the blob store; records keep their URI.
 
 A row must not grow with the size of a run: the outputs of a 100,000-item map are one list of
-100,000 literals, which belongs in the blob store, not in ``node_executions.record``. Blobs are
+100,000 literals, which belongs in the blob store, not in ``node_executions.record``; so do the
+map's inputs and the workflow a ``@dynamic`` node generated with 10,000 nodes. Blobs are
 named by the hash of their content, so a record saved again with the same outputs writes nothing
 and nothing written is ever overwritten.
 """
@@ -14,7 +15,7 @@ from typing import Any
 from slipstream.model import ExecutionId, ExecutionRecord, NodeRecord, decode, encode
 from slipstream.storage import BlobStore, DataLayout, node_segment, open_store, store_for_uri
 
-__all__ = ["Offloader", "load_inputs", "load_outputs"]
+__all__ = ["Offloader", "load_inputs", "load_outputs", "load_spec"]
 
 
 def load_outputs(record: NodeRecord | ExecutionRecord) -> dict[str, Any]:
@@ -33,6 +34,14 @@ def load_inputs(record: NodeRecord) -> dict[str, Any]:
     if record.inputs_uri:
         return _read(record.inputs_uri)
     return {}
+
+
+def load_spec(record: NodeRecord) -> bytes:
+    """The workflow spec a ``@dynamic`` node generated (JSON), read from the blob store when
+    offloaded; empty when none was recorded."""
+    if record.spec or not record.spec_uri:
+        return record.spec
+    return store_for_uri(record.spec_uri).get_bytes(record.spec_uri)
 
 
 def _read(uri: str) -> dict[str, Any]:
@@ -61,20 +70,30 @@ class Offloader:
         return self._store
 
     def node(self, record: NodeRecord, data: bytes) -> bytes:
-        """``data`` (the encoded ``record``), or a smaller encoding with literals offloaded."""
+        """``data`` (the encoded ``record``), or a smaller encoding with its large parts (outputs,
+        inputs, a generated workflow spec) in the blob store."""
         if len(data) <= self.limit:
             return data
         changes: dict[str, Any] = {}
+        parts: dict[str, bytes] = {}
         if record.outputs is not None:
-            changes.update(outputs=None, outputs_uri=record.outputs_uri)
-            if not record.outputs_uri:  # not already in the blob store (the runner's file)
-                changes["outputs_uri"] = self._put(record.path, "outputs", record.outputs)
+            if record.outputs_uri:  # already in the blob store (the runner's file): just drop them
+                changes["outputs"] = None
+            else:
+                parts["outputs"] = encode(record.outputs)
         if record.inputs is not None:
-            small = encode(record.inputs)
-            if len(small) > self.limit // 4 or not changes:
-                changes.update(
-                    inputs=None, inputs_uri=self._put(record.path, "inputs", record.inputs, small)
-                )
+            parts["inputs"] = encode(record.inputs)
+        if record.spec:
+            if record.spec_uri:
+                changes["spec"] = b""
+            else:
+                parts["spec"] = record.spec
+        big = [f for f, b in parts.items() if len(b) > self.limit // 4]
+        if not big and parts and not changes:
+            big = [max(parts, key=lambda f: len(parts[f]))]
+        for f in big:
+            changes[f] = b"" if f == "spec" else None
+            changes[f"{f}_uri"] = self._put(record.path, f, parts[f])
         if not changes:
             return data
         import msgspec
@@ -87,18 +106,19 @@ class Offloader:
             return record, data
         import msgspec
 
-        uri = record.outputs_uri or self._put("", "outputs", record.outputs)
+        uri = record.outputs_uri or self._put("", "outputs", encode(record.outputs))
         record = msgspec.structs.replace(record, outputs=None, outputs_uri=uri)
         return record, encode(record)
 
-    def _put(self, path: str, what: str, literals: Any, data: bytes | None = None) -> str:
+    def _put(self, path: str, what: str, data: bytes) -> str:
         store = self._blob_store()
-        data = encode(literals) if data is None else data
         digest = hashlib.sha256(data).hexdigest()[:32]
-        parts = (
-            (node_segment(path), f"{what}-{digest}.json") if path else (f"{what}-{digest}.json",)
+        name = f"{what}-{digest}.json"
+        uri = (
+            store.join_uri(self._prefix, node_segment(path), name)
+            if path
+            else store.join_uri(self._prefix, name)
         )
-        uri = store.join_uri(self._prefix, *parts)
         if uri not in self._written:
             store.put_bytes(uri, data)
             self._written.add(uri)

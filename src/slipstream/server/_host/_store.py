@@ -27,7 +27,7 @@ from slipstream.model import (
 
 from .._db import Database
 from .._tables import AttemptRow, NodeExecutionRow
-from ._offload import Offloader
+from ._offload import Offloader, load_spec
 
 __all__ = ["DbStateStore", "Pending"]
 
@@ -133,7 +133,11 @@ class DbStateStore:
         )
 
     def nodes(self, execution: ExecutionId) -> Iterable[NodeRecord]:
-        """Every node record of the execution: stored ones, overlaid with unflushed saves."""
+        """Every node record of the execution: stored ones, overlaid with unflushed saves.
+
+        Offloaded generated specs are read back (resuming needs them); offloaded outputs and
+        inputs stay in the blob store until :func:`load_outputs` or :func:`load_inputs` asks.
+        """
         self._check(execution)
         with self.db.engine.connect() as conn:
             rows = conn.execute(
@@ -144,6 +148,9 @@ class DbStateStore:
         records = {path: record for path, record in rows}
         records.update({path: rec for path, (_, rec) in self._pending.nodes.items()})
         out = [decode(r, NodeRecord) for r in records.values()]
+        for rec in out:  # a resumed @dynamic node needs the workflow it generated
+            if rec.spec_uri and not rec.spec:
+                rec.spec = load_spec(rec)
         for rec in out:  # a resumed execution's events continue from what is stored
             if "[" not in rec.path:
                 self._node_phases.setdefault(rec.path, rec.phase.value)
