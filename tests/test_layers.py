@@ -18,6 +18,7 @@ RANKS = {
     "types": 3,
     "sdk": 4,
     "extras": 4.5,  # flytekit module-path twins over the SDK
+    "deck": 4.5,
     "engine": 5,
     "runners": 6,
     "server": 7,

@@ -12,7 +12,6 @@ from slipstream._hooks import get_local_executor, set_local_executor
 from ._checkpoint import Checkpoint, SyncCheckpoint
 from ._compat import (
     Annotations,
-    Deck,
     Description,
     Documentation,
     ImageSpec,
@@ -28,6 +27,14 @@ from ._context import (
     current_context,
     in_task,
     task_context,
+)
+from ._deck import (
+    Deck,
+    ImageRenderer,
+    MarkdownRenderer,
+    TableRenderer,
+    TopFrameRenderer,
+    render_decks,
 )
 from ._loader import load_file, resolve_loader
 from ._naming import code_root_of, package_root
@@ -109,8 +116,13 @@ __all__ = [
     "Documentation",
     "PodTemplate",
     "SourceCode",
+    "ImageRenderer",
     "ImageSpec",
     "Labels",
+    "MarkdownRenderer",
+    "TableRenderer",
+    "TopFrameRenderer",
+    "render_decks",
     "TASKS",
     "Cache",
     "Checkpoint",

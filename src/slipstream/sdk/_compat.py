@@ -14,7 +14,6 @@ import msgspec
 __all__ = [
     "Annotations",
     "create_node",
-    "Deck",
     "Description",
     "Documentation",
     "ImageSpec",
@@ -154,30 +153,3 @@ def create_node(entity: Any, *args: Any, **kwargs: Any) -> Any:
     if args:
         raise CompileError("create_node takes keyword inputs only", location=caller_location())
     return builder.add_entity_node(entity, kwargs, caller_location())
-
-
-class Deck:
-    """A named HTML report a task adds to (flytekit's ``Deck``); kept with the task's context.
-
-    ``Deck("summary", "<b>ok</b>")`` or ``deck.append(html)``. Locally the decks of an attempt are
-    available as ``current_context().decks``.
-    """
-
-    def __init__(self, name: str, html: str = "") -> None:
-        from ._context import current_context
-
-        self.name = name
-        self.html = html
-        current_context().decks.append(self)
-
-    def append(self, html_part: str) -> Deck:
-        """Add HTML to the deck."""
-        self.html += html_part
-        return self
-
-    @staticmethod
-    def escape(text: str) -> str:
-        """Text made safe to put in a deck."""
-        import html
-
-        return html.escape(text)

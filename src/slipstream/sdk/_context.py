@@ -63,7 +63,19 @@ class ExecutionParameters:
         self._wd: str | None = None
         self.secrets = SecretsManager()
         self.decks: list[Any] = []
-        """The ``Deck`` reports the attempt made."""
+        """The ``Deck`` reports the attempt made, in order."""
+
+    @property
+    def default_deck(self) -> Any:
+        """The deck named ``default`` (made on first use): ``.append(html)``."""
+        for d in self.decks:
+            if d.name == "default":
+                return d
+        from ._deck import Deck
+
+        deck = Deck("default", auto_add_to_deck=False)
+        self.decks.append(deck)
+        return deck
 
     @property
     def working_directory(self) -> str:

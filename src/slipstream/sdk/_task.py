@@ -134,6 +134,10 @@ class PythonTask(Generic[P, R]):
         self.container_image = image_name(container_image)
         self.cluster_options = cluster_options
         """flytekit options that only matter on a Flyte cluster, kept as given."""
+        self.enable_deck = bool(cluster_options.get("enable_deck", False)) and not bool(
+            cluster_options.get("disable_deck", False)
+        )
+        """Whether the attempt's decks are saved (``@task(enable_deck=True)``)."""
         self.deprecated = deprecated
         text = docs_text(docs)
         self.docs = text if text is not None else (inspect.getdoc(fn) or "")
