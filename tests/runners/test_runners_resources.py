@@ -193,3 +193,14 @@ def test_a_task_that_swallows_the_error_is_stopped_by_the_worker(
         runner.submit(make_request(modest))
         (after,) = wait_for(runner, 1)
         assert after.ok
+
+
+def test_a_local_run_raises_the_unschedulable_error() -> None:
+    from slipstream.errors import UnschedulableError
+    from slipstream.runners import execute_local
+
+    with (
+        LocalRunner(workers=1, cpus=2) as runner,
+        pytest.raises(UnschedulableError, match="asks 64 CPUs; this machine has 2"),
+    ):
+        execute_local(greedy, {}, runner=runner).python_outputs()
