@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import time
+from pathlib import Path
 
 import pytest
 
@@ -45,6 +46,13 @@ def greedy() -> int:
 @task(requests=Resources(gpu="1"))
 def wants_gpu() -> int:
     return 1
+
+
+@task(requests=Resources(gpu="1"))
+def one_gpu(pause: float) -> tuple[float, float]:
+    start = time.monotonic()
+    time.sleep(pause)
+    return start, time.monotonic()
 
 
 @task(limits=Resources(mem="200Mi"))
@@ -147,6 +155,35 @@ def test_gpus_come_from_cuda_visible_devices(monkeypatch: pytest.MonkeyPatch) ->
     assert detect_gpus() == 0
     monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "-1")
     assert detect_gpus() == 0
+
+
+def test_gpus_come_from_nvidia_smi_without_cuda_visible_devices(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # this machine has no GPU: a stand-in nvidia-smi prints what the real one prints for two
+    fake = tmp_path / "nvidia-smi"
+    fake.write_text(
+        "#!/bin/sh\n"
+        '[ "$1" = "-L" ] || exit 2\n'
+        "echo 'GPU 0: NVIDIA H100 80GB HBM3 (UUID: GPU-0)'\n"
+        "echo 'GPU 1: NVIDIA H100 80GB HBM3 (UUID: GPU-1)'\n"
+    )
+    fake.chmod(0o755)
+    monkeypatch.delenv("CUDA_VISIBLE_DEVICES", raising=False)
+    monkeypatch.setenv("PATH", str(tmp_path))
+    assert detect_gpus() == 2
+    monkeypatch.setenv("PATH", str(tmp_path / "nowhere"))
+    assert detect_gpus() == 0
+
+
+def test_gpu_requests_are_accounted(make_request: MakeRequest) -> None:
+    with LocalRunner(workers=2, gpus=1) as runner:
+        runner.submit(make_request(one_gpu, {"pause": 0.3}))
+        runner.submit(make_request(one_gpu, {"pause": 0.3}))
+        assert runner.held == 1
+        results = wait_for(runner, 2)
+    a, b = (_interval(r) for r in results)
+    assert not _overlap(a, b)
 
 
 def test_a_limit_stands_in_for_a_missing_request() -> None:
