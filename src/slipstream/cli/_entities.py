@@ -8,13 +8,14 @@ while click parses the command line, so a bad value is a usage error before anyt
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 import json
 import os
 import traceback
 from collections.abc import Callable
 from pathlib import Path
-from types import ModuleType, TracebackType
+from types import ModuleType
 from typing import Any
 
 import click
@@ -25,7 +26,7 @@ from slipstream.sdk import LaunchPlan, PythonTask, PyVar, WorkflowBase
 from ._docstrings import parse_docstring
 from ._inputs import BadValue, describe_type, metavar_of, parse_value
 
-__all__ = ["Given", "entities_of", "entity_command", "load_module"]
+__all__ = ["Given", "LoadError", "entities_of", "entity_command", "load_module", "user_traceback"]
 
 _PKG_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -39,25 +40,98 @@ class Given:
         self.value = value
 
 
+_INT64 = (-(2**63), 2**63 - 1)
+_NO_TEXT_FORM = "cannot be given on the command line"
+
+
+def has_text_form(tp: Any) -> bool:
+    """False for types the typed text parser has no form for (a ``Decimal``, a user's own class
+    with its own transformer): those are given as JSON and passed to the type's constructor."""
+    try:
+        parse_value("", tp)
+    except BadValue as e:
+        return _NO_TEXT_FORM not in str(e)
+    except Exception:
+        return True
+    return True
+
+
+def _construct(text: str, tp: Any) -> Any:
+    """A value of ``tp`` from JSON text: an object is keyword arguments, an array positional
+    arguments, anything else the one argument (text that is not JSON is a string)."""
+    try:
+        value = json.loads(text)
+    except ValueError:
+        value = text
+    if isinstance(value, dict):
+        return tp(**value)
+    if isinstance(value, list):
+        return tp(*value)
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        try:  # a number keeps its exact text where the type takes text (Decimal("0.1"))
+            return tp(text.strip())
+        except (TypeError, ValueError, ArithmeticError):
+            pass
+    return tp(value)
+
+
+def _check_int64(value: Any, where: str = "") -> None:
+    """Integers travel as 64-bit integers: refuse larger ones while parsing, not mid-run."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        if not _INT64[0] <= value <= _INT64[1]:
+            at = f" at {where}" if where else ""
+            raise BadValue(f"{value}{at} is outside the 64-bit integer range (-2**63 to 2**63-1)")
+    elif isinstance(value, dict):
+        for k, v in value.items():
+            _check_int64(k, f"{where}[{k!r}]")
+            _check_int64(v, f"{where}[{k!r}]")
+    elif isinstance(value, list | tuple | set | frozenset):
+        for i, v in enumerate(value):
+            _check_int64(v, f"{where}[{i}]")
+    elif dataclasses.is_dataclass(value) and not isinstance(value, type):
+        for f in dataclasses.fields(value):
+            _check_int64(getattr(value, f.name), f"{where}.{f.name}")
+
+
 class _InputType(click.ParamType):  # type: ignore[type-arg]  # generic only since click 8.2
     """Parses one input's text into a value of its declared type, checked by its codec."""
 
     def __init__(self, var: PyVar) -> None:
         self.var = var
         self.name = metavar_of(var.python_type)
+        self.text_form = has_text_form(var.python_type)
+        if not self.text_form:
+            self.name = "JSON"
 
     def get_metavar(self, param: click.Parameter, ctx: click.Context | None = None) -> str:
         return self.name
 
+    def get_missing_message(
+        self, param: click.Parameter, ctx: click.Context | None = None
+    ) -> str | None:
+        return f"Input {self.var.name!r} is required: {describe_type(self.var.python_type)}."
+
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
         if not isinstance(value, str):
             return value
+        tp = self.var.python_type
         try:
-            parsed = parse_value(value, self.var.python_type)
+            if self.text_form:
+                parsed = parse_value(value, tp)
+            else:
+                try:
+                    parsed = _construct(value, tp)
+                except Exception as e:
+                    raise BadValue(
+                        f"{value!r} is not accepted by {describe_type(tp)}(...): {e} (give JSON: "
+                        "an object of keyword arguments, an array of arguments, or one value)"
+                    ) from None
+            _check_int64(parsed)
             if not self.var.codec.needs_context:
-                self.var.codec.to_literal(parsed, None)
+                literal = self.var.codec.to_literal(parsed, None)
+                _check_int64(literal)
         except (BadValue, TypeError, ValueError) as e:
-            expected = describe_type(self.var.python_type)
+            expected = describe_type(tp)
             msg = str(e)
             if expected not in msg:
                 msg = f"{msg} [input {self.var.name!r} is {expected}]"
@@ -65,17 +139,35 @@ class _InputType(click.ParamType):  # type: ignore[type-arg]  # generic only sin
         return Given(parsed)
 
 
-def _user_traceback(e: BaseException) -> str:
-    tb: TracebackType | None = e.__traceback__
-    while tb is not None and (tb.tb_frame.f_code.co_filename.startswith(("<frozen", _PKG_DIR))):
-        tb = tb.tb_next
-    return "".join(traceback.format_exception(type(e), e, tb))
+def _library_dirs() -> tuple[str, ...]:
+    import sysconfig
+
+    paths = sysconfig.get_paths()
+    dirs = {_PKG_DIR, *(paths[k] for k in ("stdlib", "platstdlib", "purelib", "platlib"))}
+    return tuple(os.path.join(os.path.realpath(d), "") for d in dirs)
+
+
+def user_traceback(e: BaseException) -> str:
+    """The traceback of an error raised while importing the user's file, with only the user's
+    own frames: not the import machinery's, slipstream's, or those of installed libraries. A
+    syntax error shows its file, line and caret."""
+    skip = _library_dirs()
+    frames = [
+        f
+        for f in traceback.extract_tb(e.__traceback__)
+        if not f.filename.startswith("<") and not os.path.realpath(f.filename).startswith(skip)
+    ]
+    head = (
+        ["Traceback (most recent call last):\n", *traceback.format_list(frames)] if frames else []
+    )
+    return "".join(head + traceback.format_exception_only(type(e), e))
 
 
 class LoadError(click.ClickException):
     """The user's file could not be imported (its own error, or a wiring error): exit code 1."""
 
     exit_code = 1
+    code = "load_error"
 
 
 def load_module(file: str) -> ModuleType:
@@ -94,7 +186,7 @@ def load_module(file: str) -> ModuleType:
     except SlipstreamError as e:
         raise click.BadParameter(str(e), param_hint="FILE") from None
     except Exception as e:
-        raise LoadError(f"importing {file} failed:\n{_user_traceback(e).rstrip()}") from None
+        raise LoadError(f"importing {file} failed:\n{user_traceback(e).rstrip()}") from None
 
 
 def entities_of(module: ModuleType) -> dict[str, Any]:
@@ -129,6 +221,8 @@ def _option(var: PyVar, doc: str) -> click.Option:
     if var.python_type is bool:
         extra = {"is_flag": False, "flag_value": "true"}  # `--flag` alone means true
     facts = [f"type: {kind}"]
+    if not has_text_form(var.python_type):
+        facts[0] += f", given as JSON passed to {kind}(...)"
     if var.has_default:
         facts.append(f"default: {_default_text(var)}")
     return click.Option(

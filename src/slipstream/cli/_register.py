@@ -6,6 +6,8 @@ import time
 
 import click
 
+from slipstream.errors import ValidationError
+
 from ._kinds import kind_name
 from ._remote import (
     connection_options,
@@ -52,7 +54,15 @@ def register(
     """
     start = time.perf_counter()
     with open_remote(endpoint, project, domain) as remote:
-        done = remote.register(*paths, version=version, reuse_specs=not reimport)
+        try:
+            done = remote.register(*paths, version=version, reuse_specs=not reimport)
+        except ValidationError as e:
+            file = e.details.get("file") if isinstance(e.details, dict) else None
+            if file is None or e.__cause__ is None:
+                raise
+            from ._entities import LoadError, user_traceback
+
+            raise LoadError(f"importing {file} failed:\n{user_traceback(e.__cause__)}") from None
     rows = [
         {
             "type": kind_name(i.resource_type),

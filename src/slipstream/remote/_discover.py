@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from slipstream.errors import ValidationError
+from slipstream.errors import SlipstreamError, ValidationError
 from slipstream.model import CompiledWorkflow, LaunchPlanSpec, TaskTemplate
 
 from ._bundle import source_files
@@ -61,7 +61,17 @@ def discover(paths: list[str | Path]) -> Discovered:
     from slipstream.sdk import LaunchPlan, PythonTask, WorkflowBase, load_file, package_root
 
     code_root, files = source_paths(paths)
-    modules = [load_file(f) for f in files]
+    modules = []
+    for f in files:
+        try:
+            modules.append(load_file(f))
+        except SlipstreamError:
+            raise
+        except Exception as e:  # the user's code failed to import: say which file, keep the cause
+            raise ValidationError(
+                f"importing {f} failed: {type(e).__name__}: {e}",
+                details={"file": str(f)},
+            ) from e
     names = {m.__name__ for m in modules} | {
         package_root(str(f))[1].removesuffix(".__init__") for f in files
     }
