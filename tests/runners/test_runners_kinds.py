@@ -7,6 +7,7 @@ import ctypes
 import faulthandler
 import os
 import signal
+import subprocess
 import time
 from pathlib import Path
 
@@ -21,6 +22,13 @@ def report_pid_and_sleep(where: str, pause: float) -> int:
     Path(where).write_text(str(os.getpid()))
     time.sleep(pause)
     return os.getpid()
+
+
+@task
+def with_child(where: str) -> int:
+    child = subprocess.Popen(["sleep", "60"])
+    Path(where).write_text(str(child.pid))
+    return child.wait()
 
 
 @task
@@ -128,3 +136,27 @@ def test_cancel_of_another_execution_leaves_the_attempt_alone(
         runner.cancel(req.node, req.attempt, ExecutionId("p", "d", "someone-else"))
         (result,) = wait_for(runner, 1)
     assert result.ok
+
+
+def test_cancel_also_ends_the_subprocesses_of_the_attempt(
+    tmp_path: Path, make_request: MakeRequest
+) -> None:
+    marker = tmp_path / "child"
+    with LocalRunner(workers=1) as runner:
+        req = make_request(with_child, {"where": str(marker)})
+        runner.submit(req)
+        assert runner.wait(0) == []
+        child = _pid_in(marker)
+        runner.cancel(req.node, req.attempt, req.execution)
+        deadline = time.monotonic() + 1.0
+        while _alive(child):
+            assert time.monotonic() < deadline, "the task's subprocess outlived the cancel"
+            time.sleep(0.01)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False

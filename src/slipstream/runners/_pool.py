@@ -120,12 +120,39 @@ class _Worker:
         return bool(self.proc.is_alive())
 
     def kill(self) -> None:
+        """Kill the worker and the processes its attempts started (a task's subprocesses)."""
+        pid = self.proc.pid
+        family = _descendants(pid) if pid else []
         try:
             self.proc.kill()
+            for child in family:
+                with contextlib.suppress(OSError):
+                    os.kill(child, signal.SIGKILL)
             self.proc.join(2)
         except Exception:
             pass
         self.conn.close()
+
+
+def _descendants(pid: int) -> list[int]:
+    """Every process below ``pid`` (from ``/proc``; none where it is missing)."""
+    out: list[int] = []
+    todo = [pid]
+    while todo:
+        p = todo.pop()
+        try:
+            tids = os.listdir(f"/proc/{p}/task")
+        except OSError:
+            continue
+        for tid in tids:
+            try:
+                with open(f"/proc/{p}/task/{tid}/children") as f:
+                    kids = [int(k) for k in f.read().split()]
+            except (OSError, ValueError):
+                continue
+            out.extend(kids)
+            todo.extend(kids)
+    return out
 
 
 def _queue_len(w: _Worker) -> int:
@@ -455,8 +482,7 @@ class LocalRunner:
     def close(self) -> None:
         for w in self._workers:
             if w.queue:  # busy: what it runs is abandoned, so it need not finish
-                with contextlib.suppress(Exception):
-                    w.proc.kill()
+                w.kill()
             else:  # an empty message asks an idle worker to exit
                 with contextlib.suppress(OSError):
                     w.conn.send_bytes(b"")
