@@ -158,3 +158,63 @@ def test_signals_take_typed_text_or_values(remote: Remote, module: Any) -> None:
     with pytest.raises(ConflictError, match="already sent"):
         remote.signal(ex, "answer", 1)
     assert all(g.sent for g in remote.list_signals(ex))
+
+
+SLOW = """
+import time
+
+from slipstream import task, workflow
+
+
+@task
+def chatty(n: int) -> int:
+    for i in range(n):
+        print(f"line {i}", flush=True)
+        time.sleep(0.1)
+    return n
+
+
+@workflow
+def talk(n: int = 5) -> int:
+    return chatty(n=chatty(n=n))
+"""
+
+
+@pytest.fixture
+def running(server: LiveServer, tmp_path: Path) -> Iterator[tuple[Remote, Any]]:
+    """A client of a server that runs executions, and a registered module of ``SLOW`` and
+    ``MODULE``."""
+    with _remote(server, unique("rr")) as r:
+        assert r.default_project
+        r.create_project(r.default_project)
+        package = f"pkg_{unique('r').replace('-', '_')}"
+        pkg = tmp_path / package
+        pkg.mkdir()
+        (pkg / "__init__.py").write_text("")
+        (pkg / "slow.py").write_text(SLOW)
+        (pkg / "flows.py").write_text(MODULE.format(package=f"{package}.flows"))
+        r.register(pkg, version="v1")
+        yield r, (sys.modules[f"{package}.slow"], sys.modules[f"{package}.flows"])
+
+
+def test_execute_and_wait_to_completion(running: tuple[Remote, Any]) -> None:
+    remote, (slow, flows) = running
+    done = remote.execute(flows.pipeline, {"x": 5}, wait=True, timeout=60, poll_interval=0.1)
+    assert done.phase is ExecutionPhase.SUCCEEDED
+    assert remote.outputs(done) == {"o0": 20}
+    assert remote.outputs(done, flows.pipeline) == {"o0": 20}
+    nodes = remote.node_executions(done)
+    assert [n.path for n in nodes] == ["n0", "n1"] and all(n.attempts == 1 for n in nodes)
+    assert [a.number for a in remote.attempts(done, "n0")] == [
+        remote.attempts(done, "n0")[0].number
+    ]
+    by_name = remote.execute(flows.nightly.name, wait=True, timeout=60, poll_interval=0.1)
+    assert remote.outputs(by_name) == {"o0": 20}  # the launch plan's default x=5
+
+    talk = remote.execute(slow.talk, {"n": 8})
+    followed = "".join(remote.logs(talk, "n0", follow=True, poll_interval=0.05))
+    assert [line for line in followed.splitlines() if line.startswith("line")] == [
+        f"line {i}" for i in range(8)
+    ]
+    assert remote.wait(talk, timeout=60, poll_interval=0.1).phase is ExecutionPhase.SUCCEEDED
+    assert "line 7" in "".join(remote.logs(talk, "n1"))

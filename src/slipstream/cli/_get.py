@@ -130,6 +130,7 @@ for _kind, _rt, _help in (
 ):
     get.add_command(_entity_command(_kind, _rt, _help))
 
+
 def _executions() -> click.Command:
     from ._execution import executions
 

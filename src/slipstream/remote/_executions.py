@@ -282,7 +282,15 @@ class RemoteExecutions:
         path = self._path(execution, f"/nodes/{node}/logs")
         offset = 0
         while True:
-            chunk = self._http.get(path, LogChunk, attempt=attempt, offset=offset)
+            try:
+                chunk = self._http.get(path, LogChunk, attempt=attempt, offset=offset)
+            except NotFoundError:
+                # following a node that has not started an attempt yet: wait for it, unless the
+                # execution ended without running it
+                if not follow or self.fetch_execution(execution).phase.terminal:
+                    raise
+                time.sleep(poll_interval)
+                continue
             if chunk.data:
                 yield chunk.data
             offset = chunk.next_offset
