@@ -15,12 +15,13 @@ import os
 import sys
 import threading
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from rich.console import Console
 from rich.markup import escape
 
-from slipstream.model import ErrorInfo, ExecutionRecord, NodePhase, NodeRecord
+from slipstream.model import CacheStatus, ErrorInfo, ExecutionRecord, NodePhase, NodeRecord
 from slipstream.types import Directory, File, StructuredDataset
 
 __all__ = ["Progress", "error_json", "print_error", "print_outputs", "to_jsonable"]
@@ -84,7 +85,88 @@ def to_jsonable(value: Any, literal: Any = None) -> Any:
     return repr(value)
 
 
-def _human(value: Any, literal: Any) -> str:
+_PREVIEW_ROWS = 5
+_PREVIEW_COLUMNS = 8
+_CELL = 18
+
+
+def _frame_rows(value: Any) -> tuple[list[str], list[tuple[Any, ...]]] | None:
+    """Column names and the first rows of a pandas, polars or pyarrow frame."""
+    module = type(value).__module__.split(".", 1)[0]
+    try:
+        if module == "pandas" and hasattr(value, "itertuples"):
+            head = value.head(_PREVIEW_ROWS)
+            return [str(c) for c in head.columns], list(head.itertuples(index=False, name=None))
+        if module == "polars" and hasattr(value, "rows"):
+            head = value.head(_PREVIEW_ROWS)
+            return list(head.columns), list(head.rows())
+        if module == "pyarrow" and hasattr(value, "to_pylist"):
+            head = value.slice(0, _PREVIEW_ROWS)
+            names = list(head.column_names)
+            return names, [tuple(r[n] for n in names) for r in head.to_pylist()]
+    except Exception:
+        return None
+    return None
+
+
+def _cell(value: Any) -> str:
+    text = str(value)
+    return text if len(text) <= _CELL else text[: _CELL - 1] + "…"
+
+
+def frame_preview(value: Any) -> str:
+    """``rows x columns`` and the first rows as an aligned text table ("" if not a frame)."""
+    summary = _frame_summary(value)
+    found = _frame_rows(value)
+    if summary is None or found is None:
+        return ""
+    columns, rows = found
+    cols = columns[:_PREVIEW_COLUMNS]
+    cells = [[_cell(c) for c in cols]] + [[_cell(v) for v in r[: len(cols)]] for r in rows]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(cols))]
+    lines = ["  ".join(c.rjust(w) for c, w in zip(row, widths, strict=True)) for row in cells]
+    if len(columns) > len(cols):
+        lines[0] += f"  … +{len(columns) - len(cols)} columns"
+    shape = f"{summary['rows']} rows x {len(summary['columns'])} columns"
+    if summary["rows"] > len(rows):
+        lines.append(f"… {summary['rows'] - len(rows)} more rows")
+    return "\n".join([shape, *lines])
+
+
+def _size(n: float) -> str:
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if n < 1024 or unit == "GiB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024
+    return f"{n:.1f} TiB"
+
+
+def path_preview(value: File | Directory) -> str:
+    """A file's path and size, a directory's path, number of files and total size."""
+    path = value.path
+    try:
+        if isinstance(value, Directory):
+            files = [f for f in Path(path).rglob("*") if f.is_file()]
+            total = sum(f.stat().st_size for f in files)
+            return f"{path} ({len(files)} files, {_size(total)})"
+        return f"{path} ({_size(Path(path).stat().st_size)})"
+    except OSError:
+        return str(path)
+
+
+def _human(value: Any, literal: Any, preview: bool = False) -> str:
+    """An output for people: one line, or (``preview``, the terminal's table) a DataFrame's
+    shape and first rows, a file's path and size."""
+    if preview and isinstance(value, (File, Directory)):
+        return path_preview(value)
+    frame = value.dataframe if isinstance(value, StructuredDataset) else value
+    if preview and frame is not None:
+        shown = frame_preview(frame)
+        if shown:
+            uri = (literal.get("uri") if isinstance(literal, dict) else None) or (
+                value.uri if isinstance(value, StructuredDataset) else None
+            )
+            return shown + (f"\nat {uri}" if uri else "")
     j = to_jsonable(value, literal)
     if isinstance(j, str):
         return j
@@ -119,10 +201,10 @@ def print_outputs(
         table.add_column("type", style="dim")
         table.add_column("value", overflow="fold")
         for k, v in outputs.items():
-            table.add_row(k, types.get(k, ""), escape(_human(v, literals.get(k))))
+            table.add_row(k, types.get(k, ""), escape(_human(v, literals.get(k), preview=True)))
         console.print(table)
         return
-    for k, v in outputs.items():
+    for k, v in outputs.items():  # one line each: for scripts and pipes
         sys.stdout.write(f"{k}: {_human(v, literals.get(k))}\n")
     sys.stdout.flush()
 
@@ -161,7 +243,8 @@ def print_error(err: ErrorInfo, execution: str, console: Console, task: str = ""
 
 
 class Progress:
-    """A live line of nodes done / running / failed, fed by the engine's listener.
+    """A live line of nodes done (and how many came from the cache) / running / failed, with the
+    names of the nodes running now, fed by the engine's listener.
 
     Inert unless ``enabled``; the rich display refreshes on its own thread, so the listener only
     updates counters.
@@ -171,6 +254,8 @@ class Progress:
         self._console = console
         self._total = total
         self._phases: dict[str, NodePhase] = {}
+        self._names: dict[str, str] = {}
+        self._hits: set[str] = set()
         self._lock = threading.Lock()
         self._live: Any = None
         self._progress: Any = None
@@ -186,11 +271,12 @@ class Progress:
                 BarColumn(complete_style="green", finished_style="green"),
                 TextColumn("{task.fields[status]}"),
                 TimeElapsedColumn(),
+                TextColumn("[dim]{task.fields[running]}"),
                 console=self._console,
                 transient=True,
             )
             self._task = self._progress.add_task(
-                "running", total=self._total, status=self._status()
+                "running", total=self._total, status=self._status(), running=""
             )
             self._progress.start()
         return self
@@ -209,7 +295,19 @@ class Progress:
                 counts["running"] += 1
             elif p in _FAILED:
                 counts["failed"] += 1
-        return f"{counts['done']} done, {counts['running']} running, {counts['failed']} failed"
+        cached = f" ({len(self._hits)} cached)" if self._hits else ""
+        return (
+            f"{counts['done']} done{cached}, {counts['running']} running, {counts['failed']} failed"
+        )
+
+    def running(self, limit: int = 3) -> str:
+        """The nodes running now, by name (``train (n2)``), the first ``limit`` and a count."""
+        now = [p for p, phase in self._phases.items() if phase in _RUNNING]
+        shown = [
+            f"{self._names[p]} ({p})" if self._names.get(p) else p for p in sorted(now)[:limit]
+        ]
+        more = f" +{len(now) - limit} more" if len(now) > limit else ""
+        return ("running: " + ", ".join(shown) + more) if shown else ""
 
     def listener(self) -> Callable[[str, Any], None] | None:
         """The callback to give the engine (None when progress is off)."""
@@ -220,12 +318,21 @@ class Progress:
             return
         with self._lock:
             self._phases[payload.path] = payload.phase
+            name = payload.name or payload.task.rsplit(".", 1)[-1]
+            if name:
+                self._names[payload.path] = name
+            if payload.cache is CacheStatus.HIT:
+                self._hits.add(payload.path)
             if self._progress is None:
                 return
             total = max(self._total, len(self._phases))
             finished = sum(1 for p in self._phases.values() if p in _DONE or p in _FAILED)
             self._progress.update(
-                self._task, total=total, completed=finished, status=self._status()
+                self._task,
+                total=total,
+                completed=finished,
+                status=self._status(),
+                running=escape(self.running()),
             )
 
 
