@@ -2,8 +2,8 @@
 what it reads back besides the records themselves (events, signals, log chunks, values with their
 types).
 
-``*_by`` fields say who asks. Today the client fills them with the local user name, as promotions
-do; an authenticating API edge replaces them with the authenticated caller.
+``*_by`` fields say who asks; the server records the caller its API edge authenticated instead
+(as for promotions), so they only matter to services called without that edge.
 """
 
 from __future__ import annotations

@@ -1,8 +1,8 @@
 """Routes of executions: launch (create, relaunch, recover), abort, signals, and reads of records,
 node executions, attempts, events, logs, inputs and outputs.
 
-Who acts is the ``*_by`` field of the body (the client's user name, as for promotions); an
-authenticating edge replaces it with the caller it authenticated.
+Who acts (``launched_by``, ``aborted_by``, ``sent_by``, event actors) is the caller the API's
+edge authenticated, as for promotions; the bodies' ``*_by`` fields are not trusted.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from slipstream.model import (
 
 from .._pagination import PageRequest
 from .._services import Services
-from ._deps import page_params, services
+from ._deps import caller, page_params, services
 from ._io import doc, json_response, read_body
 
 __all__ = ["router"]
@@ -67,7 +67,7 @@ async def create_execution(request: Request, svc: Svc) -> Response:
     stored QUEUED and the engine host runs it.
     """
     body = await read_body(request, ExecutionCreate)
-    return json_response(await run_in_threadpool(svc.launches.create, body), 201)
+    return json_response(await run_in_threadpool(svc.launches.create, body, caller(request)), 201)
 
 
 @router.get("/executions/{project}/{domain}", **doc(response=Page[ExecutionRecord]))
@@ -97,7 +97,9 @@ async def abort_execution(
     """Abort: a QUEUED execution ends ABORTED at once, a RUNNING one becomes ABORTING until its
     engine host has stopped it. Aborting an execution that ended is a 409."""
     body = await _body_or_empty(request, AbortRequest)
-    record = await run_in_threadpool(svc.control.abort, project, domain, name, body)
+    record = await run_in_threadpool(
+        svc.control.abort, project, domain, name, body, caller(request)
+    )
     return json_response(record)
 
 
@@ -109,7 +111,9 @@ async def relaunch_execution(
 ) -> Response:
     """A new execution of the same target with the same inputs (``mode`` ``relaunch``)."""
     body = await _body_or_empty(request, RelaunchRequest)
-    record = await run_in_threadpool(svc.launches.relaunch, project, domain, name, body)
+    record = await run_in_threadpool(
+        svc.launches.relaunch, project, domain, name, body, caller(request)
+    )
     return json_response(record, 201)
 
 
@@ -122,7 +126,9 @@ async def recover_execution(
     """A new execution (``mode`` ``recover``) of a FAILED, ABORTED or TIMED_OUT one that reuses
     the outputs of every node that succeeded in it."""
     body = await _body_or_empty(request, RelaunchRequest)
-    record = await run_in_threadpool(svc.launches.recover, project, domain, name, body)
+    record = await run_in_threadpool(
+        svc.launches.recover, project, domain, name, body, caller(request)
+    )
     return json_response(record, 201)
 
 
@@ -137,7 +143,7 @@ async def send_signal(project: str, domain: str, name: str, request: Request, sv
     """Send a value to a gate (``wait_for_input``; ``true``/``false`` for ``approve``). The gate
     must exist in the execution's workflow and the value must have its type; one value per gate."""
     body = await read_body(request, SignalSend)
-    info = await run_in_threadpool(svc.control.signal, project, domain, name, body)
+    info = await run_in_threadpool(svc.control.signal, project, domain, name, body, caller(request))
     return json_response(info, 201)
 
 
