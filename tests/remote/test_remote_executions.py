@@ -5,6 +5,7 @@ with a timeout, terminate, relaunch, recover, lists, inputs as Python values, si
 from __future__ import annotations
 
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -163,7 +164,7 @@ def test_signals_take_typed_text_or_values(remote: Remote, module: Any) -> None:
 SLOW = """
 import time
 
-from slipstream import task, workflow
+from slipstream import dynamic, map_task, task, workflow
 
 
 @task
@@ -177,6 +178,27 @@ def chatty(n: int) -> int:
 @workflow
 def talk(n: int = 5) -> int:
     return chatty(n=chatty(n=n))
+
+
+@task
+def sq(x: int) -> int:
+    return x * x
+
+
+@workflow
+def inner(x: int) -> int:
+    return sq(x=sq(x=x))
+
+
+@dynamic
+def fan(n: int) -> list[int]:
+    return [sq(x=i) for i in range(n)]
+
+
+@workflow
+def nested(n: int = 3) -> list[int]:
+    inner(x=n)
+    return map_task(sq)(x=fan(n=n))
 """
 
 
@@ -218,3 +240,31 @@ def test_execute_and_wait_to_completion(running: tuple[Remote, Any]) -> None:
     ]
     assert remote.wait(talk, timeout=60, poll_interval=0.1).phase is ExecutionPhase.SUCCEEDED
     assert "line 7" in "".join(remote.logs(talk, "n1"))
+
+
+def test_nested_nodes_and_abort_of_a_running_execution(running: tuple[Remote, Any]) -> None:
+    remote, (slow, _) = running
+    done = remote.execute(slow.nested, wait=True, timeout=60, poll_interval=0.1)
+    assert done.phase is ExecutionPhase.SUCCEEDED, done.error
+    assert remote.outputs(done) == {"o0": [0, 1, 16]}
+    assert [n.path for n in remote.node_executions(done)] == ["n0", "n1", "n2"]
+    assert [n.path for n in remote.node_executions(done, "n0")] == ["n0/n0", "n0/n1"]
+    assert sorted(n.path for n in remote.node_executions(done, "n1")) == [
+        "n1/dyn/n0",
+        "n1/dyn/n1",
+        "n1/dyn/n2",
+    ]
+    assert sorted(n.path for n in remote.node_executions(done, "n2")) == ["n2[0]", "n2[1]", "n2[2]"]
+    assert len(remote.node_executions(done, deep=True)) == 11
+
+    talk = remote.execute(slow.talk, {"n": 100})
+    deadline = time.monotonic() + 30
+    while remote.fetch_execution(talk).phase is ExecutionPhase.QUEUED:
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    aborting = remote.terminate(talk, cause="enough")
+    assert aborting.phase in (ExecutionPhase.ABORTING, ExecutionPhase.ABORTED)
+    ended = remote.wait(talk, timeout=30, poll_interval=0.1)
+    assert ended.phase is ExecutionPhase.ABORTED
+    assert [e.kind for e in remote.events(talk)][:1] == ["created"]
+    assert "abort" in [e.kind for e in remote.events(talk)]
