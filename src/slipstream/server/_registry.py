@@ -51,6 +51,7 @@ from ._pagination import PageRequest, paginate
 from ._projects import ProjectService
 from ._quantities import check_spec, exceeding
 from ._settings import SettingsService
+from ._source_diff import bundle_sources, changed_functions, code_refs, render_functions
 from ._tables import EntityRow
 
 __all__ = ["Entry", "RegisteredEntity", "Registry", "Spec", "decode_spec", "to_registered"]
@@ -355,12 +356,36 @@ class Registry:
             old = {"spec": msgspec.json.decode(row.spec), "bundle": row.bundle}
             changes = diff(old, _builtins(entry))
             parts.append(f"{entry.id.resource_type} {entry.id} changed:\n{render(changes)}")
-            details.append({"id": msgspec.to_builtins(entry.id), "changes": _changes(changes)})
+            functions = self._changed_functions(row.bundle, entry.bundle, old["spec"], entry.spec)
+            if functions:
+                parts.append(render_functions(functions))
+            details.append(
+                {
+                    "id": msgspec.to_builtins(entry.id),
+                    "changes": _changes(changes),
+                    "functions": msgspec.to_builtins(functions),
+                }
+            )
         return ConflictError(
             "registered entities are immutable; register a new version instead.\n"
             + "\n".join(parts),
             details={"conflicts": details},
         )
+
+    def _changed_functions(
+        self, old_bundle: str, new_bundle: str, old_spec: Any, new_spec: Spec
+    ) -> list[Any]:
+        """The functions of the entity whose source differs between the two bundles (none when
+        a bundle cannot be read: the conflict is reported without them)."""
+        if not old_bundle or not new_bundle or old_bundle == new_bundle:
+            return []
+        refs = code_refs(old_spec) + code_refs(msgspec.to_builtins(new_spec))
+        try:
+            old = bundle_sources(self.bundles.get(old_bundle))
+            new = bundle_sources(self.bundles.get(new_bundle))
+        except Exception:
+            return []
+        return changed_functions(old, new, list(dict.fromkeys(refs)))
 
     # -- reads --------------------------------------------------------------------------------
 
