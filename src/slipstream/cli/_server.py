@@ -43,6 +43,15 @@ __all__ = ["server"]
     is_flag=True,
     help="Serve without tokens: anyone who can connect is admin. Only on a loopback address.",
 )
+@click.option(
+    "--no-engine",
+    is_flag=True,
+    help="Serve the API only; run executions with `slipstream engine` processes on the same "
+    "database.",
+)
+@click.option(
+    "--workers", type=int, default=None, help="Warm worker processes (default: one per CPU)."
+)
 @reports_errors
 def server(
     host: str | None,
@@ -54,6 +63,8 @@ def server(
     protected_domains: str | None,
     allowed_hosts: tuple[str, ...],
     no_auth: bool,
+    no_engine: bool,
+    workers: int | None,
 ) -> None:
     """Start the slipstream server; stops cleanly on Ctrl-C or SIGTERM."""
     from slipstream.server import ServerConfig, serve
@@ -82,7 +93,9 @@ def server(
             click.echo(f"slipstream server: admin token in {config.home / 'admin-token'}")
         click.echo(f"slipstream server listening on {url}", nl=True)
 
-    serve(config, on_ready=ready)
+    if workers is not None and workers < 1:
+        raise click.BadParameter("must be at least 1", param_hint="--workers")
+    serve(config, on_ready=ready, engine=not no_engine, workers=workers)
     click.echo("slipstream server stopped")
 
 

@@ -6,7 +6,7 @@ import it when they run.
 
 from ._config import DEFAULT_DOMAINS, ServerConfig, config_file_path
 from ._db import Database
-from ._serve import serve
+from ._serve import serve, serve_engine
 from ._services import Services
 
 __all__ = [
@@ -16,4 +16,5 @@ __all__ = [
     "Services",
     "config_file_path",
     "serve",
+    "serve_engine",
 ]

@@ -12,11 +12,21 @@ from ._db import Database
 from ._lock import HomeLock
 from ._services import Services
 
-__all__ = ["serve"]
+__all__ = ["serve", "serve_engine"]
 
 
-def serve(config: ServerConfig, *, on_ready: Callable[[str], None] | None = None) -> None:
+def serve(
+    config: ServerConfig,
+    *,
+    on_ready: Callable[[str], None] | None = None,
+    engine: bool = True,
+    workers: int | None = None,
+) -> None:
     """Serve until SIGINT or SIGTERM; ``on_ready`` gets the URL once requests are accepted.
+
+    With ``engine`` (the default) the same process runs an engine host in a thread, with a warm
+    pool of ``workers`` processes (default: one per CPU), started before any other thread so that
+    the workers fork.
 
     ``/healthz`` answers only after migrations ran, since the socket opens after them. With
     authentication on (the default), the admin token is made or checked before that, so a client
@@ -27,14 +37,20 @@ def serve(config: ServerConfig, *, on_ready: Callable[[str], None] | None = None
     from ._api import create_app
 
     with HomeLock(config.home):
+        runner = _pool(workers) if engine else None  # before any connection or thread exists
         db = Database(config.db_url)
+        host = None
         try:
             db.upgrade()
+            if runner is not None:
+                host = _start_host(db, config, runner)
             services = Services.build(config, db)
             services.bundles.sweep()
             if config.auth:
                 services.auth.bootstrap(config.home)
             app = create_app(services)
+            if host is not None:
+                _wake_on_writes(app, host[0].wake)
 
             class _Server(uvicorn.Server):
                 def handle_exit(self, sig: int, frame: FrameType | None) -> None:
@@ -65,4 +81,82 @@ def serve(config: ServerConfig, *, on_ready: Callable[[str], None] | None = None
                 )
             ).run()
         finally:
+            if host is not None:
+                _stop_host(*host)
+            elif runner is not None:
+                runner.close()
             db.dispose()
+
+
+def serve_engine(
+    config: ServerConfig,
+    *,
+    workers: int | None = None,
+    on_ready: Callable[[str], None] | None = None,
+) -> None:
+    """Run an engine host alone (``slipstream engine``) until SIGINT or SIGTERM.
+
+    Several of them (and servers started with ``--no-engine``) share one database: each claims
+    executions through leases, and takes over those of a host that died once its leases expire.
+    """
+    runner = _pool(workers)
+    db = Database(config.db_url)
+    db.upgrade()
+    host = _start_host(db, config, runner)
+    stop = host[0].stop
+
+    def on_signal(sig: int, frame: FrameType | None) -> None:
+        stop()
+
+    old = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        if on_ready is not None:
+            on_ready(host[0].owner)
+        host[1].join()
+    finally:
+        for s, h in old.items():
+            signal.signal(s, h)
+        _stop_host(*host)
+        db.dispose()
+
+
+def _wake_on_writes(app: Any, wake: Any) -> None:
+    """Wake the engine host in this process when an execution is created, aborted or signalled,
+    instead of letting it find out at its next poll."""
+
+    @app.middleware("http")
+    async def wake_host(request: Any, call_next: Any) -> Any:
+        response = await call_next(request)
+        if request.method == "POST" and request.url.path.startswith("/api/v1/executions"):
+            wake.set()
+        return response
+
+
+def _pool(workers: int | None) -> Any:
+    from slipstream.runners import LocalRunner
+
+    return LocalRunner(workers=workers)
+
+
+def _start_host(db: Database, config: ServerConfig, runner: Any) -> tuple[Any, Any, Any]:
+    import threading
+
+    from ._host import EngineHost, HostSettings
+
+    import os
+
+    settings = HostSettings(
+        home=config.home,
+        store_url=config.store_url,
+        lease_s=float(os.environ.get("SLIPSTREAM_LEASE_S", "10")),
+    )
+    host = EngineHost(db, settings, runner)
+    thread = threading.Thread(target=host.serve, name="slipstream-engine-host", daemon=True)
+    thread.start()
+    return host, thread, runner
+
+
+def _stop_host(host: Any, thread: Any, runner: Any) -> None:
+    host.stop()
+    thread.join(30)
+    runner.close()

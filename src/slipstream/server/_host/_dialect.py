@@ -5,6 +5,7 @@ Both databases accept the same upsert shape; only the construct that spells it d
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from typing import cast
 
@@ -31,8 +32,16 @@ def insert_for(db: Database, table: Table) -> postgresql.Insert | sqlite.Insert:
 
 
 def upsert(db: Database, table: Table, keys: Sequence[str], update: Sequence[str]) -> Insert:
-    """``INSERT`` into ``table``; on a conflict over ``keys``, overwrite the ``update`` columns."""
-    stmt = insert_for(db, table)
+    """``INSERT`` into ``table``; on a conflict over ``keys``, overwrite the ``update`` columns.
+
+    Built once per dialect and table (building it costs more than running it on the hot path).
+    """
+    return _upsert(db.dialect, table, tuple(keys), tuple(update))
+
+
+@functools.lru_cache(maxsize=64)
+def _upsert(dialect: str, table: Table, keys: tuple[str, ...], update: tuple[str, ...]) -> Insert:
+    stmt = postgresql.insert(table) if dialect == "postgresql" else sqlite.insert(table)
     return stmt.on_conflict_do_update(
         index_elements=list(keys), set_={c: stmt.excluded[c] for c in update}
     )

@@ -23,8 +23,12 @@ _Key = tuple[ExecutionId, str, int]
 class Dispatch:
     """The host's runner and the attempts waiting for it."""
 
-    def __init__(self, runner: Runner, host: str = "") -> None:
+    def __init__(self, runner: Runner, host: str = "", per_worker: int = 8) -> None:
         self.runner = runner
+        workers = getattr(runner, "workers", None)
+        self.room = min(runner.capacity, workers * per_worker) if workers else runner.capacity
+        """How many attempts the runner is given at once: a few per worker keeps workers busy
+        without piling up work that a crash of the host would lose."""
         self.name = f"{runner.name}@{host}" if host else runner.name
         """What attempt records name as their runner: the runner and the engine host."""
         self._pending: dict[_Key, AttemptRequest] = {}
@@ -57,7 +61,7 @@ class Dispatch:
 
     def dispatch(self) -> int:
         """Hand waiting attempts to the runner while it has room; returns how many went."""
-        room = self.runner.capacity - len(self._sent)
+        room = self.room - len(self._sent)
         n = 0
         pending = self._pending
         while pending and n < room:

@@ -1,9 +1,9 @@
 """The engine host: one loop that drives many executions over one shared runner.
 
-Each turn of the loop: take in results from the runner and hand each to its execution; write what
-changed (one transaction for every execution, fenced by the leases); step every execution (start
-what became ready); write again, so that every attempt's RUNNING record is durable before the
-attempt goes to the runner; hand waiting attempts to the runner. Every few seconds it claims new
+Each turn of the loop: step every execution (start what became ready); write what changed (one
+transaction for every execution, fenced by the leases), so that every attempt's RUNNING record —
+and the results that made it ready — are durable before the attempt goes to the runner; hand
+waiting attempts to the runner; take in results and hand each to its execution. Every few seconds it claims new
 executions and renews its leases, and finds executions someone asked to abort.
 
 A host that is killed loses nothing that was written: another host (or this one, restarted) claims
@@ -50,7 +50,9 @@ class HostSettings:
     store_url: str
     lease_s: float = 10.0
     """An execution whose host stops renewing is taken over this long after the last renewal."""
-    claim_every_s: float = 0.05
+    claim_every_s: float = 0.25
+    """How often to look for new executions (a server's API in the same process wakes the host
+    at once when it creates or aborts one)."""
     max_executions: int = 1000
     system_retries: int = 3
     owner: str = ""
@@ -66,7 +68,7 @@ class EngineHost:
         self._hostname = socket.gethostname()
         self.owner = settings.owner or f"{self._hostname}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
         self.dispatch = Dispatch(runner, self.owner)
-        self.catalog = DbCatalog(db)
+        self.catalog = DbCatalog(db, settings.store_url)
         self.signals = DbSignals(db)
         self.retry_policy = RetryPolicy(system_retries=settings.system_retries)
         self.active: dict[int, Loaded] = {}
@@ -96,14 +98,18 @@ class EngineHost:
     def turn(self) -> None:
         """One turn of the loop (see the module docstring)."""
         now = time.monotonic()
-        if now >= self._next_claim or self.wake.is_set():
+        woke = self.wake.is_set()
+        if woke:
             self.wake.clear()
+        if woke or now >= self._next_claim:
             self._claim()
             self._next_claim = now + self.settings.claim_every_s
         if now >= self._next_renew:
             self._renew()
             self._next_renew = now + self.settings.lease_s / 3
-        timeout = self.settings.claim_every_s
+        elif woke:
+            self._aborts()
+        timeout = min(self.settings.claim_every_s, max(0.0, self._next_claim - now))
         for loaded in list(self.active.values()):
             ex = loaded.executor
             if ex.finished:
@@ -133,8 +139,8 @@ class EngineHost:
             except Exception as e:
                 log.exception("execution %s: engine error", owner.executor.id)
                 owner.executor.crash(e)
-        if results:
-            self._flush()
+        # the results are written by the next turn's flush, in the same transaction as the
+        # RUNNING records of what they made ready, before any of that reaches the runner
 
     # -- leases -------------------------------------------------------------------------------
 
@@ -182,14 +188,12 @@ class EngineHost:
         pks = list(self.active)
         for pk in renew(self.db, self.owner, pks, self.settings.lease_s):
             self._drop(pk)
+        self._aborts()
+
+    def _aborts(self) -> None:
         running = [pk for pk in self.active if not self.active[pk].executor.finished]
         for pk in abort_requested(self.db, self.owner, running):
             self.active[pk].executor.abort("aborted on request")
-
-    def request_aborts(self) -> None:
-        """Look for abort requests now (the API calls it through :attr:`wake`)."""
-        self._next_renew = 0.0
-        self.wake.set()
 
     def _flush(self) -> None:
         stores: list[DbStateStore] = [a.store for a in self.active.values()]

@@ -1,0 +1,97 @@
+"""Workflows for the engine host's kill tests: every task run leaves a mark (execution, node,
+attempt) in the file named by ``SLIPSTREAM_TEST_MARKS``, so a test can count what ran twice."""
+
+from __future__ import annotations
+
+import functools
+import os
+import time
+
+from slipstream import current_context, map_task, task, workflow
+
+
+def _mark() -> None:
+    path = os.environ.get("SLIPSTREAM_TEST_MARKS")
+    if not path:
+        return
+    ctx = current_context()
+    line = f"{ctx.execution_id.name} {ctx.node_id} {ctx.attempt_number}\n"
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    try:
+        os.write(fd, line.encode())
+    finally:
+        os.close(fd)
+
+
+@task
+def step(i: int, delay: float) -> int:
+    _mark()
+    time.sleep(delay)
+    return i + 1
+
+
+@task
+def spread(start: int, n: int) -> list[int]:
+    _mark()
+    return [start + k for k in range(n)]
+
+
+@task
+def item(x: int, delay: float) -> int:
+    _mark()
+    time.sleep(delay)
+    return x * 2
+
+
+@task
+def total(ys: list[int]) -> int:
+    _mark()
+    return sum(ys)
+
+
+@workflow
+def durable(n: int = 30, delay: float = 0.05) -> int:
+    a = step(i=0, delay=delay)
+    b = step(i=a, delay=delay)
+    xs = spread(start=b, n=n)
+    ys = map_task(functools.partial(item, delay=delay))(x=xs)
+    c = total(ys=ys)
+    return step(i=c, delay=delay)
+
+
+@task
+def sleepy(x: int, delay: float) -> int:
+    time.sleep(delay)
+    return x
+
+
+@workflow
+def wide(n: int = 100, delay: float = 0.2) -> list[int]:
+    xs = spread(start=0, n=n)
+    return map_task(functools.partial(sleepy, delay=delay))(x=xs)
+
+
+@task(cache=True, cache_version="1")
+def cached_square(x: int) -> int:
+    _mark()
+    return x * x
+
+
+@workflow
+def cached(x: int = 3) -> int:
+    return cached_square(x=x)
+
+
+@task
+def flaky(x: int, fail_flag: str) -> int:
+    _mark()
+    if fail_flag and os.path.exists(fail_flag):
+        raise RuntimeError(f"{fail_flag} exists")
+    return x + 100
+
+
+@workflow
+def recoverable(x: int = 1, fail_flag: str = "") -> int:
+    a = step(i=x, delay=0.0)
+    b = flaky(x=a, fail_flag=fail_flag)
+    return step(i=b, delay=0.0)
