@@ -145,3 +145,10 @@ def test_signal_answers_gates(env: tuple[str, Path]) -> None:
         done = remote.wait(name, timeout=60, poll_interval=0.2)
         assert done.phase.value == "SUCCEEDED", done.error
         assert remote.outputs(done) == {"o0": 42}
+
+
+def test_missing_input_is_a_usage_error(env: tuple[str, Path]) -> None:
+    _, flows = env
+    result = cli("run", "--remote", str(flows), "double", code=2)
+    assert "'x'" in result.output and "int" in result.output
+    assert json.loads(cli("get", "executions", "--json").stdout) == []

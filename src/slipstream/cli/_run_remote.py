@@ -50,7 +50,7 @@ def remote_options() -> list[click.Option]:
 
 def execute_remote(entity: Any, inputs: dict[str, Any], opts: dict[str, Any]) -> None:
     """Register, execute, print the execution's id, and follow it with ``--wait``."""
-    from slipstream.errors import SlipstreamError
+    from slipstream.errors import InputError, LiteralTypeError, SlipstreamError
 
     from ._follow import follow
     from ._remote import open_remote
@@ -78,6 +78,9 @@ def execute_remote(entity: Any, inputs: dict[str, Any], opts: dict[str, Any]) ->
                     f"execution {name} (version {done.version})", highlight=False
                 )
             follow(remote, record, entity=entity, as_json=as_json)
+    except (InputError, LiteralTypeError) as e:
+        # an input the server refused (missing, fixed by the launch plan): nothing was started
+        raise click.UsageError(str(e)) from None
     except SlipstreamError as e:
         if as_json:
             sys.stdout.write(json.dumps({"error": {"code": e.code, "message": e.message}}) + "\n")
