@@ -14,6 +14,10 @@ from pathlib import Path
 
 import pytest
 
+from conftest import MakeRequest, wait_for
+from slipstream import task
+from slipstream.runners import LocalRunner
+
 SLIPSTREAM = str(Path(sys.executable).with_name("slipstream"))
 
 LONG_TASK = textwrap.dedent(
@@ -54,7 +58,14 @@ POOL_SCRIPT = textwrap.dedent(
 
         if sys.argv[3] == "spawn":  # a second thread makes the pool spawn its workers
             threading.Thread(target=time.sleep, args=(60,), daemon=True).start()
-        runner = LocalRunner(workers=2, code_root=sys.argv[1])
+        if sys.argv[3] == "thread":  # made off the main thread: workers watch the parent's pid
+            box = []
+            maker = threading.Thread(target=lambda: box.append(LocalRunner(workers=2)))
+            maker.start()
+            maker.join()
+            runner = box[0]
+        else:
+            runner = LocalRunner(workers=2, code_root=sys.argv[1])
         for i in range(2):
             runner.submit(AttemptRequest(
                 execution=ExecutionId("p", "d", "e"), node=f"n{i}", attempt=1,
@@ -62,7 +73,7 @@ POOL_SCRIPT = textwrap.dedent(
                 store="file://" + sys.argv[2] + "/blobs",
                 output_prefix="file://" + sys.argv[2] + "/o",
             ))
-        print(runner._ctx.get_start_method(), flush=True)
+        print(sys.argv[3] if sys.argv[3] == "thread" else runner._ctx.get_start_method(), flush=True)
         runner.wait(120)
 
 
@@ -106,7 +117,7 @@ def code(tmp_path: Path) -> Path:
     return root
 
 
-@pytest.mark.parametrize("method", ["fork", "spawn"])
+@pytest.mark.parametrize("method", ["fork", "spawn", "thread"])
 def test_workers_die_with_a_killed_pool_owner(code: Path, tmp_path: Path, method: str) -> None:
     where = tmp_path / "pids"
     where.mkdir()
@@ -163,3 +174,28 @@ def test_slipstream_run_leaves_no_worker_behind(
         finally:
             if proc.poll() is None:
                 os.killpg(proc.pid, signal.SIGKILL)
+
+
+@task
+def quick(x: int) -> int:
+    return x + 1
+
+
+def test_a_pool_made_in_a_thread_that_ended_keeps_its_workers(make_request: MakeRequest) -> None:
+    import threading
+
+    box: list[LocalRunner] = []
+
+    def make() -> None:
+        box.append(LocalRunner(workers=1))
+        time.sleep(1.0)  # the worker is up and has armed its watch before this thread ends
+
+    maker = threading.Thread(target=make)
+    maker.start()
+    maker.join()
+    with box[0] as runner:
+        time.sleep(0.3)  # the kernel's parent-death signal would have fired by now
+        assert runner._workers[0].alive()
+        runner.submit(make_request(quick, {"x": 1}))
+        (result,) = wait_for(runner, 1)
+    assert result.ok and result.outputs == {"o0": 2}
