@@ -50,7 +50,7 @@ def auth() -> None:
 
 
 @auth.group(invoke_without_command=True)
-@_server_options
+@token_option
 @click.pass_context
 @reports_errors
 def token(ctx: click.Context) -> None:
