@@ -206,3 +206,21 @@ def test_a_missing_extra_is_one_line(tmp_path: Path, as_json: bool) -> None:
     else:
         assert "Traceback" not in done.stderr and hint in done.stderr
         assert len(done.stderr.strip().splitlines()) == 1
+
+
+def test_a_long_running_command_prints_each_line_as_it_comes(slipstream_home: Path) -> None:
+    @click.command(name="logs")
+    def logs() -> None:
+        click.echo("first line")
+        click.echo("second line")
+
+    from slipstream.cli._json_mode import add_json_flag, set_json_mode
+
+    cmd = add_json_flag(logs)
+    set_json_mode(True)
+    try:
+        result = CliRunner().invoke(cmd, ["--json"], catch_exceptions=False)
+    finally:
+        set_json_mode(False)
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    assert lines == [{"output": "first line"}, {"output": "second line"}]

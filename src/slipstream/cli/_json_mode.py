@@ -8,7 +8,9 @@ gives every command that does not declare it a ``--json`` flag. Then:
   ``{"error": {"code", "message", "kind", "input" | "node", "details"}}``, and exits with the
   same status as without ``--json`` (2 for bad usage, 1 otherwise);
 - a command that declares its own ``--json`` (an ``as_json`` parameter) prints its own JSON;
-- a command that does not gets its printed text wrapped: ``{"ok": true, "output": "..."}``.
+- a command that does not gets its printed text wrapped: ``{"ok": true, "output": "..."}``, or,
+  for the long-running ones (``server``, ``engine``, ``logs``), one ``{"output": line}`` per line
+  as it is printed.
 
 Without ``--json`` the root prints slipstream's errors as one line on stderr (exit 1), so that
 commands need no error handling of their own.
@@ -99,11 +101,15 @@ def add_json_flag(cmd: click.Command) -> click.Command:
         )
     )
     if callback is not None:
+        streams = cmd.name in STREAMING_COMMANDS
 
         @functools.wraps(callback)
         def wrapped(*args: Any, **kwargs: Any) -> Any:
             if not json_mode():
                 return callback(*args, **kwargs)
+            if streams:  # a long-running command: each line as it is printed
+                with contextlib.redirect_stdout(_JsonLines(sys.stdout)):
+                    return callback(*args, **kwargs)
             text = io.StringIO()
             with contextlib.redirect_stdout(text):
                 result = callback(*args, **kwargs)
@@ -112,6 +118,33 @@ def add_json_flag(cmd: click.Command) -> click.Command:
 
         cmd.callback = wrapped
     return cmd
+
+
+STREAMING_COMMANDS = frozenset({"server", "engine", "logs", "follow"})
+"""Commands that run until stopped or follow something: without JSON output of their own, each
+line they print becomes one object ``{"output": line}`` at once, not one object at the end."""
+
+
+class _JsonLines(io.TextIOBase):
+    """A text stream that writes each complete line to ``out`` as ``{"output": line}``."""
+
+    def __init__(self, out: Any) -> None:
+        self._out = out
+        self._pending = ""
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, text: str) -> int:
+        self._pending += text
+        while "\n" in self._pending:
+            line, self._pending = self._pending.split("\n", 1)
+            self._out.write(json.dumps({"output": line}) + "\n")
+            self._out.flush()
+        return len(text)
+
+    def flush(self) -> None:
+        self._out.flush()
 
 
 def _write(obj: dict[str, Any]) -> None:
