@@ -241,3 +241,19 @@ def test_a_local_run_raises_the_unschedulable_error() -> None:
         pytest.raises(UnschedulableError, match="asks 64 CPUs; this machine has 2"),
     ):
         execute_local(greedy, {}, runner=runner).python_outputs()
+
+
+def test_cancelling_the_running_attempt_lets_a_held_one_start(
+    tmp_path: Path, make_request: MakeRequest
+) -> None:
+    with LocalRunner(workers=1, cpus=1) as runner:
+        running = make_request(one_cpu, {"pause": 30.0})
+        runner.submit(running)
+        runner.submit(make_request(one_cpu, {"pause": 0.0}))
+        assert runner.held == 1
+        assert runner.wait(0.2) == []
+        runner.cancel(running.node, running.attempt, running.execution)
+        results = {r.node: r for r in wait_for(runner, 2, timeout=10)}
+    assert results[running.node].error is not None
+    assert results[running.node].error.kind == ErrorKind.ABORTED
+    assert sum(1 for r in results.values() if r.ok) == 1

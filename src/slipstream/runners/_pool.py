@@ -330,6 +330,8 @@ class LocalRunner:
     # -- results -------------------------------------------------------------------------------
 
     def wait(self, timeout: float | None) -> list[AttemptResult]:
+        if self._held:  # room may have been made outside wait (a cancel)
+            self._admit_held()
         self._flush()
         if self._failed:
             out, self._failed = self._failed, []
