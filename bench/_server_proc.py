@@ -26,10 +26,10 @@ def env(home: Path, **extra: str) -> dict[str, str]:
     return e
 
 
-def start(home: Path, db_url: str) -> tuple[subprocess.Popen[str], str]:
+def start(home: Path, db_url: str, *extra: str) -> tuple[subprocess.Popen[str], str]:
     """Start a server on a free port; returns the process and its URL."""
     proc = subprocess.Popen(
-        cli("server", "--port", "0", "--home", str(home), "--db", db_url),
+        cli("server", "--port", "0", "--home", str(home), "--db", db_url, *extra),
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
@@ -39,11 +39,20 @@ def start(home: Path, db_url: str) -> tuple[subprocess.Popen[str], str]:
     deadline = time.monotonic() + 120
     for line in proc.stdout:
         if "listening on " in line:
+            # the admin token the server made in its home: Remote and headers() use it
+            token = home / "admin-token"
+            if token.is_file():
+                os.environ["SLIPSTREAM_TOKEN"] = token.read_text().strip()
             return proc, line.split("listening on ", 1)[1].strip()
         if time.monotonic() > deadline:
             break
     proc.kill()
     raise RuntimeError("the server did not start")
+
+
+def headers() -> dict[str, str]:
+    """The ``Authorization`` header of the last server started."""
+    return {"Authorization": f"Bearer {os.environ['SLIPSTREAM_TOKEN']}"}
 
 
 def stop(proc: subprocess.Popen[str]) -> None:

@@ -36,6 +36,10 @@ FLOWS = Path(__file__).resolve().parent / "flows" / "server_flows.py"
 PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/test"
 
 
+def _token(tmp: Path) -> str:
+    return (tmp / "home" / "admin-token").read_text().strip()
+
+
 def _start(home: Path, db_url: str) -> tuple[Any, str]:
     import subprocess
 
@@ -144,10 +148,14 @@ def run(backend: str, map_n: int, skip_map: bool) -> dict[str, Any]:
     proc, url = _start(tmp / "home", db_url)
     out: dict[str, Any] = {"backend": backend}
     try:
-        with Remote(url, project="bench", domain="development") as r:
+        with Remote(url, project="bench", domain="development", token=_token(tmp)) as r:
             r.create_project("bench")
             r.register(FLOWS)
-        api = httpx.Client(base_url=f"{url}/api/v1", timeout=60)
+        api = httpx.Client(
+            base_url=f"{url}/api/v1",
+            timeout=60,
+            headers={"Authorization": f"Bearer {_token(tmp)}"},
+        )
         # warm-up: workers import the flows once
         _wait(api, [_create(api, "chain5", {"x": 0})])
 

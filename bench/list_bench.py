@@ -159,7 +159,7 @@ def main() -> None:
         proc, url = S.start(home, db)
         results: dict[str, object] = {"rows": args.rows, "fill_s": round(fill_s, 1)}
         try:
-            with httpx.Client(base_url=f"{url}/api/v1", timeout=60) as client:
+            with httpx.Client(base_url=f"{url}/api/v1", timeout=60, headers=S.headers()) as client:
                 wf, ex = f"/workflows/{P}/{D}", f"/executions/{P}/{D}"
                 timed_walk(client, wf, 5)  # warm up
                 first = [timed_walk(client, wf, 1)[0] for _ in range(50)]

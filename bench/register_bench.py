@@ -81,7 +81,9 @@ def main() -> None:
         try:
             import httpx
 
-            httpx.post(f"{url}/api/v1/projects", json={"name": "bench"}).raise_for_status()
+            httpx.post(
+                f"{url}/api/v1/projects", json={"name": "bench"}, headers=S.headers()
+            ).raise_for_status()
             pkg = write_project(Path(tmp) / "code", args.modules)
             scratch = register(home, url, pkg)
             unchanged = [register(home, url, pkg) for _ in range(args.repeat)]

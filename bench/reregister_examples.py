@@ -50,7 +50,9 @@ def main() -> None:
         try:
             import httpx
 
-            httpx.post(f"{url}/api/v1/projects", json={"name": "bench"}).raise_for_status()
+            httpx.post(
+                f"{url}/api/v1/projects", json={"name": "bench"}, headers=S.headers()
+            ).raise_for_status()
             first = register(home, url)
             unchanged = [register(home, url) for _ in range(args.repeat)]
             reimport = [register(home, url, "--reimport") for _ in range(max(1, args.repeat // 2))]
