@@ -75,7 +75,7 @@ def execute_remote(entity: Any, inputs: dict[str, Any], opts: dict[str, Any]) ->
                 return
             if not as_json:
                 stderr_console().print(
-                    f"execution {name} (version {done.version})", highlight=False
+                    f"execution {name} (version {done.version})", highlight=False, soft_wrap=True
                 )
             follow(remote, record, entity=entity, as_json=as_json)
     except (InputError, LiteralTypeError) as e:
