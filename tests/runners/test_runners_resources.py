@@ -205,7 +205,7 @@ def test_going_over_the_memory_limit_is_oom_and_the_worker_is_replaced(
         runner.submit(make_request(hog, {"mib": 400}))
         started = time.monotonic()
         (result,) = wait_for(runner, 1)
-        assert time.monotonic() - started < 4  # stopped, not left to sleep
+        assert time.monotonic() - started < 4.5  # stopped, not left to sleep 5 s
         assert not result.ok and result.error is not None
         assert result.error.kind == ErrorKind.OOM
         assert result.error.code == "out_of_memory"

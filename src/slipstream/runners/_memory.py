@@ -3,7 +3,7 @@
 A thread reads the process's resident set size from ``/proc/self/statm`` (a few microseconds) every
 20 ms. Past the limit it interrupts the attempt in the main thread with
 :class:`~slipstream.errors.TaskOutOfMemoryError` (a signal, so that ``time.sleep`` and pure Python
-loops stop at once); if the attempt still runs two seconds later (stuck in native code, or the error
+loops stop at once); if the attempt still runs three seconds later (stuck in native code, or the error
 was swallowed while memory kept growing) the worker exits with :data:`OOM_EXIT_CODE` and the pool
 reports the attempt as out of memory. Either way the attempt's kind is ``OOM`` and the pool replaces
 the worker, whose heap may stay large. The limit counts the worker process's whole resident memory,
@@ -28,7 +28,7 @@ OOM_EXIT_CODE = 86
 """Exit status of a worker that stopped itself for going over an attempt's memory limit."""
 
 _INTERVAL_S = 0.02
-_HARD_STOP_S = 2.0
+_HARD_STOP_S = 3.0
 _PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
 
 
