@@ -26,12 +26,18 @@ __all__ = ["LOG_NAME", "OutputCapture"]
 LOG_NAME = "output.log"
 
 
+_libc: Any = None
+
+
 def _flush_c_stdio() -> None:
     """Flush the C library's ``stdout`` buffers (text a C extension ``printf``-ed)."""
+    global _libc
     with contextlib.suppress(Exception):
-        import ctypes
+        if _libc is None:
+            import ctypes
 
-        ctypes.CDLL(None).fflush(None)
+            _libc = ctypes.CDLL(None)  # loaded once per process: dlopen costs more than the rest
+        _libc.fflush(None)
 
 
 def _flush(stream: Any) -> None:

@@ -11,6 +11,7 @@ started, so a restarted host counts it as lost instead of running attempt ``n`` 
 from __future__ import annotations
 
 import time
+from collections import deque
 
 from slipstream.engine import AttemptRequest, AttemptResult, Runner
 from slipstream.model import ExecutionId
@@ -23,7 +24,7 @@ _Key = tuple[ExecutionId, str, int]
 class Dispatch:
     """The host's runner and the attempts waiting for it."""
 
-    def __init__(self, runner: Runner, host: str = "", per_worker: int = 8) -> None:
+    def __init__(self, runner: Runner, host: str = "", per_worker: int = 16) -> None:
         self.runner = runner
         workers = getattr(runner, "workers", None)
         self.room = min(runner.capacity, workers * per_worker) if workers else runner.capacity
@@ -32,6 +33,8 @@ class Dispatch:
         self.name = f"{runner.name}@{host}" if host else runner.name
         """What attempt records name as their runner: the runner and the engine host."""
         self._pending: dict[_Key, AttemptRequest] = {}
+        self._order: deque[_Key] = deque()
+        """Keys in submission order; a cancelled key stays until it reaches the front."""
         self._sent: dict[_Key, float] = {}
         self.latencies: list[float] = []
         """Seconds each attempt waited between its submission and its hand-over to the runner
@@ -56,6 +59,7 @@ class Dispatch:
     def submit(self, request: AttemptRequest) -> None:
         key = (request.execution, request.node, request.attempt)
         self._pending[key] = request
+        self._order.append(key)
         if self.measure:
             self._queued_at[key] = time.perf_counter()
 
@@ -63,10 +67,12 @@ class Dispatch:
         """Hand waiting attempts to the runner while it has room; returns how many went."""
         room = self.room - len(self._sent)
         n = 0
-        pending = self._pending
+        pending, order = self._pending, self._order
         while pending and n < room:
-            key = next(iter(pending))
-            request = pending.pop(key)
+            key = order.popleft()
+            request = pending.pop(key, None)
+            if request is None:  # cancelled while it waited
+                continue
             self.runner.submit(request)
             now = time.perf_counter()
             self._sent[key] = now
@@ -98,6 +104,8 @@ class Dispatch:
         """Cancel everything of an execution this host no longer drives (its lease was lost)."""
         for key in [k for k in self._pending if k[0] == execution]:
             del self._pending[key]
+        if not self._pending:
+            self._order.clear()
         for key in [k for k in self._sent if k[0] == execution]:
             self.cancel(*key)
 
