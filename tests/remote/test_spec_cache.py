@@ -99,3 +99,16 @@ def test_an_unreadable_cache_entry_is_ignored(remote: Remote, tmp_path: Path) ->
     assert marker.read_text().count("imported") == 2
     again = remote.register(pkg)
     assert again.specs_reused
+
+
+def test_code_root_walk_matches_the_sdk(tmp_path: Path) -> None:
+    from slipstream.remote._discover import _code_root
+    from slipstream.sdk import package_root
+
+    nested = tmp_path / "top" / "pkg" / "sub"
+    nested.mkdir(parents=True)
+    for d in (tmp_path / "top" / "pkg", nested):
+        (d / "__init__.py").write_text("")
+    for f in (nested / "mod.py", tmp_path / "top" / "script.py", nested / "__init__.py"):
+        f.write_text("")
+        assert _code_root(f) == package_root(str(f))[0]

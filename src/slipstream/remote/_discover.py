@@ -37,16 +37,26 @@ def _files(path: Path) -> list[Path]:
     raise ValidationError(f"no such file or directory: {path}")
 
 
+def _code_root(file: Path) -> Path:
+    """The directory a file imports from: the first one upwards without an ``__init__.py``.
+
+    The same walk as ``slipstream.sdk.package_root`` (a test keeps them in step), here so that
+    re-registering unchanged code, which needs only this, does not import the SDK.
+    """
+    d = file.resolve().parent
+    while (d / "__init__.py").exists():
+        d = d.parent
+    return d
+
+
 def source_paths(paths: list[str | Path]) -> tuple[Path, list[Path]]:
     """The code root and the Python files that ``paths`` name (files, folders, packages)."""
-    from slipstream.sdk import package_root
-
     if not paths:
         raise ValidationError("nothing to register: give files, folders or packages")
     files = sorted({f.resolve() for p in paths for f in _files(Path(p))})
     if not files:
         raise ValidationError(f"no Python files under {', '.join(map(str, paths))}")
-    roots = {package_root(str(f))[0] for f in files}
+    roots = {_code_root(f) for f in files}
     if len(roots) > 1:
         raise ValidationError(
             "the paths belong to several code roots ("
