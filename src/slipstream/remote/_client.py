@@ -325,12 +325,13 @@ class Remote(RemoteExecutions):
         code_root, files = source_paths(list(paths))
         bundle = build_bundle(code_root)
         key = spec_cache_key(code_root, files, bundle.digest)
+        # before the specs are saved: a home inside the work tree must not make it look changed
+        version = version or default_version(code_root, bundle.digest)
         found = load_specs(key) if reuse_specs else None
         reused = found is not None
         if found is None:
             found = discover(list(paths))
             save_specs(key, found)
-        version = version or default_version(found.code_root, bundle.digest)
 
         def fill(spec: T) -> T:
             return _with_ids(spec, p, d, version)
