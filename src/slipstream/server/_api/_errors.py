@@ -8,6 +8,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
+from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException
 
 from slipstream.errors import SlipstreamError
@@ -70,6 +71,13 @@ async def _http_error(_request: Request, exc: Exception) -> Response:
     return _error(exc.status_code, code, str(exc.detail))
 
 
+async def _data_error(_request: Request, exc: Exception) -> Response:
+    # A value the database refuses (too long for its column, out of range): the client's
+    # mistake, on PostgreSQL as on SQLite; never a 500 and a dropped connection.
+    log.warning("the database refused a value: %s", exc)
+    return _error(400, "invalid_request", "a value of the request does not fit the database")
+
+
 async def _unexpected(_request: Request, exc: Exception) -> Response:
     log.error("unexpected error", exc_info=exc)
     return _error(500, "internal", "internal server error")
@@ -80,4 +88,5 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(SlipstreamError, _slipstream_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(HTTPException, _http_error)
+    app.add_exception_handler(DataError, _data_error)
     app.add_exception_handler(Exception, _unexpected)
