@@ -44,7 +44,7 @@ def _start(home: Path, db_url: str) -> tuple[Any, str]:
     import subprocess
 
     proc = subprocess.Popen(
-        cli("server", "--port", "0", "--db", db_url, "--no-auth", "--workers", "2"),
+        cli("server", "--port", "0", "--db", db_url, "--workers", "2"),
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env(home),
     )  # fmt: skip
     assert proc.stdout is not None
@@ -69,17 +69,35 @@ def _wait(api: httpx.Client, names: list[str], timeout: float = 900) -> float:
     left = set(names)
     deadline = time.monotonic() + timeout
     while left and time.monotonic() < deadline:
-        for name in list(left):
-            rec = api.get(f"/executions/bench/development/{name}").json()
-            if rec.get("phase") in ("SUCCEEDED", "FAILED", "ABORTED"):
+        if len(left) > 5:  # one list request a round instead of one request per execution
+            recs = _listing(api)
+        else:
+            recs = [api.get(f"/executions/bench/development/{n}").json() for n in left]
+        for rec in recs:
+            name = rec["id"]["name"]
+            if name in left and rec.get("phase") in ("SUCCEEDED", "FAILED", "ABORTED"):
                 if rec["phase"] != "SUCCEEDED":
                     raise RuntimeError(f"{name} ended {rec['phase']}: {rec.get('error')}")
                 left.discard(name)
         if left:
-            time.sleep(0.02)
+            time.sleep(0.05)
     if left:
         raise RuntimeError(f"{len(left)} executions did not finish")
     return time.perf_counter()
+
+
+def _listing(api: httpx.Client) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    cursor = None
+    while True:
+        params: dict[str, Any] = {"limit": 500}
+        if cursor:
+            params["cursor"] = cursor
+        page = api.get("/executions/bench/development", params=params).json()
+        out.extend(page["items"])
+        cursor = page.get("next_cursor")
+        if not cursor:
+            return out
 
 
 def _db_figures(db_url: str, names: list[str]) -> tuple[int, int]:
@@ -174,8 +192,12 @@ def run(backend: str, map_n: int, skip_map: bool) -> dict[str, Any]:
         out["dispatch_p50_ms"] = 1000 * statistics.median(lat)
         out["dispatch_p99_ms"] = 1000 * lat[int(0.99 * (len(lat) - 1))]
 
+        from concurrent.futures import ThreadPoolExecutor
+
         t0 = time.perf_counter()
-        names = [_create(api, "chain5", {"x": i}) for i in range(200)]
+        with ThreadPoolExecutor(16) as pool:  # 200 clients launching at once
+            names = list(pool.map(lambda i: _create(api, "chain5", {"x": i}), range(200)))
+        out["b_create_200_s"] = time.perf_counter() - t0
         t1 = _wait(api, names)
         rows, size = _db_figures(db_url, names)
         out["b_200x5_s"] = t1 - t0

@@ -26,7 +26,15 @@ from pathlib import Path
 import msgspec
 
 from slipstream.engine import RetryPolicy, Runner
-from slipstream.model import ErrorInfo, ErrorKind, ExecutionPhase, ExecutionRecord, decode
+from slipstream.model import (
+    CompiledWorkflow,
+    ErrorInfo,
+    ErrorKind,
+    ExecutionPhase,
+    ExecutionRecord,
+    Identifier,
+    decode,
+)
 
 from .._db import Database
 from ._catalog import DbCatalog
@@ -72,6 +80,7 @@ class EngineHost:
         self.signals = DbSignals(db)
         self.retry_policy = RetryPolicy(system_retries=settings.system_retries)
         self.active: dict[int, Loaded] = {}
+        self._programs: dict[Identifier, tuple[CompiledWorkflow, str]] = {}
         self._by_id: dict[object, Loaded] = {}
         self._stopping = threading.Event()
         self.wake = threading.Event()
@@ -161,6 +170,7 @@ class EngineHost:
                     store_url=self.settings.store_url,
                     home=self.settings.home,
                     retry_policy=self.retry_policy,
+                    programs=self._programs,
                 )
             except Exception as e:
                 log.exception("execution %s cannot be loaded", pk)

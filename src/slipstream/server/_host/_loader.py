@@ -24,6 +24,7 @@ from slipstream.model import (
     CompiledWorkflow,
     ExecutionPhase,
     ExecutionRecord,
+    Identifier,
     NodePhase,
     ResourceType,
     TaskTemplate,
@@ -62,19 +63,32 @@ def load_execution(
     store_url: str,
     home: Path,
     retry_policy: RetryPolicy,
+    programs: dict[Identifier, tuple[CompiledWorkflow, str]] | None = None,
 ) -> Loaded:
-    """Build the executor of execution ``pk`` (claimed by this host)."""
+    """Build the executor of execution ``pk`` (claimed by this host).
+
+    ``programs`` remembers, by target, the decoded closure and unpacked code root: registered
+    versions are immutable, so many executions of one version load it once.
+    """
     with db.engine.connect() as conn:
         row = conn.execute(select(ExecutionRow.record).where(ExecutionRow.id == pk)).scalar_one()
     record = decode(row, ExecutionRecord)
     target = record.spec.target
-    entity = _entity(db, target.resource_type, target.project, target.domain, target.name,
-                     target.version)  # fmt: skip
-    if target.resource_type is ResourceType.TASK:
-        closure = task_closure(decode(entity.spec, TaskTemplate))
-    else:
-        closure = decode(entity.spec, CompiledWorkflow)
-    code_root = unpack_bundle(store_url, entity.bundle, home) if entity.bundle else ""
+    program = programs.get(target) if programs is not None else None
+    if program is None:
+        entity = _entity(db, target.resource_type, target.project, target.domain, target.name,
+                         target.version)  # fmt: skip
+        if target.resource_type is ResourceType.TASK:
+            closure = task_closure(decode(entity.spec, TaskTemplate))
+        else:
+            closure = decode(entity.spec, CompiledWorkflow)
+        code_root = unpack_bundle(store_url, entity.bundle, home) if entity.bundle else ""
+        program = (closure, code_root)
+        if programs is not None:
+            if len(programs) >= 256:
+                programs.pop(next(iter(programs)))
+            programs[target] = program
+    closure, code_root = program
     store = DbStateStore(db, pk, record.id, store_url)
     resumed = record.phase is not ExecutionPhase.QUEUED
     replay = _replay(db, store, record, resumed, store_url)
