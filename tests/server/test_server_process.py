@@ -52,7 +52,7 @@ def test_db_upgrade_matches_models(backend: str, tmp_path: Path) -> None:
         timeout=60,
     )
     assert done.returncode == 0, done.stderr
-    assert "revision 0003" in done.stdout
+    assert "revision 0004" in done.stdout
     db = Database(url)
     try:
         db.upgrade()  # idempotent

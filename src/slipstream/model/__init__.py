@@ -56,6 +56,14 @@ from ._phases import (
     check_transition,
 )
 from ._quantities import parse_quantity
+from ._schedules import (
+    BackfillRequest,
+    BackfillResult,
+    NotificationDelivery,
+    ScheduleActivation,
+    ScheduleState,
+    ScheduleTick,
+)
 from ._task import (
     CacheSpec,
     ResourceSpec,
@@ -85,6 +93,12 @@ from ._workflow import (
 )
 
 __all__ = [
+    "BackfillRequest",
+    "BackfillResult",
+    "NotificationDelivery",
+    "ScheduleActivation",
+    "ScheduleState",
+    "ScheduleTick",
     "ALL_PROJECTS",
     "Grant",
     "GrantRequest",

@@ -12,17 +12,25 @@ __all__ = ["CronSchedule", "FixedRate", "LaunchPlanSpec", "Notification", "Sched
 
 
 class CronSchedule(msgspec.Struct, frozen=True, tag="cron", omit_defaults=True):
-    """Run on a cron expression; ``kickoff_time_input_arg`` receives the scheduled time."""
+    """Run on a cron expression; ``kickoff_time_input_arg`` receives the scheduled time.
+
+    ``timezone`` (an IANA name) is where the expression's hours and days are read; ``catchup``
+    says which ticks missed while no server ran are run: ``all``, ``latest`` or ``skip``.
+    """
 
     schedule: str
     kickoff_time_input_arg: str | None = None
+    timezone: str = "UTC"
+    catchup: str = "latest"
 
 
 class FixedRate(msgspec.Struct, frozen=True, tag="rate", omit_defaults=True):
-    """Run every ``duration_s`` seconds."""
+    """Run every ``duration_s`` seconds (ticks counted from the activation); ``catchup`` as for
+    :class:`CronSchedule`."""
 
     duration_s: float
     kickoff_time_input_arg: str | None = None
+    catchup: str = "latest"
 
 
 Schedule = Union[CronSchedule, FixedRate]

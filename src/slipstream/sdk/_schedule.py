@@ -24,9 +24,23 @@ _ALIASES = {
 }
 
 
+CATCHUP_POLICIES = ("all", "latest", "skip")
+
+
+def _check_catchup(what: str, catchup: str) -> str:
+    if catchup not in CATCHUP_POLICIES:
+        raise CompileError(
+            f"{what}: catchup must be one of {', '.join(CATCHUP_POLICIES)}, got {catchup!r}"
+        )
+    return catchup
+
+
 class CronSchedule:
-    """Run on a cron expression (``"0 * * * *"``, ``"@daily"``...); the scheduled time is given to
-    ``kickoff_time_input_arg`` when set. A bad expression is an error here, at definition."""
+    """Run on a cron expression of five fields (``"0 * * * *"``) or an alias (``"@daily"``...),
+    read in ``timezone`` (an IANA name, UTC by default); the scheduled time is given to
+    ``kickoff_time_input_arg`` when set. ``catchup`` says which ticks missed while no server ran
+    are run once it is back: ``"all"``, ``"latest"`` (the default) or ``"skip"``. A bad
+    expression, time zone or policy is an error here, at definition."""
 
     def __init__(
         self,
@@ -34,6 +48,8 @@ class CronSchedule:
         kickoff_time_input_arg: str | None = None,
         *,
         cron_expression: str | None = None,
+        timezone: str = "UTC",
+        catchup: str = "latest",
     ) -> None:
         expr = (schedule or cron_expression or "").strip()
         if not expr:
@@ -41,22 +57,42 @@ class CronSchedule:
         normal = _ALIASES.get(expr.lstrip("@").lower(), expr) if expr.startswith("@") else expr
         from croniter import croniter
 
-        if not croniter.is_valid(normal):
-            raise CompileError(f"CronSchedule: invalid cron expression {expr!r}")
+        if len(normal.split()) != 5 or not croniter.is_valid(normal):
+            raise CompileError(
+                f"CronSchedule: invalid cron expression {expr!r} (five fields: minute hour "
+                "day-of-month month day-of-week, or @hourly, @daily, @weekly, @monthly, @yearly)"
+            )
+        import zoneinfo
+
+        try:
+            zoneinfo.ZoneInfo(timezone)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            raise CompileError(f"CronSchedule: unknown time zone {timezone!r}") from None
         self.schedule = expr
         self.cron = normal
         self.kickoff_time_input_arg = kickoff_time_input_arg
+        self.timezone = timezone
+        self.catchup = _check_catchup("CronSchedule", catchup)
 
     def to_spec(self) -> CronSpec:
         """The wire form."""
-        return CronSpec(schedule=self.cron, kickoff_time_input_arg=self.kickoff_time_input_arg)
+        return CronSpec(
+            schedule=self.cron,
+            kickoff_time_input_arg=self.kickoff_time_input_arg,
+            timezone=self.timezone,
+            catchup=self.catchup,
+        )
 
 
 class FixedRate:
     """Run every ``duration`` (at least one minute)."""
 
     def __init__(
-        self, duration: datetime.timedelta, kickoff_time_input_arg: str | None = None
+        self,
+        duration: datetime.timedelta,
+        kickoff_time_input_arg: str | None = None,
+        *,
+        catchup: str = "latest",
     ) -> None:
         if not isinstance(duration, datetime.timedelta):
             raise CompileError(f"FixedRate: duration must be a timedelta, got {duration!r}")
@@ -64,12 +100,14 @@ class FixedRate:
             raise CompileError(f"FixedRate: duration must be at least one minute, got {duration}")
         self.duration = duration
         self.kickoff_time_input_arg = kickoff_time_input_arg
+        self.catchup = _check_catchup("FixedRate", catchup)
 
     def to_spec(self) -> RateSpec:
         """The wire form."""
         return RateSpec(
             duration_s=self.duration.total_seconds(),
             kickoff_time_input_arg=self.kickoff_time_input_arg,
+            catchup=self.catchup,
         )
 
 

@@ -53,6 +53,11 @@ class ServerConfig:
     """Domains that only promotion puts entities in; promoting into them needs the admin role."""
     max_json_bytes: int = 64 * 1024 * 1024
     max_bundle_bytes: int = 512 * 1024 * 1024
+    smtp_url: str = ""
+    """Where e-mail notifications go: ``smtp://[user:password@]host[:port]`` (``smtps://`` for
+    TLS, ``?starttls=1`` to upgrade); empty: e-mail notifications fail, recorded as such."""
+    notify_from: str = "slipstream@localhost"
+    """The sender of e-mail notifications."""
 
     @property
     def url(self) -> str:
@@ -137,6 +142,8 @@ class ServerConfig:
             auth=auth_on,
             allowed_hosts=hosts,
             protected_domains=protected,
+            smtp_url=str(pick(None, "SLIPSTREAM_SMTP", "smtp") or ""),
+            notify_from=str(pick(None, "SLIPSTREAM_NOTIFY_FROM", "notify_from") or cls.notify_from),
             **limits,
         )
 

@@ -10,6 +10,7 @@ from typing import Any
 from ._config import ServerConfig
 from ._db import Database
 from ._lock import HomeLock
+from ._scheduler import start_background
 from ._services import Services
 
 __all__ = ["serve", "serve_engine"]
@@ -40,12 +41,14 @@ def serve(
         runner = _pool(workers) if engine else None  # before any connection or thread exists
         db = Database(config.db_url)
         host = None
+        stop_background = None
         try:
             db.upgrade()
             if runner is not None:
                 host = _start_host(db, config, runner)
             services = Services.build(config, db)
             services.bundles.sweep()
+            stop_background = start_background(db, config, services.launches, services.registry)
             if config.auth:
                 services.auth.bootstrap(config.home)
             app = create_app(services)
@@ -81,6 +84,8 @@ def serve(
                 )
             ).run()
         finally:
+            if stop_background is not None:
+                stop_background()
             if host is not None:
                 _stop_host(*host)
             elif runner is not None:

@@ -15,6 +15,7 @@ from ._launch import LaunchService
 from ._projects import ProjectService
 from ._promotion import PromotionService
 from ._registry import Registry
+from ._scheduler import NotificationLog, ScheduleService
 from ._settings import SettingsService
 
 __all__ = ["Services"]
@@ -36,6 +37,8 @@ class Services:
     launches: LaunchService
     control: ExecutionControl
     data: ExecutionData
+    schedules: ScheduleService
+    notifications: NotificationLog
 
     @classmethod
     def build(cls, config: ServerConfig, db: Database | None = None) -> Services:
@@ -60,4 +63,6 @@ class Services:
             launches=LaunchService(db, projects, registry),
             control=ExecutionControl(db, projects),
             data=ExecutionData(db, projects, config.store_url),
+            schedules=ScheduleService(db, projects, registry),
+            notifications=NotificationLog(db, projects),
         )

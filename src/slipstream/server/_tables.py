@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     Float,
     ForeignKey,
     Index,
@@ -37,8 +38,11 @@ __all__ = [
     "ExecutionRow",
     "GrantRow",
     "NodeExecutionRow",
+    "NotificationRow",
     "ProjectRow",
     "PromotionRow",
+    "ScheduleRow",
+    "ScheduleTickRow",
     "SettingsRow",
     "SignalRow",
     "TokenRow",
@@ -316,3 +320,93 @@ class AuditRow(Base):
     path: Mapped[str] = mapped_column(Text)
     status: Mapped[int] = mapped_column(Integer)
     at: Mapped[float] = mapped_column(Float)
+
+
+class ScheduleRow(Base):
+    """The schedule of a launch plan name: which version is active, and the next tick due.
+
+    One row per launch plan name, so one version at most is active. ``schedule`` is the
+    ``Schedule`` model JSON of the active (or last active) version; ``next_at`` the epoch time
+    of the next tick not yet claimed. Schedulers advance ``next_at`` with a compare-and-set.
+    """
+
+    __tablename__ = "schedules"
+    __table_args__ = (
+        UniqueConstraint("project", "domain", "name"),
+        Index("ix_schedules_due", "active", "next_at"),
+    )
+
+    id: Mapped[int] = mapped_column(_Id, primary_key=True, autoincrement=True)
+    project: Mapped[str] = mapped_column(String(64), ForeignKey("projects.name"))
+    domain: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(255))
+    version: Mapped[str] = mapped_column(String(128))
+    active: Mapped[bool] = mapped_column(Boolean)
+    schedule: Mapped[str] = mapped_column(Text)
+    next_at: Mapped[float] = mapped_column(Float)
+    activated_by: Mapped[str] = mapped_column(String(255), default="")
+    updated_at: Mapped[float] = mapped_column(Float)
+
+
+class ScheduleTickRow(Base):
+    """One claimed tick of a schedule (or of a backfill) and the execution made for it.
+
+    The unique key on (launch plan, tick time) is what makes a tick run once, whichever
+    scheduler claims it; ``execution`` is the name of the execution (derived from the key),
+    empty until it was created.
+    """
+
+    __tablename__ = "schedule_ticks"
+    __table_args__ = (
+        UniqueConstraint("project", "domain", "name", "tick_at"),
+        Index("ix_schedule_ticks_state", "state", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(_Id, primary_key=True, autoincrement=True)
+    project: Mapped[str] = mapped_column(String(64), ForeignKey("projects.name"))
+    domain: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(255))
+    version: Mapped[str] = mapped_column(String(128))
+    tick_at: Mapped[float] = mapped_column(Float)
+    origin: Mapped[str] = mapped_column(String(16))
+    """``schedule`` or ``backfill``."""
+    state: Mapped[str] = mapped_column(String(16))
+    """``pending`` (claimed, execution not made yet), ``created`` or ``failed``."""
+    execution: Mapped[str] = mapped_column(String(64), default="")
+    error: Mapped[str] = mapped_column(Text, default="")
+    not_before: Mapped[float] = mapped_column(Float, default=0.0)
+    """Backfill pacing: the tick's execution is made no earlier than this."""
+    created_at: Mapped[float] = mapped_column(Float)
+
+
+class NotificationRow(Base):
+    """One notification of an execution's terminal phase to one recipient, and its delivery.
+
+    ``state`` is ``pending`` (to send at ``next_at``), ``sent`` or ``failed`` (retries spent);
+    ``last_error`` says why the last try failed. A sender holds a row while it tries it
+    (``claimed_by`` until ``claim_expires``) so that two servers never send it twice at once.
+    """
+
+    __tablename__ = "notifications"
+    __table_args__ = (
+        UniqueConstraint("execution_id", "kind", "recipient"),
+        Index("ix_notifications_due", "state", "next_at"),
+        Index("ix_notifications_listing", "project", "domain", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(_Id, primary_key=True, autoincrement=True)
+    execution_id: Mapped[int] = mapped_column(_Id, ForeignKey("executions.id"))
+    project: Mapped[str] = mapped_column(String(64))
+    domain: Mapped[str] = mapped_column(String(64))
+    execution: Mapped[str] = mapped_column(String(64))
+    phase: Mapped[str] = mapped_column(String(32))
+    kind: Mapped[str] = mapped_column(String(16))
+    recipient: Mapped[str] = mapped_column(String(1024))
+    state: Mapped[str] = mapped_column(String(16))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_at: Mapped[float] = mapped_column(Float)
+    last_error: Mapped[str] = mapped_column(Text, default="")
+    claimed_by: Mapped[str] = mapped_column(String(255), default="")
+    claim_expires: Mapped[float] = mapped_column(Float, default=0.0)
+    created_at: Mapped[float] = mapped_column(Float)
+    sent_at: Mapped[float | None] = mapped_column(Float, nullable=True)

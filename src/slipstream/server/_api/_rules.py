@@ -152,6 +152,18 @@ RULES += [
             rf"/executions/{_P}/{_D}(?:/.*)?",
             Rule(Role.VIEWER, Scope.PATH, name="reading executions"),
         ),
+        (
+            READS,
+            rf"/(?:schedules|notifications)/{_P}/{_D}(?:/.*)?",
+            Rule(Role.VIEWER, Scope.PATH, name="reading schedules and notifications"),
+        ),
+        (
+            {"POST"},
+            rf"/schedules/{_P}/{_D}/[^/]+/(?:activate|deactivate|backfill)",
+            Rule(
+                Role.EDITOR, Scope.PATH, name="activating, deactivating and backfilling schedules"
+            ),
+        ),
         (READS, r"/bundles/[^/]+", Rule(Role.VIEWER, Scope.ANY, name="reading code bundles")),
         (
             {"PUT"},
