@@ -63,6 +63,7 @@ def project(api: httpx.Client) -> str:
     return name
 
 
+@pytest.mark.timeout(600)
 def test_concurrent_overlapping_registrations_never_5xx(
     server: LiveServer, api: httpx.Client, project: str
 ) -> None:
