@@ -224,3 +224,18 @@ def test_a_long_running_command_prints_each_line_as_it_comes(slipstream_home: Pa
         set_json_mode(False)
     lines = [json.loads(line) for line in result.stdout.splitlines()]
     assert lines == [{"output": "first line"}, {"output": "second line"}]
+
+
+@pytest.mark.parametrize(
+    "typed", ["launch-plan", "launch-plans", "launchplan", "launch_plan", "lp"]
+)
+def test_a_kind_command_answers_to_every_spelling(
+    typed: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from slipstream.cli import _main
+
+    commands = {k: v for k, v in _main._COMMANDS.items() if k not in _main._SPELLINGS[0]}
+    commands["launch-plan"] = ("slipstream.cli._get", "get")  # any group stands in for it
+    monkeypatch.setattr(_main, "_COMMANDS", commands)
+    result = CliRunner().invoke(main, [typed, "--help"], catch_exceptions=False)
+    assert result.exit_code == 0 and "Show what the server holds" in result.stdout

@@ -81,6 +81,22 @@ _COMMANDS: dict[str, tuple[str, str]] = {
 }
 
 
+# spellings people type for one kind of entity; a command is found under any of them
+_SPELLINGS = (
+    frozenset({"launch-plan", "launch-plans", "launchplan", "launchplans", "launch_plan", "lp"}),
+)
+
+
+def _spelled(name: str) -> str:
+    """The name ``name`` has in ``_COMMANDS`` (``launch-plan`` for ``launchplan``...)."""
+    if name in _COMMANDS:
+        return name
+    for spellings in _SPELLINGS:
+        if name in spellings:
+            return next((s for s in sorted(spellings) if s in _COMMANDS), name)
+    return name
+
+
 class _LazyGroup(click.Group):
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted(
@@ -88,7 +104,7 @@ class _LazyGroup(click.Group):
         )
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
-        target = _COMMANDS.get(cmd_name)
+        target = _COMMANDS.get(_spelled(cmd_name))
         if target is None:
             return None
         try:
@@ -99,6 +115,12 @@ class _LazyGroup(click.Group):
             raise
         cmd: click.Command = add_json_flag(getattr(module, target[1]))
         return cmd
+
+    def resolve_command(
+        self, ctx: click.Context, args: list[str]
+    ) -> tuple[str | None, click.Command | None, list[str]]:
+        _, cmd, rest = super().resolve_command(ctx, args)
+        return (cmd.name if cmd is not None else None), cmd, rest
 
     def main(
         self,
