@@ -16,7 +16,11 @@ the system's: ``kind`` drives retries and is recorded with every failed attempt.
     ├── TaskOutOfMemoryError (MemoryError)  an attempt went over its task's memory limit
     ├── UnschedulableError (ValueError)     an attempt asks more resources than the machine has
     ├── WorkerLostError                     the process running an attempt died under it
+    ├── EnvironmentBuildError (RuntimeError)  a task's environment (ImageSpec) cannot be built here
     ├── ExecutionFailedError                an execution ended FAILED (carries the node and error)
+    │   └── BranchFailedError (ValueError)  a conditional took its ``else_().fail(message)`` case
+    ├── EagerException                      an awaited call of an eager workflow failed (carries
+    │                                       the call's error; the body may catch it)
     ├── IllegalTransitionError (RuntimeError)  a state machine was asked for a forbidden move
     ├── StorageError (OSError)              a blob could not be read or written
     ├── NotFoundError (KeyError)            an entity, execution or blob that does not exist
@@ -40,7 +44,10 @@ __all__ = [
     "AuthenticationError",
     "CompileError",
     "ConfigError",
+    "BranchFailedError",
     "ConflictError",
+    "EagerException",
+    "EnvironmentBuildError",
     "ErrorKind",
     "ExecutionFailedError",
     "IllegalTransitionError",
@@ -170,6 +177,15 @@ class WorkerLostError(SlipstreamError):
     kind = "SYSTEM"
 
 
+class EnvironmentBuildError(SlipstreamError, RuntimeError):
+    """A task's environment (its ``ImageSpec``) cannot be built or used by this runner: the
+    resolver failed (its own message is kept), or the spec asks for what only an image build gives
+    (``apt_packages``, ``base_image``)."""
+
+    code = "environment_build_failed"
+    kind = "USER"
+
+
 class WaitTimeoutError(SlipstreamError, TimeoutError):
     """A client waited for an execution to end longer than its timeout (the execution goes on)."""
 
@@ -189,6 +205,38 @@ class ExecutionFailedError(SlipstreamError):
         super().__init__(message, details=error)
         self.node = node
         self.error = error
+
+
+class BranchFailedError(ExecutionFailedError, ValueError):
+    """A conditional ran its ``else_().fail(message)`` case (flytekit raises a ``ValueError``)."""
+
+    code = "branch_failed"
+    kind = "USER"
+
+
+class EagerException(SlipstreamError):
+    """A call awaited by an eager workflow failed; the body sees it where it awaited the call.
+
+    ``node`` is the call's node path (``n0/e3``), ``error`` its recorded error and ``cause`` the
+    task's own exception when it could be carried back (also set as ``__cause__``).
+    """
+
+    code = "eager_call_failed"
+    kind = "USER"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        node: str | None = None,
+        error: object | None = None,
+        cause: BaseException | None = None,
+    ) -> None:
+        super().__init__(message, details=error)
+        self.node = node
+        self.error = error
+        self.cause = cause
+        self.__cause__ = cause
 
 
 class IllegalTransitionError(SlipstreamError, RuntimeError):

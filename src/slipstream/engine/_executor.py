@@ -25,7 +25,7 @@ from typing import Any
 
 import msgspec
 
-from slipstream.errors import ExecutionFailedError, IllegalTransitionError
+from slipstream.errors import BranchFailedError, ExecutionFailedError, IllegalTransitionError
 from slipstream.model import (
     ATTEMPT_TRANSITIONS,
     EXECUTION_TRANSITIONS,
@@ -67,6 +67,7 @@ from ._blobs import blobs_exist, fill_hashes
 from ._catalog import cache_key, cache_key_prefix, cache_version_of
 from ._children import bind_error, defaults_of, start_branch, start_dynamic, start_subworkflow
 from ._control import fill_maps, item_finished, on_item_result, start_special
+from ._eager import ENGINE_TASK_TYPES, start_engine_task
 from ._exceptions import unpack_exception
 from ._gates import NoSignals, SignalSource
 from ._interfaces import Catalog, Runner, StateStore
@@ -306,6 +307,16 @@ class Executor:
             return
         self._ready.extend(scope.ready_roots())
 
+    def add_node(self, nr: NodeRun) -> None:
+        """Record a node made at run time (an eager body's call, added to its scope) and queue it.
+
+        A node a replay knows keeps its stored record, adopted when it starts.
+        """
+        replay = self.replay
+        if replay is None or not replay.resume or nr.path not in replay:
+            self.store.save_node(self.id, nr.record)
+        self._ready.append(nr)
+
     def _scope_done(self, scope: Scope) -> None:
         """Every node of ``scope`` is final: compute its outputs and finish its owner."""
         owner = scope.owner
@@ -362,7 +373,11 @@ class Executor:
         kind = node.kind
         kt = type(kind)
         if kt is TaskNode:
-            self._start_task(nr, scope.tasks[kind.task])  # type: ignore[union-attr]
+            task = scope.tasks[kind.task]  # type: ignore[union-attr]
+            if task.type in ENGINE_TASK_TYPES:  # eager bodies and echoes: no attempt to run
+                start_engine_task(self, nr, task)
+            else:
+                self._start_task(nr, task)
         elif kt is WorkflowNode or kt is LaunchPlanNode:
             spec = self.subworkflows[kind.workflow]  # type: ignore[union-attr]
             merged = defaults_of(spec.interface)
@@ -649,6 +664,9 @@ class Executor:
         rec.ended_at = time.time()
         self.transition(nr, NodePhase.SUCCEEDED)
         scope = nr.scope
+        if scope.watcher is not None:  # a call of a running body (eager): the body is told
+            scope.watcher(nr, outputs, None, None)
+            return
         scope.open -= 1
         for d in scope.downstream.get(nr.node.id, ()):
             left = scope.pending[d] - 1
@@ -677,10 +695,13 @@ class Executor:
         rec.error = err
         rec.ended_at = time.time()
         rec.inputs = nr.inputs
-        if exc is not None and self.exception is None:
+        scope = nr.scope
+        if exc is not None and self.exception is None and scope.watcher is None:
             self.exception = exc
         self.transition(nr, phase)
-        scope = nr.scope
+        if scope.watcher is not None:  # a call of a running body (eager): the body may catch it
+            scope.watcher(nr, None, err, exc)
+            return
         scope.open -= 1
         scope.failed.append(nr)
         if scope.spec.failure_policy is FailurePolicy.FAIL_IMMEDIATELY or scope.owner is not None:
@@ -777,23 +798,62 @@ class Executor:
         self._inflight.clear()
 
     def raise_for_failure(self) -> None:
-        """Raise the error the execution failed with: the task's own exception when known."""
+        """Raise the error the execution failed with: the task's own exception when known.
+
+        The task's exception keeps its class; as flytekit does locally, its message is prefixed
+        with the task and the node (when the exception's message is its one string argument), and
+        a note names the node and the execution either way. A conditional's ``else_().fail()``
+        raises :class:`BranchFailedError`, which is also a ``ValueError``.
+        """
         if self.record.phase is ExecutionPhase.SUCCEEDED:
             return
         err = self.error
         exc = self.exception
         if exc is not None:
-            note = f"in node {err.node if err else '?'} of execution {self.id}"
+            node = err.node if err else ""
+            where = _where(node, self._task_of(node))
+            _prefix_message(exc, where)
+            note = f"in node {node or '?'} of execution {self.id}"
             if note not in getattr(exc, "__notes__", ()):
                 exc.add_note(note)
             raise exc
-        raise ExecutionFailedError(
+        cls = BranchFailedError if err is not None and err.code == "branch_failed" else None
+        raise (cls or ExecutionFailedError)(
             f"execution {self.id} failed"
             + (f" at node {err.node}" if err and err.node else "")
             + (f": {err.message}" if err else ""),
             node=err.node if err else None,
             error=err,
         )
+
+    def _task_of(self, path: str) -> str:
+        """The task name recorded for the node at ``path`` ("" when none)."""
+        if not path:
+            return ""
+        for nr in self._walk(self._root):
+            if nr.path == path:
+                return nr.record.task
+        return ""
+
+
+def _where(node: str, task: str) -> str:
+    if task and node:
+        return f"task {task} (node {node})"
+    return f"task {task}" if task else (f"node {node}" if node else "")
+
+
+def _prefix_message(exc: BaseException, where: str) -> None:
+    """Prefix ``exc``'s message with ``where`` when its message is its one string argument."""
+    args = exc.args
+    if (
+        not where
+        or type(exc).__str__ is not BaseException.__str__
+        or len(args) != 1
+        or not isinstance(args[0], str)
+        or args[0].startswith(f"{where}: ")
+    ):
+        return
+    exc.args = (f"{where}: {args[0]}",)
 
 
 def _in_type(node: Any, b: Binding) -> Any:

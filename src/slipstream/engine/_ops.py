@@ -40,6 +40,7 @@ class Engine(Protocol):
     subworkflows: dict[str, WorkflowSpec]
     catalog: Catalog | None
     blob_store: str
+    code_root: str
     signals: SignalSource
     retry_policy: RetryPolicy
     replay: Replay | None
@@ -57,6 +58,9 @@ class Engine(Protocol):
 
     def enter(self, scope: Scope) -> None:
         """Record a child scope's nodes and queue those with nothing upstream."""
+
+    def add_node(self, nr: NodeRun) -> None:
+        """Record a node made at run time and queue it."""
 
     def node_succeeded(self, nr: NodeRun, outputs: dict[str, Any], cache: CacheStatus) -> None:
         """A node finished with ``outputs``."""

@@ -9,13 +9,18 @@ address.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from slipstream.model import WORKFLOW_INPUTS, Node, NodeRecord, TaskTemplate, WorkflowSpec
 
 from ._retry import Budget
 
-__all__ = ["NodeRun", "Scope"]
+__all__ = ["NodeRun", "Scope", "Watcher"]
+
+Watcher = Callable[["NodeRun", "dict[str, Any] | None", Any, "BaseException | None"], None]
+"""``watcher(node, outputs, error, exception)``: outputs on success, else the ErrorInfo and the
+task's exception when known."""
 
 
 class Scope:
@@ -34,6 +39,7 @@ class Scope:
         "prefix",
         "spec",
         "tasks",
+        "watcher",
     )
 
     def __init__(
@@ -59,6 +65,9 @@ class Scope:
         self.downstream: dict[str, list[str]] = {}
         self.open = len(spec.nodes)
         self.failed: list[NodeRun] = []
+        self.watcher: Watcher | None = None
+        """Told of each node's end instead of the DAG bookkeeping: the calls an eager body made
+        (nodes added one by one while the body runs, none waiting on another)."""
         for node in spec.nodes:
             self.nodes[node.id] = NodeRun(self, node, prefix + node.id)
         for node in spec.nodes:

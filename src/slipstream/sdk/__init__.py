@@ -36,6 +36,7 @@ from ._deck import (
     TopFrameRenderer,
     render_decks,
 )
+from ._eager_calls import eager_calls
 from ._loader import load_file, resolve_loader
 from ._naming import code_root_of, package_root
 from ._promise import Comparison, Condition, Conjunction, NodeOutput, Promise
@@ -54,6 +55,7 @@ from ._workflow import (
 if TYPE_CHECKING:
     from ._conditional import ConditionalSection, conditional
     from ._dynamic import DynamicTask, dynamic
+    from ._eager import EagerWorkflow, eager
     from ._echo import Echo
     from ._gates import approve, sleep, wait_for_input
     from ._imperative import Workflow
@@ -73,6 +75,8 @@ _LAZY = {
     "conditional": "_conditional",
     "DynamicTask": "_dynamic",
     "dynamic": "_dynamic",
+    "EagerWorkflow": "_eager",
+    "eager": "_eager",
     "Echo": "_echo",
     "OutputLocation": "_shell",
     "ShellTask": "_shell",
@@ -132,6 +136,7 @@ __all__ = [
     "Conjunction",
     "CronSchedule",
     "DynamicTask",
+    "EagerWorkflow",
     "Echo",
     "Email",
     "ExecutionIdentifier",
@@ -173,6 +178,8 @@ __all__ = [
     "current_builder",
     "current_context",
     "dynamic",
+    "eager",
+    "eager_calls",
     "extract_interface",
     "get_local_executor",
     "in_task",

@@ -14,6 +14,7 @@ case's node instead of adding it to the workflow. When the chain ends (``else_()
 
 from __future__ import annotations
 
+import datetime
 from typing import Any
 
 from slipstream.errors import CompileError
@@ -192,9 +193,14 @@ class ConditionalSection:
             return Operand(value.ref())
         if isinstance(value, (int, float, str, bool)) or value is None:
             return Operand(Const(value))
+        if isinstance(value, (datetime.datetime, datetime.date, datetime.timedelta)):
+            from slipstream.types import default_engine
+
+            codec = default_engine().codec(type(value))
+            return Operand(Const(codec.to_literal(value, None)))
         raise CompileError(
             f"conditional {self.name!r}: cannot compare with {type(value).__name__}; use "
-            "promises or int, float, str, bool, None constants",
+            "promises or int, float, str, bool, None, datetime, date or timedelta constants",
             location=self.location,
         )
 

@@ -269,6 +269,11 @@ class LaunchPlan:
             return builder.add_entity(self, args, kwargs, _compiler.caller_location())
         self.check_fixed(kwargs)
         bound = bind_arguments(self.name, self.python_interface, args, kwargs)
+        from ._eager_calls import CURRENT
+
+        calls = CURRENT.get()
+        if calls is not None:  # inside an eager body: a recorded call
+            return calls.call(self, bound)
         return get_local_executor()(*self.launch_inputs(bound))
 
     def launch_inputs(self, inputs: dict[str, Any]) -> tuple[WorkflowBase, dict[str, Any]]:

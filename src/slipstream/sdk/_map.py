@@ -168,6 +168,11 @@ class MapTask:
         if any(_has_promise(v) for v in self.fixed.values()):
             raise CompileError(f"{self.name}: a partial with promises only works in a workflow")
         bound = bind_arguments(self.name, self.python_interface, args, kwargs)
+        from ._eager_calls import CURRENT
+
+        calls = CURRENT.get()
+        if calls is not None:  # inside an eager body: a recorded call
+            return calls.call(self, bound)
         if self.fixed:
             # fixed inputs become constants of the one-node workflow
             compiled = self.compiled

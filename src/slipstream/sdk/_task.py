@@ -25,6 +25,7 @@ from slipstream.types import TypeContext
 
 from . import _compiler
 from ._compat import TASK_OPTIONS_ACCEPTED, docs_text, image_name
+from ._eager_calls import CURRENT
 from ._naming import loader_of, module_name_of
 from ._resources import Cache, Resources
 from ._secrets import Secret
@@ -230,7 +231,7 @@ class PythonTask(Generic[P, R]):
         names this task."""
         if not self.secret_requests:
             try:
-                return self._fn(**kwargs)
+                return self._result(self._fn(**kwargs))
             except Exception as e:
                 e.add_note(f"in task {self.name}")
                 raise
@@ -240,11 +241,20 @@ class PythonTask(Generic[P, R]):
         ctx = current_context()
         with mounted_secrets(ctx.secrets, self.secret_requests, ctx.working_directory) as values:
             try:
-                return self._fn(**kwargs)
+                return self._result(self._fn(**kwargs))
             except Exception as e:
                 redact(e, values)
                 e.add_note(f"in task {self.name}")
                 raise
+
+    @staticmethod
+    def _result(value: Any) -> Any:
+        """A coroutine task's (``@task async def``) result: the coroutine run to its end."""
+        if inspect.iscoroutine(value):
+            import asyncio
+
+            return asyncio.run(value)
+        return value
 
     def encode_outputs(self, result: Any, ctx: TypeContext | None) -> dict[str, Any]:
         """The function's return value to a literal map of outputs."""
@@ -287,6 +297,9 @@ class PythonTask(Generic[P, R]):
             # inside a workflow body the call returns promises that stand for R
             return builder.add_entity(self, args, kwargs, _compiler.caller_location())  # type: ignore[no-any-return]
         bound = self.bind_call(args, kwargs)
+        calls = CURRENT.get()
+        if calls is not None:  # inside an eager body: a recorded call, awaited for its outputs
+            return calls.call(self, bound)  # type: ignore[return-value]
         from ._context import in_task
 
         if in_task():  # a task calling a task: a plain function call, as in flytekit

@@ -22,6 +22,7 @@ from slipstream.model import (
 from . import _compiler
 from ._compat import WORKFLOW_OPTIONS_ACCEPTED, docs_text
 from ._compiler import WorkflowBuilder, run_body
+from ._eager_calls import CURRENT
 from ._naming import module_name_of
 from ._signature import PyInterface, extract_interface, location_of
 from ._task import bind_arguments
@@ -77,6 +78,9 @@ class WorkflowBase:
         if builder is not None:
             return builder.add_entity(self, args, kwargs, _compiler.caller_location())
         bound = bind_arguments(self.name, self.python_interface, args, kwargs)
+        calls = CURRENT.get()
+        if calls is not None:  # inside an eager body: a recorded call
+            return calls.call(self, bound)
         return get_local_executor()(self, bound)
 
 

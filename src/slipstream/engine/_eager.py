@@ -1,0 +1,343 @@
+"""Tasks the engine answers itself: eager workflow bodies, and echoes.
+
+**Eager bodies run in the engine's process, on one asyncio loop per eager node that the executor
+steps.** The body awaits calls; each call is compiled on the spot (with the same checks as a call
+in a static workflow) into a node ``e{i}`` under the eager node's path (``n2/e0``, ``n2/e1``... in
+the order the body makes them), recorded, and queued like any ready node: the catalog, retries,
+timeouts and the runner treat it as a task node of a static workflow. When a call ends, its future
+is resolved and the loop is stepped until the body blocks again. Nothing in the body runs between
+two steps, so the body sees results in the order the engine records them, and the engine needs no
+thread, lock or channel to a worker. On resume the body runs again from the start: call ``i``
+gets the same path, and a call the records show finished is answered from them (the replay adopts
+it) instead of running again; since the body's control flow depends only on its inputs and the
+results it was fed, it makes the same calls in the same order.
+
+The loop is stepped by running it until it has no ready callback (``call_soon(stop)`` then
+``run_forever``), never left running: the engine's loop stays the only loop of the thread. A
+body that waits on something that is not a call (``asyncio.sleep``, I/O) is stepped again by an
+engine timer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import time
+import traceback
+import weakref
+from typing import TYPE_CHECKING, Any
+
+import msgspec
+
+from slipstream.errors import EagerException, SlipstreamError
+from slipstream.model import (
+    WORKFLOW_INPUTS,
+    Binding,
+    CacheStatus,
+    Const,
+    ErrorInfo,
+    ErrorKind,
+    Identifier,
+    Interface,
+    NodePhase,
+    Ref,
+    ResourceType,
+    TaskTemplate,
+    WorkflowSpec,
+)
+from slipstream.storage import DataLayout, node_segment, open_store, slipstream_home
+
+from ._scope import NodeRun, Scope
+
+if TYPE_CHECKING:
+    from slipstream.types import TypeContext
+
+    from ._ops import Engine
+
+__all__ = ["ENGINE_TASK_TYPES", "EagerRun", "start_engine_task"]
+
+ENGINE_TASK_TYPES = frozenset({"eager", "echo"})
+"""Task types the engine runs without an attempt on a runner."""
+
+_POLL_S = 0.01
+"""How soon a body blocked on something other than a call is stepped again."""
+_MAX_STEPS = 64
+"""Loop iterations per step when the loop cannot say whether callbacks are ready."""
+
+
+def start_engine_task(ex: Engine, nr: NodeRun, task: TaskTemplate) -> None:
+    """Start a task node whose work the engine does itself (``eager`` or ``echo``)."""
+    nr.task = task
+    nr.record.task = task.id.name
+    if task.type == "echo":  # its outputs are its inputs, by name: no worker needed
+        given = {v.name: v.default for v in task.interface.inputs if v.has_default}
+        given.update(nr.inputs or {})
+        outputs = {v.name: given.get(v.name) for v in task.interface.outputs}
+        ex.node_succeeded(nr, outputs, CacheStatus.DISABLED)
+        return
+    EagerRun(ex, nr, task).start()
+
+
+class EagerRun:
+    """One running eager body: its loop, its scope of calls, and the calls it waits on."""
+
+    __slots__ = (
+        "__weakref__",
+        "_ctx",
+        "calls",
+        "entity",
+        "ex",
+        "loop",
+        "main",
+        "nr",
+        "pumping",
+        "scope",
+        "template",
+        "waiting",
+        "wake_armed",
+    )
+
+    def __init__(self, ex: Engine, nr: NodeRun, template: TaskTemplate) -> None:
+        self.ex = ex
+        self.nr = nr
+        self.template = template
+        self.entity: Any = None
+        self.loop = asyncio.new_event_loop()
+        weakref.finalize(self, _close, self.loop)
+        spec = WorkflowSpec(
+            id=Identifier(ResourceType.WORKFLOW, f"{template.id.name} (eager)"),
+            interface=Interface(),
+            nodes=(),
+        )
+        self.scope = Scope(f"{nr.path}/", spec, {}, nr, nr.scope, dict(nr.scope.tasks))
+        self.scope.watcher = self._ended
+        self.calls = 0
+        self.waiting: dict[str, tuple[asyncio.Future[Any], Any]] = {}
+        self.main: asyncio.Task[Any] | None = None
+        self.pumping = False
+        self.wake_armed = False
+        self._ctx: TypeContext | None = None
+
+    # -- starting -----------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Resolve the body, decode the inputs, start the body and step it until it blocks."""
+        ex, nr = self.ex, self.nr
+        from slipstream.sdk import resolve_loader
+        from slipstream.sdk._eager_calls import CURRENT
+
+        try:
+            entity = resolve_loader(self.template.loader, ex.code_root or None)
+            body = getattr(entity, "body", None)
+            if body is None:
+                raise TypeError(f"{self.template.id.name} is not an eager workflow")
+            self.entity = entity
+            literals = dict(nr.inputs or {})
+            kwargs = entity.decode_inputs(literals, self.context())
+        except Exception as e:
+            _close(self.loop)
+            ex.node_failed(nr, _error_of(e, nr.path, "SYSTEM"), e)
+            return
+        nr.child = self.scope
+        nr.state = self
+        ex.transition(nr, NodePhase.RUNNING)
+        ctx = contextvars.copy_context()
+        ctx.run(CURRENT.set, self)
+        self.main = self.loop.create_task(body(**kwargs), context=ctx)
+        self.pump()
+
+    def context(self) -> TypeContext:
+        """Where values of this body's calls are read from and written to."""
+        if self._ctx is None:
+            from slipstream.types import TypeContext
+
+            ex = self.ex
+            store = open_store(ex.blob_store)
+            prefix = DataLayout(store).execution_prefix(ex.id.project, ex.id.domain, ex.id.name)
+            self._ctx = TypeContext(
+                store=store,
+                output_prefix=f"{prefix}/{node_segment(self.nr.path)}/eager",
+                local_dir=slipstream_home() / "tmp" / ex.id.name / node_segment(self.nr.path),
+            )
+        return self._ctx
+
+    # -- calls the body makes -----------------------------------------------------------------
+
+    def call(self, entity: Any, inputs: dict[str, Any]) -> asyncio.Future[Any]:
+        """A call of ``entity``: compile it into node ``e{i}``, record and queue it; the future
+        gets its outputs as Python values (or an :class:`EagerException`)."""
+        eid = f"e{self.calls}"
+        path = f"{self.nr.path}/{eid}"
+        node, tasks, subworkflows = self._compile(entity, inputs, eid)
+        self.calls += 1
+        self.scope.tasks.update(tasks)
+        self.ex.subworkflows.update(subworkflows)
+        cnr = NodeRun(self.scope, node, path)
+        self.scope.nodes[eid] = cnr
+        self.scope.open += 1
+        fut: asyncio.Future[Any] = self.loop.create_future()
+        self.waiting[path] = (fut, entity)
+        self.ex.add_node(cnr)
+        return fut
+
+    def _compile(
+        self, entity: Any, inputs: dict[str, Any], eid: str
+    ) -> tuple[Any, dict[str, TaskTemplate], dict[str, WorkflowSpec]]:
+        """The node of one call, built by the workflow compiler over promises for its inputs,
+        whose references to those inputs are then replaced by the given values as literals."""
+        from slipstream.sdk import WorkflowBuilder
+        from slipstream.sdk._compiler import caller_location
+
+        iface = entity.python_interface
+        builder = WorkflowBuilder(f"{self.template.id.name} (eager)", iface)
+        where = caller_location()
+        with builder:
+            builder.add_entity(entity, (), {k: builder.inputs[k] for k in inputs}, where)
+        draft = builder.nodes[-1]
+        ctx = self.context() if getattr(entity, "needs_context", True) else None
+        consts: dict[str, Any] = {}
+        for name, value in inputs.items():
+            var = iface.input(name)
+            try:
+                consts[name] = var.codec.to_literal(value, ctx)
+            except TypeError as e:
+                raise TypeError(
+                    f"{getattr(entity, 'name', entity)!r}: input {name!r}: {e}"
+                ) from None
+        bindings = tuple(_const(b, consts) for b in draft.bindings)
+        node = msgspec.structs.replace(
+            draft.freeze(), id=eid, inputs=bindings, upstream=(), location=where
+        )
+        return node, builder.tasks, builder.subworkflows
+
+    def _ended(
+        self,
+        cnr: NodeRun,
+        outputs: dict[str, Any] | None,
+        err: Any,
+        exc: BaseException | None,
+    ) -> None:
+        """A call ended (the scope's watcher): resolve its future and step the body."""
+        self.scope.open -= 1
+        waiting = self.waiting.pop(cnr.path, None)
+        if waiting is None or self.loop.is_closed():
+            return
+        fut, entity = waiting
+        if fut.done():  # the body cancelled it
+            return
+        if outputs is not None:
+            try:
+                fut.set_result(self._decode(entity, outputs))
+            except Exception as e:
+                fut.set_exception(e)
+        else:
+            what = getattr(entity, "name", "") or cnr.record.task
+            message = err.message if err is not None else "failed"
+            fut.set_exception(
+                EagerException(
+                    f"call {cnr.path} ({what}) failed: {message}",
+                    node=cnr.path,
+                    error=err,
+                    cause=exc,
+                )
+            )
+        self.pump()
+
+    def _decode(self, entity: Any, outputs: dict[str, Any]) -> Any:
+        iface = entity.python_interface
+        outs = iface.outputs
+        if not outs:
+            return None
+        ctx = self.context() if getattr(entity, "needs_context", True) else None
+        values = [v.codec.to_python(outputs[v.name], ctx) for v in outs]
+        if iface.output_tuple is None:
+            return values[0]
+        return iface.output_tuple(*values)
+
+    # -- stepping the body --------------------------------------------------------------------
+
+    def pump(self) -> None:
+        """Run the body's loop until nothing in it is ready; finish the node if the body ended."""
+        loop, main = self.loop, self.main
+        if self.pumping or main is None or loop.is_closed():
+            return
+        self.pumping = True
+        try:
+            ready = getattr(loop, "_ready", None)  # CPython's queue of ready callbacks
+            for _ in range(_MAX_STEPS if ready is None else 1 << 30):
+                loop.call_soon(loop.stop)
+                loop.run_forever()
+                if main.done() or (ready is not None and not ready):
+                    break
+        finally:
+            self.pumping = False
+        if main.done():
+            self._finish(main)
+            return
+        scheduled = getattr(loop, "_scheduled", None)
+        if (scheduled or not self.waiting) and not self.wake_armed:
+            # the body waits on a timer or on I/O, not (only) on calls: step it again soon
+            delay = _POLL_S
+            if scheduled:
+                delay = max(0.0, min(delay, scheduled[0].when() - loop.time()))
+                if not self.waiting:
+                    delay = max(0.0, scheduled[0].when() - loop.time())
+            self.wake_armed = True
+            self.ex.add_timer(delay, self._wake)
+
+    def _wake(self) -> None:
+        self.wake_armed = False
+        if not self.ex.finished:
+            self.pump()
+
+    def _finish(self, main: asyncio.Task[Any]) -> None:
+        ex, nr = self.ex, self.nr
+        _close(self.loop)
+        if ex.finished or nr.record.phase.terminal:
+            return
+        if main.cancelled():
+            err = ErrorInfo(
+                code="cancelled", message="the eager body was cancelled", kind="USER", node=nr.path
+            )
+            ex.node_failed(nr, err, None)
+            return
+        raised = main.exception()
+        if raised is not None:
+            ex.node_failed(nr, _error_of(raised, nr.path), raised)
+            return
+        try:
+            outputs = self.entity.encode_outputs(main.result(), self.context())
+        except Exception as e:
+            ex.node_failed(nr, _error_of(e, nr.path), e)
+            return
+        nr.record.ended_at = time.time()
+        ex.node_succeeded(nr, outputs, CacheStatus.DISABLED)
+
+
+def _const(b: Binding, consts: dict[str, Any]) -> Binding:
+    data = b.data
+    if type(data) is Ref and data.node == WORKFLOW_INPUTS and not data.path:
+        return Binding(b.name, Const(consts[data.output]))
+    return b
+
+
+def _close(loop: asyncio.AbstractEventLoop) -> None:
+    if not loop.is_closed() and not loop.is_running():
+        loop.close()
+
+
+def _error_of(e: BaseException, node: str, kind: str | None = None) -> ErrorInfo:
+    """The recorded form of the body's exception."""
+    t = type(e)
+    text = "".join(traceback.format_exception(t, e, e.__traceback__))
+    code, k = ("user_error", ErrorKind.USER.value)
+    if isinstance(e, SlipstreamError):
+        code, k = e.code, e.kind
+    return ErrorInfo(
+        code=code,
+        message=str(e) or t.__name__,
+        kind=kind or k,
+        type=t.__qualname__ if t.__module__ == "builtins" else f"{t.__module__}.{t.__qualname__}",
+        node=node,
+        traceback=text,
+    )
