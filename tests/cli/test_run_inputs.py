@@ -18,6 +18,7 @@ from slipstream.cli import main
 FLOW = textwrap.dedent(
     """
     import decimal
+    from typing import Optional
 
     from slipstream import task, workflow
 
@@ -41,6 +42,11 @@ FLOW = textwrap.dedent(
     @task
     def count(xs: list[int]) -> int:
         return len(xs)
+
+
+    @task
+    def maybe(price: Optional[decimal.Decimal]) -> str:
+        return repr(price)
 
 
     @workflow
@@ -77,6 +83,11 @@ def test_a_type_without_text_form_is_json_for_its_constructor(tmp_path: Path) ->
     paid = cli(flow, "pay", "--m", '{"amount": "2.50", "currency": "CHF"}', "--runner", "inline")
     assert paid.exit_code == 0, paid.output
     assert "2.50 CHF" in paid.stdout
+
+    for given, shown in (("none", "None"), ("2.5", "Decimal('2.5')")):
+        got = cli(flow, "maybe", "--price", given, "--runner", "inline", "--json")
+        assert got.exit_code == 0, got.output
+        assert json.loads(got.stdout) == {"o0": shown}
 
     bad = cli(flow, "pay", "--m", '{"cost": 1}', "--runner", "inline")
     assert bad.exit_code == 2

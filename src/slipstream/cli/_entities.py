@@ -13,6 +13,8 @@ import enum
 import json
 import os
 import traceback
+import types
+import typing
 from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
@@ -59,6 +61,13 @@ def has_text_form(tp: Any) -> bool:
 def _construct(text: str, tp: Any) -> Any:
     """A value of ``tp`` from JSON text: an object is keyword arguments, an array positional
     arguments, anything else the one argument (text that is not JSON is a string)."""
+    if typing.get_origin(tp) in (typing.Union, types.UnionType):  # Optional[Decimal]...
+        members = [a for a in typing.get_args(tp) if a is not type(None)]
+        if len(members) < len(typing.get_args(tp)) and text.strip().lower() in ("none", "null"):
+            return None
+        if len(members) != 1:
+            raise TypeError(f"give one of {describe_type(tp)} as JSON")
+        tp = members[0]
     try:
         value = json.loads(text)
     except ValueError:
