@@ -111,8 +111,8 @@ class EngineHost:
         if woke:
             self.wake.clear()
         if woke or now >= self._next_claim:
-            self._claim()
-            self._next_claim = now + self.settings.claim_every_s
+            more = self._claim()
+            self._next_claim = now + (0.0 if more else self.settings.claim_every_s)
         if now >= self._next_renew:
             self._renew()
             self._next_renew = now + self.settings.lease_s / 3
@@ -153,11 +153,23 @@ class EngineHost:
 
     # -- leases -------------------------------------------------------------------------------
 
-    def _claim(self) -> None:
-        room = self.settings.max_executions - len(self.active)
+    def _claim(self) -> bool:
+        """Take a few more executions when this host has spare room; True if it took a full
+        batch (more may be waiting: look again next turn).
+
+        A host whose runner already has attempts waiting takes none, and an idle one takes a
+        batch at a time, so that several hosts on one database share the work instead of the
+        first one to look taking everything.
+        """
+        if self.dispatch.waiting:
+            return False
+        room = min(
+            self.settings.max_executions - len(self.active), max(1, self.dispatch.room // 4)
+        )
         if room <= 0:
-            return
-        for pk in claim(self.db, self.owner, self.settings.lease_s, room):
+            return False
+        pks = claim(self.db, self.owner, self.settings.lease_s, room)
+        for pk in pks:
             if pk in self.active:
                 continue
             try:
@@ -187,6 +199,7 @@ class EngineHost:
             except Exception as e:
                 log.exception("execution %s: engine error", ex.id)
                 ex.crash(e)
+        return len(pks) == room
 
     def _renew(self) -> None:
         try:
