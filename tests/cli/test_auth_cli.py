@@ -76,10 +76,9 @@ def test_token_from_the_config_file(
     server: LiveServer, monkeypatch: pytest.MonkeyPatch, slipstream_home: Path
 ) -> None:
     monkeypatch.delenv("SLIPSTREAM_TOKEN", raising=False)
-    slipstream_home.mkdir(parents=True, exist_ok=True)
-    (slipstream_home / "config.toml").write_text(
-        f'[client]\nendpoint = "{server.url}"\ntoken = "{server.token}"\n'
-    )
+    run("config", "init", "--endpoint", server.url, "--token", server.token)
+    path = slipstream_home / "config.toml"
+    assert path.stat().st_mode & 0o077 == 0 and server.token in path.read_text()
     assert run("auth", "whoami").startswith("admin:")
     (slipstream_home / "config.toml").write_text(f'[client]\nendpoint = "{server.url}"\n')
     missing = run("auth", "whoami", code=1)

@@ -95,9 +95,13 @@ class ClientConfig:
 
 
 def write_client_config(
-    endpoint: str, project: str | None = None, domain: str | None = None
+    endpoint: str,
+    project: str | None = None,
+    domain: str | None = None,
+    token: str | None = None,
 ) -> Path:
-    """Write the ``[client]`` table of the config file, keeping its other tables."""
+    """Write the ``[client]`` table of the config file, keeping its other tables. A file that
+    holds a token is made readable by its owner only."""
     path = config_file_path()
     data = _read()
     client = {"endpoint": endpoint}
@@ -105,8 +109,13 @@ def write_client_config(
         client["project"] = project
     if domain:
         client["domain"] = domain
+    if token:
+        client["token"] = token
     data["client"] = client
     path.parent.mkdir(parents=True, exist_ok=True)
+    if token:
+        path.touch(mode=0o600, exist_ok=True)
+        path.chmod(0o600)
     path.write_text(_dump(data))
     return path
 
