@@ -78,6 +78,7 @@ _COMMANDS: dict[str, tuple[str, str]] = {
     "logs": ("slipstream.cli._logs", "logs"),
     "signal": ("slipstream.cli._signal", "signal"),
     "auth": ("slipstream.cli._auth", "auth"),
+    "launchplan": ("slipstream.cli._launchplan", "launchplan"),
 }
 
 

@@ -6,6 +6,7 @@ from typing import Any
 
 from fastapi import APIRouter, FastAPI, Response
 
+from .._console import router as console_router
 from .._services import Services
 from . import _auth, _entities, _executions, _projects, _schedules
 from ._errors import install_error_handlers
@@ -33,6 +34,7 @@ def create_app(services: Services) -> FastAPI:
     for module in (_projects, _entities, _executions, _auth, _schedules):
         api.include_router(module.router)
     app.include_router(api)
+    app.include_router(console_router)
     app.add_middleware(Guard, services=services)
 
     @app.get("/healthz", include_in_schema=False)

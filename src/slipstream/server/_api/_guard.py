@@ -36,7 +36,9 @@ from ._errors import STATUS_BY_CODE
 from ._io import json_response
 from ._rules import READS, Need, Rule, match_rule
 
-__all__ = ["Guard"]
+__all__ = ["SESSION_COOKIE", "Guard", "allowed"]
+
+SESSION_COOKIE = "slipstream_session"
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -81,6 +83,14 @@ class Guard:
             headers = Headers(scope=scope)
             self._check_origin(headers)
             if path == "/healthz":
+                await self.app(scope, receive, send)
+                return
+            if path == "/console" or path.startswith("/console/"):
+                # the console authenticates by its session cookie and checks each page's and
+                # action's role itself with :func:`allowed` (a missing session: its login page)
+                self._check_nul(scope)
+                found = await self._session(headers)
+                scope.setdefault("state", {})["principal"] = found
                 await self.app(scope, receive, send)
                 return
             self._check_nul(scope)
@@ -166,6 +176,22 @@ class Guard:
             return cached
         return await run_in_threadpool(auth.authenticate, token)
 
+    async def _session(self, headers: Headers) -> Principal | None:
+        """The console's caller: the token of its session cookie (None: no valid session)."""
+        if not self.config.auth:
+            return ANONYMOUS
+        token = _cookie(headers.get("cookie", ""), SESSION_COOKIE)
+        if not token:
+            return None
+        auth = self.services.auth
+        cached = auth.cached(token)
+        if cached is not None:
+            return cached
+        try:
+            return await run_in_threadpool(auth.authenticate, token)
+        except AuthenticationError:
+            return None
+
     async def _body(
         self, method: str, headers: Headers, rule: Rule, receive: Receive
     ) -> tuple[Receive, Any]:
@@ -224,6 +250,27 @@ class Guard:
         for need in rule.needs(params, body, self.protected):
             if not _holds(principal, need, read=read):
                 raise _denied(principal, rule, need)
+
+
+def _cookie(header: str, name: str) -> str:
+    for part in header.split(";"):
+        key, _, value = part.strip().partition("=")
+        if key == name:
+            return value.strip()
+    return ""
+
+
+def allowed(
+    principal: Principal, method: str, api_path: str, protected: frozenset[str] = frozenset()
+) -> PermissionDeniedError | None:
+    """Whether ``principal`` may send ``method`` to ``api_path`` (below ``/api/v1``) by the rule
+    table: None, or the error naming the role needed. The console asks this before each page
+    and action, so that it grants exactly what the API grants."""
+    rule, params, _ = match_rule(method, api_path)
+    for need in rule.needs(params, None, protected):
+        if not _holds(principal, need, read=method in READS):
+            return _denied(principal, rule, need)
+    return None
 
 
 def _holds(principal: Principal, need: Need, *, read: bool) -> bool:

@@ -1,0 +1,16 @@
+"""The web console under ``/console``: server-rendered pages (Jinja2) made live with htmx, the
+workflow graph laid out in the browser by dagre (both vendored in ``static/``, see
+``static/VENDORED.json``; there is no front-end build).
+
+It reads through the services and its own aggregating queries and never imports the engine.
+"""
+
+from fastapi import APIRouter
+
+from . import _actions, _pages
+
+__all__ = ["router"]
+
+router = APIRouter(include_in_schema=False)
+router.include_router(_pages.router)
+router.include_router(_actions.router)

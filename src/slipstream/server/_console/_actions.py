@@ -1,0 +1,279 @@
+"""The console's actions (POST) and its files: log in and out, launch from the form, abort,
+relaunch, recover, signal a gate, activate and deactivate a schedule; the vendored static files
+and the blobs of an execution's values.
+
+Each action is the API request it stands for, checked by the same rule (:func:`._session.access`)
+and done by the same service; the Guard's Origin check and the SameSite cookie keep other sites
+from posting here. After an action the browser goes to the page that shows its result (for htmx
+requests, through ``HX-Redirect``).
+"""
+
+from __future__ import annotations
+
+import mimetypes
+from pathlib import Path
+from urllib.parse import unquote
+
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import RedirectResponse
+from starlette.concurrency import run_in_threadpool
+
+from slipstream.errors import AuthenticationError, NotFoundError, SlipstreamError, ValidationError
+from slipstream.model import (
+    AbortRequest,
+    ExecutionCreate,
+    Identifier,
+    RelaunchRequest,
+    ResourceType,
+    SignalSend,
+)
+
+from .._api._guard import SESSION_COOKIE
+from ._forms import fields_of, parse_form
+from ._pages import error_page, launch_target, render
+from ._session import access, form_of, safe_next, services_of, set_session
+
+__all__ = ["router"]
+
+router = APIRouter(include_in_schema=False)
+_STATIC = Path(__file__).parent / "static"
+_STATIC_FILES = {"htmx.min.js", "dagre.min.js", "console.js", "console.css"}
+
+
+def _go(request: Request, url: str) -> Response:
+    if request.headers.get("hx-request"):
+        return Response(status_code=204, headers={"HX-Redirect": url})
+    return RedirectResponse(url, status_code=303)
+
+
+# -- session ----------------------------------------------------------------------------------
+
+
+@router.get("/console/login")
+async def login_page(request: Request) -> Response:
+    """The login form; ``?token=`` logs in at once (a link a terminal printed)."""
+    svc = services_of(request)
+    nxt = safe_next(request.query_params.get("next"))
+    if not svc.config.auth:
+        return RedirectResponse(nxt, status_code=303)
+    token = request.query_params.get("token")
+    if token:
+        return await _login(request, token, nxt)
+    return render(request, "login.html", next=nxt, error="")
+
+
+@router.post("/console/login")
+async def login(request: Request) -> Response:
+    """Check the token given and keep it as the session."""
+    form = await form_of(request)
+    return await _login(request, form.get("token", "").strip(), safe_next(form.get("next")))
+
+
+async def _login(request: Request, token: str, nxt: str) -> Response:
+    svc = services_of(request)
+    try:
+        await run_in_threadpool(svc.auth.authenticate, token)
+    except AuthenticationError as e:
+        return render(request, "login.html", 401, next=nxt, error=e.message)
+    response = RedirectResponse(nxt, status_code=303)
+    set_session(response, token, secure=request.url.scheme == "https")
+    return response
+
+
+@router.post("/console/logout")
+async def logout() -> Response:
+    """Forget the session."""
+    response = RedirectResponse("/console/login", status_code=303)
+    response.delete_cookie(SESSION_COOKIE, path="/console")
+    return response
+
+
+# -- launching --------------------------------------------------------------------------------
+
+
+@router.post("/console/projects/{project}/{domain}/launch_plans/{name}/launch")
+async def launch(request: Request, project: str, domain: str, name: str) -> Response:
+    """Parse the form field by field; launch only when every field is right."""
+    who = access(request, "POST", "/executions")
+    if isinstance(who, Response):
+        return who
+    svc = services_of(request)
+    form = await form_of(request)
+    version = form.pop("__version", "") or "latest"
+    try:
+        lp, interface = await run_in_threadpool(launch_target, svc, project, domain, name, version)
+        fields = fields_of(interface, lp)
+        values, errors = parse_form(fields, form)
+        if not errors:
+            request_body = ExecutionCreate(
+                target=Identifier(ResourceType.LAUNCH_PLAN, name, project, domain, lp.id.version),
+                inputs=values,
+            )
+            record = await run_in_threadpool(svc.launches.create, request_body, who.name)
+            return _go(request, f"/console/executions/{project}/{domain}/{record.id.name}")
+    except SlipstreamError as e:
+        field = (e.details or {}).get("input") if isinstance(e.details, dict) else None
+        if not field:
+            return error_page(request, e)
+        errors = {str(field): e.message}
+        lp, interface = await run_in_threadpool(launch_target, svc, project, domain, name, version)
+        fields = fields_of(interface, lp)
+    return render(
+        request,
+        "launch.html",
+        422,
+        project=project,
+        domain=domain,
+        name=name,
+        version=lp.id.version,
+        fields=fields,
+        fixed=lp.fixed_inputs,
+        errors=errors,
+        values=form,
+    )
+
+
+# -- acting on executions ---------------------------------------------------------------------
+
+
+async def _act(request: Request, project: str, domain: str, name: str, action: str) -> Response:
+    who = access(request, "POST", f"/executions/{project}/{domain}/{name}/{action}")
+    if isinstance(who, Response):
+        return who
+    svc = services_of(request)
+    form = await form_of(request)
+    page = f"/console/executions/{project}/{domain}"
+    try:
+        if action == "abort":
+            body = AbortRequest(cause=form.get("cause", "") or "aborted from the console")
+            await run_in_threadpool(svc.control.abort, project, domain, name, body, who.name)
+            return _go(request, f"{page}/{name}")
+        if action in ("relaunch", "recover"):
+            method = svc.launches.relaunch if action == "relaunch" else svc.launches.recover
+            record = await run_in_threadpool(
+                method, project, domain, name, RelaunchRequest(), who.name
+            )
+            return _go(request, f"{page}/{record.id.name}")
+        signal = form.get("signal", "")
+        gates = {
+            s.name: s for s in await run_in_threadpool(svc.control.signals, project, domain, name)
+        }
+        if signal not in gates:
+            raise NotFoundError(f"execution {name} has no gate named {signal!r}")
+        from slipstream.types import BadValue, parse_text
+
+        try:
+            value = parse_text(form.get("value", ""), gates[signal].type)
+        except (BadValue, ValueError) as e:
+            raise ValidationError(f"signal {signal!r}: {e}") from None
+        await run_in_threadpool(
+            svc.control.signal,
+            project,
+            domain,
+            name,
+            SignalSend(name=signal, value=value),
+            who.name,
+        )
+        return _go(request, f"{page}/{name}")
+    except SlipstreamError as e:
+        return error_page(request, e)
+
+
+@router.post("/console/executions/{project}/{domain}/{name}/abort")
+async def abort(request: Request, project: str, domain: str, name: str) -> Response:
+    """Abort the execution."""
+    return await _act(request, project, domain, name, "abort")
+
+
+@router.post("/console/executions/{project}/{domain}/{name}/relaunch")
+async def relaunch(request: Request, project: str, domain: str, name: str) -> Response:
+    """A new execution with the same inputs."""
+    return await _act(request, project, domain, name, "relaunch")
+
+
+@router.post("/console/executions/{project}/{domain}/{name}/recover")
+async def recover(request: Request, project: str, domain: str, name: str) -> Response:
+    """A new execution reusing what succeeded."""
+    return await _act(request, project, domain, name, "recover")
+
+
+@router.post("/console/executions/{project}/{domain}/{name}/signals")
+async def signal(request: Request, project: str, domain: str, name: str) -> Response:
+    """Answer a gate."""
+    return await _act(request, project, domain, name, "signals")
+
+
+# -- schedules --------------------------------------------------------------------------------
+
+
+@router.post("/console/projects/{project}/{domain}/launch_plans/{name}/{action}")
+async def schedule(request: Request, project: str, domain: str, name: str, action: str) -> Response:
+    """Activate a launch plan version's schedule, or deactivate the schedule."""
+    if action not in ("activate", "deactivate"):
+        return error_page(request, NotFoundError(f"no action {action!r}"))
+    who = access(request, "POST", f"/schedules/{project}/{domain}/{name}/{action}")
+    if isinstance(who, Response):
+        return who
+    svc = services_of(request)
+    form = await form_of(request)
+    try:
+        if action == "activate":
+            await run_in_threadpool(
+                svc.schedules.activate, project, domain, name, form.get("version", ""), who.name
+            )
+        else:
+            await run_in_threadpool(svc.schedules.deactivate, project, domain, name, who.name)
+    except SlipstreamError as e:
+        return error_page(request, e)
+    return _go(request, f"/console/projects/{project}/{domain}/launch_plans/{name}")
+
+
+# -- files ------------------------------------------------------------------------------------
+
+
+@router.get("/console/static/{filename}")
+def static(filename: str) -> Response:
+    """The console's scripts and styles (vendored; nothing is fetched from elsewhere)."""
+    if filename not in _STATIC_FILES:
+        return Response("not found", status_code=404)
+    media = mimetypes.guess_type(filename)[0] or "application/octet-stream"
+    return Response(
+        (_STATIC / filename).read_bytes(),
+        media_type=media,
+        headers={"Cache-Control": "public, max-age=3600"},
+    )
+
+
+@router.get("/console/blob")
+async def blob(request: Request) -> Response:
+    """A file an execution wrote, from the blob store: only below the store's root, and only
+    to a caller who may read the executions of its project and domain."""
+    svc = services_of(request)
+    uri = unquote(request.query_params.get("uri", ""))
+    root = svc.config.store_url.rstrip("/") + "/"
+    rest = uri[len(root) :] if uri.startswith(root) else ""
+    parts = rest.split("/")
+    if len(parts) < 3 or ".." in parts or parts[1] not in svc.config.domains:
+        return error_page(request, NotFoundError("no such file in this server's blob store"))
+    who = access(request, "GET", f"/executions/{parts[0]}/{parts[1]}")
+    if isinstance(who, Response):
+        return who
+
+    def read() -> bytes:
+        import fsspec
+
+        with fsspec.open(uri, "rb") as f:
+            data: bytes = f.read(64 * 1024 * 1024)
+            return data
+
+    try:
+        data = await run_in_threadpool(read)
+    except (FileNotFoundError, IsADirectoryError):
+        return error_page(request, NotFoundError(f"{uri} is not a file in the blob store"))
+    name = parts[-1] or "file"
+    media = mimetypes.guess_type(name)[0] or "application/octet-stream"
+    return Response(
+        data,
+        media_type=media,
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )

@@ -1,0 +1,116 @@
+// slipstream console: the workflow graph (laid out by dagre, drawn as SVG, coloured by phase
+// and refreshed while the execution runs) and the launch form's checks before sending.
+"use strict";
+
+const COLOURS = {
+  QUEUED: "#9e9e9e", WAITING: "#9e9e9e", RUNNING: "#1e88e5", ABORTING: "#fb8c00",
+  SUCCEEDED: "#2e7d32", FAILED: "#c62828", TIMED_OUT: "#6d4c41", ABORTED: "#ef6c00",
+  SKIPPED: "#bdbdbd",
+};
+const SVG = "http://www.w3.org/2000/svg";
+
+function el(name, attrs, parent) {
+  const node = document.createElementNS(SVG, name);
+  for (const [k, v] of Object.entries(attrs || {})) node.setAttribute(k, v);
+  if (parent) parent.appendChild(node);
+  return node;
+}
+
+function drawGraph(box) {
+  const data = JSON.parse(box.dataset.graph);
+  const g = new dagre.graphlib.Graph();
+  g.setGraph({ rankdir: "LR", nodesep: 20, ranksep: 40, marginx: 10, marginy: 10 });
+  g.setDefaultEdgeLabel(() => ({}));
+  for (const n of data.nodes) {
+    const label = `${n.id} ${n.label}`;
+    g.setNode(n.id, { label, kind: n.kind, width: Math.max(80, label.length * 7 + 16), height: 32 });
+  }
+  for (const [a, b] of data.edges) g.setEdge(a, b);
+  dagre.layout(g);
+  const size = g.graph();
+  const svg = el("svg", { width: size.width, height: size.height, class: "dag" }, null);
+  el("defs", {}, svg).innerHTML =
+    '<marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="6" markerHeight="6" orient="auto"><path d="M0,0L10,5L0,10z" fill="#888"/></marker>';
+  for (const e of g.edges()) {
+    const pts = g.edge(e).points.map((p) => `${p.x},${p.y}`).join(" ");
+    el("polyline", { points: pts, fill: "none", stroke: "#888", "marker-end": "url(#arrow)" }, svg);
+  }
+  for (const id of g.nodes()) {
+    const n = g.node(id);
+    const grp = el("g", { class: "gnode", "data-node": id, transform: `translate(${n.x - n.width / 2},${n.y - n.height / 2})` }, svg);
+    el("rect", { width: n.width, height: n.height, rx: 5, fill: "#eceff1", stroke: "#607d8b" }, grp);
+    const t = el("text", { x: 8, y: 20, "font-size": 12 }, grp);
+    t.textContent = n.label;
+    el("title", {}, grp).textContent = `${id} (${n.kind})`;
+  }
+  box.innerHTML = "";
+  box.appendChild(svg);
+  const url = box.dataset.phases;
+  if (url) follow(box, url);
+}
+
+async function follow(box, url) {
+  // recolour the nodes from the execution's phases until it ends
+  for (;;) {
+    let body;
+    try {
+      const r = await fetch(url, { credentials: "same-origin" });
+      if (!r.ok) return;
+      body = await r.json();
+    } catch (e) {
+      return;
+    }
+    for (const [id, phase] of Object.entries(body.nodes)) {
+      const g = box.querySelector(`g[data-node="${CSS.escape(id)}"]`);
+      if (!g) continue;
+      g.dataset.phase = phase;
+      const rect = g.querySelector("rect");
+      rect.setAttribute("fill", COLOURS[phase] || "#757575");
+      g.querySelector("text").setAttribute("fill", "#fff");
+    }
+    box.dataset.executionPhase = body.phase;
+    if (body.terminal) return;
+    await new Promise((res) => setTimeout(res, 2000));
+  }
+}
+
+const CHECKS = {
+  int: (v) => (/^-?\d+$/.test(v.trim()) ? "" : "a whole number, such as 42"),
+  float: (v) => (v.trim() !== "" && !isNaN(Number(v)) ? "" : "a number, such as 0.5"),
+  json: (v) => { try { JSON.parse(v); return ""; } catch (e) { return "JSON: " + e.message; } },
+};
+
+function checkField(input) {
+  const wrap = input.closest(".field");
+  const out = wrap && wrap.querySelector(".field-error");
+  if (!out) return true;
+  const v = input.value;
+  let problem = "";
+  if (input.type !== "checkbox" && v.trim() === "") {
+    problem = input.required ? "required" : "";
+  } else if (CHECKS[input.dataset.kind]) {
+    problem = CHECKS[input.dataset.kind](v);
+  }
+  out.textContent = problem ? `${wrap.dataset.field}: ${problem}` : "";
+  input.setAttribute("aria-invalid", problem ? "true" : "false");
+  return !problem;
+}
+
+function typedForm(form) {
+  const inputs = form.querySelectorAll("input[name]:not([type=hidden]), textarea, select");
+  inputs.forEach((i) => i.addEventListener("blur", () => checkField(i)));
+  form.addEventListener("submit", (ev) => {
+    let ok = true;
+    inputs.forEach((i) => { ok = checkField(i) && ok; });
+    if (!ok) ev.preventDefault();
+  });
+}
+
+function init() {
+  document.querySelectorAll(".graph[data-graph]").forEach(drawGraph);
+  document.querySelectorAll("form.typed").forEach(typedForm);
+}
+
+document.addEventListener("slipstream:ended", () => window.location.reload());
+if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", init);
+else init();

@@ -1,0 +1,63 @@
+"""Workflows the console tests run: a quick one, a failing one, a slow one, a map, a gate."""
+
+import time
+
+from slipstream import LaunchPlan, map_task, task, wait_for_input, workflow
+
+
+@task
+def double(x: int) -> int:
+    print(f"doubling {x}")
+    return 2 * x
+
+
+@task
+def explode(x: int) -> int:
+    raise ValueError(f"cannot take {x}")
+
+
+@task
+def slow(seconds: float) -> float:
+    for i in range(int(seconds * 10)):
+        print(f"tick {i}", flush=True)
+        time.sleep(0.1)
+    return seconds
+
+
+@task
+def square(x: int) -> int:
+    return x * x
+
+
+@workflow
+def quick(x: int = 2, label: str = "hi") -> int:
+    return double(x=double(x=x))
+
+
+@workflow
+def failing(x: int = 1) -> int:
+    return explode(x=double(x=x))
+
+
+@workflow
+def sleepy(seconds: float = 30.0) -> float:
+    return slow(seconds=seconds)
+
+
+@task
+def list_of(n: int) -> list[int]:
+    return list(range(n))
+
+
+@workflow
+def squares(n: int = 20) -> list[int]:
+    return map_task(square)(x=list_of(n=n))
+
+
+@workflow
+def gated(x: int = 1) -> int:
+    answer = wait_for_input("answer", timeout=120, expected_type=int)
+    return double(x=answer)
+
+
+quick_lp = LaunchPlan.get_or_create(quick, name="quick_lp", default_inputs={"x": 3})

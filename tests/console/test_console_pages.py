@@ -1,0 +1,202 @@
+"""The console's pages and actions over HTTP, on a real server with real executions: login and
+roles, projects with counts, entities with versions, interface and graph, the executions list
+with filters and pages, one execution (outputs by type, nodes, a failed node's traceback, logs),
+the launch form's per-field errors, abort, relaunch, recover, signals, schedules."""
+
+from __future__ import annotations
+
+import re
+import time
+
+import httpx
+import pytest
+from live_server import LiveServer
+
+from slipstream.remote import Remote
+
+WF = "pkg_{}.flows.{}"
+
+
+def wf(project: str, name: str) -> str:
+    return WF.format(project.replace("-", "_"), name)
+
+
+def wait_phase(remote: Remote, name: str, phases: set[str], timeout: float = 60) -> str:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        phase = remote.fetch_execution(name).phase.value
+        if phase in phases:
+            return phase
+        time.sleep(0.2)
+    raise AssertionError(f"{name} never reached {phases}")
+
+
+def test_login_needed_and_bad_token_refused(server: LiveServer) -> None:
+    with httpx.Client(base_url=server.url, timeout=30) as anonymous:
+        r = anonymous.get("/console/projects")
+        assert r.status_code == 303 and r.headers["location"].startswith("/console/login?next=")
+        r = anonymous.post("/console/login", data={"token": "ss_nope_nope", "next": "/console"})
+        assert r.status_code == 401 and ("not known" in r.text or "malformed" in r.text)
+        r = anonymous.get(f"/console/login?token={server.token}&next=/console/projects")
+        assert r.status_code == 303 and r.headers["location"] == "/console/projects"
+        cookie = r.headers["set-cookie"]
+        assert "HttpOnly" in cookie and "SameSite=strict" in cookie and "Path=/console" in cookie
+        # never sends the browser to another site after logging in
+        r = anonymous.get(f"/console/login?token={server.token}&next=//evil.example/")
+        assert r.headers["location"] == "/console"
+        # the API does not take the console's cookie
+        assert anonymous.get("/api/v1/projects").status_code == 401
+        assert anonymous.get("/console/projects").status_code == 200
+
+
+def test_other_sites_cannot_post_actions(browser: httpx.Client, project: str) -> None:
+    r = browser.post(
+        f"/console/projects/{project}/development/launch_plans/quick_lp/launch",
+        data={"x": "1"},
+        headers={"Origin": "http://evil.example"},
+    )
+    assert r.status_code == 403
+
+
+def test_projects_entities_graph_and_versions(
+    browser: httpx.Client, project: str, remote: Remote
+) -> None:
+    record = remote.execute(wf(project, "quick"), inputs={"x": 1}, wait=True)
+    assert record.phase.value == "SUCCEEDED"
+    page = browser.get("/console/projects")
+    assert page.status_code == 200 and project in page.text
+    assert "SUCCEEDED" in page.text
+    page = browser.get(f"/console/projects/{project}/development")
+    assert wf(project, "quick") in page.text and "quick_lp" in page.text
+    page = browser.get(f"/console/projects/{project}/development/workflows/{wf(project, 'quick')}")
+    assert page.status_code == 200
+    assert "data-graph=" in page.text and "v1" in page.text
+    assert re.search(r"<td>x</td><td class=\"type\">int</td>", page.text)
+    page = browser.get(f"/console/projects/{project}/development/tasks/nope")
+    assert page.status_code == 404 and "nope" in page.text
+
+
+def test_execution_page_outputs_nodes_and_logs(
+    browser: httpx.Client, project: str, remote: Remote
+) -> None:
+    record = remote.execute(wf(project, "quick"), inputs={"x": 5}, wait=True)
+    base = f"/console/executions/{project}/development/{record.id.name}"
+    page = browser.get(base)
+    assert page.status_code == 200
+    assert "SUCCEEDED" in page.text and "<code>20</code>" in page.text  # the output, by type
+    rows = browser.get(f"{base}/nodes")
+    assert 'data-path="n0"' in rows.text and 'data-path="n1"' in rows.text
+    node = browser.get(f"{base}/node", params={"path": "n0"})
+    assert "Attempts" in node.text and "disabled" in node.text  # the cache status
+    log = browser.get(f"{base}/log", params={"path": "n0"})
+    assert "doubling 5" in log.text and "following" not in log.text
+    gantt = browser.get(f"{base}/gantt")
+    assert "<rect" in gantt.text and "2 of 2 attempts" in gantt.text
+    phases = browser.get(f"{base}/phases").json()
+    assert phases == {
+        "phase": "SUCCEEDED",
+        "terminal": True,
+        "nodes": {"n0": "SUCCEEDED", "n1": "SUCCEEDED"},
+    }
+
+
+def test_failed_node_shows_its_traceback_and_recover(
+    browser: httpx.Client, project: str, remote: Remote
+) -> None:
+    record = remote.execute(wf(project, "failing"), wait=True)
+    assert record.phase.value == "FAILED"
+    base = f"/console/executions/{project}/development/{record.id.name}"
+    page = browser.get(base)
+    assert "cannot take 2" in page.text and "Traceback" in page.text
+    node = browser.get(f"{base}/node", params={"path": "n1"})
+    assert "ValueError" in node.text and "explode" in node.text
+    r = browser.post(f"{base}/recover")
+    assert r.status_code == 303
+    new = r.headers["location"].rsplit("/", 1)[1]
+    assert wait_phase(remote, new, {"FAILED"}) == "FAILED"
+    assert remote.fetch_execution(new).spec.mode == "recover"
+
+
+def test_executions_list_filters_and_pages(
+    browser: httpx.Client, project: str, remote: Remote
+) -> None:
+    for x in range(3):
+        remote.execute("quick_lp", inputs={"x": x}, wait=True)
+    listing = f"/console/executions/{project}/development"
+    page = browser.get(listing, params={"launch_plan": "quick_lp"})
+    assert page.text.count("SUCCEEDED</span>") == 3
+    page = browser.get(listing, params={"phase": "failed"})
+    assert "quick_lp" not in page.text
+    page = browser.get(listing, params={"launched_by": "admin", "since": "2000-01-01T00:00"})
+    assert page.status_code == 200 and "quick_lp" in page.text
+    assert browser.get(listing, params={"phase": "nope"}).status_code == 400
+    assert browser.get(listing, params={"since": "yesterday"}).status_code == 400
+
+
+def test_launch_form_checks_each_field_then_launches(
+    browser: httpx.Client, project: str, remote: Remote
+) -> None:
+    form = f"/console/projects/{project}/development/launch_plans/quick_lp/launch"
+    listing = f"/console/executions/{project}/development"
+    before = browser.get(listing, params={"launch_plan": "quick_lp"}).text.count("<tr>")
+    page = browser.get(form)
+    assert 'name="x"' in page.text and 'data-kind="int"' in page.text and 'value="3"' in page.text
+    bad = browser.post(form, data={"x": "three", "label": "ok"})
+    assert bad.status_code == 422
+    assert re.search(r'id="err-x">x \(int\): [^<]+', bad.text)
+    assert 'id="err-label"></p>' in bad.text
+    after = browser.get(listing, params={"launch_plan": "quick_lp"}).text.count("<tr>")
+    assert after == before  # nothing was launched
+    good = browser.post(form, data={"x": "7", "label": "from the form"})
+    assert good.status_code == 303
+    name = good.headers["location"].rsplit("/", 1)[1]
+    assert wait_phase(remote, name, {"SUCCEEDED"}) == "SUCCEEDED"
+    assert remote.outputs(name)["o0"] == 28
+
+
+def test_abort_and_relaunch(browser: httpx.Client, project: str, remote: Remote) -> None:
+    record = remote.execute(wf(project, "sleepy"), inputs={"seconds": 30.0})
+    wait_phase(remote, record.id.name, {"RUNNING"})
+    base = f"/console/executions/{project}/development/{record.id.name}"
+    r = browser.post(f"{base}/abort")
+    assert r.status_code == 303
+    assert wait_phase(remote, record.id.name, {"ABORTED"}) == "ABORTED"
+    r = browser.post(f"{base}/relaunch")
+    again = r.headers["location"].rsplit("/", 1)[1]
+    assert remote.fetch_execution(again).spec.mode == "relaunch"
+    remote.terminate(again)
+
+
+def test_signal_a_gate(browser: httpx.Client, project: str, remote: Remote) -> None:
+    record = remote.execute(wf(project, "gated"))
+    base = f"/console/executions/{project}/development/{record.id.name}"
+    deadline = time.monotonic() + 30
+    while 'name="signal" value="answer"' not in browser.get(base).text:
+        assert time.monotonic() < deadline
+        time.sleep(0.2)
+    bad = browser.post(f"{base}/signals", data={"signal": "answer", "value": "x"})
+    assert bad.status_code == 400 and "answer" in bad.text
+    r = browser.post(f"{base}/signals", data={"signal": "answer", "value": "21"})
+    assert r.status_code == 303
+    assert wait_phase(remote, record.id.name, {"SUCCEEDED"}) == "SUCCEEDED"
+    assert remote.outputs(record.id.name)["o0"] == 42
+
+
+def test_viewer_reads_but_cannot_act(server: LiveServer, project: str, remote: Remote) -> None:
+    user = f"viewer{project[-8:]}"
+    remote.access.create_user(user)
+    remote.access.grant(user, "viewer", project)
+    token = remote.access.create_token(user=user).token
+    with httpx.Client(base_url=server.url, timeout=30) as client:
+        client.get(f"/console/login?token={token}")
+        assert client.get(f"/console/executions/{project}/development").status_code == 200
+        r = client.post(
+            f"/console/projects/{project}/development/launch_plans/quick_lp/launch", data={"x": "1"}
+        )
+        assert r.status_code == 403 and "launcher" in r.text
+
+
+@pytest.mark.parametrize("kind", ["workflows"])
+def test_unknown_pages_are_pages_not_json(browser: httpx.Client, project: str, kind: str) -> None:
+    r = browser.get(f"/console/executions/{project}/development/enope")
+    assert r.status_code == 404 and "<html" in r.text and "enope" in r.text
