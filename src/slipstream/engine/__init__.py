@@ -6,7 +6,14 @@ from ._closures import task_closure
 from ._exceptions import pack_exception, unpack_exception
 from ._executor import Executor, Listener
 from ._gates import PENDING, REJECTED, NoSignals, SignalSource, TerminalSignals
-from ._interfaces import AttemptRequest, AttemptResult, Catalog, Runner, StateStore
+from ._interfaces import (
+    AttemptRequest,
+    AttemptResult,
+    Catalog,
+    ChildExecutions,
+    Runner,
+    StateStore,
+)
 from ._memory_store import MemoryStateStore
 from ._replay import Replay
 from ._retry import Budget, RetryPolicy
@@ -16,6 +23,7 @@ __all__ = [
     "AttemptResult",
     "Budget",
     "Catalog",
+    "ChildExecutions",
     "Executor",
     "Listener",
     "LocalCatalog",

@@ -12,11 +12,15 @@ import msgspec
 from slipstream.model import (
     Binding,
     BranchNode,
+    CacheStatus,
     CompiledWorkflow,
     ErrorInfo,
+    ExecutionId,
+    ExecutionPhase,
     Identifier,
     Interface,
     Kind,
+    LaunchPlanNode,
     Node,
     NodePhase,
     Ref,
@@ -34,6 +38,7 @@ __all__ = [
     "bind_error",
     "defaults_of",
     "start_branch",
+    "start_child_execution",
     "start_dynamic",
     "start_subworkflow",
 ]
@@ -48,6 +53,62 @@ def _enter_child(ex: Engine, nr: NodeRun, child: Scope) -> None:
 def start_subworkflow(ex: Engine, nr: NodeRun, spec: WorkflowSpec, inputs: dict[str, Any]) -> None:
     """Run a subworkflow (or a launch plan's workflow) inline, as children of ``nr``."""
     _enter_child(ex, nr, Scope(f"{nr.path}/", spec, inputs, nr, nr.scope, nr.scope.tasks))
+
+
+_POLL_FIRST_S = 0.05
+_POLL_MAX_S = 1.0
+
+
+def start_child_execution(ex: Engine, nr: NodeRun, kind: LaunchPlanNode) -> None:
+    """Start a launch plan node's launch plan as a child execution and wait for its end.
+
+    Starting is idempotent per (execution, node), so an engine host that resumes this execution
+    finds the child it started before instead of starting a second one.
+    """
+    children = ex.children
+    assert children is not None
+    inputs = {k: v for k, v in (nr.inputs or {}).items() if k not in kind.fixed}
+    try:
+        child = children.start(ex.id, nr.path, kind.launch_plan, inputs)
+    except Exception as e:
+        err = ErrorInfo(
+            code="child_start_failed",
+            message=f"cannot start launch plan {kind.launch_plan}: {e}",
+            kind=getattr(e, "kind", "SYSTEM"),
+        )
+        ex.node_failed(nr, err, None)
+        return
+    nr.record.child = child
+    ex.transition(nr, NodePhase.WAITING)
+    _poll_child(ex, nr, child, _POLL_FIRST_S)
+
+
+def _poll_child(ex: Engine, nr: NodeRun, child: ExecutionId, delay: float) -> None:
+    if ex.finished or nr.record.phase.terminal:
+        return
+    children = ex.children
+    assert children is not None
+    try:
+        done = children.poll(child)
+    except Exception:  # the database hiccuped: ask again later
+        done = None
+    if done is None:
+        nxt = min(delay * 2, _POLL_MAX_S)
+        ex.add_timer(delay, lambda: _poll_child(ex, nr, child, nxt))
+        return
+    if done.phase is ExecutionPhase.SUCCEEDED:
+        ex.node_succeeded(nr, dict(done.outputs or {}), CacheStatus.DISABLED)
+        return
+    cause = done.error
+    err = ErrorInfo(
+        code="child_failed",
+        message=f"child execution {child.name} ended {done.phase.value}"
+        + (f": {cause.message}" if cause is not None else ""),
+        kind=cause.kind if cause is not None else "USER",
+        type=cause.type if cause is not None else "",
+        traceback=cause.traceback if cause is not None else "",
+    )
+    ex.node_failed(nr, err, None)
 
 
 def start_branch(ex: Engine, nr: NodeRun, branch: BranchNode) -> None:

@@ -16,6 +16,7 @@ lets an execution adopt recorded results (resume after a crash, recover after a 
 
 from __future__ import annotations
 
+import contextlib
 import heapq
 import itertools
 import time
@@ -65,12 +66,19 @@ from slipstream.storage import DataLayout, node_segment, open_store
 from ._bindings import resolve
 from ._blobs import blobs_exist, fill_hashes
 from ._catalog import cache_key, cache_key_prefix, cache_version_of
-from ._children import bind_error, defaults_of, start_branch, start_dynamic, start_subworkflow
+from ._children import (
+    bind_error,
+    defaults_of,
+    start_branch,
+    start_child_execution,
+    start_dynamic,
+    start_subworkflow,
+)
 from ._control import fill_maps, item_finished, on_item_result, start_special
 from ._eager import ENGINE_TASK_TYPES, start_engine_task
 from ._exceptions import unpack_exception
 from ._gates import NoSignals, SignalSource
-from ._interfaces import Catalog, Runner, StateStore
+from ._interfaces import Catalog, ChildExecutions, Runner, StateStore
 from ._replay import Replay
 from ._retry import Budget, RetryPolicy, kind_of
 from ._scope import NodeRun, Scope
@@ -114,6 +122,7 @@ class Executor:
         retry_policy: RetryPolicy | None = None,
         capture_logs: bool = False,
         record_items: bool = False,
+        children: ChildExecutions | None = None,
     ) -> None:
         self.id = execution_id
         self.closure = closure
@@ -138,6 +147,7 @@ class Executor:
         self.retry_policy = retry_policy or RetryPolicy()
         self.capture_logs = capture_logs
         self.record_items = record_items
+        self.children = children
         self._ready: deque[NodeRun] = deque()
         self._inflight: dict[tuple[str, int], NodeRun] = {}
         self._serial: dict[str, list[NodeRun]] = {}
@@ -250,6 +260,10 @@ class Executor:
         self._abort_inflight(err)
         for nr in self._walk(self._root):
             if not nr.record.phase.terminal:
+                if nr.record.child is not None and self.children is not None:
+                    # best effort: a child that cannot be told ends on its own
+                    with contextlib.suppress(Exception):
+                        self.children.abort(nr.record.child, f"parent {self.id.name} aborted")
                 nr.record.error = err
                 nr.record.ended_at = time.time()
                 self.transition(nr, NodePhase.ABORTED)
@@ -378,6 +392,8 @@ class Executor:
                 start_engine_task(self, nr, task)
             else:
                 self._start_task(nr, task)
+        elif kt is LaunchPlanNode and self.children is not None:
+            start_child_execution(self, nr, kind)  # type: ignore[arg-type]
         elif kt is WorkflowNode or kt is LaunchPlanNode:
             spec = self.subworkflows[kind.workflow]  # type: ignore[union-attr]
             merged = defaults_of(spec.interface)
@@ -590,7 +606,15 @@ class Executor:
         if r.error is not None and r.error.kind == ErrorKind.ABORTED.value:
             phase = AttemptPhase.ABORTED
         self._save_attempt(
-            r.node, r.attempt, phase, r.error, r.worker, r.started_at, r.ended_at, r.log_uri
+            r.node,
+            r.attempt,
+            phase,
+            r.error,
+            r.worker,
+            r.started_at,
+            r.ended_at,
+            r.log_uri,
+            r.deck_uri,
         )
 
     def _save_attempt(
@@ -603,6 +627,7 @@ class Executor:
         started_at: float | None = None,
         ended_at: float | None = None,
         log_uri: str = "",
+        deck_uri: str = "",
     ) -> None:
         check_transition(
             ATTEMPT_TRANSITIONS, AttemptPhase.RUNNING, phase, f"attempt {node}#{number}", _illegal
@@ -616,6 +641,7 @@ class Executor:
                 runner=self.runner.name,
                 worker=worker,
                 log_uri=log_uri,
+                deck_uri=deck_uri,
                 error=error,
                 started_at=started_at,
                 ended_at=ended_at if ended_at is not None else time.time(),

@@ -16,6 +16,7 @@ from slipstream.model import (
     AttemptResult,
     ExecutionId,
     ExecutionRecord,
+    Identifier,
     NodeRecord,
 )
 
@@ -23,6 +24,7 @@ __all__ = [
     "AttemptRequest",
     "AttemptResult",
     "Catalog",
+    "ChildExecutions",
     "Runner",
     "StateStore",
 ]
@@ -85,3 +87,21 @@ class Runner(Protocol):
 
     def close(self) -> None:
         """Release workers."""
+
+
+class ChildExecutions(Protocol):
+    """Where a launch plan node starts its launch plan as an execution of its own (the server).
+
+    Without one (local runs), a launch plan node runs its workflow inline, as a subworkflow.
+    """
+
+    def start(
+        self, parent: ExecutionId, node: str, launch_plan: Identifier, inputs: dict[str, Any]
+    ) -> ExecutionId:
+        """Start (or find, when it was already started) the child execution of ``node``."""
+
+    def poll(self, child: ExecutionId) -> ExecutionRecord | None:
+        """The child's final record once it ended (outputs loaded), else None."""
+
+    def abort(self, child: ExecutionId, cause: str) -> None:
+        """Ask the child to stop (nothing if it already ended)."""

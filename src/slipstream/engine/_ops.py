@@ -24,7 +24,7 @@ from slipstream.model import (
 
 if TYPE_CHECKING:
     from ._gates import SignalSource
-    from ._interfaces import Catalog
+    from ._interfaces import Catalog, ChildExecutions
     from ._replay import Replay
     from ._retry import RetryPolicy
     from ._scope import NodeRun, Scope
@@ -39,6 +39,7 @@ class Engine(Protocol):
     closure: CompiledWorkflow
     subworkflows: dict[str, WorkflowSpec]
     catalog: Catalog | None
+    children: ChildExecutions | None
     blob_store: str
     code_root: str
     signals: SignalSource

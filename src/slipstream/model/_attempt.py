@@ -81,3 +81,5 @@ class AttemptResult(msgspec.Struct, omit_defaults=True):
     worker: str = ""
     log_uri: str = ""
     execution: ExecutionId | None = None
+    deck_uri: str = ""
+    """The attempt's decks as one HTML page in the blob store ("" when the task made none)."""

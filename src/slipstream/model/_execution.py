@@ -92,6 +92,8 @@ class NodeRecord(msgspec.Struct, omit_defaults=True):
     task: str = ""
     item_count: int | None = None
     """Map nodes: number of items."""
+    child: ExecutionId | None = None
+    """Launch plan nodes run on a server: the child execution that runs the launch plan."""
     inputs_uri: str = ""
     """Set instead of ``inputs`` when they were too large for the record (a big map's items)."""
     spec_uri: str = ""
@@ -110,3 +112,5 @@ class AttemptRecord(msgspec.Struct, frozen=True, omit_defaults=True):
     error: ErrorInfo | None = None
     started_at: float | None = None
     ended_at: float | None = None
+    deck_uri: str = ""
+    """The attempt's decks (``render_decks``), one HTML page in the blob store; "" if none."""

@@ -446,7 +446,7 @@ def _with_ids(spec: T, project: str, domain: str, version: str) -> T:
     """``spec`` with project, domain and version filled into every identifier that lacks them."""
 
     def walk(tree: Any) -> Any:
-        if isinstance(tree, list):
+        if isinstance(tree, (list, tuple)):  # structs' tuple fields stay tuples in builtins
             return [walk(x) for x in tree]
         if not isinstance(tree, dict):
             return tree

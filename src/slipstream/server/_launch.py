@@ -78,6 +78,15 @@ def check_labels(labels: dict[str, str], field: str) -> None:
             )
 
 
+def child_name(parent: ExecutionId, node: str) -> str:
+    """The name of the child execution a launch plan node starts: stable, so that a resumed
+    parent finds the child it already started."""
+    import hashlib
+
+    digest = hashlib.sha256(f"{parent.project}/{parent.domain}/{parent.name}/{node}".encode())
+    return f"{parent.name[:40]}-c{digest.hexdigest()[:12]}"
+
+
 def new_name() -> str:
     """A generated execution name: a letter and 19 random hex digits (unique in practice; the
     table's unique constraint makes sure)."""
@@ -94,8 +103,18 @@ class LaunchService:
 
     # -- create -------------------------------------------------------------------------------
 
-    def create(self, request: ExecutionCreate, actor: str = "") -> ExecutionRecord:
-        """Validate and store a new QUEUED execution of ``request.target``."""
+    def create(
+        self,
+        request: ExecutionCreate,
+        actor: str = "",
+        *,
+        parent: tuple[ExecutionId, str] | None = None,
+    ) -> ExecutionRecord:
+        """Validate and store a new QUEUED execution of ``request.target``.
+
+        ``parent`` (execution, node path) links a child execution that a launch plan node of
+        another execution started.
+        """
         actor = check_actor(actor or request.launched_by, "launched_by")
         target = request.target
         check_project(target.project)
@@ -126,8 +145,26 @@ class LaunchService:
             labels={**(lp.labels if lp else {}), **request.labels},
             annotations={**(lp.annotations if lp else {}), **request.annotations},
             launched_by=actor,
+            parent_execution=parent[0] if parent is not None else None,
+            parent_node=parent[1] if parent is not None else "",
         )
         return self._insert(target.project, target.domain, request.name, spec, actor)
+
+    def create_child(
+        self, parent: ExecutionId, node: str, launch_plan: Identifier, inputs: dict[str, Any]
+    ) -> ExecutionRecord:
+        """The child execution of ``parent``'s launch plan node ``node``: created on the first
+        call, found on later ones (its name is made from the parent's and the node's)."""
+        name = child_name(parent, node)
+        request = ExecutionCreate(target=launch_plan, inputs=inputs, name=name)
+        try:
+            return self.create(request, f"execution {parent.name}", parent=(parent, node))
+        except ConflictError:
+            with self.db.session() as session:
+                row = find_row(
+                    session, launch_plan.project, launch_plan.domain, name, self.projects.domains
+                )
+                return decode_record(row)
 
     def _resolve(self, session: Session, target: Identifier) -> _Resolved:
         version = target.version or LATEST

@@ -129,12 +129,13 @@ def _wake_on_writes(app: Any, wake: Any) -> None:
     """Wake the engine host in this process when an execution is created, aborted or signalled,
     instead of letting it find out at its next poll."""
 
-    @app.middleware("http")
     async def wake_host(request: Any, call_next: Any) -> Any:
         response = await call_next(request)
         if request.method == "POST" and request.url.path.startswith("/api/v1/executions"):
             wake.set()
         return response
+
+    app.middleware("http")(wake_host)
 
 
 def _pool(workers: int | None) -> Any:
@@ -144,18 +145,19 @@ def _pool(workers: int | None) -> Any:
 
 
 def _start_host(db: Database, config: ServerConfig, runner: Any) -> tuple[Any, Any, Any]:
+    import os
     import threading
 
-    from ._host import EngineHost, HostSettings
-
-    import os
+    from ._host import DbChildExecutions, EngineHost, HostSettings
 
     settings = HostSettings(
         home=config.home,
         store_url=config.store_url,
         lease_s=float(os.environ.get("SLIPSTREAM_LEASE_S", "10")),
     )
-    host = EngineHost(db, settings, runner)
+    services = Services.build(config, db)
+    children = DbChildExecutions(db, services.launches, services.control)
+    host = EngineHost(db, settings, runner, children)
     thread = threading.Thread(target=host.serve, name="slipstream-engine-host", daemon=True)
     thread.start()
     return host, thread, runner

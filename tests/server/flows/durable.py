@@ -7,7 +7,7 @@ import functools
 import os
 import time
 
-from slipstream import current_context, map_task, task, workflow
+from slipstream import LaunchPlan, current_context, map_task, task, workflow
 
 
 def _mark() -> None:
@@ -95,3 +95,25 @@ def recoverable(x: int = 1, fail_flag: str = "") -> int:
     a = step(i=x, delay=0.0)
     b = flaky(x=a, fail_flag=fail_flag)
     return step(i=b, delay=0.0)
+
+
+@workflow
+def inner(x: int = 1) -> int:
+    return step(i=x, delay=0.0)
+
+
+inner_lp = LaunchPlan.get_or_create(inner, name="inner_lp", default_inputs={"x": 2})
+
+
+@workflow
+def outer(x: int = 1) -> int:
+    y = inner_lp(x=x)
+    return step(i=y, delay=0.0)
+
+
+slow_lp = LaunchPlan.get_or_create(wide, name="wide_lp", default_inputs={"delay": 0.2})
+
+
+@workflow
+def outer_slow(n: int = 100) -> list[int]:
+    return slow_lp(n=n)

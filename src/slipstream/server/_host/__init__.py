@@ -5,6 +5,7 @@ writes and reads.
 """
 
 from ._catalog import DbCatalog
+from ._children import DbChildExecutions
 from ._dispatch import Dispatch, Lane
 from ._engine_host import EngineHost, HostSettings
 from ._flush import flush
@@ -15,6 +16,7 @@ from ._store import DbStateStore
 
 __all__ = [
     "DbCatalog",
+    "DbChildExecutions",
     "DbSignals",
     "DbStateStore",
     "Dispatch",

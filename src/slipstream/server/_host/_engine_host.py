@@ -25,7 +25,7 @@ from pathlib import Path
 
 import msgspec
 
-from slipstream.engine import RetryPolicy, Runner
+from slipstream.engine import ChildExecutions, RetryPolicy, Runner
 from slipstream.model import (
     CompiledWorkflow,
     ErrorInfo,
@@ -70,7 +70,13 @@ class HostSettings:
 class EngineHost:
     """Runs the executions of one database (together with any other hosts on it)."""
 
-    def __init__(self, db: Database, settings: HostSettings, runner: Runner) -> None:
+    def __init__(
+        self,
+        db: Database,
+        settings: HostSettings,
+        runner: Runner,
+        children: ChildExecutions | None = None,
+    ) -> None:
         self.db = db
         self.settings = settings
         self._hostname = socket.gethostname()
@@ -79,6 +85,8 @@ class EngineHost:
         self.catalog = DbCatalog(db, settings.store_url)
         self.signals = DbSignals(db)
         self.retry_policy = RetryPolicy(system_retries=settings.system_retries)
+        self.children = children
+        """Where launch plan nodes start child executions (None: they run inline)."""
         self.active: dict[int, Loaded] = {}
         self._programs: dict[Identifier, tuple[CompiledWorkflow, str]] = {}
         self._by_id: dict[object, Loaded] = {}
@@ -163,9 +171,7 @@ class EngineHost:
         """
         if self.dispatch.waiting:
             return False
-        room = min(
-            self.settings.max_executions - len(self.active), max(1, self.dispatch.room // 4)
-        )
+        room = min(self.settings.max_executions - len(self.active), max(1, self.dispatch.room // 4))
         if room <= 0:
             return False
         pks = claim(self.db, self.owner, self.settings.lease_s, room)
@@ -183,6 +189,7 @@ class EngineHost:
                     home=self.settings.home,
                     retry_policy=self.retry_policy,
                     programs=self._programs,
+                    children=self.children,
                 )
             except Exception as e:
                 log.exception("execution %s cannot be loaded", pk)

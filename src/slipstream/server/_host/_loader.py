@@ -18,7 +18,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from slipstream.engine import Executor, Replay, RetryPolicy, task_closure
+from slipstream.engine import ChildExecutions, Executor, Replay, RetryPolicy, task_closure
 from slipstream.errors import NotFoundError
 from slipstream.model import (
     CompiledWorkflow,
@@ -64,6 +64,7 @@ def load_execution(
     home: Path,
     retry_policy: RetryPolicy,
     programs: dict[Identifier, tuple[CompiledWorkflow, str]] | None = None,
+    children: ChildExecutions | None = None,
 ) -> Loaded:
     """Build the executor of execution ``pk`` (claimed by this host).
 
@@ -110,6 +111,7 @@ def load_execution(
         retry_policy=retry_policy,
         capture_logs=True,
         record_items=True,
+        children=children,
     )
     return Loaded(pk, executor, store, resumed)
 
