@@ -198,6 +198,39 @@ def _run(req: AttemptRequest, worker: str, live: bool) -> AttemptResult:
         checkpoint_dest=req.checkpoint_dest,
         checkpoint_src=req.checkpoint_src,
     )
+    result = _execute(req, task, kwargs, ctx, params, worker, live, started)
+    if params.decks or getattr(task, "enable_deck", False):
+        result.deck_uri = _write_decks(req, task.name, params.decks)
+    return result
+
+
+def _write_decks(req: AttemptRequest, task_name: str, decks: list[Any]) -> str:
+    """Render the attempt's decks into one page beside its outputs; returns the page's URI."""
+    from slipstream.sdk import render_decks
+    from slipstream.storage import open_store
+
+    title = f"{task_name} - node {req.node}, attempt {req.attempt}"
+    try:
+        page = render_decks(decks, title)
+    except Exception as e:  # a deck that cannot render must not fail the task's work
+        page = render_decks([], f"{title}: decks could not be rendered: {type(e).__name__}: {e}")
+    uri = f"{req.output_prefix.rsplit('/', 1)[0]}/deck.html"
+    open_store(req.store).put_bytes(uri, page.encode())
+    return uri
+
+
+def _execute(
+    req: AttemptRequest,
+    task: Any,
+    kwargs: dict[str, Any],
+    ctx: TypeContext | None,
+    params: ExecutionParameters,
+    worker: str,
+    live: bool,
+    started: float,
+) -> AttemptResult:
+    node = req.node
+    attempt = req.attempt
     try:
         with task_context(params):
             if req.timeout_s:
