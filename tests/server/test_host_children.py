@@ -64,3 +64,24 @@ def test_aborting_the_parent_aborts_its_child(backend: str, tmp_path: Path) -> N
             assert api.post(f"/executions/proj/development/{name}/abort").status_code == 200
         assert wait_phase(c, name)["phase"] == "ABORTED"
         assert wait_phase(c, child["name"])["phase"] == "ABORTED"
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_cache_is_shared_between_executions_of_a_project_and_domain(
+    backend: str, tmp_path: Path
+) -> None:
+    mark_file = tmp_path / "marks"
+    with cluster(backend, tmp_path, SLIPSTREAM_TEST_MARKS=str(mark_file)) as c:
+        c.server().start()
+        c.wait_ready()
+        register_flows(c)
+        first = launch(c, "cached", {"x": 7})
+        assert wait_phase(c, first)["outputs"] == {"o0": 49}
+        second = launch(c, "cached", {"x": 7})
+        assert wait_phase(c, second)["outputs"] == {"o0": 49}
+        with c.api() as api:
+            one = api.get(f"/executions/proj/development/{first}/nodes").json()["items"][0]
+            two = api.get(f"/executions/proj/development/{second}/nodes").json()["items"][0]
+        assert one["cache"] == "POPULATED"
+        assert two["cache"] == "HIT"
+        assert [m for m in mark_file.read_text().splitlines()] == [f"{first} n0 0"]
