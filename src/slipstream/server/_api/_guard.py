@@ -91,6 +91,8 @@ class Guard:
                 self._check_nul(scope)
                 found = await self._session(headers)
                 scope.setdefault("state", {})["principal"] = found
+                if found is not None and method not in READS:
+                    send = self._audited(send, found, method, path)
                 await self.app(scope, receive, send)
                 return
             self._check_nul(scope)
@@ -106,6 +108,10 @@ class Guard:
         if method in READS:
             await self.app(scope, receive, send)
             return
+        await self.app(scope, receive, self._audited(send, principal, method, path))
+
+    def _audited(self, send: Send, principal: Principal, method: str, path: str) -> Send:
+        """``send`` that first records a successful write in the audit log."""
         record = self.services.auth.record
 
         async def audited(message: Message) -> None:
@@ -113,7 +119,7 @@ class Guard:
                 await run_in_threadpool(record, principal.name, method, path, message["status"])
             await send(message)
 
-        await self.app(scope, receive, audited)
+        return audited
 
     # -- checks -------------------------------------------------------------------------------
 
