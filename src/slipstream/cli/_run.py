@@ -7,6 +7,7 @@ subcommands) and ENTITY (the typed inputs, see ``_entities``). The run goes thro
 
 from __future__ import annotations
 
+import os
 import sys
 import traceback
 from pathlib import Path
@@ -41,10 +42,11 @@ def _run_options() -> list[click.Option]:
     return [
         click.Option(
             ["--runner"],
-            type=click.Choice(["inline", "local"]),
+            type=click.Choice(["inline", "local", "ray"]),
             default=None,
-            help="Where tasks run: 'local' (warm worker processes, parallel; the default) or "
-            "'inline' (in this process, one at a time, for debuggers).",
+            help="Where tasks run: 'local' (warm worker processes, parallel; the default), "
+            "'inline' (in this process, one at a time, for debuggers) or 'ray' (the Ray cluster "
+            "at RAY_ADDRESS, else a private local Ray) [env: SLIPSTREAM_RUNNER].",
         ),
         click.Option(
             ["--workers"],
@@ -78,7 +80,7 @@ def _merged_options(ctx: click.Context, given: dict[str, Any]) -> dict[str, Any]
     for name in _RUN_OPTION_NAMES:
         value = given.get(name)
         opts[name] = value if value is not None else before.get(name)
-    opts["runner"] = opts["runner"] or "local"
+    opts["runner"] = opts["runner"] or os.environ.get("SLIPSTREAM_RUNNER") or "local"
     opts["as_json"] = bool(opts["as_json"]) or json_mode()  # `slipstream --json run ...` too
     opts["no_cache"] = bool(opts["no_cache"])
     return opts

@@ -29,6 +29,7 @@ from ._auth import (
 )
 from ._binding import WORKFLOW_INPUTS, Binding, BindingData, Const, DictOf, ListOf, Ref
 from ._codec import decode, encode, hash_literals, to_builtins
+from ._environment import EnvironmentSpec
 from ._execution import AttemptRecord, ErrorInfo, ExecutionRecord, ExecutionSpec, NodeRecord
 from ._execution_api import (
     AbortRequest,
@@ -128,6 +129,7 @@ __all__ = [
     "CronSchedule",
     "DictOf",
     "EXECUTION_TRANSITIONS",
+    "EnvironmentSpec",
     "ErrorInfo",
     "ErrorKind",
     "ExecutionCreate",

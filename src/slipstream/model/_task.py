@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import msgspec
 
+from ._environment import EnvironmentSpec
 from ._identifier import Identifier
 from ._interface import Interface
 
@@ -80,3 +81,5 @@ class TaskTemplate(msgspec.Struct, frozen=True, omit_defaults=True):
     environment: dict[str, str] = {}
     secrets: tuple[SecretRequest, ...] = ()
     container_image: str = ""
+    environment_spec: EnvironmentSpec | None = None
+    """The Python environment an ``ImageSpec`` asked for (None: the runner's own)."""

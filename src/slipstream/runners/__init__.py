@@ -1,4 +1,4 @@
-"""Where task attempts run: inline, in warm local worker processes, (later) on Ray."""
+"""Where task attempts run: inline, in warm local worker processes, on Ray."""
 
 from typing import TYPE_CHECKING, Any
 
@@ -16,6 +16,7 @@ from ._local import (
 
 if TYPE_CHECKING:
     from ._pool import LocalRunner
+    from ._ray import RayRunner
 
 
 def __getattr__(name: str) -> Any:
@@ -24,6 +25,10 @@ def __getattr__(name: str) -> Any:
         from ._pool import LocalRunner
 
         return LocalRunner
+    if name == "RayRunner":  # Ray loads only when a Ray runner is asked for
+        from ._ray import RayRunner
+
+        return RayRunner
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
@@ -31,6 +36,7 @@ __all__ = [
     "InlineRunner",
     "LocalRun",
     "LocalRunner",
+    "RayRunner",
     "closure_of",
     "code_root_for",
     "default_catalog",

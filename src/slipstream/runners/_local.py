@@ -87,7 +87,8 @@ def code_root_for(entity: Any) -> str:
 def make_runner(
     kind: str | Runner = "inline", workers: int | None = None, code_root: str = ""
 ) -> Runner:
-    """A runner by name: ``inline`` or ``local`` (a pool of warm worker processes)."""
+    """A runner by name: ``inline``, ``local`` (a pool of warm worker processes) or ``ray``
+    (warm actors on the Ray cluster at ``RAY_ADDRESS``, or a private local Ray)."""
     if not isinstance(kind, str):
         return kind
     if kind == "inline":
@@ -98,9 +99,13 @@ def make_runner(
         from ._pool import LocalRunner
 
         return LocalRunner(workers=workers, code_root=code_root)
+    if kind == "ray":
+        from ._ray import RayRunner
+
+        return RayRunner(code_root=code_root, max_actors=workers)
     from slipstream.errors import ConfigError
 
-    raise ConfigError(f"unknown runner {kind!r}; use 'inline' or 'local'")
+    raise ConfigError(f"unknown runner {kind!r}; use 'inline', 'local' or 'ray'")
 
 
 class LocalRun:

@@ -87,6 +87,63 @@ def _worker_main(conn: Any, code_root: str, name: str, parent: int, kernel: bool
         conn.send_bytes(encoder.encode(batch))
 
 
+def env_worker_main() -> None:
+    """Entry of a worker started with an environment's interpreter (``python -c``): the pipe's
+    descriptor, code root, name, parent pid and whether the kernel watches the parent come as
+    arguments."""
+    fd, code_root, name, parent, kernel = sys.argv[1:6]
+    conn = multiprocessing.connection.Connection(int(fd))
+    _worker_main(conn, code_root, name, int(parent), kernel == "1")
+
+
+class _EnvProcess:
+    """A worker process running an environment's interpreter, with the few methods of
+    ``multiprocessing.Process`` the pool uses."""
+
+    def __init__(self, python: str, conn: Any, args: list[str], env: dict[str, str]) -> None:
+        import subprocess
+
+        code = "from slipstream.runners._pool import env_worker_main; env_worker_main()"
+        self._popen = subprocess.Popen(
+            [python, "-c", code, str(conn.fileno()), *args],
+            pass_fds=(conn.fileno(),),
+            env={**os.environ, **env},
+            stdin=subprocess.DEVNULL,
+        )
+        self.pid = self._popen.pid
+
+    def is_alive(self) -> bool:
+        return self._popen.poll() is None
+
+    @property
+    def exitcode(self) -> int | None:
+        return self._popen.poll()
+
+    def kill(self) -> None:
+        with contextlib.suppress(OSError):
+            self._popen.kill()
+
+    def join(self, timeout: float | None = None) -> None:
+        import subprocess
+
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self._popen.wait(timeout)
+
+
+class _Env:
+    """An environment the pool runs attempts in: its key, interpreter and variables; attempts
+    wait in ``parked`` while it builds, and ``error`` says why it could not be built."""
+
+    __slots__ = ("error", "key", "parked", "python", "vars")
+
+    def __init__(self, key: str, vars: dict[str, str]) -> None:
+        self.key = key
+        self.vars = vars
+        self.python = ""
+        self.error: SlipstreamError | None = None
+        self.parked: list[AttemptRequest] = []
+
+
 class _Slot:
     """One attempt handed to a worker: the request, what it holds, when it was sent."""
 
@@ -99,18 +156,24 @@ class _Slot:
 
 
 class _Worker:
-    def __init__(self, ctx: Any, index: int, code_root: str) -> None:
-        self.name = f"local-{index}"
+    def __init__(self, ctx: Any, index: int, code_root: str, env: _Env | None = None) -> None:
+        self.env = env
+        self.name = f"local-{index}" if env is None else f"local-{index}-env-{env.key[:8]}"
         parent, child = ctx.Pipe(duplex=True)
         self.conn = parent
         kernel = threading.current_thread() is threading.main_thread()
-        self.proc = ctx.Process(
-            target=_worker_main,
-            args=(child, code_root, self.name, os.getpid(), kernel),
-            daemon=True,
-            name=self.name,
-        )
-        self.proc.start()
+        self.proc: Any
+        if env is None:
+            self.proc = ctx.Process(
+                target=_worker_main,
+                args=(child, code_root, self.name, os.getpid(), kernel),
+                daemon=True,
+                name=self.name,
+            )
+            self.proc.start()
+        else:
+            args = [code_root, self.name, str(os.getpid()), "1" if kernel else "0"]
+            self.proc = _EnvProcess(env.python, child, args, env.vars)
         child.close()
         self.queue: deque[_Slot] = deque()
         self.outbox: list[AttemptRequest] = []
@@ -214,6 +277,13 @@ class LocalRunner:
         self._encoder = msgspec.msgpack.Encoder()
         self._decoder = msgspec.msgpack.Decoder(list[AttemptResult])
         self._failed: list[AttemptResult] = []
+        self._envs: dict[str, _Env] = {}
+        self._env_active: dict[str, list[_Worker]] = {}
+        self._env_workers = min(n, 2)
+        self._building: dict[str, Any] = {}
+        """Environments being built, by key: the builder's outcome (a path or an error) once
+        done; the builder thread writes to ``_wake_w`` when it is."""
+        self._wake_r, self._wake_w = -1, -1
 
     @property
     def capacity(self) -> int:
@@ -237,6 +307,8 @@ class LocalRunner:
     # -- submitting ----------------------------------------------------------------------------
 
     def submit(self, request: AttemptRequest) -> None:
+        if request.task.environment_spec is not None and self._env_of(request) is None:
+            return  # parked while its environment builds, or failed
         r, lim = request.task.requests, request.task.limits
         if (
             r.cpu is None
@@ -246,7 +318,7 @@ class LocalRunner:
             and lim.mem is None
             and lim.gpu is None
         ):  # asks nothing: the common case, straight to the least busy worker
-            w = min(self._active, key=_queue_len)
+            w = min(self._group(request), key=_queue_len)
             w.queue.append(_Slot(request, None))
             w.outbox.append(request)
             return
@@ -298,8 +370,100 @@ class LocalRunner:
         u[1] += sign * d.mem
         u[2] += sign * d.gpu
 
+    def _group(self, request: AttemptRequest) -> list[_Worker]:
+        spec = request.task.environment_spec
+        if spec is None:
+            return self._active
+        from ._envs import env_key
+
+        return self._env_active[env_key(spec)]
+
+    # -- environments --------------------------------------------------------------------------
+
+    def _env_of(self, request: AttemptRequest) -> _Env | None:
+        """The ready environment of ``request``'s task; None when the attempt was parked until
+        it is built, or failed because it cannot be."""
+        from ._envs import env_key, refuse_image_only
+
+        spec = request.task.environment_spec
+        assert spec is not None
+        key = env_key(spec)
+        env = self._envs.get(key)
+        if env is None:
+            env = self._envs[key] = _Env(key, dict(spec.env))
+            try:
+                refuse_image_only(spec, "the local pool", request.task.id.name)
+            except SlipstreamError as e:
+                env.error = e
+            else:
+                self._start_build(env, spec)
+        if env.error is not None:
+            self._failed.append(_failure(request, env.error))
+            return None
+        if not env.python:
+            env.parked.append(request)
+            return None
+        return env
+
+    def _start_build(self, env: _Env, spec: Any) -> None:
+        from ._envs import build_env
+
+        if self._wake_r < 0:
+            self._wake_r, self._wake_w = os.pipe()
+
+        def say(line: str) -> None:
+            with contextlib.suppress(Exception):
+                sys.stderr.write(f"slipstream: {line}\n")
+                sys.stderr.flush()
+
+        def build() -> None:
+            try:
+                outcome: Any = str(build_env(spec, say).python)
+            except SlipstreamError as e:
+                outcome = e
+            except Exception as e:  # a failure of the build itself, named for the user
+                from slipstream.errors import EnvironmentBuildError
+
+                outcome = EnvironmentBuildError(f"environment {env.key} could not be built: {e}")
+            self._building[env.key] = outcome
+            with contextlib.suppress(OSError):
+                os.write(self._wake_w, b"x")
+
+        self._building[env.key] = None
+        threading.Thread(target=build, name=f"env-build-{env.key[:8]}", daemon=True).start()
+
+    def _take_built(self) -> None:
+        """Start the workers of environments whose build ended, and hand them their attempts."""
+        for key, outcome in list(self._building.items()):
+            if outcome is None:
+                continue
+            del self._building[key]
+            env = self._envs[key]
+            parked, env.parked = env.parked, []
+            if isinstance(outcome, SlipstreamError):
+                env.error = outcome
+                self._failed.extend(_failure(r, outcome) for r in parked)
+                continue
+            env.python = outcome
+            group = []
+            for _ in range(self._env_workers):
+                group.append(_Worker(self._ctx, self._next_index, self._code_root, env))
+                self._next_index += 1
+            self._workers.extend(group)
+            self._env_active[key] = group
+            for r in parked:
+                self.submit(r)
+
+    def _refresh_active(self) -> None:
+        self._active = [x for x in self._workers if not x.retiring and x.env is None]
+        groups: dict[str, list[_Worker]] = {}
+        for x in self._workers:
+            if not x.retiring and x.env is not None:
+                groups.setdefault(x.env.key, []).append(x)
+        self._env_active = groups
+
     def _dispatch(self, request: AttemptRequest, d: Demand | None) -> None:
-        w = min(self._active, key=_queue_len)
+        w = min(self._group(request), key=_queue_len)
         w.queue.append(_Slot(request, d))
         w.outbox.append(request)
 
@@ -330,21 +494,32 @@ class LocalRunner:
     # -- results -------------------------------------------------------------------------------
 
     def wait(self, timeout: float | None) -> list[AttemptResult]:
+        if self._building:
+            self._take_built()
         if self._held:  # room may have been made outside wait (a cancel)
             self._admit_held()
         self._flush()
         if self._failed:
             out, self._failed = self._failed, []
             return out
-        busy = {w.conn: w for w in self._workers if w.queue}
-        if not busy:
+        busy: dict[Any, _Worker] = {w.conn: w for w in self._workers if w.queue}
+        if not busy and not self._building:
             return []
         deadline = self._deadline(busy.values())
         if timeout is None or (deadline is not None and deadline < timeout):
             timeout = deadline
-        ready = multiprocessing.connection.wait(list(busy), timeout)
+        watch: list[Any] = list(busy)
+        if self._building:
+            watch.append(self._wake_r)
+        ready = multiprocessing.connection.wait(watch, timeout)
         results: list[AttemptResult] = []
         for conn in ready:
+            if conn == self._wake_r:
+                with contextlib.suppress(OSError):
+                    os.read(self._wake_r, 512)
+                self._take_built()
+                self._flush()
+                continue
             w = busy[conn]
             try:
                 data = conn.recv_bytes()  # type: ignore[union-attr]
@@ -363,6 +538,9 @@ class LocalRunner:
             results.extend(self._reap_overdue())
         if self._held and self._admit_held():
             self._flush()
+        if self._failed:
+            results.extend(self._failed)
+            self._failed = []
         return results
 
     def _deadline(self, workers: Any) -> float | None:
@@ -435,18 +613,18 @@ class LocalRunner:
         if w.retiring:
             del self._workers[i]  # its replacement already runs
             return
-        self._workers[i] = _Worker(self._ctx, self._next_index, self._code_root)
+        self._workers[i] = _Worker(self._ctx, self._next_index, self._code_root, w.env)
         self._next_index += 1
-        self._active = [x for x in self._workers if not x.retiring]
+        self._refresh_active()
 
     def _retire(self, w: _Worker) -> None:
         """``w`` went over a memory limit: it takes no more work and goes once its queue drains."""
         if w.retiring:
             return
         w.retiring = True
-        self._workers.append(_Worker(self._ctx, self._next_index, self._code_root))
+        self._workers.append(_Worker(self._ctx, self._next_index, self._code_root, w.env))
         self._next_index += 1
-        self._active = [x for x in self._workers if not x.retiring]
+        self._refresh_active()
 
     def _drop(self, w: _Worker) -> None:
         w.kill()
@@ -462,6 +640,12 @@ class LocalRunner:
                 and (execution is None or r.execution == execution)
             )
 
+        for env in self._envs.values():
+            parked = next((r for r in env.parked if match(r)), None)
+            if parked is not None:
+                env.parked.remove(parked)
+                self._failed.append(_aborted(parked))
+                return
         for i, (r, _) in enumerate(self._held):
             if match(r):
                 del self._held[i]
@@ -497,7 +681,13 @@ class LocalRunner:
             w.conn.close()
         self._workers = []
         self._active = []
+        self._env_active = {}
         self._held.clear()
+        if self._wake_r >= 0:
+            for fd in (self._wake_r, self._wake_w):
+                with contextlib.suppress(OSError):
+                    os.close(fd)
+            self._wake_r = self._wake_w = -1
 
     def __enter__(self) -> LocalRunner:
         return self

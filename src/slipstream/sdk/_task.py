@@ -133,6 +133,10 @@ class PythonTask(Generic[P, R]):
         self.environment = dict(environment or {})
         self.secret_requests = tuple(secret_requests or ())
         self.container_image = image_name(container_image)
+        from ._environment import environment_of
+
+        self.environment_spec = environment_of(container_image, where)
+        """The environment an ``ImageSpec`` asks for (None: the runner's own)."""
         self.cluster_options = cluster_options
         """flytekit options that only matter on a Flyte cluster, kept as given."""
         self.enable_deck = bool(cluster_options.get("enable_deck", False)) and not bool(
@@ -193,6 +197,7 @@ class PythonTask(Generic[P, R]):
                 environment=self.environment,
                 secrets=tuple(s.to_spec() for s in self.secret_requests),
                 container_image=self.container_image,
+                environment_spec=self.environment_spec,
             )
         return self._template
 

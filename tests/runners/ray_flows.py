@@ -1,0 +1,66 @@
+"""Tasks and workflows the Ray tests run (imported by Ray's actors from this folder)."""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+from slipstream import Resources, map_task, task, workflow
+
+
+def _node() -> str:
+    import ray
+
+    return str(ray.get_runtime_context().get_node_id())
+
+
+@task
+def where(x: int) -> str:
+    time.sleep(2.0)
+    return _node()
+
+
+@workflow
+def spread(xs: list[int]) -> list[str]:
+    return map_task(where)(x=xs)
+
+
+@task(requests=Resources(cpu="2"))
+def two_cpus() -> str:
+    return _node()
+
+
+@task(requests=Resources(cpu="64"))
+def too_big() -> str:
+    return "never"
+
+
+@task
+def dies_once(folder: str) -> int:
+    """The first attempt writes its pid and waits to be killed; the next one succeeds."""
+    marker = Path(folder) / "pid"
+    if not marker.exists():
+        marker.write_text(str(os.getpid()))
+        time.sleep(60)
+    return os.getpid()
+
+
+@task
+def heartbeat(path: str) -> int:
+    """Appends a line every 50 ms for a minute (what a cancelled attempt must stop doing)."""
+    for i in range(1200):
+        with open(path, "a") as f:
+            f.write(f"{i}\n")
+        time.sleep(0.05)
+    return 0
+
+
+@task
+def inc(x: int) -> int:
+    return x + 1
+
+
+@workflow
+def chain(n: int = 5) -> int:
+    return inc(x=inc(x=inc(x=n)))

@@ -1,0 +1,215 @@
+"""The Ray runner on a real local Ray cluster of two nodes (one CPU and two CPUs).
+
+The cluster is started once for the module (``ray start`` is slow); each node carries a custom
+resource so that the tests can tell them apart, and both are stopped at the end.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ray = pytest.importorskip("ray")
+
+import ray_flows as flows  # noqa: E402
+
+from conftest import MakeRequest, wait_for  # noqa: E402
+from slipstream.model import ErrorKind  # noqa: E402
+from slipstream.runners import RayRunner, execute_local  # noqa: E402
+
+pytestmark = [pytest.mark.ray, pytest.mark.timeout(240)]
+
+RAY = str(Path(sys.executable).parent / "ray")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _start(args: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [RAY, "start", "--block", "--disable-usage-stats", *args],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,  # its own process group: stopped as a whole at the end
+        env=env,
+    )
+
+
+def _stop(proc: subprocess.Popen[bytes]) -> None:
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        try:
+            os.killpg(proc.pid, sig)
+        except ProcessLookupError:
+            return
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            continue
+
+
+class Cluster:
+    def __init__(self, address: str, head: str, second: str) -> None:
+        self.address = address
+        self.head = head
+        self.second = second
+
+
+@pytest.fixture(scope="module")
+def cluster() -> Iterator[Cluster]:
+    port = _free_port()
+    temp = tempfile.mkdtemp(prefix="rt", dir="/tmp")  # Ray's socket paths must stay short
+    env = dict(os.environ)
+    env.pop("RAY_ADDRESS", None)
+    head = _start(
+        [
+            "--head",
+            f"--port={port}",
+            "--num-cpus=1",
+            '--resources={"head_node": 1}',
+            "--include-dashboard=false",
+            f"--temp-dir={temp}",
+        ],
+        env,
+    )
+    procs = [head]
+    address = f"127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            assert head.poll() is None, "ray start --head exited"
+            assert time.monotonic() < deadline, "the Ray head did not start"
+            try:
+                socket.create_connection(("127.0.0.1", port), 1).close()
+                break
+            except OSError:
+                time.sleep(0.5)
+        procs.append(
+            _start([f"--address={address}", "--num-cpus=2", '--resources={"second_node": 1}'], env)
+        )
+        ray.init(address=address, logging_level="ERROR", log_to_driver=False)
+        ids: dict[str, str] = {}
+        while len(ids) < 2:
+            assert time.monotonic() < deadline, f"the second Ray node did not join: {ids}"
+            for n in ray.nodes():
+                if n["Alive"]:
+                    for res in ("head_node", "second_node"):
+                        if res in n["Resources"]:
+                            ids[res] = n["NodeID"]
+            time.sleep(0.5)
+        yield Cluster(address, ids["head_node"], ids["second_node"])
+    finally:
+        ray.shutdown()
+        for p in reversed(procs):
+            _stop(p)
+        shutil.rmtree(temp, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def runner(cluster: Cluster) -> Iterator[RayRunner]:
+    r = RayRunner(cluster.address, code_root=str(Path(flows.__file__).parent), idle_s=60)
+    yield r
+    r.close()
+
+
+@pytest.fixture(autouse=True)
+def _home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SLIPSTREAM_HOME", str(tmp_path / "home"))
+
+
+def test_tasks_land_on_both_nodes(runner: RayRunner, cluster: Cluster) -> None:
+    started = time.monotonic()
+    nodes = execute_local(flows.spread, {"xs": list(range(6))}, runner=runner).python_outputs()
+    assert set(nodes) == {cluster.head, cluster.second}
+    assert time.monotonic() - started < 30
+
+
+def test_two_cpu_task_waits_for_and_lands_on_the_two_cpu_node(
+    runner: RayRunner, cluster: Cluster
+) -> None:
+    # the one-CPU actors of the test before hold every CPU: the runner gives idle ones back
+    assert execute_local(flows.two_cpus, {}, runner=runner).python_outputs() == cluster.second
+
+
+def test_a_task_larger_than_any_node_fails_at_once(runner: RayRunner) -> None:
+    started = time.monotonic()
+    run = execute_local(flows.too_big, {}, runner=runner)
+    assert time.monotonic() - started < 10
+    err = run.executor.record.error
+    assert err is not None and err.code == "unschedulable", err
+    assert "asks 64 CPUs" in err.message and "no node of the Ray cluster" in err.message
+    assert "the largest have 2 CPUs" in err.message
+
+
+def test_a_killed_actor_is_retried_as_system(runner: RayRunner, tmp_path: Path) -> None:
+    box: dict[str, Any] = {}
+    t = threading.Thread(
+        target=lambda: box.update(
+            run=execute_local(flows.dies_once, {"folder": str(tmp_path)}, runner=runner)
+        )
+    )
+    t.start()
+    marker = tmp_path / "pid"
+    deadline = time.monotonic() + 60
+    while not marker.exists() or not marker.read_text():
+        assert time.monotonic() < deadline, "the first attempt did not start"
+        time.sleep(0.1)
+    victim = int(marker.read_text())
+    os.kill(victim, signal.SIGKILL)
+    t.join(90)
+    run = box["run"]
+    assert run.python_outputs() != victim  # the retry ran in another actor
+    attempts = run.executor.store.attempts[run.executor.id]
+    first = [a for a in attempts if a.error is not None]
+    assert first and first[0].error.kind == ErrorKind.SYSTEM, attempts
+    assert first[0].error.code == "worker_lost"
+    assert "Ray actor" in first[0].error.message
+
+
+def test_cancel_stops_the_ray_work(
+    runner: RayRunner, make_request: MakeRequest, tmp_path: Path
+) -> None:
+    beats = tmp_path / "beats"
+    req = make_request(flows.heartbeat, {"path": str(beats)})
+    runner.submit(req)
+    deadline = time.monotonic() + 60
+    while not beats.exists():
+        assert runner.wait(0.1) == []
+        assert time.monotonic() < deadline, "the attempt did not start"
+    runner.cancel(req.node, req.attempt, req.execution)
+    [result] = wait_for(runner, 1)
+    assert result.error is not None and result.error.kind == ErrorKind.ABORTED
+    time.sleep(0.5)
+    count = len(beats.read_text().split())
+    time.sleep(1.0)
+    assert len(beats.read_text().split()) == count, "the cancelled attempt kept running"
+
+
+def test_slipstream_run_runner_ray(cluster: Cluster, tmp_path: Path) -> None:
+    env = dict(os.environ, RAY_ADDRESS=cluster.address, SLIPSTREAM_HOME=str(tmp_path / "h"))
+    exe = str(Path(sys.executable).parent / "slipstream")
+    out = subprocess.run(
+        [exe, "--json", "run", "--runner", "ray", flows.__file__, "chain", "--n", "4"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        check=False,
+    )
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout.strip().splitlines()[-1]) == {"o0": 7}
