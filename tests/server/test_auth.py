@@ -463,3 +463,20 @@ def test_console_writes_are_audited_and_cross_site_posts_refused(guarded: LiveSe
         guarded, "SELECT caller, status FROM audit_log WHERE path = '/console/logout' ORDER BY id"
     )
     assert [tuple(r) for r in rows][-1:] == [("admin", 303)]
+
+
+def test_server_config_refuses_unsafe_settings(tmp_path: Path) -> None:
+    from slipstream.errors import ConfigError
+    from slipstream.server._config import is_loopback
+
+    assert all(is_loopback(h) for h in ("127.0.0.1", "127.9.9.9", "::1", "[::1]", "localhost"))
+    assert not any(is_loopback(h) for h in ("0.0.0.0", "::", "10.0.0.1", "example.com"))
+    for host in ("0.0.0.0", "192.168.1.2", "::"):
+        with pytest.raises(ConfigError, match="only allowed on a loopback address"):
+            ServerConfig.load(home=tmp_path, host=host, auth=False, env={})
+    assert not ServerConfig.load(home=tmp_path, auth=False, env={}).auth
+    with pytest.raises(ConfigError, match="protected domain 'prod'"):
+        ServerConfig.load(home=tmp_path, protected_domains=("prod",), env={})
+    (tmp_path / "config.toml").write_text("[server]\nmax_json_bytes = -1\n")
+    with pytest.raises(ConfigError, match="max_json_bytes must be a positive number"):
+        ServerConfig.load(home=tmp_path, env={})
