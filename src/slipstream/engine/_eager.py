@@ -92,6 +92,7 @@ class EagerRun:
         "nr",
         "pumping",
         "scope",
+        "shapes",
         "template",
         "waiting",
         "wake_armed",
@@ -117,6 +118,9 @@ class EagerRun:
         self.pumping = False
         self.wake_armed = False
         self._ctx: TypeContext | None = None
+        self.shapes: dict[tuple[int, tuple[str, ...]], Any] = {}
+        """Calls compiled so far, by entity and input names: a gather of N calls of one task
+        compiles one."""
 
     # -- starting -----------------------------------------------------------------------------
 
@@ -183,17 +187,14 @@ class EagerRun:
     def _compile(
         self, entity: Any, inputs: dict[str, Any], eid: str
     ) -> tuple[Any, dict[str, TaskTemplate], dict[str, WorkflowSpec]]:
-        """The node of one call, built by the workflow compiler over promises for its inputs,
-        whose references to those inputs are then replaced by the given values as literals."""
-        from slipstream.sdk import WorkflowBuilder
-        from slipstream.sdk._compiler import caller_location
-
+        """The node of one call: the entity's call shape, compiled once per run by the workflow
+        compiler over promises for the given inputs, with the given values put in as literals."""
+        key = (id(entity), tuple(inputs))
+        shape = self.shapes.get(key)
+        if shape is None:
+            shape = self.shapes[key] = _call_shape(self.template.id.name, entity, inputs)
+        node, tasks, subworkflows = shape
         iface = entity.python_interface
-        builder = WorkflowBuilder(f"{self.template.id.name} (eager)", iface)
-        where = caller_location()
-        with builder:
-            builder.add_entity(entity, (), {k: builder.inputs[k] for k in inputs}, where)
-        draft = builder.nodes[-1]
         ctx = self.context() if getattr(entity, "needs_context", True) else None
         consts: dict[str, Any] = {}
         for name, value in inputs.items():
@@ -204,11 +205,8 @@ class EagerRun:
                 raise TypeError(
                     f"{getattr(entity, 'name', entity)!r}: input {name!r}: {e}"
                 ) from None
-        bindings = tuple(_const(b, consts) for b in draft.bindings)
-        node = msgspec.structs.replace(
-            draft.freeze(), id=eid, inputs=bindings, upstream=(), location=where
-        )
-        return node, builder.tasks, builder.subworkflows
+        bindings = tuple(_const(b, consts) for b in node.inputs)
+        return msgspec.structs.replace(node, id=eid, inputs=bindings), tasks, subworkflows
 
     def _ended(
         self,
@@ -264,11 +262,22 @@ class EagerRun:
         self.pumping = True
         try:
             ready = getattr(loop, "_ready", None)  # CPython's queue of ready callbacks
-            for _ in range(_MAX_STEPS if ready is None else 1 << 30):
-                loop.call_soon(loop.stop)
+            if ready is not None:
+                # one run of the loop: a sentinel that stops it once nothing else is ready
+                def stop_when_idle() -> None:
+                    if ready and not main.done():
+                        loop.call_soon(stop_when_idle)
+                    else:
+                        loop.stop()
+
+                loop.call_soon(stop_when_idle)
                 loop.run_forever()
-                if main.done() or (ready is not None and not ready):
-                    break
+            else:
+                for _ in range(_MAX_STEPS):
+                    loop.call_soon(loop.stop)
+                    loop.run_forever()
+                    if main.done():
+                        break
         finally:
             self.pumping = False
         if main.done():
@@ -312,6 +321,22 @@ class EagerRun:
             return
         nr.record.ended_at = time.time()
         ex.node_succeeded(nr, outputs, CacheStatus.DISABLED)
+
+
+def _call_shape(
+    name: str, entity: Any, inputs: dict[str, Any]
+) -> tuple[Any, dict[str, TaskTemplate], dict[str, WorkflowSpec]]:
+    """A call of ``entity`` with these input names, compiled as in a static workflow (so a bad
+    call fails the same way), its inputs still references to be replaced by values."""
+    from slipstream.sdk import WorkflowBuilder
+    from slipstream.sdk._compiler import caller_location
+
+    builder = WorkflowBuilder(f"{name} (eager)", entity.python_interface)
+    where = caller_location()
+    with builder:
+        builder.add_entity(entity, (), {k: builder.inputs[k] for k in inputs}, where)
+    node = msgspec.structs.replace(builder.nodes[-1].freeze(), upstream=(), location=where)
+    return node, builder.tasks, builder.subworkflows
 
 
 def _const(b: Binding, consts: dict[str, Any]) -> Binding:
