@@ -21,6 +21,7 @@ the system's: ``kind`` drives retries and is recorded with every failed attempt.
     │   └── BranchFailedError (ValueError)  a conditional took its ``else_().fail(message)`` case
     ├── EagerException                      an awaited call of an eager workflow failed (carries
     │                                       the call's error; the body may catch it)
+    ├── NondeterministicError (RuntimeError)  a resumed eager body made other calls than recorded
     ├── IllegalTransitionError (RuntimeError)  a state machine was asked for a forbidden move
     ├── StorageError (OSError)              a blob could not be read or written
     ├── NotFoundError (KeyError)            an entity, execution or blob that does not exist
@@ -53,6 +54,7 @@ __all__ = [
     "IllegalTransitionError",
     "InputError",
     "LiteralTypeError",
+    "NondeterministicError",
     "NotFoundError",
     "PermissionDeniedError",
     "RemoteError",
@@ -237,6 +239,14 @@ class EagerException(SlipstreamError):
         self.error = error
         self.cause = cause
         self.__cause__ = cause
+
+
+class NondeterministicError(SlipstreamError, RuntimeError):
+    """A resumed eager body's call ``i`` is not the call ``i`` its records hold: the body's
+    control flow depends on something besides its inputs and the results it awaited."""
+
+    code = "nondeterministic"
+    kind = "USER"
 
 
 class IllegalTransitionError(SlipstreamError, RuntimeError):

@@ -29,6 +29,7 @@ from slipstream import (
     workflow,
 )
 from slipstream.engine import Executor, MemoryStateStore, Replay
+from slipstream.errors import NondeterministicError
 from slipstream.model import (
     AttemptRecord,
     CacheStatus,
@@ -472,3 +473,42 @@ def test_slipstream_run_runs_an_eager_workflow(tmp_path: Path) -> None:
     assert "[1, 2, 3]" in out.stdout.replace("\n", "").replace(" ", "").replace(
         "[1,2,3]", "[1, 2, 3]"
     )
+
+
+@eager
+async def chain_changed(n: int, log: str) -> int:
+    """Resumed in place of counted_chain: its second call is another task."""
+    a = await counted(x=0, log=log)
+    return a + await double(x=1)
+
+
+def test_a_resumed_body_that_makes_other_calls_fails_clearly(tmp_path: Path) -> None:
+    log = tmp_path / "log"
+    inputs = {"n": 4, "log": str(log)}
+    exec_id = ExecutionId("local", "development", "eager-nondet")
+    blobs = f"file://{tmp_path / 'blobs'}"
+    states = MemoryStateStore()
+    dying = _DyingRunner(make_runner("inline"), 2, states, exec_id)
+    first = Executor(
+        execution_id=exec_id, closure=closure_of(counted_chain), inputs=inputs, store=states,
+        runner=dying, catalog=None, blob_store=blobs, code_root=code_root_for(counted_chain),
+    )  # fmt: skip
+    with pytest.raises(_HostDies):
+        first.run()
+    # the same node now runs a body whose second call differs from the record
+    closure = closure_of(counted_chain)
+    template = closure.tasks[counted_chain.name]
+    changed = msgspec.structs.replace(template, loader=chain_changed.template.loader)
+    closure = msgspec.structs.replace(closure, tasks={counted_chain.name: changed})
+    second = Executor(
+        execution_id=exec_id, closure=closure, inputs=inputs, store=MemoryStateStore(),
+        runner=make_runner("inline"), catalog=None, blob_store=blobs,
+        code_root=code_root_for(counted_chain),
+        replay=Replay(dying.nodes, dying.attempts, resume=True),
+    )  # fmt: skip
+    second.run()
+    assert second.record.phase is ExecutionPhase.FAILED
+    with pytest.raises(
+        NondeterministicError, match=r"call n0/e1 is .*double now but was .*counted"
+    ):
+        second.raise_for_failure()

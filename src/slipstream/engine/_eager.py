@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 import msgspec
 
-from slipstream.errors import EagerException, SlipstreamError
+from slipstream.errors import EagerException, NondeterministicError, SlipstreamError
 from slipstream.model import (
     WORKFLOW_INPUTS,
     Binding,
@@ -42,6 +42,7 @@ from slipstream.model import (
     NodePhase,
     Ref,
     ResourceType,
+    TaskNode,
     TaskTemplate,
     WorkflowSpec,
 )
@@ -173,6 +174,7 @@ class EagerRun:
         eid = f"e{self.calls}"
         path = f"{self.nr.path}/{eid}"
         node, tasks, subworkflows = self._compile(entity, inputs, eid)
+        self._check_replay(path, node)
         self.calls += 1
         self.scope.tasks.update(tasks)
         self.ex.subworkflows.update(subworkflows)
@@ -183,6 +185,21 @@ class EagerRun:
         self.waiting[path] = (fut, entity)
         self.ex.add_node(cnr)
         return fut
+
+    def _check_replay(self, path: str, node: Any) -> None:
+        """On resume, call ``i`` must call what the records say call ``i`` called."""
+        replay = self.ex.replay
+        if replay is None or not replay.resume:
+            return
+        rec = replay.nodes.get(path)
+        kind = node.kind
+        if rec is None or not rec.task or type(kind) is not TaskNode or rec.task == kind.task:
+            return
+        raise NondeterministicError(
+            f"eager workflow {self.template.id.name}: call {path} is {kind.task} now but was "
+            f"{rec.task} when recorded; a body must make the same calls in the same order when "
+            "it runs again (base decisions only on its inputs and awaited results)"
+        )
 
     def _compile(
         self, entity: Any, inputs: dict[str, Any], eid: str
