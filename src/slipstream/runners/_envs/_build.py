@@ -18,6 +18,7 @@ import os
 import shutil
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -107,7 +108,19 @@ def _locked(lock_path: Path) -> Iterator[None]:
             fcntl.flock(f, fcntl.LOCK_UN)
 
 
+_uv_lock = threading.Lock()
+_uv_path: list[str] = []
+
+
 def _uv() -> str:
+    # sysconfig (which find_uv_bin reads) is not safe to initialise from two threads at once
+    with _uv_lock:
+        if not _uv_path:
+            _uv_path.append(_find_uv())
+        return _uv_path[0]
+
+
+def _find_uv() -> str:
     try:
         from uv import find_uv_bin
 
@@ -169,16 +182,16 @@ def _build(spec: EnvironmentSpec, path: Path, say: Callable[[str], None]) -> Non
 def _uv_run(cmd: list[str], say: Callable[[str], None]) -> None:
     env = dict(os.environ)
     env.pop("VIRTUAL_ENV", None)
-    proc = subprocess.Popen(
-        cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env
-    )
-    assert proc.stdout is not None
     lines: list[str] = []
-    for line in proc.stdout:
-        line = line.rstrip()
-        if line:
-            lines.append(line)
-            say(f"  {line}")
+    with subprocess.Popen(
+        cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env
+    ) as proc:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            line = line.rstrip()
+            if line:
+                lines.append(line)
+                say(f"  {line}")
     if proc.wait() != 0:
         tail = "\n".join(lines[-30:])
         raise EnvironmentBuildError(f"uv could not build the environment:\n{tail}")
