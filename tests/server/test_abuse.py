@@ -359,3 +359,21 @@ def test_unauthenticated_bodies_are_not_read(server: LiveServer) -> None:
     answer, sent = raw(server, request, chunked(50 * MAX_JSON))
     assert answer.startswith(b"HTTP/1.1 401"), answer[:200]
     assert sent < 10 * MAX_JSON
+
+
+def test_console_forms_are_bounded_too(server: LiveServer) -> None:
+    """The console's login takes forms without a session: their size is bounded all the same."""
+    netloc = urlsplit(server.url).netloc
+    request = (
+        f"POST /console/login HTTP/1.1\r\nHost: {netloc}\r\n"
+        "Content-Type: application/x-www-form-urlencoded\r\nTransfer-Encoding: chunked\r\n\r\n"
+    )
+    answer, sent = raw(server, request, chunked(200 * MAX_JSON))
+    assert answer.startswith(b"HTTP/1.1 413"), answer[:200]
+    assert sent < 40 * MAX_JSON, sent  # long before the 50 MB (socket buffers hold some MB)
+    declared = (
+        f"POST /console/login HTTP/1.1\r\nHost: {netloc}\r\n"
+        "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 10000000000\r\n\r\n"
+    )
+    answer, _ = raw(server, declared, iter([b"token=" + b"x" * 1024] * 4))
+    assert answer.startswith(b"HTTP/1.1 413"), answer[:200]

@@ -91,8 +91,10 @@ class Guard:
                 self._check_nul(scope)
                 found = await self._session(headers)
                 scope.setdefault("state", {})["principal"] = found
-                if found is not None and method not in READS:
-                    send = self._audited(send, found, method, path)
+                if method not in READS:
+                    receive = _limited(receive, headers, self.config.max_json_bytes)
+                    if found is not None:
+                        send = self._audited(send, found, method, path)
                 await self.app(scope, receive, send)
                 return
             self._check_nul(scope)
@@ -256,6 +258,25 @@ class Guard:
         for need in rule.needs(params, body, self.protected):
             if not _holds(principal, need, read=read):
                 raise _denied(principal, rule, need)
+
+
+def _limited(receive: Receive, headers: Headers, limit: int) -> Receive:
+    """``receive`` that refuses a body past ``limit`` bytes (declared or while it streams): the
+    console's forms, which no rule of the API reads, are bounded all the same."""
+    declared = headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise TooLargeError(f"the request body is larger than {limit} bytes")
+    total = 0
+
+    async def bounded() -> Message:
+        nonlocal total
+        message = await receive()
+        total += len(message.get("body", b""))
+        if total > limit:
+            raise TooLargeError(f"the request body is larger than {limit} bytes")
+        return message
+
+    return bounded
 
 
 def _cookie(header: str, name: str) -> str:
