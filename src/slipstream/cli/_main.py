@@ -74,12 +74,9 @@ _COMMANDS: dict[str, tuple[str, str]] = {
     "execution": ("slipstream.cli._execution", "execution"),
     "logs": ("slipstream.cli._logs", "logs"),
     "signal": ("slipstream.cli._signal", "signal"),
-    "execution": ("slipstream.cli._execution", "execution"),
-    "logs": ("slipstream.cli._logs", "logs"),
-    "env": ("slipstream.cli._env", "env"),
-    "signal": ("slipstream.cli._signal", "signal"),
     "auth": ("slipstream.cli._auth", "auth"),
     "launchplan": ("slipstream.cli._launchplan", "launchplan"),
+    "env": ("slipstream.cli._env", "env"),
 }
 
 
