@@ -512,3 +512,36 @@ def test_a_resumed_body_that_makes_other_calls_fails_clearly(tmp_path: Path) -> 
         NondeterministicError, match=r"call n0/e1 is .*double now but was .*counted"
     ):
         second.raise_for_failure()
+
+
+@task
+def refuse(x: int) -> int:
+    time.sleep(0.1)
+    raise ValueError(f"refused {x}")
+
+
+@eager
+async def waits_long(x: int, log: str) -> int:
+    try:
+        return await slow(x=x, log=log)
+    finally:
+        _log(log, "body unwound")
+
+
+@workflow
+def sibling_fails(x: int, log: str) -> int:
+    a = waits_long(x=x, log=log)
+    refuse(x=x)
+    return a
+
+
+def test_a_body_left_waiting_when_its_execution_fails_is_unwound(tmp_path: Path) -> None:
+    import gc
+
+    log = tmp_path / "log"
+    run = execute_local(sibling_fails, {"x": 1, "log": str(log)}, runner="local", workers=2)
+    assert run.record.phase is ExecutionPhase.FAILED
+    assert run.executor.error is not None and "refused 1" in run.executor.error.message
+    del run
+    gc.collect()
+    assert "body unwound" in _lines(log)

@@ -21,6 +21,7 @@ engine timer.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
 import time
 import traceback
@@ -85,6 +86,7 @@ class EagerRun:
     __slots__ = (
         "__weakref__",
         "_ctx",
+        "_tasks",
         "calls",
         "entity",
         "ex",
@@ -105,7 +107,8 @@ class EagerRun:
         self.template = template
         self.entity: Any = None
         self.loop = asyncio.new_event_loop()
-        weakref.finalize(self, _close, self.loop)
+        self._tasks: list[asyncio.Task[Any]] = []
+        weakref.finalize(self, _shutdown, self.loop, self._tasks)
         spec = WorkflowSpec(
             id=Identifier(ResourceType.WORKFLOW, f"{template.id.name} (eager)"),
             interface=Interface(),
@@ -147,8 +150,9 @@ class EagerRun:
         nr.state = self
         ex.transition(nr, NodePhase.RUNNING)
         ctx = contextvars.copy_context()
-        ctx.run(CURRENT.set, self)
+        ctx.run(CURRENT.set, _Calls(self))
         self.main = self.loop.create_task(body(**kwargs), context=ctx)
+        self._tasks.append(self.main)
         self.pump()
 
     def context(self) -> TypeContext:
@@ -340,6 +344,22 @@ class EagerRun:
         ex.node_succeeded(nr, outputs, CacheStatus.DISABLED)
 
 
+class _Calls:
+    """What the body's context holds: the run, weakly, so that a body left waiting keeps
+    nothing alive and its run's finalizer can unwind it."""
+
+    __slots__ = ("_run",)
+
+    def __init__(self, run: EagerRun) -> None:
+        self._run = weakref.ref(run)
+
+    def call(self, entity: Any, inputs: dict[str, Any]) -> asyncio.Future[Any]:
+        run = self._run()
+        if run is None:
+            raise RuntimeError("the eager run of this body has ended")
+        return run.call(entity, inputs)
+
+
 def _call_shape(
     name: str, entity: Any, inputs: dict[str, Any]
 ) -> tuple[Any, dict[str, TaskTemplate], dict[str, WorkflowSpec]]:
@@ -361,6 +381,21 @@ def _const(b: Binding, consts: dict[str, Any]) -> Binding:
     if type(data) is Ref and data.node == WORKFLOW_INPUTS and not data.path:
         return Binding(b.name, Const(consts[data.output]))
     return b
+
+
+def _shutdown(loop: asyncio.AbstractEventLoop, tasks: list[asyncio.Task[Any]]) -> None:
+    """A run dropped while its body waits (the execution ended elsewhere): cancel the body and
+    let it unwind (its ``finally`` blocks run) when no other loop runs here, then close."""
+    if loop.is_closed():
+        return
+    pending = [t for t in tasks if not t.done()]
+    if pending:
+        for t in pending:
+            t.cancel()
+        # when another loop runs in this thread now, closing is all that can be done
+        with contextlib.suppress(RuntimeError):
+            loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+    _close(loop)
 
 
 def _close(loop: asyncio.AbstractEventLoop) -> None:
