@@ -20,6 +20,8 @@ SYSTEM_RETRIES = 3
 """The platform's default budget of retries for failures that are not the task's own."""
 
 _SYSTEM_KINDS = frozenset({ErrorKind.SYSTEM.value, ErrorKind.OOM.value})
+_NEVER_CODES = frozenset({"unschedulable"})
+"""Failures that another attempt cannot fix (a task asking more than the machine has)."""
 
 
 def kind_of(err: ErrorInfo, timed_out: bool = False) -> str:
@@ -67,7 +69,7 @@ class RetryPolicy:
         node: Node,
     ) -> bool:
         """Spend the failure on ``budget``; True when another attempt should run."""
-        if kind == ErrorKind.ABORTED.value:
+        if kind == ErrorKind.ABORTED.value or err.code in _NEVER_CODES:
             return False
         if kind in _SYSTEM_KINDS:
             budget.system += 1
