@@ -10,7 +10,7 @@ import pytest
 
 from slipstream import task, workflow
 from slipstream.errors import WorkerLostError
-from slipstream.model import AttemptRecord, ErrorInfo, ErrorKind, NodeOverrides
+from slipstream.model import AttemptPhase, AttemptRecord, ErrorInfo, ErrorKind, NodeOverrides
 from slipstream.runners import execute_local
 
 pytestmark = pytest.mark.timeout(120)
@@ -80,8 +80,8 @@ def test_policy_by_kind() -> None:
     assert not policy.retry(Budget(), user, "USER", t, override)
     # budgets resume from recorded attempts
     recs = [
-        AttemptRecord(node="n0", number=1, phase="FAILED", error=lost),  # type: ignore[arg-type]
-        AttemptRecord(node="n0", number=2, phase="FAILED", error=user),  # type: ignore[arg-type]
+        AttemptRecord(node="n0", number=1, phase=AttemptPhase.FAILED, error=lost),
+        AttemptRecord(node="n0", number=2, phase=AttemptPhase.FAILED, error=user),
     ]
     resumed = Budget.of(recs)
     assert (resumed.user, resumed.system) == (1, 1)

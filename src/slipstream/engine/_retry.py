@@ -45,7 +45,7 @@ class Budget:
         """The budget already spent by recorded failed attempts (to resume after a restart)."""
         b = cls()
         for a in attempts:
-            if a.error is None or a.phase.value == "SUCCEEDED":
+            if a.error is None or a.phase == "SUCCEEDED":
                 continue
             if a.error.kind in _SYSTEM_KINDS:
                 b.system += 1
