@@ -213,3 +213,83 @@ def test_slipstream_run_runner_ray(cluster: Cluster, tmp_path: Path) -> None:
     )
     assert out.returncode == 0, out.stderr
     assert json.loads(out.stdout.strip().splitlines()[-1]) == {"o0": 7}
+
+
+_SERVER_FLOWS = """
+import time
+from slipstream import task, workflow
+
+
+@task
+def inc(x: int) -> int:
+    return x + 1
+
+
+@workflow
+def chain(x: int) -> int:
+    return inc(x=inc(x=x))
+
+
+@task
+def beat(path: str) -> int:
+    for i in range(1200):
+        with open(path, "a") as f:
+            f.write(f"{i}\\n")
+        time.sleep(0.05)
+    return 0
+
+
+@workflow
+def beating(path: str) -> int:
+    return beat(path=path)
+"""
+
+
+def test_server_runs_on_ray_and_an_abort_cancels_the_ray_work(
+    cluster: Cluster, tmp_path: Path
+) -> None:
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "server"))
+    from live_server import start_server
+
+    from slipstream.model import ExecutionPhase
+    from slipstream.remote import Remote
+
+    home = tmp_path / "srv"
+    server = start_server(
+        "sqlite",
+        f"sqlite:///{home / 'slipstream.db'}",
+        home,
+        "--no-auth",
+        "--runner",
+        "ray",
+        "--ray-address",
+        cluster.address,
+    )
+    try:
+        pkg = tmp_path / "code" / "rayflows"
+        pkg.mkdir(parents=True)
+        (pkg / "__init__.py").write_text("")
+        (pkg / "flows.py").write_text(_SERVER_FLOWS)
+        with Remote(server.url, "rayp", "development") as remote:
+            remote.create_project("rayp")
+            remote.register(pkg, version="v1")
+            module = sys.modules["rayflows.flows"]
+            done = remote.execute(module.chain, {"x": 1}, wait=True, timeout=90, poll_interval=0.2)
+            assert done.phase is ExecutionPhase.SUCCEEDED, done.error
+            assert remote.outputs(done) == {"o0": 3}
+
+            beats = tmp_path / "beats"
+            ex = remote.execute(module.beating, {"path": str(beats)})
+            deadline = time.monotonic() + 90
+            while not beats.exists():
+                assert time.monotonic() < deadline, "the attempt did not start on Ray"
+                time.sleep(0.2)
+            remote.terminate(ex, cause="test")
+            ended = remote.wait(ex, timeout=30, poll_interval=0.2)
+            assert ended.phase is ExecutionPhase.ABORTED
+            time.sleep(0.5)
+            count = len(beats.read_text().split())
+            time.sleep(1.0)
+            assert len(beats.read_text().split()) == count, "the aborted attempt kept running"
+    finally:
+        assert server.stop() == 0, "".join(server.output)

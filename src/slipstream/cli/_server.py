@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import click
 
 from ._remote import reports_errors
@@ -52,6 +54,18 @@ __all__ = ["server"]
 @click.option(
     "--workers", type=int, default=None, help="Warm worker processes (default: one per CPU)."
 )
+@click.option(
+    "--runner",
+    type=click.Choice(["local", "ray"]),
+    default=None,
+    help="Where attempts run: 'local' (warm worker processes, the default) or 'ray' (warm "
+    "actors on a Ray cluster) [env: SLIPSTREAM_RUNNER].",
+)
+@click.option(
+    "--ray-address",
+    default=None,
+    help="The Ray cluster of --runner ray (default: RAY_ADDRESS, else a private local Ray).",
+)
 @reports_errors
 def server(
     host: str | None,
@@ -65,6 +79,8 @@ def server(
     no_auth: bool,
     no_engine: bool,
     workers: int | None,
+    runner: str | None,
+    ray_address: str | None,
 ) -> None:
     """Start the slipstream server; stops cleanly on Ctrl-C or SIGTERM."""
     from slipstream.server import ServerConfig, serve
@@ -95,7 +111,14 @@ def server(
 
     if workers is not None and workers < 1:
         raise click.BadParameter("must be at least 1", param_hint="--workers")
-    serve(config, on_ready=ready, engine=not no_engine, workers=workers)
+    serve(
+        config,
+        on_ready=ready,
+        engine=not no_engine,
+        workers=workers,
+        runner=runner or os.environ.get("SLIPSTREAM_RUNNER") or "local",
+        ray_address=ray_address,
+    )
     click.echo("slipstream server stopped")
 
 

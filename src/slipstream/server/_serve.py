@@ -22,6 +22,8 @@ def serve(
     on_ready: Callable[[str], None] | None = None,
     engine: bool = True,
     workers: int | None = None,
+    runner: str = "local",
+    ray_address: str | None = None,
 ) -> None:
     """Serve until SIGINT or SIGTERM; ``on_ready`` gets the URL once requests are accepted.
 
@@ -38,14 +40,14 @@ def serve(
     from ._api import create_app
 
     with HomeLock(config.home):
-        runner = _pool(workers) if engine else None  # before any connection or thread exists
+        pool = _pool(workers, runner, ray_address) if engine else None  # before any thread exists
         db = Database(config.db_url)
         host = None
         stop_background = None
         try:
             db.upgrade()
-            if runner is not None:
-                host = _start_host(db, config, runner)
+            if pool is not None:
+                host = _start_host(db, config, pool)
             services = Services.build(config, db)
             services.bundles.sweep()
             stop_background = start_background(db, config, services.launches, services.registry)
@@ -88,8 +90,8 @@ def serve(
                 stop_background()
             if host is not None:
                 _stop_host(*host)
-            elif runner is not None:
-                runner.close()
+            elif pool is not None:
+                pool.close()
             db.dispose()
 
 
@@ -98,16 +100,18 @@ def serve_engine(
     *,
     workers: int | None = None,
     on_ready: Callable[[str], None] | None = None,
+    runner: str = "local",
+    ray_address: str | None = None,
 ) -> None:
     """Run an engine host alone (``slipstream engine``) until SIGINT or SIGTERM.
 
     Several of them (and servers started with ``--no-engine``) share one database: each claims
     executions through leases, and takes over those of a host that died once its leases expire.
     """
-    runner = _pool(workers)
+    pool = _pool(workers, runner, ray_address)
     db = Database(config.db_url)
     db.upgrade()
-    host = _start_host(db, config, runner)
+    host = _start_host(db, config, pool)
     stop = host[0].stop
 
     def on_signal(sig: int, frame: FrameType | None) -> None:
@@ -138,7 +142,11 @@ def _wake_on_writes(app: Any, wake: Any) -> None:
     app.middleware("http")(wake_host)
 
 
-def _pool(workers: int | None) -> Any:
+def _pool(workers: int | None, runner: str = "local", ray_address: str | None = None) -> Any:
+    if runner == "ray":  # attempts go to Ray's warm actors; the engine host stays here
+        from slipstream.runners import RayRunner
+
+        return RayRunner(ray_address, max_actors=workers)
     from slipstream.runners import LocalRunner
 
     return LocalRunner(workers=workers)
