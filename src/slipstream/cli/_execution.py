@@ -84,8 +84,14 @@ def describe(
         echo_json({**row, "nodes": node_rows} if nodes else row)
         return
     for key, value in row.items():
-        if value not in (None, "", {}):
+        if value not in (None, "", {}) and key != "error":
             click.echo(f"{key:>12}: {value}")
+    if record.error is not None:
+        from rich.console import Console
+
+        from ._render import print_error
+
+        print_error(record.error, record.id.name, Console(highlight=False))
     if node_rows:
         click.echo("")
         echo_table(node_rows, ["path", "name", "phase", "attempts", "cache", "duration_s"])

@@ -219,6 +219,7 @@ def error_json(err: ErrorInfo | None, execution: str, fallback: str = "") -> dic
         "node": err.node,
         "type": err.type,
         "message": err.message,
+        "cause": err.cause,
         "traceback": err.traceback,
         "execution": execution,
     }
@@ -238,6 +239,8 @@ def print_error(err: ErrorInfo, execution: str, console: Console, task: str = ""
     )
     kind = f"{err.type}: " if err.type else ""
     console.print(escape(f"{kind}{err.message}"), highlight=False, soft_wrap=True)
+    if err.cause:
+        console.print(escape(f"root cause: {err.cause}"), highlight=False, soft_wrap=True)
     if err.traceback:
         console.print(escape(err.traceback.rstrip()), highlight=False, style="dim", soft_wrap=True)
 

@@ -21,7 +21,9 @@ __all__ = [
 class ErrorInfo(msgspec.Struct, frozen=True, omit_defaults=True):
     """A failure as recorded: a stable code, the user's or the system's fault, and where.
 
-    ``type`` is the qualified name of the original exception class; ``traceback`` holds user frames.
+    ``type`` is the qualified name of the original exception class; ``traceback`` holds user frames
+    (with the chained exceptions); ``cause`` names the root of the chain (``Type: message``) when
+    the exception was raised while handling, or from, another.
     """
 
     code: str
@@ -30,6 +32,7 @@ class ErrorInfo(msgspec.Struct, frozen=True, omit_defaults=True):
     type: str = ""
     node: str = ""
     traceback: str = ""
+    cause: str = ""
 
 
 class ExecutionSpec(msgspec.Struct, frozen=True, omit_defaults=True):

@@ -69,10 +69,29 @@ def error_info(e: BaseException, node: str, kind: str | None = None) -> ErrorInf
         code=code,
         message=str(e) or t.__name__,
         kind=kind or k,
-        type=t.__qualname__ if t.__module__ == "builtins" else f"{t.__module__}.{t.__qualname__}",
+        type=_qualified(t),
         node=node,
         traceback=text,
+        cause=_root_cause(e),
     )
+
+
+def _qualified(t: type[BaseException]) -> str:
+    return t.__qualname__ if t.__module__ == "builtins" else f"{t.__module__}.{t.__qualname__}"
+
+
+def _root_cause(e: BaseException) -> str:
+    """``Type: message`` of the innermost exception ``e`` was raised from or while handling."""
+    root, seen = e, {id(e)}
+    while True:
+        nxt = root.__cause__ or (None if root.__suppress_context__ else root.__context__)
+        if nxt is None or id(nxt) in seen:
+            break
+        seen.add(id(nxt))
+        root = nxt
+    if root is e:
+        return ""
+    return f"{_qualified(type(root))}: {root}"
 
 
 class _Alarm:
