@@ -543,6 +543,7 @@ class Executor:
                 code_root=self.code_root,
                 timeout_s=timeout if timeout is not None else task.metadata.timeout_s,
                 log_dir=f"{node_dir}/{attempt}/logs" if self.capture_logs else "",
+                log_spool=segment is not None,
             )
         )
         self._inflight[(path, attempt)] = nr

@@ -56,6 +56,8 @@ class AttemptRequest(msgspec.Struct, frozen=True, omit_defaults=True):
     offload_bytes: int = 1 << 20
     """Encoded outputs larger than this are written to the blob store instead of returned."""
     log_dir: str = ""
+    log_spool: bool = False
+    """Keep the log only if the attempt writes one, and only when it ends (map items)."""
 
 
 class AttemptResult(msgspec.Struct, omit_defaults=True):

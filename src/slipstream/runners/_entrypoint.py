@@ -157,7 +157,9 @@ def run_attempt(req: AttemptRequest, worker: str = "", live: bool = False) -> At
         )
     with contextlib.ExitStack() as stack:
         capture = (
-            stack.enter_context(OutputCapture(req.log_dir, req.store)) if req.log_dir else None
+            stack.enter_context(OutputCapture(req.log_dir, req.store, req.log_spool))
+            if req.log_dir
+            else None
         )
         try:
             if watch is None:

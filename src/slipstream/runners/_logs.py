@@ -10,6 +10,11 @@ appears line by line.
 For ``file://`` stores the descriptors point at the final file itself, which can be followed live
 while the attempt runs; for other stores they point at a local temporary file that is uploaded when
 the attempt ends. Afterwards the process's own descriptors and streams are put back as they were.
+
+``spool`` (map items: many short attempts) points the descriptors at one scratch file per process,
+emptied for each attempt, and keeps the log only when the attempt wrote something: most items print
+nothing, and creating a folder and a file for each would cost more than running it. Such a log
+appears when its attempt ends.
 """
 
 from __future__ import annotations
@@ -53,11 +58,13 @@ class OutputCapture:
     attempt runs anyway: a missing log never fails a task).
     """
 
-    def __init__(self, log_dir: str, store_url: str) -> None:
+    def __init__(self, log_dir: str, store_url: str, spool: bool = False) -> None:
         self.log_dir = log_dir
         self.store_url = store_url
+        self.spool = spool
         self.uri = ""
         self._tmp: str | None = None
+        self._spool_fd: int | None = None
         self._saved: tuple[int, int] | None = None
         self._streams: tuple[TextIO | Any, TextIO | Any] | None = None
 
@@ -70,14 +77,21 @@ class OutputCapture:
             if not store.owns(uri):
                 store = store_for_uri(uri)
             local = store.local_path(uri)
-            if local is not None:
+            if self.spool:
+                fd = os.dup(_spool_file())
+                os.ftruncate(fd, 0)
+                os.lseek(fd, 0, os.SEEK_SET)
+                self._spool_fd = os.dup(fd)
+                path = ""
+            elif local is not None:
                 local.parent.mkdir(parents=True, exist_ok=True)
                 path = str(local)
             else:
                 fd, path = tempfile.mkstemp(prefix="slipstream-log-", suffix=".log")
                 os.close(fd)
                 self._tmp = path
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+            if path:
+                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
         except Exception as e:  # a log that cannot be kept never fails the task
             print(f"slipstream: cannot keep the attempt's output in {uri}: {e}", file=sys.stderr)
             return self
@@ -120,8 +134,36 @@ class OutputCapture:
         os.close(out)
         os.close(err)
         self._saved = None
-        if self._tmp is not None:
+        if self._spool_fd is not None:
+            self._keep_spool(self._spool_fd)
+        elif self._tmp is not None:
             self._upload(self._tmp)
+
+    def _keep_spool(self, fd: int) -> None:
+        """Store what the attempt wrote to the spool, if anything."""
+        try:
+            size = os.fstat(fd).st_size
+            if size == 0:
+                self.uri = ""
+                return
+            os.lseek(fd, 0, os.SEEK_SET)
+            data = b""
+            while len(data) < size:
+                chunk = os.read(fd, size - len(data))
+                if not chunk:
+                    break
+                data += chunk
+            from slipstream.storage import open_store, store_for_uri
+
+            store = open_store(self.store_url)
+            (store if store.owns(self.uri) else store_for_uri(self.uri)).put_bytes(self.uri, data)
+        except Exception as e:
+            print(
+                f"slipstream: cannot store the attempt's output at {self.uri}: {e}", file=sys.stderr
+            )
+            self.uri = ""
+        finally:
+            os.close(fd)
 
     def _upload(self, path: str) -> None:
         from slipstream.storage import open_store, store_for_uri
@@ -137,3 +179,16 @@ class OutputCapture:
         finally:
             with contextlib.suppress(OSError):
                 os.unlink(path)
+
+
+_spool: int | None = None
+
+
+def _spool_file() -> int:
+    """This process's scratch file for spooled logs (unlinked: it goes with the process)."""
+    global _spool
+    if _spool is None:
+        fd, path = tempfile.mkstemp(prefix="slipstream-spool-", suffix=".log")
+        os.unlink(path)
+        _spool = fd
+    return _spool
