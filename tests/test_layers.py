@@ -103,3 +103,95 @@ def test_import_slipstream_loads_no_heavy_library() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "", f"import slipstream loaded {out.stdout.strip()}"
+
+
+# Rooms of the control plane (docs/architecture.md): each reaches the others only through a small
+# interface. The engine host never imports the API; the API never imports the engine host; the
+# console and the scheduler call services and never import the engine, the runners or the host.
+_ROOM_RULES = {
+    "slipstream.server._host": ("slipstream.server._api", "slipstream.server._console",
+                                "slipstream.server._scheduler"),
+    "slipstream.server._api": ("slipstream.server._host", "slipstream.engine",
+                               "slipstream.runners"),
+    "slipstream.server._console": ("slipstream.server._host", "slipstream.engine",
+                                   "slipstream.runners"),
+    "slipstream.server._scheduler": ("slipstream.server._host", "slipstream.engine",
+                                     "slipstream.runners", "slipstream.server._api"),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize(("path", "module"), _modules(), ids=lambda x: str(x))
+def test_server_rooms_keep_apart(path: Path, module: str) -> None:
+    for room, forbidden in _ROOM_RULES.items():
+        if module != room and not module.startswith(room + "."):
+            continue
+        for target, line in _imports(path, module):
+            bad = [f for f in forbidden if target == f or target.startswith(f + ".")]
+            assert not bad, f"{module}:{line} imports {target}: {room} must not reach {bad[0]}"
+
+
+def _module_graph() -> dict[str, set[str]]:
+    """Module -> the slipstream modules it imports (deferred ones too; not TYPE_CHECKING ones)."""
+    mods = dict((m, p) for p, m in _modules())
+    graph: dict[str, set[str]] = {}
+    for module, path in mods.items():
+        tree = ast.parse(path.read_text(), str(path))
+        package = module if path.name == "__init__.py" else module.rsplit(".", 1)[0]
+        out: set[str] = set()
+
+        def visit(node: ast.AST, package: str = package, out: set[str] = out) -> None:
+            for child in ast.iter_child_nodes(node):
+                if isinstance(child, ast.If) and "TYPE_CHECKING" in ast.unparse(child.test):
+                    for c in child.orelse:
+                        visit(c)
+                    continue
+                if isinstance(child, ast.Import):
+                    out.update(a.name for a in child.names)
+                elif isinstance(child, ast.ImportFrom):
+                    if child.level:
+                        base = package.split(".")
+                        base = base[: len(base) - (child.level - 1)]
+                        target = ".".join(base + ([child.module] if child.module else []))
+                    else:
+                        target = child.module or ""
+                    subs = [
+                        f"{target}.{a.name}" for a in child.names if f"{target}.{a.name}" in mods
+                    ]
+                    out.update(subs)
+                    if len(subs) < len(child.names):
+                        out.add(target)
+                visit(child)
+
+        visit(tree)
+        graph[module] = {m for m in out if m in mods and m != module}
+    return graph
+
+
+# Layers whose modules form no import cycle among themselves (the others still have a few,
+# through imports deferred into functions: slipstream.types and slipstream.sdk).
+_ACYCLIC = ("errors", "model", "storage", "engine", "runners", "server", "remote", "cli")
+
+
+def test_no_import_cycle_inside_a_layer() -> None:
+    graph = _module_graph()
+    cycles: list[list[str]] = []
+    state: dict[str, int] = {}
+    path: list[str] = []
+
+    def dfs(v: str) -> None:
+        state[v] = 1
+        path.append(v)
+        for w in graph[v]:
+            if _layer(w) != _layer(v):
+                continue
+            if state.get(w) == 1:
+                cycles.append([*path[path.index(w) :], w])
+            elif w not in state:
+                dfs(w)
+        path.pop()
+        state[v] = 2
+
+    for v in sorted(graph):
+        if _layer(v) in _ACYCLIC and v not in state:
+            dfs(v)
+    assert not cycles, "import cycles inside a layer:\n" + "\n".join(" -> ".join(c) for c in cycles)
