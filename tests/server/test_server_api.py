@@ -74,7 +74,13 @@ def test_register_idempotent_and_conflict_with_diff(api: httpx.Client, project: 
     got = api.get(f"/workflows/{project}/development/pkg.mod.wf/latest").json()
     assert got["id"]["version"] == "v1"
     assert got["spec"]["workflow"]["id"]["name"] == "pkg.mod.wf"
+    assert "pkg.mod.double" in got["spec"]["tasks"]
     assert len(got["digest"]) == 64
+    # a list page shows each workflow without its closure (its tasks can be large)
+    listed = api.get(f"/workflows/{project}/development").json()["items"]
+    assert [i["id"]["name"] for i in listed] == ["pkg.mod.wf"]
+    assert listed[0]["spec"] == {"workflow": got["spec"]["workflow"]}
+    assert listed[0]["digest"] == got["digest"]
 
 
 def test_registration_checks(api: httpx.Client, project: str) -> None:

@@ -247,7 +247,8 @@ class Remote(RemoteExecutions, RemoteSchedules):
     def list_workflows(
         self, name: str | None = None, **kw: Any
     ) -> list[Registered[CompiledWorkflow]]:
-        """Registered workflows (see :meth:`list_entities`)."""
+        """Registered workflows (see :meth:`list_entities`), each without its closure's task
+        templates and subworkflows; :meth:`fetch_workflow` gives one whole."""
         return self.list_entities(ResourceType.WORKFLOW, name, **kw)
 
     def list_launch_plans(

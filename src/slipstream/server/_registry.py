@@ -462,7 +462,7 @@ class Registry:
                 id_column=EntityRow.id,
                 sort_columns={"created_at": None, "name": EntityRow.name},
                 key_of=lambda r: (r.name if page.sort_by == "name" else r.id, r.id),
-                to_item=to_registered,
+                to_item=to_listed,
             )
         return Page(items=tuple(items), next_cursor=cursor)
 
@@ -497,6 +497,26 @@ def to_registered(row: EntityRow) -> RegisteredEntity:
         digest=row.digest,
         bundle=row.bundle,
         created_at=row.created_at,
+    )
+
+
+class _WorkflowHead(msgspec.Struct):
+    workflow: msgspec.Raw
+
+
+_head = msgspec.json.Decoder(_WorkflowHead)
+
+
+def to_listed(row: EntityRow) -> RegisteredEntity:
+    """A row as a list page shows it: a workflow without its closure (the task templates and
+    subworkflows it uses, which can be large and are the same for every version); fetch one
+    entity to get it whole."""
+    item = to_registered(row)
+    if row.resource_type != ResourceType.WORKFLOW.value:
+        return item
+    head = _head.decode(row.spec)
+    return msgspec.structs.replace(
+        item, spec=msgspec.Raw(b'{"workflow":' + bytes(head.workflow) + b"}")
     )
 
 
