@@ -27,9 +27,11 @@ def server() -> LiveServer:
     return live("sqlite")
 
 
-@pytest.fixture(scope="module")
-def project(server: LiveServer, tmp_path_factory: pytest.TempPathFactory) -> str:
-    """A project with ``flows.py`` registered (version v1)."""
+@pytest.fixture(scope="session")
+def project(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A project with ``flows.py`` registered (version v1), once per test process: its launch
+    plan is named once per process, as in any program that imports the module."""
+    server = live("sqlite")
     name = unique("con")
     root = tmp_path_factory.mktemp("flows")
     package = root / f"pkg_{name.replace('-', '_')}"

@@ -120,11 +120,18 @@ def test_failed_node_shows_its_traceback_and_recover(
 def test_executions_list_filters_and_pages(
     browser: httpx.Client, project: str, remote: Remote
 ) -> None:
-    for x in range(3):
-        remote.execute("quick_lp", inputs={"x": x}, wait=True)
     listing = f"/console/executions/{project}/development"
+    before = browser.get(listing, params={"launch_plan": "quick_lp"}).text.count("SUCCEEDED</span>")
+    names = [remote.execute("quick_lp", inputs={"x": x}, wait=True).id.name for x in range(3)]
     page = browser.get(listing, params={"launch_plan": "quick_lp"})
-    assert page.text.count("SUCCEEDED</span>") == 3
+    assert page.text.count("SUCCEEDED</span>") == before + 3
+    # pages of two, newest first, following the "older" link
+    first = browser.get(listing, params={"launch_plan": "quick_lp", "limit": "2"})
+    assert names[2] in first.text and names[1] in first.text and names[0] not in first.text
+    link = re.search(r'id="next-page" href="\?([^"]+)"', first.text)
+    assert link is not None
+    second = browser.get(f"{listing}?{link.group(1).replace('&amp;', '&')}")
+    assert names[0] in second.text and names[2] not in second.text
     page = browser.get(listing, params={"phase": "failed"})
     assert "quick_lp" not in page.text
     page = browser.get(listing, params={"launched_by": "admin", "since": "2000-01-01T00:00"})
@@ -200,3 +207,18 @@ def test_viewer_reads_but_cannot_act(server: LiveServer, project: str, remote: R
 def test_unknown_pages_are_pages_not_json(browser: httpx.Client, project: str, kind: str) -> None:
     r = browser.get(f"/console/executions/{project}/development/enope")
     assert r.status_code == 404 and "<html" in r.text and "enope" in r.text
+
+
+def test_no_login_without_auth(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from live_server import start_server
+
+    server = start_server(
+        "sqlite", f"sqlite:///{tmp_path / 'x.db'}", tmp_path / "home", "--no-auth"
+    )
+    try:
+        with httpx.Client(base_url=server.url, timeout=30) as client:
+            assert client.get("/console/projects").status_code == 200
+            r = client.get("/console/login")
+            assert r.status_code == 303 and r.headers["location"] == "/console"
+    finally:
+        server.stop()

@@ -6,7 +6,6 @@ from typing import Any
 
 from fastapi import APIRouter, FastAPI, Response
 
-from .._console import router as console_router
 from .._services import Services
 from . import _auth, _entities, _executions, _projects, _schedules
 from ._errors import install_error_handlers
@@ -34,7 +33,7 @@ def create_app(services: Services) -> FastAPI:
     for module in (_projects, _entities, _executions, _auth, _schedules):
         api.include_router(module.router)
     app.include_router(api)
-    app.include_router(console_router)
+    app.include_router(_console_router())
     app.add_middleware(Guard, services=services)
 
     @app.get("/healthz", include_in_schema=False)
@@ -54,3 +53,10 @@ def create_app(services: Services) -> FastAPI:
 
     app.openapi = openapi  # type: ignore[method-assign]
     return app
+
+
+def _console_router() -> APIRouter:
+    """The web console's pages (imported here: the console itself uses the API's access rules)."""
+    from .._console import router
+
+    return router

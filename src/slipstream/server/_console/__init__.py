@@ -7,10 +7,11 @@ It reads through the services and its own aggregating queries and never imports 
 
 from fastapi import APIRouter
 
-from . import _actions, _pages
+from . import _actions, _execution_pages, _pages
 
 __all__ = ["router"]
 
 router = APIRouter(include_in_schema=False)
 router.include_router(_pages.router)
+router.include_router(_execution_pages.router)
 router.include_router(_actions.router)

@@ -19,7 +19,6 @@ from starlette.concurrency import run_in_threadpool
 from slipstream.errors import NotFoundError, SlipstreamError, ValidationError
 from slipstream.model import (
     CompiledWorkflow,
-    ExecutionRecord,
     LaunchPlanSpec,
     ResourceType,
     TaskTemplate,
@@ -34,7 +33,7 @@ from ._queries import ConsoleQueries, ExecutionFilter
 from ._render import environment
 from ._session import access, services_of
 
-__all__ = ["error_page", "render", "router"]
+__all__ = ["answer", "error_page", "graph_of", "launch_target", "queries_of", "render", "router"]
 
 router = APIRouter(include_in_schema=False)
 _env = environment()
@@ -66,7 +65,7 @@ def error_page(request: Request, error: SlipstreamError) -> HTMLResponse:
     return render(request, template, status, error=error)
 
 
-def _queries(request: Request) -> ConsoleQueries:
+def queries_of(request: Request) -> ConsoleQueries:
     svc = services_of(request)
     found: ConsoleQueries | None = getattr(request.app.state, "console_queries", None)
     if found is None:
@@ -74,7 +73,7 @@ def _queries(request: Request) -> ConsoleQueries:
     return found
 
 
-async def _page(request: Request, method: str, api_path: str, build: Any) -> Response:
+async def answer(request: Request, method: str, api_path: str, build: Any) -> Response:
     """Check access, then run ``build(principal)`` in a thread; errors become pages."""
     who = access(request, method, api_path)
     if isinstance(who, Response):
@@ -101,12 +100,12 @@ async def projects(request: Request) -> Response:
     svc = services_of(request)
 
     def build() -> Response:
-        rows, counts = _queries(request).project_counts()
+        rows, counts = queries_of(request).project_counts()
         return render(
             request, "projects.html", projects=rows, by_phase=counts, domains=svc.config.domains
         )
 
-    return await _page(request, "GET", "/projects", build)
+    return await answer(request, "GET", "/projects", build)
 
 
 @router.get("/console/projects/{project}/{domain}")
@@ -116,7 +115,7 @@ async def project(request: Request, project: str, domain: str) -> Response:
 
     def build() -> Response:
         info = svc.projects.get(project)
-        entities = _queries(request).entities(project, domain)
+        entities = queries_of(request).entities(project, domain)
         schedules = svc.schedules.list(project, domain)
         return render(
             request,
@@ -128,10 +127,10 @@ async def project(request: Request, project: str, domain: str) -> Response:
             schedules=schedules,
         )
 
-    return await _page(request, "GET", f"/projects/{project}/domains/{domain}", build)
+    return await answer(request, "GET", f"/projects/{project}/domains/{domain}", build)
 
 
-def _graph(wf: WorkflowSpec) -> dict[str, Any]:
+def graph_of(wf: WorkflowSpec) -> dict[str, Any]:
     """The nodes and edges of a workflow, for the graph layout in the browser."""
     nodes = []
     for n in wf.nodes:
@@ -197,12 +196,12 @@ async def entity(request: Request, project: str, domain: str, kind: str, name: s
             spec=spec,
             interface=interface,
             launch_plan=spec if isinstance(spec, LaunchPlanSpec) else None,
-            graph=msgspec.json.encode(_graph(workflow)).decode() if workflow else None,
-            versions=_queries(request).versions(rt.value, project, domain, name),
+            graph=msgspec.json.encode(graph_of(workflow)).decode() if workflow else None,
+            versions=queries_of(request).versions(rt.value, project, domain, name),
             schedule=schedule,
         )
 
-    return await _page(request, "GET", f"/{kind}/{project}/{domain}/{name}", build)
+    return await answer(request, "GET", f"/{kind}/{project}/{domain}/{name}", build)
 
 
 @router.get("/console/projects/{project}/{domain}/launch_plans/{name}/launch")
@@ -226,7 +225,7 @@ async def launch_form(request: Request, project: str, domain: str, name: str) ->
             values={},
         )
 
-    return await _page(request, "POST", "/executions", build)
+    return await answer(request, "POST", "/executions", build)
 
 
 def launch_target(svc: Any, project: str, domain: str, name: str, version: str) -> Any:
@@ -284,8 +283,11 @@ async def executions(request: Request, project: str, domain: str) -> Response:
         before = q.get("before")
         if before is not None and not before.isdigit():
             raise ValidationError(f"before must be a number, got {before!r}")
-        rows, more = _queries(request).executions(
-            project, domain, filters, before=int(before) if before else None
+        limit = q.get("limit", "50")
+        if not limit.isdigit() or not 1 <= int(limit) <= 200:
+            raise ValidationError(f"limit must be between 1 and 200, got {limit!r}")
+        rows, more = queries_of(request).executions(
+            project, domain, filters, before=int(before) if before else None, limit=int(limit)
         )
         args = {k: v for k, v in q.items() if k != "before" and v}
         return render(
@@ -312,245 +314,7 @@ async def executions(request: Request, project: str, domain: str) -> Response:
             ],
         )
 
-    return await _page(request, "GET", f"/executions/{project}/{domain}", build)
-
-
-def _base(project: str, domain: str, name: str) -> str:
-    return f"/executions/{project}/{domain}/{name}"
-
-
-def _workflow_of(svc: Any, record: ExecutionRecord) -> WorkflowSpec | None:
-    t = record.spec.target
-    if t.resource_type is not ResourceType.WORKFLOW:
-        return None
-    try:
-        with svc.db.session() as session:
-            row = svc.registry.get_row(
-                session, ResourceType.WORKFLOW, t.project, t.domain, t.name, t.version
-            )
-            spec = decode_spec(row)
-    except NotFoundError:
-        return None
-    return spec.workflow if isinstance(spec, CompiledWorkflow) else None
-
-
-@router.get("/console/executions/{project}/{domain}/{name}")
-async def execution(request: Request, project: str, domain: str, name: str) -> Response:
-    """One execution: header, inputs and outputs, graph, node list, Gantt chart, actions."""
-    svc = services_of(request)
-
-    def build() -> Response:
-        _, record = _queries(request).execution(project, domain, name)
-        inputs = svc.data.inputs(project, domain, name)
-        outputs = None
-        if record.phase.value == "SUCCEEDED":
-            try:
-                outputs = svc.data.outputs(project, domain, name)
-            except SlipstreamError:
-                outputs = None
-        wf = _workflow_of(svc, record)
-        signals = [s for s in svc.control.signals(project, domain, name) if not s.sent]
-        notifications = svc.notifications.of_execution(project, domain, name)
-        return render(
-            request,
-            "execution.html",
-            project=project,
-            domain=domain,
-            name=name,
-            record=record,
-            inputs=inputs,
-            outputs=outputs,
-            graph=msgspec.json.encode(_graph(wf)).decode() if wf else None,
-            signals=signals,
-            notifications=notifications,
-            store_url=svc.config.store_url,
-            terminal=record.phase.terminal,
-        )
-
-    return await _page(request, "GET", _base(project, domain, name), build)
-
-
-@router.get("/console/executions/{project}/{domain}/{name}/header")
-async def header(request: Request, project: str, domain: str, name: str) -> Response:
-    """The execution's phase and duration (refreshed while it runs)."""
-
-    def build() -> Response:
-        _, record = _queries(request).execution(project, domain, name)
-        return render(
-            request,
-            "exec_header.html",
-            record=record,
-            project=project,
-            domain=domain,
-            name=name,
-            terminal=record.phase.terminal,
-        )
-
-    return await _page(request, "GET", _base(project, domain, name), build)
-
-
-@router.get("/console/executions/{project}/{domain}/{name}/phases")
-async def phases(request: Request, project: str, domain: str, name: str) -> Response:
-    """The phase of the execution and of each top-level node, as JSON, for the graph."""
-
-    def build() -> Response:
-        qs = _queries(request)
-        pk, record = qs.execution(project, domain, name)
-        body = {
-            "phase": record.phase.value,
-            "terminal": record.phase.terminal,
-            "nodes": qs.top_phases(pk),
-        }
-        return Response(msgspec.json.encode(body), media_type="application/json")
-
-    return await _page(request, "GET", _base(project, domain, name), build)
-
-
-def _int(value: str | None, field: str) -> int:
-    if not value:
-        return 0
-    if not value.isdigit():
-        raise ValidationError(f"{field} must be a number, got {value!r}")
-    return int(value)
-
-
-@router.get("/console/executions/{project}/{domain}/{name}/nodes")
-async def nodes(request: Request, project: str, domain: str, name: str) -> Response:
-    """A page of node rows: top-level nodes, or the children of ``parent``."""
-    q = request.query_params
-
-    def build() -> Response:
-        qs = _queries(request)
-        pk, _ = qs.execution(project, domain, name)
-        parent = q.get("parent", "")
-        rows, more = qs.children(pk, parent, after=_int(q.get("after"), "after"))
-        return render(
-            request,
-            "nodes.html",
-            rows=rows,
-            more=more,
-            parent=parent,
-            project=project,
-            domain=domain,
-            name=name,
-            depth=_int(q.get("depth"), "depth"),
-        )
-
-    return await _page(request, "GET", _base(project, domain, name), build)
-
-
-@router.get("/console/executions/{project}/{domain}/{name}/map")
-async def map_items(request: Request, project: str, domain: str, name: str) -> Response:
-    """A map node's items counted by phase, and a page of the items of one phase."""
-    q = request.query_params
-
-    def build() -> Response:
-        qs = _queries(request)
-        pk, _ = qs.execution(project, domain, name)
-        node = q.get("node", "")
-        if not node:
-            raise ValidationError("which map node? (?node=n2)")
-        phase = q.get("phase", "")
-        counts = qs.item_counts(pk, node)
-        items, more = qs.items(pk, node, phase=phase, after=_int(q.get("after"), "after"))
-        return render(
-            request,
-            "map.html",
-            node=node,
-            counts=counts,
-            items=items,
-            more=more,
-            phase=phase,
-            project=project,
-            domain=domain,
-            name=name,
-            total=sum(counts.values()),
-        )
-
-    return await _page(request, "GET", _base(project, domain, name), build)
-
-
-@router.get("/console/executions/{project}/{domain}/{name}/node")
-async def node(request: Request, project: str, domain: str, name: str) -> Response:
-    """One node: inputs, outputs, cache status, attempts, error with traceback, logs."""
-    svc = services_of(request)
-    path = request.query_params.get("path", "")
-
-    def build() -> Response:
-        qs = _queries(request)
-        pk, _ = qs.execution(project, domain, name)
-        rec = qs.node(pk, path)
-        if rec is None:
-            raise NotFoundError(f"execution {project}/{domain}/{name} has no node {path!r}")
-        attempts = qs.attempts(pk, path)
-        return render(
-            request,
-            "node.html",
-            node=rec,
-            attempts=attempts,
-            project=project,
-            domain=domain,
-            name=name,
-            store_url=svc.config.store_url,
-        )
-
-    return await _page(request, "GET", _base(project, domain, name), build)
-
-
-@router.get("/console/executions/{project}/{domain}/{name}/log")
-async def log(request: Request, project: str, domain: str, name: str) -> Response:
-    """The tail of an attempt's log; refreshed every second until the attempt ended."""
-    svc = services_of(request)
-    q = request.query_params
-
-    def build() -> Response:
-        path = q.get("path", "")
-        attempt = _int(q.get("attempt"), "attempt") or None
-        first = svc.data.log(project, domain, name, path, attempt, 0, 1)
-        start = max(0, first.size - 64 * 1024)
-        chunk = svc.data.log(project, domain, name, path, attempt, start, 64 * 1024)
-        return render(
-            request,
-            "log.html",
-            chunk=chunk,
-            clipped=start > 0,
-            path=path,
-            attempt=attempt,
-            project=project,
-            domain=domain,
-            name=name,
-        )
-
-    return await _page(request, "GET", _base(project, domain, name), build)
-
-
-@router.get("/console/executions/{project}/{domain}/{name}/gantt")
-async def gantt(request: Request, project: str, domain: str, name: str) -> Response:
-    """The attempts on a time line (a window of 200 at a time)."""
-    q = request.query_params
-
-    def build() -> Response:
-        qs = _queries(request)
-        pk, record = qs.execution(project, domain, name)
-        attempts, total, more = qs.gantt(pk, after=_int(q.get("after"), "after"))
-        starts = [a.started_at for a in attempts if a.started_at is not None]
-        t0 = min(starts) if starts else (record.started_at or record.created_at)
-        ends = [a.ended_at or time.time() for a in attempts if a.started_at is not None]
-        t1 = max(ends) if ends else t0 + 1
-        return render(
-            request,
-            "gantt.html",
-            attempts=attempts,
-            total=total,
-            more=more,
-            t0=t0,
-            span=max(t1 - t0, 1e-3),
-            project=project,
-            domain=domain,
-            name=name,
-        )
-
-    return await _page(request, "GET", _base(project, domain, name), build)
+    return await answer(request, "GET", f"/executions/{project}/{domain}", build)
 
 
 @router.get("/console/notifications/{project}/{domain}")
@@ -572,4 +336,4 @@ async def notifications(request: Request, project: str, domain: str) -> Response
             state=state or "",
         )
 
-    return await _page(request, "GET", f"/notifications/{project}/{domain}", build)
+    return await answer(request, "GET", f"/notifications/{project}/{domain}", build)

@@ -38,6 +38,7 @@ _node = msgspec.json.Decoder(NodeRecord)
 _record = msgspec.json.Decoder(ExecutionRecord)
 _attempt = msgspec.json.Decoder(AttemptRecord)
 RECENT_S = 7 * 86400
+GANTT_COUNT_CAP = 10_000
 
 
 def like(text: str) -> str:
@@ -262,29 +263,38 @@ class ConsoleQueries:
 
     # -- nodes --------------------------------------------------------------------------------
 
-    def top_phases(self, pk: int) -> dict[str, str]:
-        """The phase of each top-level node (what the graph colours)."""
+    def top_phases(self, pk: int, ids: tuple[str, ...] | None = None) -> dict[str, str]:
+        """The phase of each top-level node (what the graph colours). ``ids``: the workflow's
+        node ids, looked up one by one in the index instead of scanning every node."""
         path = NodeExecutionRow.path
+        stmt = select(path, NodeExecutionRow.phase).where(NodeExecutionRow.execution_id == pk)
+        if ids is not None:
+            stmt = stmt.where(path.in_(ids))
+        else:
+            stmt = stmt.where(not_(path.contains("/")), not_(path.contains("[")))
         with self.db.session() as s:
-            rows = s.execute(
-                select(path, NodeExecutionRow.phase).where(
-                    NodeExecutionRow.execution_id == pk,
-                    not_(path.contains("/")),
-                    not_(path.contains("[")),
-                )
-            ).all()
+            rows = s.execute(stmt).all()
         return dict(rows)
 
     def children(
-        self, pk: int, parent: str, *, after: int = 0, limit: int = 100
+        self,
+        pk: int,
+        parent: str,
+        *,
+        after: int = 0,
+        limit: int = 100,
+        ids: tuple[str, ...] | None = None,
     ) -> tuple[builtins.list[NodeRow], int | None]:
         """Direct children of ``parent`` (top-level nodes when empty) that are not map items,
-        in the order recorded, with how many children each has; and the id to continue from."""
+        in the order recorded, with how many children each has; and the id to continue from.
+        ``ids``: the workflow's node ids, for the top level (index lookups, not a scan)."""
         path = NodeExecutionRow.path
         stmt = select(NodeExecutionRow.id, NodeExecutionRow.record).where(
             NodeExecutionRow.execution_id == pk, NodeExecutionRow.id > after
         )
-        if not parent:
+        if not parent and ids is not None:
+            stmt = stmt.where(path.in_(ids))
+        elif not parent:
             stmt = stmt.where(not_(path.contains("/")), not_(path.contains("[")))
         else:
             p = like(parent)
@@ -382,12 +392,18 @@ class ConsoleQueries:
     def gantt(
         self, pk: int, *, after: int = 0, limit: int = 200
     ) -> tuple[builtins.list[AttemptRecord], int, int | None]:
-        """A window of the execution's attempts in the order they started, the number of
-        attempts in all, and the id to continue from."""
+        """A window of the execution's attempts in the order they were recorded, the number of
+        attempts in all (at most ``GANTT_COUNT_CAP + 1``: "more than the cap"), and the id to
+        continue from."""
         with self.db.session() as s:
-            total = s.scalar(
-                select(func.count()).select_from(AttemptRow).where(AttemptRow.execution_id == pk)
+            # counted up to a cap: an exact count of 100,000 attempts costs more than the page
+            capped = (
+                select(AttemptRow.id)
+                .where(AttemptRow.execution_id == pk)
+                .limit(GANTT_COUNT_CAP + 1)
+                .subquery()
             )
+            total = s.scalar(select(func.count()).select_from(capped))
             rows = s.execute(
                 select(AttemptRow.id, AttemptRow.record)
                 .where(AttemptRow.execution_id == pk, AttemptRow.id > after)

@@ -1,0 +1,282 @@
+"""One execution's page and the fragments it loads and refreshes with htmx: its header, the
+graph's phases, node rows (children on demand), a map's items by phase, one node's details, an
+attempt's log, the Gantt chart of attempts. Each reads a bounded amount, whatever the size of
+the execution."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import msgspec
+from fastapi import APIRouter, Request, Response
+
+from slipstream.errors import NotFoundError, SlipstreamError, ValidationError
+from slipstream.model import CompiledWorkflow, ExecutionRecord, ResourceType, WorkflowSpec
+
+from .._registry import decode_spec
+from ._pages import answer, graph_of, queries_of, render
+from ._session import services_of
+
+__all__ = ["router"]
+
+router = APIRouter(include_in_schema=False)
+
+
+def _base(project: str, domain: str, name: str) -> str:
+    return f"/executions/{project}/{domain}/{name}"
+
+
+def _workflow_of(svc: Any, record: ExecutionRecord) -> WorkflowSpec | None:
+    t = record.spec.target
+    if t.resource_type is not ResourceType.WORKFLOW:
+        return None
+    try:
+        with svc.db.session() as session:
+            row = svc.registry.get_row(
+                session, ResourceType.WORKFLOW, t.project, t.domain, t.name, t.version
+            )
+            spec = decode_spec(row)
+    except NotFoundError:
+        return None
+    return spec.workflow if isinstance(spec, CompiledWorkflow) else None
+
+
+def _node_ids(request: Request, record: ExecutionRecord) -> tuple[str, ...] | None:
+    """The top-level node ids of the execution's workflow (None: not a registered workflow),
+    remembered per workflow version (registered specs never change)."""
+    cache: dict[Any, tuple[str, ...] | None] | None = getattr(
+        request.app.state, "console_node_ids", None
+    )
+    if cache is None:
+        cache = request.app.state.console_node_ids = {}
+    key = record.spec.target
+    if key not in cache:
+        wf = _workflow_of(services_of(request), record)
+        ids = None if wf is None else tuple(n.id for n in wf.nodes)
+        if wf is not None and wf.on_failure is not None:
+            ids = (*(ids or ()), wf.on_failure.id)
+        if len(cache) > 1000:
+            cache.clear()
+        cache[key] = ids
+    return cache[key]
+
+
+@router.get("/console/executions/{project}/{domain}/{name}")
+async def execution(request: Request, project: str, domain: str, name: str) -> Response:
+    """One execution: header, inputs and outputs, graph, node list, Gantt chart, actions."""
+    svc = services_of(request)
+
+    def build() -> Response:
+        _, record = queries_of(request).execution(project, domain, name)
+        inputs = svc.data.inputs(project, domain, name)
+        outputs = None
+        if record.phase.value == "SUCCEEDED":
+            try:
+                outputs = svc.data.outputs(project, domain, name)
+            except SlipstreamError:
+                outputs = None
+        wf = _workflow_of(svc, record)
+        signals = [s for s in svc.control.signals(project, domain, name) if not s.sent]
+        notifications = svc.notifications.of_execution(project, domain, name)
+        return render(
+            request,
+            "execution.html",
+            project=project,
+            domain=domain,
+            name=name,
+            record=record,
+            inputs=inputs,
+            outputs=outputs,
+            graph=msgspec.json.encode(graph_of(wf)).decode() if wf else None,
+            signals=signals,
+            notifications=notifications,
+            store_url=svc.config.store_url,
+            terminal=record.phase.terminal,
+        )
+
+    return await answer(request, "GET", _base(project, domain, name), build)
+
+
+@router.get("/console/executions/{project}/{domain}/{name}/header")
+async def header(request: Request, project: str, domain: str, name: str) -> Response:
+    """The execution's phase and duration (refreshed while it runs)."""
+
+    def build() -> Response:
+        _, record = queries_of(request).execution(project, domain, name)
+        return render(
+            request,
+            "exec_header.html",
+            record=record,
+            project=project,
+            domain=domain,
+            name=name,
+            terminal=record.phase.terminal,
+        )
+
+    return await answer(request, "GET", _base(project, domain, name), build)
+
+
+@router.get("/console/executions/{project}/{domain}/{name}/phases")
+async def phases(request: Request, project: str, domain: str, name: str) -> Response:
+    """The phase of the execution and of each top-level node, as JSON, for the graph."""
+
+    def build() -> Response:
+        qs = queries_of(request)
+        pk, record = qs.execution(project, domain, name)
+        body = {
+            "phase": record.phase.value,
+            "terminal": record.phase.terminal,
+            "nodes": qs.top_phases(pk, _node_ids(request, record)),
+        }
+        return Response(msgspec.json.encode(body), media_type="application/json")
+
+    return await answer(request, "GET", _base(project, domain, name), build)
+
+
+def _int(value: str | None, field: str) -> int:
+    if not value:
+        return 0
+    if not value.isdigit():
+        raise ValidationError(f"{field} must be a number, got {value!r}")
+    return int(value)
+
+
+@router.get("/console/executions/{project}/{domain}/{name}/nodes")
+async def nodes(request: Request, project: str, domain: str, name: str) -> Response:
+    """A page of node rows: top-level nodes, or the children of ``parent``."""
+    q = request.query_params
+
+    def build() -> Response:
+        qs = queries_of(request)
+        pk, record = qs.execution(project, domain, name)
+        parent = q.get("parent", "")
+        ids = None if parent else _node_ids(request, record)
+        rows, more = qs.children(pk, parent, after=_int(q.get("after"), "after"), ids=ids)
+        return render(
+            request,
+            "nodes.html",
+            rows=rows,
+            more=more,
+            parent=parent,
+            project=project,
+            domain=domain,
+            name=name,
+            depth=_int(q.get("depth"), "depth"),
+        )
+
+    return await answer(request, "GET", _base(project, domain, name), build)
+
+
+@router.get("/console/executions/{project}/{domain}/{name}/map")
+async def map_items(request: Request, project: str, domain: str, name: str) -> Response:
+    """A map node's items counted by phase, and a page of the items of one phase."""
+    q = request.query_params
+
+    def build() -> Response:
+        qs = queries_of(request)
+        pk, _ = qs.execution(project, domain, name)
+        node = q.get("node", "")
+        if not node:
+            raise ValidationError("which map node? (?node=n2)")
+        phase = q.get("phase", "")
+        counts = qs.item_counts(pk, node)
+        items, more = qs.items(pk, node, phase=phase, after=_int(q.get("after"), "after"))
+        return render(
+            request,
+            "map.html",
+            node=node,
+            counts=counts,
+            items=items,
+            more=more,
+            phase=phase,
+            project=project,
+            domain=domain,
+            name=name,
+            total=sum(counts.values()),
+        )
+
+    return await answer(request, "GET", _base(project, domain, name), build)
+
+
+@router.get("/console/executions/{project}/{domain}/{name}/node")
+async def node(request: Request, project: str, domain: str, name: str) -> Response:
+    """One node: inputs, outputs, cache status, attempts, error with traceback, logs."""
+    svc = services_of(request)
+    path = request.query_params.get("path", "")
+
+    def build() -> Response:
+        qs = queries_of(request)
+        pk, _ = qs.execution(project, domain, name)
+        rec = qs.node(pk, path)
+        if rec is None:
+            raise NotFoundError(f"execution {project}/{domain}/{name} has no node {path!r}")
+        attempts = qs.attempts(pk, path)
+        return render(
+            request,
+            "node.html",
+            node=rec,
+            attempts=attempts,
+            project=project,
+            domain=domain,
+            name=name,
+            store_url=svc.config.store_url,
+        )
+
+    return await answer(request, "GET", _base(project, domain, name), build)
+
+
+@router.get("/console/executions/{project}/{domain}/{name}/log")
+async def log(request: Request, project: str, domain: str, name: str) -> Response:
+    """The tail of an attempt's log; refreshed every second until the attempt ended."""
+    svc = services_of(request)
+    q = request.query_params
+
+    def build() -> Response:
+        path = q.get("path", "")
+        attempt = _int(q.get("attempt"), "attempt") or None
+        first = svc.data.log(project, domain, name, path, attempt, 0, 1)
+        start = max(0, first.size - 64 * 1024)
+        chunk = svc.data.log(project, domain, name, path, attempt, start, 64 * 1024)
+        return render(
+            request,
+            "log.html",
+            chunk=chunk,
+            clipped=start > 0,
+            path=path,
+            attempt=attempt,
+            project=project,
+            domain=domain,
+            name=name,
+        )
+
+    return await answer(request, "GET", _base(project, domain, name), build)
+
+
+@router.get("/console/executions/{project}/{domain}/{name}/gantt")
+async def gantt(request: Request, project: str, domain: str, name: str) -> Response:
+    """The attempts on a time line (a window of 200 at a time)."""
+    q = request.query_params
+
+    def build() -> Response:
+        qs = queries_of(request)
+        pk, record = qs.execution(project, domain, name)
+        attempts, total, more = qs.gantt(pk, after=_int(q.get("after"), "after"))
+        starts = [a.started_at for a in attempts if a.started_at is not None]
+        t0 = min(starts) if starts else (record.started_at or record.created_at)
+        ends = [a.ended_at or time.time() for a in attempts if a.started_at is not None]
+        t1 = max(ends) if ends else t0 + 1
+        return render(
+            request,
+            "gantt.html",
+            attempts=attempts,
+            total=total,
+            more=more,
+            t0=t0,
+            span=max(t1 - t0, 1e-3),
+            project=project,
+            domain=domain,
+            name=name,
+        )
+
+    return await answer(request, "GET", _base(project, domain, name), build)

@@ -1,0 +1,183 @@
+"""The console in a real browser (Playwright driving Debian's Chromium) on a real server with real
+executions: launching from the form (its per-field checks first), following a running execution
+to its end, aborting, a failed node's traceback and log, recovering, and a 100,000-item map.
+Screenshots of each go to ``$SLIPSTREAM_TEST_ARTIFACTS`` (else a temporary directory).
+
+Chromium is installed with apt when ``/usr/bin/chromium`` is missing (CI machines start clean).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from big_execution import make_big_execution
+from live_server import LiveServer
+
+from slipstream.remote import Remote
+
+CHROMIUM = "/usr/bin/chromium"
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+pytestmark = pytest.mark.timeout(180)
+
+
+def _install_chromium() -> None:
+    if Path(CHROMIUM).exists():
+        return
+    if shutil.which("apt-get") is None:
+        pytest.fail("Chromium is missing and apt-get is not there to install it")
+    sudo = [] if os.geteuid() == 0 else ["sudo", "-n"]
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    subprocess.run([*sudo, "apt-get", "update"], check=True, env=env, capture_output=True)
+    subprocess.run(
+        [*sudo, "apt-get", "install", "-y", "chromium"], check=True, env=env, capture_output=True
+    )
+    assert Path(CHROMIUM).exists()
+
+
+@pytest.fixture(scope="module")
+def artifacts(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    where = os.environ.get("SLIPSTREAM_TEST_ARTIFACTS")
+    path = Path(where) / "console" if where else tmp_path_factory.mktemp("screenshots")
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+@pytest.fixture(scope="module")
+def chromium() -> Iterator[Any]:
+    _install_chromium()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(chromium: Any, server: LiveServer) -> Iterator[Any]:
+    """A logged-in page (its own browser context: its own cookies)."""
+    context = chromium.new_context(viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
+    page.set_default_timeout(30_000)
+    page.goto(f"{server.url}/console/login?next=/console/projects")
+    page.fill("input[name=token]", server.token)
+    page.click("button[type=submit]")
+    page.wait_for_url("**/console/projects")
+    yield page
+    context.close()
+
+
+def wf(project: str, name: str) -> str:
+    return f"pkg_{project.replace('-', '_')}.flows.{name}"
+
+
+def test_launch_from_the_form_and_follow_to_the_end(
+    page: Any, server: LiveServer, project: str, artifacts: Path
+) -> None:
+    page.click(f"a[href='/console/projects/{project}/development']")
+    page.click("a:text('quick_lp')")
+    page.wait_for_selector("#graph svg g[data-node='n1']")  # the workflow's graph, laid out
+    page.click("#launch")
+    page.fill("#in-x", "three")
+    page.fill("#in-label", "from the browser")
+    page.click("#submit-launch")
+    # checked in the browser: nothing sent, the field says what is wrong
+    assert page.text_content("#err-x") == "x: a whole number, such as 42"
+    assert "/launch" in page.url
+    page.screenshot(path=str(artifacts / "launch-form-error.png"))
+    page.fill("#in-x", "4")
+    page.click("#submit-launch")
+    page.wait_for_url("**/console/executions/**")
+    page.wait_for_selector(".exec-header .phase[data-phase='SUCCEEDED']", timeout=60_000)
+    page.wait_for_selector("#graph svg g[data-node='n1'][data-phase='SUCCEEDED']")
+    assert "16" in page.text_content("body")  # double(double(4)), after the page reloaded
+    page.screenshot(path=str(artifacts / "execution-succeeded.png"), full_page=True)
+
+
+def test_follow_a_running_execution_and_its_log(
+    page: Any, server: LiveServer, project: str, artifacts: Path
+) -> None:
+    with Remote(server.url, project=project, token=server.token) as remote:
+        record = remote.execute(wf(project, "sleepy"), inputs={"seconds": 3.0})
+    page.goto(f"{server.url}/console/executions/{project}/development/{record.id.name}")
+    page.wait_for_selector("#node-rows tr[data-path='n0']")
+    page.wait_for_selector(".exec-header .phase[data-phase='RUNNING']")
+    page.wait_for_selector("#graph svg g[data-node='n0'][data-phase='RUNNING']")
+    page.click("#node-rows tr[data-path='n0'] a")
+    page.wait_for_selector("#node-detail[data-path], #node-detail .node-detail")
+    page.screenshot(path=str(artifacts / "execution-running.png"), full_page=True)
+    # the log panel asks for the attempt's log until it is there (the engine records an
+    # attempt when it ends) and follows it while it grows
+    page.wait_for_selector("#log .log-text:has-text('tick 29')", timeout=60_000)
+    page.wait_for_selector(".exec-header .phase[data-phase='SUCCEEDED']", timeout=60_000)
+    page.wait_for_selector("#graph svg g[data-node='n0'][data-phase='SUCCEEDED']")
+
+
+def test_abort_a_running_execution(
+    page: Any, server: LiveServer, project: str, artifacts: Path
+) -> None:
+    with Remote(server.url, project=project, token=server.token) as remote:
+        record = remote.execute(wf(project, "sleepy"), inputs={"seconds": 60.0})
+        page.goto(f"{server.url}/console/executions/{project}/development/{record.id.name}")
+        page.wait_for_selector(".exec-header .phase[data-phase='RUNNING']", timeout=60_000)
+        page.once("dialog", lambda d: d.accept())
+        page.click("#abort")
+        page.wait_for_selector(".exec-header .phase[data-phase='ABORTED']", timeout=60_000)
+        page.screenshot(path=str(artifacts / "execution-aborted.png"), full_page=True)
+        assert remote.fetch_execution(record.id.name).phase.value == "ABORTED"
+
+
+def test_failed_node_traceback_log_and_recover(
+    page: Any, server: LiveServer, project: str, artifacts: Path
+) -> None:
+    with Remote(server.url, project=project, token=server.token) as remote:
+        record = remote.execute(wf(project, "failing"), wait=True)
+    page.goto(f"{server.url}/console/executions/{project}/development/{record.id.name}")
+    assert "cannot take 2" in page.text_content("#execution-error")
+    page.click("#node-rows tr[data-path='n1'] a")
+    page.wait_for_selector("#node-detail .traceback:has-text('ValueError')")
+    page.wait_for_selector("#log h4")
+    page.screenshot(path=str(artifacts / "failed-node.png"), full_page=True)
+    page.click("#recover")
+    page.wait_for_url(lambda url: record.id.name not in url)
+    page.wait_for_selector(".exec-header:has-text('recover of')")
+    page.wait_for_selector(".exec-header .phase[data-phase='FAILED']", timeout=60_000)
+
+
+def test_a_map_of_100000_items(
+    page: Any, server: LiveServer, project: str, artifacts: Path
+) -> None:
+    name = make_big_execution(server.db_url, str(server.home), project, running=False)
+    t = time.perf_counter()
+    page.goto(f"{server.url}/console/executions/{project}/development/{name}")
+    page.wait_for_selector("#node-rows tr[data-path='n1']")
+    page.wait_for_selector("#graph svg g[data-node='n1'][data-phase='FAILED']")
+    page.wait_for_selector("#gantt svg rect")
+    loaded = time.perf_counter() - t
+    page.click("#node-rows tr[data-path='n1'] button.expand")
+    page.wait_for_selector("#items tbody tr")
+    counts = page.text_content(".phase-counts")
+    assert "SUCCEEDED" in counts and "FAILED" in counts and "ABORTED" in counts
+    page.click(".phase-counts a[data-phase='FAILED']")
+    page.wait_for_selector("#items tbody tr:first-child .phase[data-phase='FAILED']")
+    assert page.locator("#items tbody tr").count() == 50  # a page, never every item
+    page.click("#items tbody tr:first-child a")
+    page.wait_for_selector("#node-detail .traceback:has-text('odd luck')")
+    page.screenshot(path=str(artifacts / "map-100000.png"), full_page=True)
+    assert loaded < 10, f"the page took {loaded:.1f} s"
