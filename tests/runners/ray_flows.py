@@ -6,7 +6,7 @@ import os
 import time
 from pathlib import Path
 
-from slipstream import Resources, map_task, task, workflow
+from slipstream import ImageSpec, Resources, map_task, task, workflow
 
 
 def _node() -> str:
@@ -64,3 +64,29 @@ def inc(x: int) -> int:
 @workflow
 def chain(n: int = 5) -> int:
     return inc(x=inc(x=inc(x=n)))
+
+
+@task(container_image=ImageSpec(packages=["inflection==0.5.0"]))
+def in_env() -> str:
+    import inflection
+
+    return str(inflection.__version__)
+
+
+@task
+def outside_env() -> str:
+    try:
+        import inflection  # noqa: F401
+    except ImportError:
+        return "cannot import inflection"
+    return "imported inflection"
+
+
+@workflow
+def envs() -> tuple[str, str]:
+    return in_env(), outside_env()
+
+
+@task(container_image=ImageSpec(packages=["inflection"], base_image="ubuntu:24.04"))
+def with_base_image() -> str:
+    return "never"

@@ -200,6 +200,15 @@ def test_cancel_stops_the_ray_work(
     assert len(beats.read_text().split()) == count, "the cancelled attempt kept running"
 
 
+def test_an_image_spec_becomes_the_actors_runtime_env(runner: RayRunner) -> None:
+    run = execute_local(flows.envs, {}, runner=runner)
+    assert run.python_outputs() == ("0.5.0", "cannot import inflection")
+    refused = execute_local(flows.with_base_image, {}, runner=runner).executor.record.error
+    assert refused is not None and refused.code == "environment_build_failed"
+    assert "base_image 'ubuntu:24.04' needs an image build" in refused.message
+    assert "the Ray runner" in refused.message
+
+
 def test_slipstream_run_runner_ray(cluster: Cluster, tmp_path: Path) -> None:
     env = dict(os.environ, RAY_ADDRESS=cluster.address, SLIPSTREAM_HOME=str(tmp_path / "h"))
     exe = str(Path(sys.executable).parent / "slipstream")

@@ -46,9 +46,8 @@ from slipstream.errors import (
 )
 from slipstream.model import ErrorInfo, ErrorKind, ExecutionId
 
-from ._entrypoint import error_info, run_attempt
-from ._isolation import use_code_root
-from ._lifetime import die_with_parent
+from ._entrypoint import error_info
+from ._env_workers import EnvProcess, PoolEnv
 from ._memory import OOM_EXIT_CODE
 from ._resources import (
     Demand,
@@ -59,89 +58,11 @@ from ._resources import (
     format_bytes,
     parse_memory,
 )
+from ._worker_loop import worker_loop
 
 __all__ = ["LocalRunner"]
 
 _GRACE_S = 5.0
-
-
-def _worker_main(conn: Any, code_root: str, name: str, parent: int, kernel: bool) -> None:
-    die_with_parent(parent, kernel)
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when work stops
-    if code_root and code_root not in sys.path:
-        sys.path.insert(0, code_root)
-    decoder = msgspec.msgpack.Decoder(list[AttemptRequest])
-    encoder = msgspec.msgpack.Encoder()
-    while True:
-        try:
-            data = conn.recv_bytes()
-        except (EOFError, OSError):
-            return
-        if not data:  # the pool is closing
-            return
-        batch = []
-        for req in decoder.decode(data):
-            if req.code_root:
-                use_code_root(req.code_root)
-            batch.append(run_attempt(req, name))
-        conn.send_bytes(encoder.encode(batch))
-
-
-def env_worker_main() -> None:
-    """Entry of a worker started with an environment's interpreter (``python -c``): the pipe's
-    descriptor, code root, name, parent pid and whether the kernel watches the parent come as
-    arguments."""
-    fd, code_root, name, parent, kernel = sys.argv[1:6]
-    conn = multiprocessing.connection.Connection(int(fd))
-    _worker_main(conn, code_root, name, int(parent), kernel == "1")
-
-
-class _EnvProcess:
-    """A worker process running an environment's interpreter, with the few methods of
-    ``multiprocessing.Process`` the pool uses."""
-
-    def __init__(self, python: str, conn: Any, args: list[str], env: dict[str, str]) -> None:
-        import subprocess
-
-        code = "from slipstream.runners._pool import env_worker_main; env_worker_main()"
-        self._popen = subprocess.Popen(
-            [python, "-c", code, str(conn.fileno()), *args],
-            pass_fds=(conn.fileno(),),
-            env={**os.environ, **env},
-            stdin=subprocess.DEVNULL,
-        )
-        self.pid = self._popen.pid
-
-    def is_alive(self) -> bool:
-        return self._popen.poll() is None
-
-    @property
-    def exitcode(self) -> int | None:
-        return self._popen.poll()
-
-    def kill(self) -> None:
-        with contextlib.suppress(OSError):
-            self._popen.kill()
-
-    def join(self, timeout: float | None = None) -> None:
-        import subprocess
-
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            self._popen.wait(timeout)
-
-
-class _Env:
-    """An environment the pool runs attempts in: its key, interpreter and variables; attempts
-    wait in ``parked`` while it builds, and ``error`` says why it could not be built."""
-
-    __slots__ = ("error", "key", "parked", "python", "vars")
-
-    def __init__(self, key: str, vars: dict[str, str]) -> None:
-        self.key = key
-        self.vars = vars
-        self.python = ""
-        self.error: SlipstreamError | None = None
-        self.parked: list[AttemptRequest] = []
 
 
 class _Slot:
@@ -156,7 +77,7 @@ class _Slot:
 
 
 class _Worker:
-    def __init__(self, ctx: Any, index: int, code_root: str, env: _Env | None = None) -> None:
+    def __init__(self, ctx: Any, index: int, code_root: str, env: PoolEnv | None = None) -> None:
         self.env = env
         self.name = f"local-{index}" if env is None else f"local-{index}-env-{env.key[:8]}"
         parent, child = ctx.Pipe(duplex=True)
@@ -165,7 +86,7 @@ class _Worker:
         self.proc: Any
         if env is None:
             self.proc = ctx.Process(
-                target=_worker_main,
+                target=worker_loop,
                 args=(child, code_root, self.name, os.getpid(), kernel),
                 daemon=True,
                 name=self.name,
@@ -173,7 +94,7 @@ class _Worker:
             self.proc.start()
         else:
             args = [code_root, self.name, str(os.getpid()), "1" if kernel else "0"]
-            self.proc = _EnvProcess(env.python, child, args, env.vars)
+            self.proc = EnvProcess(env.python, child, args, env.vars)
         child.close()
         self.queue: deque[_Slot] = deque()
         self.outbox: list[AttemptRequest] = []
@@ -277,7 +198,7 @@ class LocalRunner:
         self._encoder = msgspec.msgpack.Encoder()
         self._decoder = msgspec.msgpack.Decoder(list[AttemptResult])
         self._failed: list[AttemptResult] = []
-        self._envs: dict[str, _Env] = {}
+        self._envs: dict[str, PoolEnv] = {}
         self._env_active: dict[str, list[_Worker]] = {}
         self._env_workers = min(n, 2)
         self._building: dict[str, Any] = {}
@@ -380,7 +301,7 @@ class LocalRunner:
 
     # -- environments --------------------------------------------------------------------------
 
-    def _env_of(self, request: AttemptRequest) -> _Env | None:
+    def _env_of(self, request: AttemptRequest) -> PoolEnv | None:
         """The ready environment of ``request``'s task; None when the attempt was parked until
         it is built, or failed because it cannot be."""
         from ._envs import env_key, refuse_image_only
@@ -390,7 +311,7 @@ class LocalRunner:
         key = env_key(spec)
         env = self._envs.get(key)
         if env is None:
-            env = self._envs[key] = _Env(key, dict(spec.env))
+            env = self._envs[key] = PoolEnv(key, dict(spec.env))
             try:
                 refuse_image_only(spec, "the local pool", request.task.id.name)
             except SlipstreamError as e:
@@ -405,7 +326,7 @@ class LocalRunner:
             return None
         return env
 
-    def _start_build(self, env: _Env, spec: Any) -> None:
+    def _start_build(self, env: PoolEnv, spec: Any) -> None:
         from ._envs import build_env
 
         if self._wake_r < 0:

@@ -31,7 +31,7 @@ import os
 import sys
 import time
 from collections import deque
-from typing import Any, NamedTuple
+from typing import Any
 
 import msgspec
 
@@ -45,14 +45,17 @@ from slipstream.errors import (
     UnschedulableError,
     WorkerLostError,
 )
-from slipstream.model import EnvironmentSpec, ErrorKind, ExecutionId
+from slipstream.model import ErrorKind, ExecutionId
 
 from ._pool import _aborted, _failure, _what
+from ._ray_actor import DEFAULT_SHAPE as _DEFAULT
+from ._ray_actor import Actor as _Actor
+from ._ray_actor import Batch as _Batch
+from ._ray_actor import RayWorker, Shape
 from ._resources import demand_of, format_bytes
 
-__all__ = ["RayRunner", "RayWorker"]
+__all__ = ["RayRunner", "RayWorker", "Shape"]
 
-_GRACE_S = 5.0
 _NODES_TTL_S = 5.0
 
 
@@ -62,80 +65,6 @@ def _ray() -> Any:
     except ImportError:
         raise ConfigError("the Ray runner needs Ray: pip install 'slipstream[ray]'") from None
     return ray
-
-
-class RayWorker:
-    """The body of one warm Ray actor: runs batches of attempts through ``run_attempt``.
-
-    Batches travel as msgpack bytes (the same encoding as the local pool's pipes), so nothing of
-    slipstream's model depends on Ray's serializer.
-    """
-
-    def __init__(self, code_root: str) -> None:
-        import ray
-
-        ctx = ray.get_runtime_context()
-        node = ctx.get_node_id()
-        self.name = f"ray-{node[:8]}-{os.getpid()}"
-        self.node = node
-        if code_root and os.path.isdir(code_root) and code_root not in sys.path:
-            sys.path.insert(0, code_root)
-        self._decoder = msgspec.msgpack.Decoder(list[AttemptRequest])
-        self._encoder = msgspec.msgpack.Encoder()
-
-    def ready(self) -> tuple[str, str, int]:
-        """Where the actor runs: its name, its node and its process id."""
-        return self.name, self.node, os.getpid()
-
-    def run(self, batch: bytes) -> bytes:
-        """Run each attempt of ``batch`` in turn; their results, in the same order."""
-        from ._entrypoint import run_attempt
-        from ._isolation import use_code_root
-
-        out = []
-        for req in self._decoder.decode(batch):
-            if req.code_root:
-                use_code_root(req.code_root)
-            out.append(run_attempt(req, self.name))
-        return self._encoder.encode(out)
-
-
-class Shape(NamedTuple):
-    """What one actor holds: CPUs, memory bytes, GPUs, and its environment's hash ("" for none)."""
-
-    cpu: float
-    mem: int
-    gpu: int
-    env: str
-
-
-_DEFAULT = Shape(1.0, 0, 0, "")
-
-
-class _Batch:
-    __slots__ = ("deadline", "requests", "sent")
-
-    def __init__(self, requests: list[AttemptRequest]) -> None:
-        self.requests = requests
-        self.sent = time.monotonic()
-        timeouts = [r.timeout_s for r in requests]
-        self.deadline: float | None = None
-        if all(t is not None for t in timeouts):
-            self.deadline = self.sent + sum(t or 0.0 for t in timeouts) + _GRACE_S
-
-
-class _Actor:
-    __slots__ = ("handle", "idle_since", "inflight", "name", "ready", "ready_ref", "shape", "since")
-
-    def __init__(self, handle: Any, ready_ref: Any, shape: Shape, index: int) -> None:
-        self.handle = handle
-        self.ready_ref = ready_ref
-        self.ready = False
-        self.shape = shape
-        self.name = f"ray-actor-{index}"
-        self.inflight: dict[Any, _Batch] = {}
-        self.since = time.monotonic()
-        self.idle_since = self.since
 
 
 class RayRunner:
@@ -194,7 +123,8 @@ class RayRunner:
         self._next_index = 0
         self._nodes: list[dict[str, float]] = []
         self._nodes_at = 0.0
-        self._envs: dict[str, EnvironmentSpec] = {}
+        self._envs: dict[str, dict[str, Any]] = {}
+        """The ``runtime_env`` of each environment, by its key."""
         total_cpus = sum(n.get("CPU", 0.0) for n in self._alive_nodes())
         self._cluster_cpus = max(1, int(total_cpus))
         self._capacity = self._cluster_cpus * self._depth * self._max_batch
@@ -245,11 +175,12 @@ class RayRunner:
         task = request.task
         env = ""
         if task.environment_spec is not None:
-            from ._envs import env_key, refuse_image_only
+            from ._envs import env_key, refuse_image_only, runtime_env_of
 
-            refuse_image_only(task.environment_spec, "the Ray runner", task.id.name)
             env = env_key(task.environment_spec)
-            self._envs.setdefault(env, task.environment_spec)
+            if env not in self._envs:
+                refuse_image_only(task.environment_spec, "the Ray runner", task.id.name)
+                self._envs[env] = runtime_env_of(task.environment_spec)
         d = demand_of(task)
         if d is None:
             return _DEFAULT._replace(env=env)
@@ -302,9 +233,7 @@ class RayRunner:
         if shape.mem:
             options["memory"] = shape.mem
         if shape.env:
-            from ._envs import runtime_env_of
-
-            options["runtime_env"] = runtime_env_of(self._envs[shape.env])
+            options["runtime_env"] = self._envs[shape.env]
         handle = self._remote_cls.options(**options).remote(self._code_root)
         actor = _Actor(handle, handle.ready.remote(), shape, self._next_index)
         self._next_index += 1
