@@ -52,8 +52,10 @@ WORKFLOW_OPTIONS_ACCEPTED = frozenset({"interruptible", "pickle_untyped", "defau
 
 
 class ImageSpec(msgspec.Struct, frozen=True, kw_only=True):
-    """flytekit's image description. slipstream ships code without image builds, so an image spec
-    only names the image a task asks for (recorded as its ``container_image``)."""
+    """flytekit's image description. slipstream builds no images: the spec's Python packages
+    become the task's environment (a uv virtual environment on the local pool, a ``runtime_env``
+    on Ray; see ``slipstream.sdk._environment``), and its name is kept as the task's
+    ``container_image``. ``apt_packages`` and ``base_image`` are refused by those runners."""
 
     name: str = "slipstream-default"
     python_version: str | None = None
