@@ -2,7 +2,15 @@
 
 import time
 
-from slipstream import LaunchPlan, map_task, task, wait_for_input, workflow
+from slipstream import (
+    LaunchPlan,
+    Webhook,
+    WorkflowExecutionPhase,
+    map_task,
+    task,
+    wait_for_input,
+    workflow,
+)
 
 
 @task
@@ -61,3 +69,12 @@ def gated(x: int = 1) -> int:
 
 
 quick_lp = LaunchPlan.get_or_create(quick, name="quick_lp", default_inputs={"x": 3})
+
+
+notified = LaunchPlan.get_or_create(
+    quick,
+    name="notified",
+    notifications=[
+        Webhook(phases=[WorkflowExecutionPhase.SUCCEEDED], webhook_url="http://127.0.0.1:9/down")
+    ],
+)

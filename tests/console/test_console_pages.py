@@ -222,3 +222,18 @@ def test_no_login_without_auth(tmp_path) -> None:  # type: ignore[no-untyped-def
             assert r.status_code == 303 and r.headers["location"] == "/console"
     finally:
         server.stop()
+
+
+def test_failed_notifications_are_shown(
+    browser: httpx.Client, project: str, remote: Remote
+) -> None:
+    record = remote.execute("notified", wait=True)
+    assert record.phase.value == "SUCCEEDED"
+    page = f"/console/notifications/{project}/development"
+    deadline = time.monotonic() + 30
+    while "ConnectError" not in (text := browser.get(page).text):
+        assert time.monotonic() < deadline, text
+        time.sleep(0.3)
+    assert record.id.name in text and "http://127.0.0.1:9/down" in text
+    execution = browser.get(f"/console/executions/{project}/development/{record.id.name}").text
+    assert 'id="notifications"' in execution and "ConnectError" in execution
