@@ -24,7 +24,7 @@ from rich.markup import escape
 from slipstream.model import CacheStatus, ErrorInfo, ExecutionRecord, NodePhase, NodeRecord
 from slipstream.types import Directory, File, StructuredDataset
 
-__all__ = ["Progress", "error_json", "print_error", "print_outputs", "to_jsonable"]
+__all__ = ["Progress", "error_json", "print_decks", "print_error", "print_outputs", "to_jsonable"]
 
 _DONE = frozenset({NodePhase.SUCCEEDED, NodePhase.SKIPPED})
 _FAILED = frozenset({NodePhase.FAILED, NodePhase.TIMED_OUT, NodePhase.ABORTED})
@@ -337,6 +337,18 @@ class Progress:
                 status=self._status(),
                 running=escape(self.running()),
             )
+
+
+def print_decks(attempts: Any, console: Console) -> None:
+    """One line per attempt that made decks: the node, the attempt and where its page is (a local
+    path for local blob stores, so it opens in a browser as it is)."""
+    for rec in attempts:
+        if not rec.deck_uri:
+            continue
+        where = rec.deck_uri.removeprefix("file://")
+        console.print(
+            f"deck {rec.node} (attempt {rec.number}): {where}", highlight=False, soft_wrap=True
+        )
 
 
 def stderr_console(no_color: bool = False) -> Console:

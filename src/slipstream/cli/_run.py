@@ -25,6 +25,7 @@ from ._render import (
     Progress,
     error_json,
     execution_name,
+    print_decks,
     print_error,
     print_outputs,
     stderr_console,
@@ -129,6 +130,9 @@ def _execute(entity: Any, inputs: dict[str, Any], given: dict[str, Any]) -> None
         runner.close()
     record = result.record
     name = execution_name(record)
+    if not opts["as_json"]:
+        attempts = getattr(result.executor.store, "attempts", {})
+        print_decks([a for recs in attempts.values() for a in recs], err_console)
     if record.phase is not ExecutionPhase.SUCCEEDED:
         err = record.error or ErrorInfo(code="failed", message=f"execution ended {record.phase}")
         _fail(err, name, opts, task=_task_of(result, err.node))

@@ -301,6 +301,12 @@ class RemoteExecutions:
             if chunk.next_offset >= chunk.size:
                 time.sleep(poll_interval)
 
+    def deck(self, execution: ExecutionRef, node: str, attempt: int | None = None) -> str:
+        """The HTML page of the decks an attempt made (the last attempt by default); a node whose
+        attempt made no deck is a ``NotFoundError`` that says so."""
+        path = self._path(execution, f"/nodes/{node}/deck")
+        return self._http.request("GET", path, params={"attempt": attempt}).text
+
     # -- acting -------------------------------------------------------------------------------
 
     def terminate(self, execution: ExecutionRef, cause: str = "") -> ExecutionRecord:

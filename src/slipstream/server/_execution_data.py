@@ -1,4 +1,4 @@
-"""An execution's data: its inputs and outputs with their literal types, and attempts' logs.
+"""An execution's data: its inputs and outputs with their literal types, attempts' logs and decks.
 
 Outputs too large for the record live in the blob store (``ExecutionRecord.outputs_uri``) and are
 read from there. Logs are served as byte ranges from an offset, so a client follows a log that is
@@ -26,9 +26,11 @@ from ._execution_rows import decode_record, find_row, target_interface
 from ._projects import ProjectService
 from ._tables import AttemptRow
 
-__all__ = ["MAX_LOG_CHUNK", "ExecutionData"]
+__all__ = ["MAX_DECK_BYTES", "MAX_LOG_CHUNK", "ExecutionData"]
 
 MAX_LOG_CHUNK = 1 << 20
+MAX_DECK_BYTES = 64 << 20
+"""A deck page larger than this is refused rather than read into the API's memory."""
 _attempt_decoder = msgspec.json.Decoder(AttemptRecord)
 
 
@@ -77,6 +79,50 @@ class ExecutionData:
             values = {}
         return ExecutionValues(values=values, types={v.name: v.type for v in iface.outputs})
 
+    def _attempt(
+        self, project: str, domain: str, name: str, node: str, attempt: int | None
+    ) -> AttemptRecord:
+        """The attempt ``attempt`` of ``node`` (the last one when ``None``)."""
+        with self.db.session() as session:
+            row = find_row(session, project, domain, name, self.projects.domains)
+            stmt = select(AttemptRow.record).where(
+                AttemptRow.execution_id == row.id, AttemptRow.node == node
+            )
+            if attempt is not None:
+                stmt = stmt.where(AttemptRow.number == attempt)
+            found = session.scalars(stmt.order_by(AttemptRow.number.desc()).limit(1)).first()
+        if found is None:
+            which = f"attempt {attempt} of node" if attempt is not None else "attempt of node"
+            raise NotFoundError(f"execution {project}/{domain}/{name} has no {which} {node!r}")
+        return _attempt_decoder.decode(found)
+
+    def deck(
+        self, project: str, domain: str, name: str, node: str, attempt: int | None = None
+    ) -> tuple[AttemptRecord, bytes]:
+        """The HTML page of an attempt's decks (the last attempt by default)."""
+        rec = self._attempt(project, domain, name, node, attempt)
+        where = f"attempt {rec.number} of node {node!r} of execution {project}/{domain}/{name}"
+        if not rec.deck_uri:
+            raise NotFoundError(
+                f"{where} has no deck: its task made none (decks are kept for tasks with "
+                "enable_deck=True or that add a Deck)",
+                details={"node": node, "attempt": rec.number},
+            )
+        store = self._store_for(rec.deck_uri)
+        try:
+            if not store.exists(rec.deck_uri):
+                raise NotFoundError(f"the deck of {where} is missing from {rec.deck_uri}")
+            with store.open(rec.deck_uri, "rb") as f:
+                data = bytes(f.read(MAX_DECK_BYTES + 1))
+        except OSError as e:
+            raise StorageError(f"the deck at {rec.deck_uri} cannot be read: {e}") from e
+        if len(data) > MAX_DECK_BYTES:
+            raise ValidationError(
+                f"the deck of {where} is larger than {MAX_DECK_BYTES} bytes; read it from "
+                f"{rec.deck_uri}"
+            )
+        return rec, data
+
     def log(
         self,
         project: str,
@@ -95,18 +141,7 @@ class ExecutionData:
             raise ValidationError(f"offset must be 0 or more, got {offset}")
         if not 1 <= limit <= MAX_LOG_CHUNK:
             raise ValidationError(f"limit must be between 1 and {MAX_LOG_CHUNK}, got {limit}")
-        with self.db.session() as session:
-            row = find_row(session, project, domain, name, self.projects.domains)
-            stmt = select(AttemptRow.record).where(
-                AttemptRow.execution_id == row.id, AttemptRow.node == node
-            )
-            if attempt is not None:
-                stmt = stmt.where(AttemptRow.number == attempt)
-            found = session.scalars(stmt.order_by(AttemptRow.number.desc()).limit(1)).first()
-        if found is None:
-            which = f"attempt {attempt} of node" if attempt is not None else "attempt of node"
-            raise NotFoundError(f"execution {project}/{domain}/{name} has no {which} {node!r}")
-        rec = _attempt_decoder.decode(found)
+        rec = self._attempt(project, domain, name, node, attempt)
         ended = rec.phase.value not in ("QUEUED", "RUNNING")
         if not rec.log_uri:
             return LogChunk(

@@ -187,6 +187,34 @@ def get_logs(
     return json_response(chunk)
 
 
+@router.get(
+    f"{_ONE}/nodes/{{path:path}}/deck",
+    response_class=Response,
+    responses={200: {"content": {"text/html": {}}, "description": "the deck page"}},
+)
+def get_deck(
+    project: str,
+    domain: str,
+    name: str,
+    path: str,
+    svc: Svc,
+    attempt: int | None = Query(None, description="attempt number (default: the last)"),
+) -> Response:
+    """The decks an attempt made, as one self-contained HTML page. The page is the task's own
+    content: it is served sandboxed (an opaque origin), so its scripts cannot act with the
+    viewer's session."""
+    rec, page = svc.data.deck(project, domain, name, path, attempt)
+    return Response(
+        page,
+        media_type="text/html; charset=utf-8",
+        headers={
+            "content-security-policy": "sandbox allow-scripts",
+            "x-content-type-options": "nosniff",
+            "x-slipstream-attempt": str(rec.number),
+        },
+    )
+
+
 @router.get(f"{_ONE}/nodes/{{path:path}}", **doc(response=NodeRecord))
 def get_node(project: str, domain: str, name: str, path: str, svc: Svc) -> Response:
     """One node execution by path."""
