@@ -90,3 +90,8 @@ def envs() -> tuple[str, str]:
 @task(container_image=ImageSpec(packages=["inflection"], base_image="ubuntu:24.04"))
 def with_base_image() -> str:
     return "never"
+
+
+@task
+def module_file() -> str:
+    return __file__

@@ -209,6 +209,15 @@ def test_an_image_spec_becomes_the_actors_runtime_env(runner: RayRunner) -> None
     assert "the Ray runner" in refused.message
 
 
+def test_code_roots_are_shipped_to_nodes_that_cannot_read_them(runner: RayRunner) -> None:
+    runner.close()  # its idle actors would hold the CPUs the next runner needs
+    with RayRunner(code_root=str(Path(flows.__file__).parent), ship_code=True) as shipping:
+        where = execute_local(flows.module_file, {}, runner=shipping).python_outputs()
+    # the actor imported the task's module from its own unpacked copy, not from this folder
+    assert "slipstream-code-" in where and Path(where).name == "ray_flows.py"
+    assert Path(where).parent != Path(flows.__file__).parent
+
+
 def test_slipstream_run_runner_ray(cluster: Cluster, tmp_path: Path) -> None:
     env = dict(os.environ, RAY_ADDRESS=cluster.address, SLIPSTREAM_HOME=str(tmp_path / "h"))
     exe = str(Path(sys.executable).parent / "slipstream")

@@ -74,6 +74,8 @@ class RayRunner:
     ``depth`` batches may wait at each actor; a batch holds up to ``max_batch`` attempts.
     ``max_actors`` caps the actors of one shape (default: as many as the cluster's CPUs allow).
     ``idle_s``: an idle actor of a shape with nothing to do is given back after that long.
+    ``ship_code``: send code roots to the actors through Ray's object store instead of by path
+    (default: when a node of the cluster is on another host than this process).
     """
 
     name = "ray"
@@ -88,6 +90,7 @@ class RayRunner:
         max_actors: int | None = None,
         idle_s: float = 30.0,
         namespace: str | None = None,
+        ship_code: bool | None = None,
     ) -> None:
         ray = _ray()
         self._ray = ray
@@ -107,6 +110,10 @@ class RayRunner:
             except (ConnectionError, RuntimeError, ValueError) as e:
                 raise ConfigError(f"cannot connect to the Ray cluster at {address}: {e}") from None
         self._code_root = code_root or (sys.path[0] if sys.path and sys.path[0] else os.getcwd())
+        self._ship = self._other_hosts() if ship_code is None else ship_code
+        """Whether code roots go to the actors through Ray's object store (a node on another
+        host than this one cannot read them) rather than by path."""
+        self._code: dict[str, tuple[str, Any]] = {}
         self._depth = max(1, depth)
         self._max_batch = max(1, max_batch)
         self._idle_s = idle_s
@@ -139,6 +146,24 @@ class RayRunner:
             ]
             self._nodes_at = now
         return self._nodes
+
+    def _other_hosts(self) -> bool:
+        here = self._ray.util.get_node_ip_address()
+        return any(n.get("NodeManagerAddress") != here for n in self._ray.nodes() if n.get("Alive"))
+
+    def _code_for(self, batch: list[AttemptRequest]) -> dict[str, tuple[str, Any]]:
+        """The shipped copies of the code roots ``batch`` names (packed once per root)."""
+        from ._ray_code import pack_code_root
+
+        out: dict[str, tuple[str, Any]] = {}
+        for named in {r.code_root for r in batch}:
+            root = named or self._code_root
+            hit = self._code.get(root)
+            if hit is None:
+                digest, data = pack_code_root(root)
+                hit = self._code[root] = (digest, self._ray.put(data))
+            out[named] = hit
+        return out
 
     @property
     def capacity(self) -> int:
@@ -234,7 +259,7 @@ class RayRunner:
             options["memory"] = shape.mem
         if shape.env:
             options["runtime_env"] = self._envs[shape.env]
-        handle = self._remote_cls.options(**options).remote(self._code_root)
+        handle = self._remote_cls.options(**options).remote(self._code_root, self._ship)
         actor = _Actor(handle, handle.ready.remote(), shape, self._next_index)
         self._next_index += 1
         self._actors.setdefault(shape, []).append(actor)
@@ -282,7 +307,14 @@ class RayRunner:
                 if len(a.inflight) >= depth:
                     break
                 batch = [q.popleft() for _ in range(min(per, len(q)))]
-                ref = a.handle.run.remote(self._encoder.encode(batch))
+                code = None
+                if self._ship:
+                    try:
+                        code = self._code_for(batch)
+                    except SlipstreamError as e:
+                        self._failed.extend(_failure(r, e) for r in batch)
+                        continue
+                ref = a.handle.run.remote(self._encoder.encode(batch), code)
                 a.inflight[ref] = _Batch(batch)
                 self._refs[ref] = a
         if starved:

@@ -25,14 +25,14 @@ class RayWorker:
     slipstream's model depends on Ray's serializer.
     """
 
-    def __init__(self, code_root: str) -> None:
+    def __init__(self, code_root: str, shipped: bool = False) -> None:
         import ray
 
         ctx = ray.get_runtime_context()
         node = ctx.get_node_id()
         self.name = f"ray-{node[:8]}-{os.getpid()}"
         self.node = node
-        if code_root and os.path.isdir(code_root) and code_root not in sys.path:
+        if not shipped and code_root and os.path.isdir(code_root) and code_root not in sys.path:
             sys.path.insert(0, code_root)
         self._decoder = msgspec.msgpack.Decoder(list[AttemptRequest])
         self._encoder = msgspec.msgpack.Encoder()
@@ -41,13 +41,25 @@ class RayWorker:
         """Where the actor runs: its name, its node and its process id."""
         return self.name, self.node, os.getpid()
 
-    def run(self, batch: bytes) -> bytes:
-        """Run each attempt of ``batch`` in turn; their results, in the same order."""
+    def run(self, batch: bytes, code: dict[str, tuple[str, Any]] | None = None) -> bytes:
+        """Run each attempt of ``batch`` in turn; their results, in the same order.
+
+        ``code`` maps a code root this node cannot read to its shipped copy (the content hash
+        and the object holding the zip), unpacked here once and used in its place.
+        """
         from ._entrypoint import run_attempt
         from ._isolation import use_code_root
 
         out = []
         for req in self._decoder.decode(batch):
+            if code is not None and req.code_root in code:
+                import ray
+
+                from ._ray_code import unpack_code_root
+
+                digest, ref = code[req.code_root]
+                local = unpack_code_root(digest, ray.get(ref))
+                req = msgspec.structs.replace(req, code_root=local)
             if req.code_root:
                 use_code_root(req.code_root)
             out.append(run_attempt(req, self.name))
