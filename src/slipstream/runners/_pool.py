@@ -16,6 +16,10 @@ kills and replaces a worker that does not answer long after its deadline (``TIME
 (``SYSTEM``, naming the signal or exit code). A cancelled attempt ends ``ABORTED``; the attempts
 that shared its worker are quietly submitted again.
 
+Environments: an attempt of a task with an ``ImageSpec`` waits (parked) while its environment is
+built in a background thread (``_envs``), then runs in a small group of workers started with that
+environment's interpreter (``_env_workers``); attempts of other tasks never wait for a build.
+
 Lifetime: workers die with the process that owns the pool (``_lifetime``), and :meth:`close` kills
 busy workers at once instead of waiting for their attempts.
 """
