@@ -3,6 +3,7 @@
 import time
 
 from slipstream import (
+    CronSchedule,
     LaunchPlan,
     Webhook,
     WorkflowExecutionPhase,
@@ -77,4 +78,9 @@ notified = LaunchPlan.get_or_create(
     notifications=[
         Webhook(phases=[WorkflowExecutionPhase.SUCCEEDED], webhook_url="http://127.0.0.1:9/down")
     ],
+)
+
+
+hourly = LaunchPlan.get_or_create(
+    quick, name="hourly_quick", schedule=CronSchedule("0 * * * *", timezone="Asia/Tokyo")
 )

@@ -237,3 +237,31 @@ def test_failed_notifications_are_shown(
     assert record.id.name in text and "http://127.0.0.1:9/down" in text
     execution = browser.get(f"/console/executions/{project}/development/{record.id.name}").text
     assert 'id="notifications"' in execution and "ConnectError" in execution
+
+
+def test_activate_and_deactivate_a_schedule(
+    browser: httpx.Client, project: str, remote: Remote
+) -> None:
+    page_url = f"/console/projects/{project}/development/launch_plans/hourly_quick"
+    page = browser.get(page_url).text
+    assert "Asia/Tokyo" in page and 'id="activate"' in page
+    r = browser.post(f"{page_url}/activate", data={"version": "v1"})
+    assert r.status_code == 303 and r.headers["location"] == page_url
+    page = browser.get(page_url).text
+    assert "active (v1)" in page and 'id="deactivate"' in page
+    assert remote.get_schedule("hourly_quick").active
+    listing = browser.get(f"/console/projects/{project}/development").text
+    assert "active: <code>v1</code>" in listing
+    day = time.time() - 3 * 86400
+    result = remote.backfill_launch_plan("hourly_quick", day, day + 2 * 3600, pace_s=0)
+    assert result.created == 2
+    deadline = time.monotonic() + 30
+    while page.count('<tr class="created">') < 2:
+        assert time.monotonic() < deadline, page
+        time.sleep(0.3)
+        page = browser.get(page_url).text
+    assert "backfill" in page
+    r = browser.post(f"{page_url}/deactivate")
+    assert r.status_code == 303
+    assert not remote.get_schedule("hourly_quick").active
+    assert "inactive" in browser.get(page_url).text

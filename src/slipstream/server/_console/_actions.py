@@ -272,8 +272,21 @@ async def blob(request: Request) -> Response:
         return error_page(request, NotFoundError(f"{uri} is not a file in the blob store"))
     name = parts[-1] or "file"
     media = mimetypes.guess_type(name)[0] or "application/octet-stream"
+    if request.query_params.get("view") and media == "text/html":
+        # a deck: shown in the browser, in a sandbox (no script of the page reaches the console)
+        return Response(
+            data,
+            media_type=media,
+            headers={
+                "Content-Security-Policy": "sandbox allow-scripts",
+                "X-Content-Type-Options": "nosniff",
+            },
+        )
     return Response(
         data,
         media_type=media,
-        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+        headers={
+            "Content-Disposition": f'attachment; filename="{name}"',
+            "X-Content-Type-Options": "nosniff",
+        },
     )

@@ -180,11 +180,15 @@ async def entity(request: Request, project: str, domain: str, kind: str, name: s
             else None
         )
         schedule = None
+        ticks: tuple[Any, ...] = ()
         if isinstance(spec, LaunchPlanSpec):
             try:
                 schedule = svc.schedules.get(project, domain, name)
             except NotFoundError:
                 schedule = None
+            from .._pagination import PageRequest
+
+            ticks = svc.schedules.ticks(project, domain, name, PageRequest(limit=20)).items
         return render(
             request,
             "entity.html",
@@ -199,6 +203,7 @@ async def entity(request: Request, project: str, domain: str, kind: str, name: s
             graph=msgspec.json.encode(graph_of(workflow)).decode() if workflow else None,
             versions=queries_of(request).versions(rt.value, project, domain, name),
             schedule=schedule,
+            ticks=ticks,
         )
 
     return await answer(request, "GET", f"/{kind}/{project}/{domain}/{name}", build)
