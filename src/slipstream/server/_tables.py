@@ -159,6 +159,7 @@ class ExecutionRow(Base):
         Index("ix_executions_listing", "project", "domain", "id"),
         Index("ix_executions_by_phase", "project", "domain", "phase", "id"),
         Index("ix_executions_lease", "phase", "lease_expires"),
+        Index("ix_executions_updated_at", "updated_at"),
     )
 
     id: Mapped[int] = mapped_column(_Id, primary_key=True, autoincrement=True)

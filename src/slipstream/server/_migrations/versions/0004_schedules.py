@@ -1,4 +1,5 @@
-"""Schedules of launch plans, the ticks they claimed, and notifications of terminal phases.
+"""Schedules of launch plans, the ticks they claimed, notifications of terminal phases, and an
+index of executions by last update (how the notifier finds the ones that ended).
 
 Revision ID: 0004
 Revises: 0003
@@ -92,9 +93,12 @@ def upgrade() -> None:
     )
     op.create_index("ix_notifications_due", "notifications", ["state", "next_at"])
     op.create_index("ix_notifications_listing", "notifications", ["project", "domain", "id"])
+    # the notifier finds newly ended executions by their last update
+    op.create_index("ix_executions_updated_at", "executions", ["updated_at"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_executions_updated_at", table_name="executions")
     op.drop_index("ix_notifications_listing", table_name="notifications")
     op.drop_index("ix_notifications_due", table_name="notifications")
     op.drop_table("notifications")
