@@ -236,3 +236,21 @@ def _page():  # type: ignore[no-untyped-def]
     from slipstream.server._pagination import PageRequest
 
     return PageRequest(limit=100)
+
+
+def test_deactivation_cancels_waiting_catch_up_ticks(database: Database, tmp_path: Path) -> None:
+    clock = Clock(utc(2026, 1, 1, 6, 30).timestamp())
+    svc = services(database, tmp_path)
+    svc.schedules.clock = clock
+    register(svc, "lp", CronSchedule("0 * * * *", "at", catchup="all"))
+    svc.schedules.activate(PROJECT, DOMAIN, "lp", "v1")
+    clock.set(utc(2026, 1, 1, 10, 20))
+    s = Scheduler(svc.db, svc.launches, clock=clock, catchup_pace_s=60.0)
+    s.run_once()  # four missed ticks claimed, one a minute: the first runs now
+    assert len(kickoffs(database, "lp")) == 1
+    svc.schedules.deactivate(PROJECT, DOMAIN, "lp")
+    clock.now += 600
+    s.run_once()
+    assert len(kickoffs(database, "lp")) == 1
+    states = sorted(t.state for t in svc.schedules.ticks(PROJECT, DOMAIN, "lp", _page()).items)
+    assert states == ["cancelled", "cancelled", "cancelled", "created"]

@@ -41,8 +41,8 @@ class ScheduleState(msgspec.Struct, frozen=True, omit_defaults=True):
 class ScheduleTick(msgspec.Struct, frozen=True, omit_defaults=True):
     """A tick claimed by a scheduler (``origin`` ``schedule``) or a backfill, and its execution.
 
-    ``state``: ``pending`` (execution not made yet), ``created`` or ``failed`` (``error`` says
-    why)."""
+    ``state``: ``pending`` (execution not made yet), ``created``, ``failed`` (``error`` says
+    why) or ``cancelled`` (the schedule was deactivated before a waiting catch-up tick ran)."""
 
     name: str
     version: str

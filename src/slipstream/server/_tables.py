@@ -372,7 +372,8 @@ class ScheduleTickRow(Base):
     origin: Mapped[str] = mapped_column(String(16))
     """``schedule`` or ``backfill``."""
     state: Mapped[str] = mapped_column(String(16))
-    """``pending`` (claimed, execution not made yet), ``created`` or ``failed``."""
+    """``pending`` (claimed, execution not made yet), ``created``, ``failed``, or ``cancelled``
+    (a scheduled tick whose schedule was deactivated before it ran)."""
     execution: Mapped[str] = mapped_column(String(64), default="")
     error: Mapped[str] = mapped_column(Text, default="")
     not_before: Mapped[float] = mapped_column(Float, default=0.0)

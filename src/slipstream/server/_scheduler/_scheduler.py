@@ -217,6 +217,10 @@ class Scheduler:
         name = tick_execution_name(tick.project, tick.domain, tick.name, tick.tick_at)
         key = (tick.project, tick.domain, tick.name, tick.version)
         state, error = "created", ""
+        if tick.origin == "schedule" and not self._still_active(tick):
+            # deactivated (or another version activated) while its catch-up ticks waited
+            self._mark(tick.id, "cancelled", "", "the schedule was deactivated before it ran")
+            return
         try:
             lp = plans.get(key)
             if lp is None:
@@ -245,12 +249,26 @@ class Scheduler:
                 raise
             state, error = "failed", e.message
             _log.warning("tick %s of %s failed: %s", tick.tick_at, tick.name, e.message)
+        self._mark(tick.id, state, name if state == "created" else "", error)
+
+    def _mark(self, tick_id: int, state: str, execution: str, error: str) -> None:
         with self.db.session() as session:
             session.execute(
                 update(ScheduleTickRow)
-                .where(ScheduleTickRow.id == tick.id, ScheduleTickRow.state == "pending")
-                .values(state=state, execution=name if state == "created" else "", error=error)
+                .where(ScheduleTickRow.id == tick_id, ScheduleTickRow.state == "pending")
+                .values(state=state, execution=execution, error=error)
             )
+
+    def _still_active(self, tick: ScheduleTickRow) -> bool:
+        with self.db.session() as session:
+            row = session.execute(
+                select(ScheduleRow.active, ScheduleRow.version).where(
+                    ScheduleRow.project == tick.project,
+                    ScheduleRow.domain == tick.domain,
+                    ScheduleRow.name == tick.name,
+                )
+            ).first()
+        return row is not None and bool(row[0]) and row[1] == tick.version
 
     def _launch_plan(self, project: str, domain: str, name: str, version: str) -> LaunchPlanSpec:
         with self.db.session() as session:
