@@ -7,6 +7,7 @@ from slipstream import (
     LaunchPlan,
     Webhook,
     WorkflowExecutionPhase,
+    dynamic,
     map_task,
     task,
     wait_for_input,
@@ -84,3 +85,14 @@ notified = LaunchPlan.get_or_create(
 hourly = LaunchPlan.get_or_create(
     quick, name="hourly_quick", schedule=CronSchedule("0 * * * *", timezone="Asia/Tokyo")
 )
+
+
+@dynamic
+def fan(n: int) -> list[int]:
+    return [double(x=i) for i in range(n)]
+
+
+@workflow
+def nested(n: int = 3) -> list[int]:
+    quick(x=n)
+    return fan(n=n)

@@ -265,3 +265,22 @@ def test_activate_and_deactivate_a_schedule(
     assert r.status_code == 303
     assert not remote.get_schedule("hourly_quick").active
     assert "inactive" in browser.get(page_url).text
+
+
+def test_subworkflow_and_dynamic_children_expand(
+    browser: httpx.Client, project: str, remote: Remote
+) -> None:
+    record = remote.execute(wf(project, "nested"), inputs={"n": 3}, wait=True)
+    assert record.phase.value == "SUCCEEDED", record.error
+    base = f"/console/executions/{project}/development/{record.id.name}"
+    top = browser.get(f"{base}/nodes").text
+    assert 'data-path="n0"' in top and 'data-path="n1"' in top
+    assert top.count('class="expand"') == 2  # both have children
+    sub = browser.get(f"{base}/nodes", params={"parent": "n0", "depth": "1"}).text
+    assert 'data-path="n0/n0"' in sub and 'data-path="n0/n1"' in sub and "depth-1" in sub
+    dyn = browser.get(f"{base}/nodes", params={"parent": "n1", "depth": "1"}).text
+    assert [p for p in re.findall(r'data-path="([^"]+)"', dyn)] == [
+        "n1/dyn/n0",
+        "n1/dyn/n1",
+        "n1/dyn/n2",
+    ]
