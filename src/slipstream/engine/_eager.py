@@ -26,6 +26,7 @@ import contextvars
 import time
 import traceback
 import weakref
+from asyncio import events
 from typing import TYPE_CHECKING, Any
 
 import msgspec
@@ -283,7 +284,11 @@ class EagerRun:
         self.pumping = True
         try:
             ready = getattr(loop, "_ready", None)  # CPython's queue of ready callbacks
-            if ready is not None:
+            if ready is not None and _only_callbacks(loop):
+                # nothing but callbacks to run (no timer, no I/O watched): run them here, as the
+                # loop would, without the cost of starting and stopping it
+                _drain(loop, ready, main)
+            elif ready is not None:
                 # one run of the loop: a sentinel that stops it once nothing else is ready
                 def stop_when_idle() -> None:
                     if ready and not main.done():
@@ -374,6 +379,28 @@ def _call_shape(
         builder.add_entity(entity, (), {k: builder.inputs[k] for k in inputs}, where)
     node = msgspec.structs.replace(builder.nodes[-1].freeze(), upstream=(), location=where)
     return node, builder.tasks, builder.subworkflows
+
+
+def _only_callbacks(loop: asyncio.AbstractEventLoop) -> bool:
+    """Whether the loop has no timer and watches no file but its own wake-up pipe."""
+    if getattr(loop, "_scheduled", True):
+        return False
+    selector = getattr(loop, "_selector", None)
+    return selector is not None and len(selector.get_map()) <= 1
+
+
+def _drain(loop: asyncio.AbstractEventLoop, ready: Any, main: asyncio.Task[Any]) -> None:
+    """Run the loop's ready callbacks, and those they schedule, until none is left: one pass of
+    ``run_forever`` minus the polling, with this loop as the running one for the body."""
+    outer = events._get_running_loop()
+    events._set_running_loop(loop)
+    try:
+        while ready and not main.done():
+            handle = ready.popleft()
+            if not handle._cancelled:
+                handle._run()
+    finally:
+        events._set_running_loop(outer)
 
 
 def _const(b: Binding, consts: dict[str, Any]) -> Binding:

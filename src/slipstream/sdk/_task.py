@@ -344,6 +344,14 @@ def bind_arguments(
     what: str, iface: PyInterface, args: tuple[Any, ...], kwargs: dict[str, Any]
 ) -> dict[str, Any]:
     """Arguments of a call to ``{input name: value}``, with Python's own ``TypeError``s."""
+    if not args:  # the usual call, every input by keyword: nothing to check but the names
+        inputs = iface.inputs
+        if len(kwargs) == len(inputs):
+            for v in inputs:
+                if v.name not in kwargs:
+                    break
+            else:
+                return dict(kwargs)
     names = iface.input_names
     if len(args) > len(names):
         raise TypeError(
