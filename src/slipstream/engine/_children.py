@@ -59,21 +59,28 @@ _POLL_FIRST_S = 0.05
 _POLL_MAX_S = 1.0
 
 
-def start_child_execution(ex: Engine, nr: NodeRun, kind: LaunchPlanNode) -> None:
-    """Start a launch plan node's launch plan as a child execution and wait for its end.
+def start_child_execution(
+    ex: Engine, nr: NodeRun, kind: LaunchPlanNode | None = None, target: Identifier | None = None
+) -> None:
+    """Start a launch plan node's launch plan (or ``target``: the registered task, workflow or
+    launch plan a reference node names) as a child execution and wait for its end.
 
     Starting is idempotent per (execution, node), so an engine host that resumes this execution
     finds the child it started before instead of starting a second one.
     """
     children = ex.children
     assert children is not None
-    inputs = {k: v for k, v in (nr.inputs or {}).items() if k not in kind.fixed}
+    fixed = kind.fixed if kind is not None else {}
+    what = target if target is not None else kind.launch_plan if kind is not None else None
+    assert what is not None
+    inputs = {k: v for k, v in (nr.inputs or {}).items() if k not in fixed}
     try:
-        child = children.start(ex.id, nr.path, kind.launch_plan, inputs)
+        child = children.start(ex.id, nr.path, what, inputs)
     except Exception as e:
+        label = "launch plan" if kind is not None else f"referenced {what.resource_type.value}"
         err = ErrorInfo(
             code="child_start_failed",
-            message=f"cannot start launch plan {kind.launch_plan}: {e}",
+            message=f"cannot start {label} {what}: {e}",
             kind=getattr(e, "kind", "SYSTEM"),
         )
         ex.node_failed(nr, err, None)

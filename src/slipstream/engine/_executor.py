@@ -390,6 +390,11 @@ class Executor:
             task = scope.tasks[kind.task]  # type: ignore[union-attr]
             if task.type in ENGINE_TASK_TYPES:  # eager bodies and echoes: no attempt to run
                 start_engine_task(self, nr, task)
+            elif task.type == "reference" and self.children is not None:
+                # a registered entity known by its stub: a child execution of what it names
+                nr.task = task
+                nr.record.task = task.id.name
+                start_child_execution(self, nr, target=task.id)
             else:
                 self._start_task(nr, task)
         elif kt is LaunchPlanNode and self.children is not None:

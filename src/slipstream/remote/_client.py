@@ -444,13 +444,17 @@ def _user() -> str:
 
 
 def _with_ids(spec: T, project: str, domain: str, version: str) -> T:
-    """``spec`` with project, domain and version filled into every identifier that lacks them."""
+    """``spec`` with project, domain and version filled into every identifier that lacks them;
+    the templates of reference entities keep the identifier they name (an empty version stays
+    empty: the newest registered version when the reference runs)."""
 
     def walk(tree: Any) -> Any:
         if isinstance(tree, (list, tuple)):  # structs' tuple fields stay tuples in builtins
             return [walk(x) for x in tree]
         if not isinstance(tree, dict):
             return tree
+        if tree.get("type") == "reference" and "loader" in tree:
+            return tree  # a reference's template: its id is the referenced entity's, as written
         out = {k: walk(v) for k, v in tree.items()}
         if "resource_type" in out and "name" in out and set(out) <= _ID_FIELDS:
             out.setdefault("project", project)

@@ -91,7 +91,8 @@ def discover(paths: list[str | Path]) -> Discovered:
     for module in modules:
         for obj in list(vars(module).values()):
             if isinstance(obj, PythonTask):
-                if obj.loader.module in names:
+                # a reference stub names an entity registered elsewhere: never registered itself
+                if obj.loader.module in names and obj.task_type != "reference":
                     tasks.setdefault(obj.name, obj)
             elif isinstance(obj, WorkflowBase):
                 defined_in = obj.__dict__.get("__module__")

@@ -50,6 +50,7 @@ from ._names import LATEST, check_domain, check_name, check_project, check_versi
 from ._pagination import PageRequest, paginate
 from ._projects import ProjectService
 from ._quantities import check_spec, exceeding
+from ._references import check_reference, is_reference
 from ._settings import SettingsService
 from ._source_diff import bundle_sources, changed_functions, code_refs, render_functions
 from ._tables import EntityRow
@@ -114,7 +115,11 @@ def with_closures(entries: list[Entry]) -> list[Entry]:
     out = list(entries)
     for entry in entries:
         if isinstance(entry.spec, CompiledWorkflow):
-            out.extend(Entry(t.id, t, entry.bundle) for t in entry.spec.tasks.values())
+            out.extend(
+                Entry(t.id, t, entry.bundle)
+                for t in entry.spec.tasks.values()
+                if not is_reference(t)  # checked against the entity it names, not registered
+            )
     return out
 
 
@@ -174,6 +179,13 @@ class Registry:
     def register_entries(self, session: Session, entries: list[Entry]) -> RegisterResult:
         """Validate and insert ``entries`` (and workflows' task closures) in the caller's
         transaction."""
+        stubs = [e for e in entries if is_reference(e.spec)]
+        if stubs:
+            raise ValidationError(
+                f"task {stubs[0].id}: a reference stub is not registered itself; register the "
+                "workflows that use it",
+                details={"id": msgspec.to_builtins(stubs[0].id)},
+            )
         unique = self._dedupe(with_closures(entries))
         for project in sorted({e.id.project for e in unique}):
             self.projects.require(session, project, active=True)
@@ -282,9 +294,22 @@ class Registry:
 
     def _check_references(self, session: Session, entries: list[Entry]) -> None:
         batch = {e.key for e in entries}
+        specs = {e.key: e.spec for e in entries}
+
+        def fetch(kind: ResourceType, project: str, domain: str, name: str, version: str) -> Any:
+            found = specs.get((kind.value, project, domain, name, version)) if version else None
+            if found is not None:
+                return found
+            return decode_spec(
+                self.get_row(session, kind, project, domain, name, version or LATEST)
+            )
+
         for entry in entries:
             spec = entry.spec
             if isinstance(spec, CompiledWorkflow):
+                for t in spec.tasks.values():
+                    if is_reference(t):
+                        check_reference(t, f"workflow {spec.workflow.id}", fetch)
                 for sub in spec.subworkflows.values():
                     self._check_id(sub.id, ResourceType.WORKFLOW, what="subworkflow")
                 for node in _walk(spec):
