@@ -22,6 +22,12 @@ from slipstream import (
 )
 
 
+@pytest.fixture(autouse=True)
+def _secret(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The secret ``hello`` asks for (a missing one fails the task before its body runs)."""
+    monkeypatch.setenv("_FSEC_G_K", "s3cret")
+
+
 class Summary(typing.NamedTuple):
     greeting: str
     length: int
