@@ -30,8 +30,9 @@ from slipstream.model import (
 
 from .._api._guard import SESSION_COOKIE
 from ._forms import fields_of, parse_form
-from ._pages import error_page, launch_target, render
-from ._session import access, form_of, safe_next, services_of, set_session
+from ._pages import launch_target
+from ._session import access, form_of, safe_next, set_session
+from ._views import error_page, render, services_of
 
 __all__ = ["router"]
 

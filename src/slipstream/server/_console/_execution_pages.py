@@ -15,8 +15,8 @@ from slipstream.errors import NotFoundError, SlipstreamError, ValidationError
 from slipstream.model import CompiledWorkflow, ExecutionRecord, ResourceType, WorkflowSpec
 
 from .._registry import decode_spec
-from ._pages import answer, graph_of, queries_of, render
-from ._session import services_of
+from ._pages import answer, graph_of, queries_of
+from ._views import render, services_of
 
 __all__ = ["router"]
 

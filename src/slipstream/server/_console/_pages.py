@@ -8,12 +8,11 @@ whatever the size of the execution.
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import msgspec
 from fastapi import APIRouter, Request, Response
-from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.responses import RedirectResponse
 from starlette.concurrency import run_in_threadpool
 
 from slipstream.errors import NotFoundError, SlipstreamError, ValidationError
@@ -25,44 +24,21 @@ from slipstream.model import (
     WorkflowSpec,
 )
 
-from .._api._errors import STATUS_BY_CODE
 from .._names import LATEST
 from .._registry import decode_spec
 from ._forms import fields_of
 from ._queries import ConsoleQueries, ExecutionFilter
-from ._render import environment
-from ._session import access, services_of
+from ._session import access
+from ._views import error_page, render, services_of
 
 __all__ = ["answer", "error_page", "graph_of", "launch_target", "queries_of", "render", "router"]
 
 router = APIRouter(include_in_schema=False)
-_env = environment()
 _TYPES = {
     "tasks": ResourceType.TASK,
     "workflows": ResourceType.WORKFLOW,
     "launch_plans": ResourceType.LAUNCH_PLAN,
 }
-
-
-def render(request: Request, template: str, status: int = 200, **context: Any) -> HTMLResponse:
-    """A template rendered with the caller and the request."""
-    svc = services_of(request)
-    principal = request.scope.get("state", {}).get("principal")
-    html = _env.get_template(template).render(
-        request=request,
-        user=getattr(principal, "name", ""),
-        auth=svc.config.auth,
-        now=time.time(),
-        **context,
-    )
-    return HTMLResponse(html, status_code=status)
-
-
-def error_page(request: Request, error: SlipstreamError) -> HTMLResponse:
-    """An error as a page (a fragment for htmx requests), with the API's status code."""
-    status = STATUS_BY_CODE.get(error.code, 400 if error.kind == "USER" else 500)
-    template = "error_fragment.html" if request.headers.get("hx-request") else "error.html"
-    return render(request, template, status, error=error)
 
 
 def queries_of(request: Request) -> ConsoleQueries:

@@ -20,18 +20,12 @@ from slipstream.errors import TooLargeError, ValidationError
 
 from .._api._guard import SESSION_COOKIE, allowed
 from .._auth import Principal
-from .._services import Services
+from ._views import error_page, services_of
 
-__all__ = ["SESSION_COOKIE", "access", "form_of", "services_of", "set_session"]
+__all__ = ["SESSION_COOKIE", "access", "form_of", "set_session"]
 
 MAX_FORM_BYTES = 1 << 20
 SESSION_S = 12 * 3600
-
-
-def services_of(request: Request) -> Services:
-    """The services of the running app."""
-    svc: Services = request.app.state.services
-    return svc
 
 
 def access(request: Request, method: str, api_path: str) -> Principal | Response:
@@ -46,8 +40,6 @@ def access(request: Request, method: str, api_path: str) -> Principal | Response
     svc = services_of(request)
     denied = allowed(principal, method, api_path, frozenset(svc.config.protected_domains))
     if denied is not None:
-        from ._pages import error_page
-
         return error_page(request, denied)
     return principal
 

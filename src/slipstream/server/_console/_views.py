@@ -1,0 +1,46 @@
+"""Rendering the console's templates: a page with the caller, an error as a page or fragment."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+
+from slipstream.errors import SlipstreamError
+
+from .._api._errors import STATUS_BY_CODE
+from .._services import Services
+from ._render import environment
+
+__all__ = ["error_page", "render", "services_of"]
+
+_env = environment()
+
+
+def services_of(request: Request) -> Services:
+    """The services of the running app."""
+    svc: Services = request.app.state.services
+    return svc
+
+
+def render(request: Request, template: str, status: int = 200, **context: Any) -> HTMLResponse:
+    """A template rendered with the caller and the request."""
+    svc = services_of(request)
+    principal = request.scope.get("state", {}).get("principal")
+    html = _env.get_template(template).render(
+        request=request,
+        user=getattr(principal, "name", ""),
+        auth=svc.config.auth,
+        now=time.time(),
+        **context,
+    )
+    return HTMLResponse(html, status_code=status)
+
+
+def error_page(request: Request, error: SlipstreamError) -> HTMLResponse:
+    """An error as a page (a fragment for htmx requests), with the API's status code."""
+    status = STATUS_BY_CODE.get(error.code, 400 if error.kind == "USER" else 500)
+    template = "error_fragment.html" if request.headers.get("hx-request") else "error.html"
+    return render(request, template, status, error=error)
