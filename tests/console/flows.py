@@ -1,12 +1,17 @@
 """Workflows the console tests run: a quick one, a failing one, a slow one, a map, a gate."""
 
+import os
 import time
+
+import pandas as pd
 
 from slipstream import (
     CronSchedule,
+    File,
     LaunchPlan,
     Webhook,
     WorkflowExecutionPhase,
+    current_context,
     dynamic,
     map_task,
     task,
@@ -96,3 +101,21 @@ def fan(n: int) -> list[int]:
 def nested(n: int = 3) -> list[int]:
     quick(x=n)
     return fan(n=n)
+
+
+@task
+def table(n: int) -> pd.DataFrame:
+    return pd.DataFrame({"i": list(range(n)), "sq": [i * i for i in range(n)]})
+
+
+@task
+def note(text: str) -> File:
+    path = os.path.join(current_context().working_directory, "note.txt")
+    with open(path, "w") as f:
+        f.write(text)
+    return File(path)
+
+
+@workflow
+def outputs_by_type(n: int = 12) -> tuple[pd.DataFrame, File]:
+    return table(n=n), note(text="hello file")

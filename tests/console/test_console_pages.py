@@ -284,3 +284,18 @@ def test_subworkflow_and_dynamic_children_expand(
         "n1/dyn/n1",
         "n1/dyn/n2",
     ]
+
+
+def test_outputs_rendered_by_type(browser: httpx.Client, project: str, remote: Remote) -> None:
+    record = remote.execute(wf(project, "outputs_by_type"), inputs={"n": 12}, wait=True)
+    assert record.phase.value == "SUCCEEDED", record.error
+    page = browser.get(f"/console/executions/{project}/development/{record.id.name}").text
+    # the DataFrame: a link and a preview of its first rows; the file: a link to download it
+    assert '<table class="frame">' in page and "<th>sq</th>" in page and "<td>121</td>" not in page
+    assert "12 rows, 2 columns; first 10 shown" in page
+    links = re.findall(r'href="(/console/blob\?uri=[^"]+)"', page)
+    assert len(links) == 2
+    files = [browser.get(link.replace("&amp;", "&")) for link in links]
+    assert any(f.status_code == 200 and f.content == b"hello file" for f in files)
+    outside = browser.get("/console/blob", params={"uri": "file:///etc/passwd"})
+    assert outside.status_code == 404
