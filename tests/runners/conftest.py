@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
+from runner_requests import MakeRequest
 
-from slipstream.model import AttemptRequest, AttemptResult, ExecutionId, TaskTemplate
+from slipstream.model import AttemptRequest, ExecutionId, TaskTemplate
 
 _ids = itertools.count(1)
-
-MakeRequest = Callable[..., AttemptRequest]
 
 
 @pytest.fixture
@@ -37,16 +35,3 @@ def make_request(tmp_path: Path) -> MakeRequest:
         )
 
     return build
-
-
-def wait_for(runner: Any, count: int, timeout: float = 30.0) -> list[AttemptResult]:
-    """The next ``count`` results of ``runner`` (fails the test after ``timeout`` seconds)."""
-    import time
-
-    out: list[AttemptResult] = []
-    deadline = time.monotonic() + timeout
-    while len(out) < count:
-        left = deadline - time.monotonic()
-        assert left > 0, f"only {len(out)} of {count} results after {timeout} s: {out}"
-        out.extend(runner.wait(min(left, 1.0)))
-    return out

@@ -25,8 +25,8 @@ import pytest
 ray = pytest.importorskip("ray")
 
 import ray_flows as flows  # noqa: E402
+from runner_requests import MakeRequest, wait_for  # noqa: E402
 
-from conftest import MakeRequest, wait_for  # noqa: E402
 from slipstream.model import ErrorKind  # noqa: E402
 from slipstream.runners import RayRunner, execute_local  # noqa: E402
 

@@ -7,7 +7,8 @@ import sys
 import textwrap
 from pathlib import Path
 
-from conftest import MakeRequest, wait_for
+from runner_requests import MakeRequest, wait_for
+
 from slipstream.model import TaskTemplate
 from slipstream.runners import LocalRunner
 from slipstream.sdk import TASKS

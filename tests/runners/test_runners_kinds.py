@@ -11,7 +11,8 @@ import subprocess
 import time
 from pathlib import Path
 
-from conftest import MakeRequest, wait_for
+from runner_requests import MakeRequest, wait_for
+
 from slipstream import task
 from slipstream.model import ErrorKind
 from slipstream.runners import LocalRunner

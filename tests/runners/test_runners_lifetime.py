@@ -13,8 +13,8 @@ import time
 from pathlib import Path
 
 import pytest
+from runner_requests import MakeRequest, wait_for
 
-from conftest import MakeRequest, wait_for
 from slipstream import task
 from slipstream.runners import LocalRunner
 

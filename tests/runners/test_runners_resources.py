@@ -8,8 +8,8 @@ import time
 from pathlib import Path
 
 import pytest
+from runner_requests import MakeRequest, wait_for
 
-from conftest import MakeRequest, wait_for
 from slipstream import Resources, task
 from slipstream.errors import ConfigError
 from slipstream.model import ErrorKind
