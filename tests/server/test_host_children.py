@@ -85,3 +85,28 @@ def test_cache_is_shared_between_executions_of_a_project_and_domain(
         assert one["cache"] == "POPULATED"
         assert two["cache"] == "HIT"
         assert [m for m in mark_file.read_text().splitlines()] == [f"{first} n0 0"]
+
+
+def test_a_log_is_followed_while_its_attempt_runs(tmp_path: Path) -> None:
+    with cluster("sqlite", tmp_path) as c:
+        c.server().start()
+        c.wait_ready()
+        register_flows(c)
+        name = launch(c, "talk", {"n": 10})
+        seen = ""
+        offset = 0
+        deadline = time.monotonic() + 60
+        with c.api() as api:
+            while time.monotonic() < deadline and "line 1" not in seen:
+                r = api.get(
+                    f"/executions/proj/development/{name}/nodes/n0/logs", params={"offset": offset}
+                )
+                if r.status_code == 200:
+                    chunk = r.json()
+                    seen += chunk.get("data", "")
+                    offset = chunk["next_offset"]
+                time.sleep(0.1)
+            # the first lines arrived while the task still runs (it prints for 4 s)
+            assert "line 0" in seen and "line 1" in seen, seen
+            assert execution(c, name).get("phase") == "RUNNING"
+        assert wait_phase(c, name)["phase"] == "SUCCEEDED"

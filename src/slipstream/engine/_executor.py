@@ -30,6 +30,7 @@ from slipstream.errors import BranchFailedError, ExecutionFailedError, IllegalTr
 from slipstream.model import (
     ATTEMPT_TRANSITIONS,
     EXECUTION_TRANSITIONS,
+    LOG_FILE,
     NODE_TRANSITIONS,
     AttemptPhase,
     AttemptRecord,
@@ -552,6 +553,19 @@ class Executor:
             )
         )
         self._inflight[(path, attempt)] = nr
+        if self.capture_logs and segment is None:
+            # a record while it runs, naming its log: the log can be followed before it ends
+            self.store.save_attempt(
+                self.id,
+                AttemptRecord(
+                    node=path,
+                    number=attempt,
+                    phase=AttemptPhase.RUNNING,
+                    runner=self.runner.name,
+                    log_uri=f"{node_dir}/{attempt}/logs/{LOG_FILE}",
+                    started_at=time.time(),
+                ),
+            )
 
     # -- results --------------------------------------------------------------------------------------
 

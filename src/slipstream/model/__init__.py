@@ -15,7 +15,7 @@ from ._admin import (
     RegisterResult,
     Settings,
 )
-from ._attempt import AttemptRequest, AttemptResult, ErrorKind
+from ._attempt import LOG_FILE, AttemptRequest, AttemptResult, ErrorKind
 from ._auth import (
     ALL_PROJECTS,
     Grant,
@@ -146,6 +146,7 @@ __all__ = [
     "Identifier",
     "Interface",
     "Kind",
+    "LOG_FILE",
     "LaunchPlanNode",
     "LaunchPlanSpec",
     "ListOf",

@@ -15,7 +15,10 @@ from ._execution import ErrorInfo
 from ._identifier import ExecutionId
 from ._task import TaskTemplate
 
-__all__ = ["AttemptRequest", "AttemptResult", "ErrorKind"]
+__all__ = ["LOG_FILE", "AttemptRequest", "AttemptResult", "ErrorKind"]
+
+LOG_FILE = "output.log"
+"""The name of an attempt's log (stdout and stderr, interleaved) inside its ``log_dir``."""
 
 
 class ErrorKind(enum.StrEnum):

@@ -28,8 +28,7 @@ from typing import Any, TextIO
 
 __all__ = ["LOG_NAME", "OutputCapture"]
 
-LOG_NAME = "output.log"
-
+from slipstream.model import LOG_FILE as LOG_NAME
 
 _libc: Any = None
 

@@ -117,3 +117,16 @@ slow_lp = LaunchPlan.get_or_create(wide, name="wide_lp", default_inputs={"delay"
 @workflow
 def outer_slow(n: int = 100) -> list[int]:
     return slow_lp(n=n)
+
+
+@task
+def chatty(n: int) -> int:
+    for i in range(n):
+        print(f"line {i}", flush=True)
+        time.sleep(0.4)
+    return n
+
+
+@workflow
+def talk(n: int = 10) -> int:
+    return chatty(n=n)
