@@ -40,9 +40,7 @@ def upgrade() -> None:
             ["executions.id"],
             name="fk_node_executions_execution_id_executions",
         ),
-        sa.UniqueConstraint(
-            "execution_id", "path", name="uq_node_executions_execution_id_path"
-        ),
+        sa.UniqueConstraint("execution_id", "path", name="uq_node_executions_execution_id_path"),
     )
     op.create_table(
         "attempts",
@@ -119,4 +117,3 @@ def downgrade() -> None:
         batch.drop_column("launched_by")
         batch.drop_column("parent_node")
         batch.drop_column("parent_id")
-
