@@ -79,6 +79,13 @@ def goals(cells: dict) -> list[str]:
     v = a["wall_s"] / b["wall_s"] if a and b else None
     line("gather speed-up, local pool (2 workers) vs inline", v, ">= 1.6",
          None if v is None else v >= 1.6)  # fmt: skip
+    if a and b:
+        # what the pool gives on idle cores: the inline process's CPU over the larger of the
+        # engine's CPU and the workers' CPU shared by 2 workers (the figure the load cannot move)
+        pool = max(b["engine_cpu_s"], b["workers_cpu_s_per_run"] / 2)
+        v = a["engine_cpu_s"] / pool if pool else None
+        line("gather speed-up from CPU times (idle 2 cores)", v, ">= 1.6",
+             None if v is None else v >= 1.6)  # fmt: skip
     f = _get(cells, "flyte", "chain")
     v = f["per_item_ms"] / c["per_item_ms"] if f and c else None
     line("Flyte 2 / slipstream inline, per awaited task", v, "> 1", None if v is None else v > 1)
