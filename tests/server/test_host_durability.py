@@ -43,13 +43,13 @@ def test_server_killed_twenty_times_loses_nothing_and_reruns_nothing_finished(
 ) -> None:
     mark_file = tmp_path / "marks"
     rng = random.Random(int.from_bytes(os.urandom(4), "big"))
-    n = 120
+    n = 400
     with cluster(backend, tmp_path, SLIPSTREAM_TEST_MARKS=str(mark_file)) as c:
         server = c.server()
         server.start()
         c.wait_ready()
         register_flows(c)
-        name = launch(c, "durable", {"n": n, "delay": 0.06})
+        name = launch(c, "durable", {"n": n, "delay": 0.05})
         snapshots: list[tuple[set[str], Counter[str]]] = []
         kills_while_running = 0
         for _ in range(KILLS):
