@@ -40,7 +40,7 @@ class StateStore(Protocol):
         """Insert or replace a node record (by its path)."""
 
     def save_attempt(self, execution: ExecutionId, record: AttemptRecord) -> None:
-        """Append an attempt record."""
+        """Record an attempt; a later save of the same (node, number) replaces the earlier one."""
 
     def nodes(self, execution: ExecutionId) -> Iterable[NodeRecord]:
         """Every recorded node of an execution (used to resume)."""

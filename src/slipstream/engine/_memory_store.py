@@ -16,6 +16,7 @@ class MemoryStateStore:
         self.executions: dict[ExecutionId, ExecutionRecord] = {}
         self._nodes: dict[ExecutionId, dict[str, NodeRecord]] = {}
         self.attempts: dict[ExecutionId, list[AttemptRecord]] = {}
+        self._attempt_at: dict[tuple[ExecutionId, str, int], int] = {}
         self._keep_attempts = keep_attempts
 
     def save_execution(self, record: ExecutionRecord) -> None:
@@ -28,8 +29,17 @@ class MemoryStateStore:
         nodes[record.path] = record
 
     def save_attempt(self, execution: ExecutionId, record: AttemptRecord) -> None:
-        if self._keep_attempts:
-            self.attempts.setdefault(execution, []).append(record)
+        """Append an attempt, or replace its earlier record (a running attempt that ended)."""
+        if not self._keep_attempts:
+            return
+        records = self.attempts.setdefault(execution, [])
+        key = (execution, record.node, record.number)
+        at = self._attempt_at.get(key)
+        if at is None:
+            self._attempt_at[key] = len(records)
+            records.append(record)
+        else:
+            records[at] = record
 
     def nodes(self, execution: ExecutionId) -> Iterable[NodeRecord]:
         return list(self._nodes.get(execution, {}).values())
