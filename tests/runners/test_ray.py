@@ -76,6 +76,9 @@ def cluster() -> Iterator[Cluster]:
     temp = tempfile.mkdtemp(prefix="rt", dir="/tmp")  # Ray's socket paths must stay short
     env = dict(os.environ)
     env.pop("RAY_ADDRESS", None)
+    # a token some earlier local Ray left in ~/.ray must not switch this cluster to token auth
+    saved_mode = os.environ.get("RAY_AUTH_MODE")
+    env["RAY_AUTH_MODE"] = os.environ["RAY_AUTH_MODE"] = "disabled"
     head = _start(
         [
             "--head",
@@ -118,6 +121,10 @@ def cluster() -> Iterator[Cluster]:
         for p in reversed(procs):
             _stop(p)
         shutil.rmtree(temp, ignore_errors=True)
+        if saved_mode is None:
+            os.environ.pop("RAY_AUTH_MODE", None)
+        else:
+            os.environ["RAY_AUTH_MODE"] = saved_mode
 
 
 @pytest.fixture(scope="module")
