@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from live_server import PG_ADMIN, child_env, cli_command
+from live_server import PG_ADMIN, child_env, cli_command, end_with_parent
 
 FLOWS = Path(__file__).with_name("flows")
 TERMINAL = {"SUCCEEDED", "FAILED", "ABORTED", "TIMED_OUT"}
@@ -67,7 +67,7 @@ class Proc:
         with open(self.log, "wb") as out:
             self.process = subprocess.Popen(
                 cli_command(*self.args), env=env, stdout=out, stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL, start_new_session=True,
+                stdin=subprocess.DEVNULL, start_new_session=True, preexec_fn=end_with_parent,
             )  # fmt: skip
 
     @property

@@ -65,6 +65,15 @@ class LiveServer:
         return self.process.returncode
 
 
+def end_with_parent() -> None:
+    """In a child, before exec: the child gets SIGTERM when the test process that started it ends
+    in any way (pytest-xdist workers do not always run ``atexit``), so no server outlives a run."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        ctypes.CDLL(None).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+
+
 def cli_command(*args: str) -> list[str]:
     """The argv that runs the slipstream CLI in a child interpreter."""
     return [sys.executable, "-c", "from slipstream.cli import main; main()", *args]
@@ -94,6 +103,7 @@ def start_server(backend: str, db_url: str, home: Path, *extra: str) -> LiveServ
         stderr=subprocess.STDOUT,
         text=True,
         env=child_env(home),
+        preexec_fn=end_with_parent,
     )
     lines: queue.Queue[str | None] = queue.Queue()
     output: list[str] = []
