@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import os
-
 import click
 
+from ._host_options import runner_of, storage_options, worker_options
 from ._remote import reports_errors
 
 __all__ = ["server"]
@@ -14,15 +13,7 @@ __all__ = ["server"]
 @click.command()
 @click.option("--host", default=None, help="Interface to listen on (default 127.0.0.1).")
 @click.option("--port", type=int, default=None, help="Port (default 8080; 0 picks a free one).")
-@click.option(
-    "--db", "db_url", default=None, help="Database URL (sqlite:///... or postgresql+psycopg://...)."
-)
-@click.option(
-    "--store", "store_url", default=None, help="Blob store URL (a path, file://, s3://...)."
-)
-@click.option(
-    "--home", default=None, help="Home directory (default SLIPSTREAM_HOME or ~/.slipstream)."
-)
+@storage_options
 @click.option(
     "--domains",
     default=None,
@@ -51,21 +42,7 @@ __all__ = ["server"]
     help="Serve the API only; run executions with `slipstream engine` processes on the same "
     "database.",
 )
-@click.option(
-    "--workers", type=int, default=None, help="Warm worker processes (default: one per CPU)."
-)
-@click.option(
-    "--runner",
-    type=click.Choice(["local", "ray"]),
-    default=None,
-    help="Where attempts run: 'local' (warm worker processes, the default) or 'ray' (warm "
-    "actors on a Ray cluster) [env: SLIPSTREAM_RUNNER].",
-)
-@click.option(
-    "--ray-address",
-    default=None,
-    help="The Ray cluster of --runner ray (default: RAY_ADDRESS, else a private local Ray).",
-)
+@worker_options
 @reports_errors
 def server(
     host: str | None,
@@ -109,14 +86,12 @@ def server(
             click.echo(f"slipstream server: admin token in {config.home / 'admin-token'}")
         click.echo(f"slipstream server listening on {url}", nl=True)
 
-    if workers is not None and workers < 1:
-        raise click.BadParameter("must be at least 1", param_hint="--workers")
     serve(
         config,
         on_ready=ready,
         engine=not no_engine,
         workers=workers,
-        runner=runner or os.environ.get("SLIPSTREAM_RUNNER") or "local",
+        runner=runner_of(runner),
         ray_address=ray_address,
     )
     click.echo("slipstream server stopped")
