@@ -141,7 +141,7 @@ def test_more_than_the_machine_fails_at_once(
         runner.submit(make_request(fn, inputs))
         started = time.monotonic()
         (result,) = runner.wait(5)
-    assert time.monotonic() - started < 1
+    assert time.monotonic() - started < 3  # at once, not after waiting for room
     assert not result.ok and result.error is not None
     assert result.error.code == "unschedulable"
     assert result.error.kind == ErrorKind.USER
