@@ -51,7 +51,7 @@ def test_reuse_is_a_lookup_without_the_resolver() -> None:
     assert first.built and first.python.exists()
     second = build_env(spec)
     assert not second.built and second.path == first.path
-    assert second.seconds < 0.05
+    assert second.seconds < 0.5  # a lookup: no resolver, no install
 
 
 def test_the_key_ignores_the_name_and_follows_the_packages() -> None:

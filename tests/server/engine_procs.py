@@ -97,6 +97,17 @@ class Proc:
     def output(self) -> str:
         return self.log.read_text(errors="replace") if self.log and self.log.exists() else ""
 
+    def wait_output(self, text: str, timeout: float = 60.0) -> None:
+        """Wait until the process has printed ``text`` (an engine's ready line, say)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if text in self.output():
+                return
+            if self.process is not None and self.process.poll() is not None:
+                break
+            time.sleep(0.05)
+        raise AssertionError(f"{text!r} never printed:\n{self.output()}")
+
 
 @dataclass
 class Cluster:

@@ -41,6 +41,8 @@ def test_two_engine_hosts_share_the_executions_of_one_database(
         a, b = c.engine("a", workers=1), c.engine("b", workers=1)
         a.start()
         b.start()
+        for e in (a, b):  # both claim from the start: neither can take everything alone
+            e.wait_output("running executions")
         names = [launch(c, "durable", {"n": 6, "delay": 0.05}) for _ in range(16)]
         for name in names:
             rec = wait_phase(c, name, timeout=120)
@@ -65,6 +67,8 @@ def test_killed_engine_host_is_taken_over_within_the_lease_time(
         engines = {"a": c.engine("a", workers=1), "b": c.engine("b", workers=1)}
         for e in engines.values():
             e.start()
+        for e in engines.values():  # the survivor is up before the kill, not started by it
+            e.wait_output("running executions")
         n = 40
         name = launch(c, "durable", {"n": n, "delay": 0.05})
         owner = ""
