@@ -101,10 +101,10 @@ def _worker_pids(where: Path, proc: subprocess.Popen[bytes]) -> list[int]:
     return [int(p.read_text()) for p in where.glob("*.pid")]
 
 
-def _assert_all_end_soon(pids: list[int]) -> float:
+def _assert_all_end_within_a_second(pids: list[int]) -> float:
     started = time.monotonic()
     while not all(_gone(p) for p in pids):
-        assert time.monotonic() - started < 3.0, [p for p in pids if not _gone(p)]
+        assert time.monotonic() - started < 1.0, [p for p in pids if not _gone(p)]
         time.sleep(0.01)
     return time.monotonic() - started
 
@@ -135,7 +135,7 @@ def test_workers_die_with_a_killed_pool_owner(code: Path, tmp_path: Path, method
             assert os.getpid() not in pids and proc.pid not in pids
             proc.kill()
             proc.wait(5)
-            _assert_all_end_soon(pids)
+            _assert_all_end_within_a_second(pids)
         finally:
             if proc.poll() is None:
                 proc.kill()
@@ -170,7 +170,7 @@ def test_slipstream_run_leaves_no_worker_behind(
             else:
                 os.kill(proc.pid, sig)
             proc.wait(5)
-            _assert_all_end_soon(pids)
+            _assert_all_end_within_a_second(pids)
         finally:
             if proc.poll() is None:
                 os.killpg(proc.pid, signal.SIGKILL)
