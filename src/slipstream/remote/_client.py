@@ -334,6 +334,7 @@ class Remote(RemoteExecutions, RemoteSchedules):
         if found is None:
             found = discover(list(paths))
             save_specs(key, found)
+        _check_environments(found.tasks)
 
         def fill(spec: T) -> T:
             return _with_ids(spec, p, d, version)
@@ -469,3 +470,19 @@ def _with_ids(spec: T, project: str, domain: str, version: str) -> T:
 
 
 _ID_FIELDS = {"resource_type", "name", "project", "domain", "version"}
+
+
+def _check_environments(tasks: tuple[TaskTemplate, ...]) -> None:
+    """Refuse to register a task whose ``ImageSpec`` cannot be resolved (the resolver's message)
+    or asks for an image build; each spec is resolved once per host, then remembered."""
+    specs = [(t.environment_spec, t.id.name) for t in tasks if t.environment_spec is not None]
+    if not specs:
+        return
+    from slipstream.runners import check_resolvable
+
+    seen: set[bytes] = set()
+    for spec, task in specs:
+        raw = msgspec.json.encode(spec)
+        if raw not in seen:
+            seen.add(raw)
+            check_resolvable(spec, task)

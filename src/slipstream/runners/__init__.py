@@ -15,6 +15,7 @@ from ._local import (
 )
 
 if TYPE_CHECKING:
+    from ._envs import check_resolvable
     from ._pool import LocalRunner
     from ._ray import RayRunner
 
@@ -29,6 +30,10 @@ def __getattr__(name: str) -> Any:
         from ._ray import RayRunner
 
         return RayRunner
+    if name == "check_resolvable":  # registration's check of ImageSpec environments
+        from ._envs import check_resolvable
+
+        return check_resolvable
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
@@ -37,6 +42,7 @@ __all__ = [
     "LocalRun",
     "LocalRunner",
     "RayRunner",
+    "check_resolvable",
     "closure_of",
     "code_root_for",
     "default_catalog",

@@ -9,11 +9,13 @@ from ._build import (
     list_envs,
     prune_envs,
 )
+from ._resolve import check_resolvable
 from ._spec import env_key, refuse_image_only, runtime_env_of
 
 __all__ = [
     "BuiltEnv",
     "build_env",
+    "check_resolvable",
     "env_dir",
     "env_key",
     "envs_root",
