@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import signal
 from collections.abc import Callable
 from types import FrameType
@@ -40,7 +41,9 @@ def serve(
     from ._api import create_app
 
     with HomeLock(config.home):
-        pool = _pool(workers, runner, ray_address) if engine else None  # before any thread exists
+        pool = (
+            _pool(workers, runner, ray_address, config.home) if engine else None
+        )  # before any thread exists
         db = Database(config.db_url)
         host = None
         stop_background = None
@@ -108,7 +111,7 @@ def serve_engine(
     Several of them (and servers started with ``--no-engine``) share one database: each claims
     executions through leases, and takes over those of a host that died once its leases expire.
     """
-    pool = _pool(workers, runner, ray_address)
+    pool = _pool(workers, runner, ray_address, config.home)
     db = Database(config.db_url)
     db.upgrade()
     host = _start_host(db, config, pool)
@@ -142,7 +145,14 @@ def _wake_on_writes(app: Any, wake: Any) -> None:
     app.middleware("http")(wake_host)
 
 
-def _pool(workers: int | None, runner: str = "local", ray_address: str | None = None) -> Any:
+def _pool(
+    workers: int | None, runner: str = "local", ray_address: str | None = None, home: Any = None
+) -> Any:
+    """The engine host's runner. The server's home becomes this process's ``SLIPSTREAM_HOME``
+    first, so that what its workers keep on this host (task environments, secrets files,
+    scratch) lives under ``--home`` too, not under the home of whoever started it."""
+    if home is not None:
+        os.environ["SLIPSTREAM_HOME"] = str(home)
     if runner == "ray":  # attempts go to Ray's warm actors; the engine host stays here
         from slipstream.runners import RayRunner
 

@@ -7,7 +7,7 @@ import functools
 import os
 import time
 
-from slipstream import LaunchPlan, current_context, map_task, task, workflow
+from slipstream import LaunchPlan, Secret, current_context, map_task, task, workflow
 
 
 def _mark() -> None:
@@ -130,3 +130,14 @@ def chatty(n: int) -> int:
 @workflow
 def talk(n: int = 10) -> int:
     return chatty(n=n)
+
+
+@task(secret_requests=[Secret(group="home", key="check", mount_requirement=Secret.MountType.FILE)])
+def secret_matches(expected: str) -> bool:
+    return bool(current_context().secrets.get("home", "check") == expected)
+
+
+@workflow
+def home_secret(expected: str) -> bool:
+    """True when the worker read the secret file kept under the server's home."""
+    return secret_matches(expected=expected)
