@@ -1,5 +1,10 @@
 """The local runner: a pool of warm worker processes on this machine.
 
+This file is the pool's scheduling: which worker takes an attempt, when held attempts start, what
+happens to a worker that fails. The handle on one worker process is ``_pool_worker``, the results
+the pool makes up for attempts that cannot report their own are ``_runner_results``, and the
+accounting of resources is ``_resources.Capacity``.
+
 Workers are started once and stay warm, so an attempt costs a message each way instead of a process
 start. Each worker may hold ``depth`` attempts at once (one running, the rest queued in its pipe),
 which hides the round trip on wide fan-outs.
@@ -30,7 +35,6 @@ import contextlib
 import multiprocessing
 import multiprocessing.connection
 import os
-import signal
 import sys
 import threading
 import time
@@ -41,122 +45,23 @@ import msgspec
 
 from slipstream.engine import AttemptRequest, AttemptResult
 from slipstream.errors import (
-    ConfigError,
     SlipstreamError,
     TaskOutOfMemoryError,
     TaskTimeoutError,
     UnschedulableError,
     WorkerLostError,
 )
-from slipstream.model import ErrorInfo, ErrorKind, ExecutionId
+from slipstream.model import ErrorKind, ExecutionId
 
-from ._entrypoint import error_info
-from ._env_workers import EnvProcess, PoolEnv
+from ._env_workers import PoolEnv
 from ._memory import OOM_EXIT_CODE
-from ._resources import (
-    Demand,
-    demand_of,
-    detect_cpus,
-    detect_gpus,
-    detect_memory,
-    format_bytes,
-    parse_memory,
-)
-from ._worker_loop import worker_loop
+from ._pool_worker import Slot, Worker, how_it_ended, queue_len
+from ._resources import Capacity, Demand, demand_of
+from ._runner_results import aborted, failure, what
 
 __all__ = ["LocalRunner"]
 
 _GRACE_S = 5.0
-
-
-class _Slot:
-    """One attempt handed to a worker: the request, what it holds, when it was sent."""
-
-    __slots__ = ("demand", "request", "sent")
-
-    def __init__(self, request: AttemptRequest, demand: Demand | None) -> None:
-        self.request = request
-        self.demand = demand
-        self.sent = time.monotonic()
-
-
-class _Worker:
-    def __init__(self, ctx: Any, index: int, code_root: str, env: PoolEnv | None = None) -> None:
-        self.env = env
-        self.name = f"local-{index}" if env is None else f"local-{index}-env-{env.key[:8]}"
-        parent, child = ctx.Pipe(duplex=True)
-        self.conn = parent
-        kernel = threading.current_thread() is threading.main_thread()
-        self.proc: Any
-        if env is None:
-            self.proc = ctx.Process(
-                target=worker_loop,
-                args=(child, code_root, self.name, os.getpid(), kernel),
-                daemon=True,
-                name=self.name,
-            )
-            self.proc.start()
-        else:
-            args = [code_root, self.name, str(os.getpid()), "1" if kernel else "0"]
-            self.proc = EnvProcess(env.python, child, args, env.vars)
-        child.close()
-        self.queue: deque[_Slot] = deque()
-        self.outbox: list[AttemptRequest] = []
-        self.retiring = False
-
-    def alive(self) -> bool:
-        return bool(self.proc.is_alive())
-
-    def kill(self) -> None:
-        """Kill the worker and the processes its attempts started (a task's subprocesses)."""
-        pid = self.proc.pid
-        family = _descendants(pid) if pid else []
-        try:
-            self.proc.kill()
-            for child in family:
-                with contextlib.suppress(OSError):
-                    os.kill(child, signal.SIGKILL)
-            self.proc.join(2)
-        except Exception:
-            pass
-        self.conn.close()
-
-
-def _descendants(pid: int) -> list[int]:
-    """Every process below ``pid`` (from ``/proc``; none where it is missing)."""
-    out: list[int] = []
-    todo = [pid]
-    while todo:
-        p = todo.pop()
-        try:
-            tids = os.listdir(f"/proc/{p}/task")
-        except OSError:
-            continue
-        for tid in tids:
-            try:
-                with open(f"/proc/{p}/task/{tid}/children") as f:
-                    kids = [int(k) for k in f.read().split()]
-            except (OSError, ValueError):
-                continue
-            out.extend(kids)
-            todo.extend(kids)
-    return out
-
-
-def _queue_len(w: _Worker) -> int:
-    return len(w.queue)
-
-
-def _how_it_ended(exitcode: int | None) -> str:
-    if exitcode is None:
-        return "worker process stopped answering"
-    if exitcode < 0:
-        try:
-            sig = signal.Signals(-exitcode).name
-        except ValueError:
-            sig = f"signal {-exitcode}"
-        return f"worker process was killed by {sig}"
-    return f"worker process exited with code {exitcode}"
 
 
 class LocalRunner:
@@ -181,29 +86,20 @@ class LocalRunner:
         n = workers or os.cpu_count() or 1
         if n < 1:
             raise ValueError("workers must be >= 1")
-        if cpus is not None and cpus <= 0:
-            raise ConfigError(f"cpus must be > 0, got {cpus!r}")
-        if gpus is not None and gpus < 0:
-            raise ConfigError(f"gpus must be >= 0, got {gpus!r}")
-        self._cpus = float(cpus) if cpus is not None else detect_cpus()
-        self._memory = parse_memory(memory) if memory is not None else detect_memory()
-        if self._memory < 0:
-            raise ConfigError(f"memory must be >= 0, got {memory!r}")
-        self._gpus = gpus  # detected when an attempt first asks for one
-        self._used = [0.0, 0, 0]
+        self._capacity = Capacity(cpus, memory, gpus)
         self._held: deque[tuple[AttemptRequest, Demand]] = deque()
         method = "fork" if threading.active_count() == 1 and sys.platform != "win32" else "spawn"
         self._ctx = multiprocessing.get_context(method)
         self._code_root = code_root or (sys.path[0] if sys.path and sys.path[0] else os.getcwd())
         self._depth = max(1, depth)
-        self._workers = [_Worker(self._ctx, i, self._code_root) for i in range(n)]
+        self._workers = [Worker(self._ctx, i, self._code_root) for i in range(n)]
         self._active = list(self._workers)  # the workers that take new attempts
         self._next_index = n
         self._encoder = msgspec.msgpack.Encoder()
         self._decoder = msgspec.msgpack.Decoder(list[AttemptResult])
         self._failed: list[AttemptResult] = []
         self._envs: dict[str, PoolEnv] = {}
-        self._env_active: dict[str, list[_Worker]] = {}
+        self._env_active: dict[str, list[Worker]] = {}
         self._env_workers = min(n, 2)
         self._building: dict[str, Any] = {}
         """Environments being built, by key: the builder's outcome (a path or an error) once
@@ -222,7 +118,8 @@ class LocalRunner:
     @property
     def resources(self) -> dict[str, float]:
         """The machine's capacity as accounted: ``cpu`` cores, ``mem`` bytes, ``gpu`` count."""
-        return {"cpu": self._cpus, "mem": float(self._memory), "gpu": float(self._gpu_total())}
+        c = self._capacity
+        return {"cpu": c.cpus, "mem": float(c.memory), "gpu": float(c.gpus())}
 
     @property
     def held(self) -> int:
@@ -243,59 +140,27 @@ class LocalRunner:
             and lim.mem is None
             and lim.gpu is None
         ):  # asks nothing: the common case, straight to the least busy worker
-            w = min(self._group(request), key=_queue_len)
-            w.queue.append(_Slot(request, None))
+            w = min(self._group(request), key=queue_len)
+            w.queue.append(Slot(request, None))
             w.outbox.append(request)
             return
         try:
             d = demand_of(request.task)
         except SlipstreamError as e:
-            self._failed.append(_failure(request, e))
+            self._failed.append(failure(request, e))
             return
         if d is not None:
-            why = self._too_big(request, d)
+            why = self._capacity.too_big(request.task.id.name, d)
             if why:
-                self._failed.append(_failure(request, UnschedulableError(why)))
+                self._failed.append(failure(request, UnschedulableError(why)))
                 return
-            if self._held or not self._fits(d):
+            if self._held or not self._capacity.fits(d):
                 self._held.append((request, d))
                 return
-            self._take(d, 1)
+            self._capacity.take(d, 1)
         self._dispatch(request, d)
 
-    def _gpu_total(self) -> int:
-        if self._gpus is None:
-            self._gpus = detect_gpus()
-        return self._gpus
-
-    def _too_big(self, request: AttemptRequest, d: Demand) -> str:
-        name = request.task.id.name
-        if d.cpu > self._cpus:
-            return f"task {name} asks {d.cpu:g} CPUs; this machine has {self._cpus:g}"
-        if self._memory and d.mem > self._memory:
-            return (
-                f"task {name} asks {format_bytes(d.mem)} of memory; "
-                f"this machine has {format_bytes(self._memory)}"
-            )
-        if d.gpu and d.gpu > self._gpu_total():
-            return f"task {name} asks {d.gpu} GPUs; this machine has {self._gpu_total()}"
-        return ""
-
-    def _fits(self, d: Demand) -> bool:
-        cpu, mem, gpu = self._used
-        return (
-            cpu + d.cpu <= self._cpus + 1e-9
-            and (not self._memory or mem + d.mem <= self._memory)
-            and (not d.gpu or gpu + d.gpu <= self._gpu_total())
-        )
-
-    def _take(self, d: Demand, sign: int) -> None:
-        u = self._used
-        u[0] += sign * d.cpu
-        u[1] += sign * d.mem
-        u[2] += sign * d.gpu
-
-    def _group(self, request: AttemptRequest) -> list[_Worker]:
+    def _group(self, request: AttemptRequest) -> list[Worker]:
         spec = request.task.environment_spec
         if spec is None:
             return self._active
@@ -323,7 +188,7 @@ class LocalRunner:
             else:
                 self._start_build(env, spec)
         if env.error is not None:
-            self._failed.append(_failure(request, env.error))
+            self._failed.append(failure(request, env.error))
             return None
         if not env.python:
             env.parked.append(request)
@@ -367,12 +232,12 @@ class LocalRunner:
             parked, env.parked = env.parked, []
             if isinstance(outcome, SlipstreamError):
                 env.error = outcome
-                self._failed.extend(_failure(r, outcome) for r in parked)
+                self._failed.extend(failure(r, outcome) for r in parked)
                 continue
             env.python = outcome
             group = []
             for _ in range(self._env_workers):
-                group.append(_Worker(self._ctx, self._next_index, self._code_root, env))
+                group.append(Worker(self._ctx, self._next_index, self._code_root, env))
                 self._next_index += 1
             self._workers.extend(group)
             self._env_active[key] = group
@@ -381,27 +246,27 @@ class LocalRunner:
 
     def _refresh_active(self) -> None:
         self._active = [x for x in self._workers if not x.retiring and x.env is None]
-        groups: dict[str, list[_Worker]] = {}
+        groups: dict[str, list[Worker]] = {}
         for x in self._workers:
             if not x.retiring and x.env is not None:
                 groups.setdefault(x.env.key, []).append(x)
         self._env_active = groups
 
     def _dispatch(self, request: AttemptRequest, d: Demand | None) -> None:
-        w = min(self._group(request), key=_queue_len)
-        w.queue.append(_Slot(request, d))
+        w = min(self._group(request), key=queue_len)
+        w.queue.append(Slot(request, d))
         w.outbox.append(request)
 
-    def _release(self, slot: _Slot) -> None:
+    def _release(self, slot: Slot) -> None:
         if slot.demand is not None:
-            self._take(slot.demand, -1)
+            self._capacity.take(slot.demand, -1)
 
     def _admit_held(self) -> bool:
         """Dispatch held attempts, in order, while the first one fits."""
         moved = False
-        while self._held and self._fits(self._held[0][1]):
+        while self._held and self._capacity.fits(self._held[0][1]):
             request, d = self._held.popleft()
-            self._take(d, 1)
+            self._capacity.take(d, 1)
             self._dispatch(request, d)
             moved = True
         return moved
@@ -427,7 +292,7 @@ class LocalRunner:
         if self._failed:
             out, self._failed = self._failed, []
             return out
-        busy: dict[Any, _Worker] = {w.conn: w for w in self._workers if w.queue}
+        busy: dict[Any, Worker] = {w.conn: w for w in self._workers if w.queue}
         if not busy and not self._building:
             return []
         deadline = self._deadline(busy.values())
@@ -489,19 +354,19 @@ class LocalRunner:
             head = w.queue[0]
             t = head.request.timeout_s
             if t is not None and now > head.sent + t * len(w.queue) + _GRACE_S:
-                why = f"{_what(head.request)} did not stop at its {t:g} s timeout and was killed"
-                out.append(_failure(head.request, TaskTimeoutError(why), ErrorKind.TIMEOUT, w.name))
+                why = f"{what(head.request)} did not stop at its {t:g} s timeout and was killed"
+                out.append(failure(head.request, TaskTimeoutError(why), ErrorKind.TIMEOUT, w.name))
                 self._evict(w, head)
             elif not w.alive():
                 out.extend(self._lost(w))
         return out
 
-    def _lost(self, w: _Worker) -> list[AttemptResult]:
+    def _lost(self, w: Worker) -> list[AttemptResult]:
         """``w`` died: its attempts fail (SYSTEM, or OOM when it stopped itself for memory)."""
         with contextlib.suppress(Exception):
             w.proc.join(1.0)
         code = w.proc.exitcode
-        why = _how_it_ended(code)
+        why = how_it_ended(code)
         out: list[AttemptResult] = []
         blamed = False
         for slot in w.queue:
@@ -509,19 +374,19 @@ class LocalRunner:
             if code == OOM_EXIT_CODE and not blamed and req.task.limits.mem is not None:
                 blamed = True
                 msg = (
-                    f"{_what(req)} went over its memory limit of {req.task.limits.mem}; "
+                    f"{what(req)} went over its memory limit of {req.task.limits.mem}; "
                     "the worker stopped itself"
                 )
-                out.append(_failure(req, TaskOutOfMemoryError(msg), ErrorKind.OOM, w.name))
+                out.append(failure(req, TaskOutOfMemoryError(msg), ErrorKind.OOM, w.name))
             else:
-                out.append(_failure(req, WorkerLostError(why), ErrorKind.SYSTEM, w.name))
+                out.append(failure(req, WorkerLostError(why), ErrorKind.SYSTEM, w.name))
             self._release(slot)
         w.queue.clear()
         w.outbox.clear()
         self._replace(w)
         return out
 
-    def _evict(self, w: _Worker, culprit: _Slot) -> None:
+    def _evict(self, w: Worker, culprit: Slot) -> None:
         """Kill ``w`` for ``culprit``'s sake; its other attempts are submitted again."""
         others = [s for s in w.queue if s is not culprit]
         for s in w.queue:
@@ -532,26 +397,26 @@ class LocalRunner:
         for s in others:
             self.submit(s.request)
 
-    def _replace(self, w: _Worker) -> None:
+    def _replace(self, w: Worker) -> None:
         w.kill()
         i = self._workers.index(w)
         if w.retiring:
             del self._workers[i]  # its replacement already runs
             return
-        self._workers[i] = _Worker(self._ctx, self._next_index, self._code_root, w.env)
+        self._workers[i] = Worker(self._ctx, self._next_index, self._code_root, w.env)
         self._next_index += 1
         self._refresh_active()
 
-    def _retire(self, w: _Worker) -> None:
+    def _retire(self, w: Worker) -> None:
         """``w`` went over a memory limit: it takes no more work and goes once its queue drains."""
         if w.retiring:
             return
         w.retiring = True
-        self._workers.append(_Worker(self._ctx, self._next_index, self._code_root, w.env))
+        self._workers.append(Worker(self._ctx, self._next_index, self._code_root, w.env))
         self._next_index += 1
         self._refresh_active()
 
-    def _drop(self, w: _Worker) -> None:
+    def _drop(self, w: Worker) -> None:
         w.kill()
         self._workers.remove(w)
 
@@ -569,18 +434,18 @@ class LocalRunner:
             parked = next((r for r in env.parked if match(r)), None)
             if parked is not None:
                 env.parked.remove(parked)
-                self._failed.append(_aborted(parked))
+                self._failed.append(aborted(parked))
                 return
         for i, (r, _) in enumerate(self._held):
             if match(r):
                 del self._held[i]
-                self._failed.append(_aborted(r))
+                self._failed.append(aborted(r))
                 return
         for w in list(self._workers):
             slot = next((s for s in w.queue if match(s.request)), None)
             if slot is None:
                 continue
-            self._failed.append(_aborted(slot.request, w.name))
+            self._failed.append(aborted(slot.request, w.name))
             if any(r is slot.request for r in w.outbox):  # not sent yet: just forget it
                 w.outbox = [r for r in w.outbox if r is not slot.request]
                 w.queue.remove(slot)
@@ -619,48 +484,3 @@ class LocalRunner:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-
-def _stopped(
-    req: AttemptRequest, code: str, message: str, kind: str, worker: str = ""
-) -> AttemptResult:
-    now = time.time()
-    return AttemptResult(
-        req.node,
-        req.attempt,
-        False,
-        error=ErrorInfo(code=code, message=message, kind=kind, node=req.node),
-        timed_out=kind == ErrorKind.TIMEOUT,
-        started_at=now,
-        ended_at=now,
-        worker=worker,
-        execution=req.execution,
-    )
-
-
-def _what(req: AttemptRequest) -> str:
-    return f"task {req.task.id.name} (node {req.node})"
-
-
-def _aborted(req: AttemptRequest, worker: str = "") -> AttemptResult:
-    return _stopped(req, "aborted", f"{_what(req)} was cancelled", ErrorKind.ABORTED, worker)
-
-
-def _failure(
-    req: AttemptRequest, e: SlipstreamError, kind: str | None = None, worker: str = ""
-) -> AttemptResult:
-    from slipstream.engine import pack_exception
-
-    now = time.time()
-    return AttemptResult(
-        req.node,
-        req.attempt,
-        False,
-        error=error_info(e, req.node, kind),
-        exception=pack_exception(e),
-        timed_out=kind == ErrorKind.TIMEOUT,
-        started_at=now,
-        ended_at=now,
-        worker=worker,
-        execution=req.execution,
-    )

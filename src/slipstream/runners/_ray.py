@@ -47,12 +47,14 @@ from slipstream.errors import (
 )
 from slipstream.model import ErrorKind, ExecutionId
 
-from ._pool import _aborted, _failure, _what
 from ._ray_actor import DEFAULT_SHAPE as _DEFAULT
 from ._ray_actor import Actor as _Actor
 from ._ray_actor import Batch as _Batch
 from ._ray_actor import RayWorker, Shape
 from ._resources import demand_of, format_bytes
+from ._runner_results import aborted as _aborted
+from ._runner_results import failure as _failure
+from ._runner_results import what as _what
 
 __all__ = ["RayRunner", "RayWorker", "Shape"]
 

@@ -12,10 +12,11 @@ from __future__ import annotations
 import os
 from typing import NamedTuple
 
-from slipstream.errors import UnschedulableError
+from slipstream.errors import ConfigError, UnschedulableError
 from slipstream.model import ResourceSpec, TaskTemplate, parse_quantity
 
 __all__ = [
+    "Capacity",
     "Demand",
     "demand_of",
     "detect_cpus",
@@ -38,6 +39,60 @@ class Demand(NamedTuple):
 _NONE = Demand(0.0, 0, 0)
 _demands: dict[tuple[ResourceSpec, ResourceSpec], Demand | None] = {}
 _limits: dict[ResourceSpec, int | None] = {}
+
+
+class Capacity:
+    """The machine's CPU cores, memory bytes and GPUs, and how much of them running attempts hold.
+
+    Each given figure overrides the detected one; GPUs are detected when first asked about.
+    """
+
+    def __init__(self, cpus: float | None, memory: int | str | None, gpus: int | None) -> None:
+        if cpus is not None and cpus <= 0:
+            raise ConfigError(f"cpus must be > 0, got {cpus!r}")
+        if gpus is not None and gpus < 0:
+            raise ConfigError(f"gpus must be >= 0, got {gpus!r}")
+        self.cpus = float(cpus) if cpus is not None else detect_cpus()
+        self.memory = parse_memory(memory) if memory is not None else detect_memory()
+        if self.memory < 0:
+            raise ConfigError(f"memory must be >= 0, got {memory!r}")
+        self._gpus = gpus  # detected when an attempt first asks for one
+        self._used = [0.0, 0, 0]
+
+    def gpus(self) -> int:
+        """The machine's GPUs (detected on the first call unless given)."""
+        if self._gpus is None:
+            self._gpus = detect_gpus()
+        return self._gpus
+
+    def too_big(self, task: str, d: Demand) -> str:
+        """Why ``d`` (of task ``task``) can never fit this machine; "" when it can."""
+        if d.cpu > self.cpus:
+            return f"task {task} asks {d.cpu:g} CPUs; this machine has {self.cpus:g}"
+        if self.memory and d.mem > self.memory:
+            return (
+                f"task {task} asks {format_bytes(d.mem)} of memory; "
+                f"this machine has {format_bytes(self.memory)}"
+            )
+        if d.gpu and d.gpu > self.gpus():
+            return f"task {task} asks {d.gpu} GPUs; this machine has {self.gpus()}"
+        return ""
+
+    def fits(self, d: Demand) -> bool:
+        """Whether ``d`` fits beside what running attempts hold now."""
+        cpu, mem, gpu = self._used
+        return (
+            cpu + d.cpu <= self.cpus + 1e-9
+            and (not self.memory or mem + d.mem <= self.memory)
+            and (not d.gpu or gpu + d.gpu <= self.gpus())
+        )
+
+    def take(self, d: Demand, sign: int) -> None:
+        """Hold ``d`` (``sign`` 1) or give it back (``sign`` -1)."""
+        u = self._used
+        u[0] += sign * d.cpu
+        u[1] += sign * d.mem
+        u[2] += sign * d.gpu
 
 
 def demand_of(task: TaskTemplate) -> Demand | None:

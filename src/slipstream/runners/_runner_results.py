@@ -1,0 +1,68 @@
+"""The results a runner makes up for attempts that cannot report their own (the local pool's and
+Ray's alike).
+
+An attempt that is cancelled, refused (it can never fit, or its environment cannot be built), or
+whose worker died or overran its deadline ends with a result made here, shaped like one a worker
+reports: started and ended now, naming the worker (when one held it) and the error's kind.
+"""
+
+from __future__ import annotations
+
+import time
+
+from slipstream.engine import AttemptRequest, AttemptResult
+from slipstream.errors import SlipstreamError
+from slipstream.model import ErrorInfo, ErrorKind
+
+from ._entrypoint import error_info
+
+__all__ = ["aborted", "failure", "what"]
+
+
+def what(req: AttemptRequest) -> str:
+    """The attempt's task and node, for a message: ``task t (node n3)``."""
+    return f"task {req.task.id.name} (node {req.node})"
+
+
+def aborted(req: AttemptRequest, worker: str = "") -> AttemptResult:
+    """The result of a cancelled attempt (kind ``ABORTED``)."""
+    return _stopped(req, "aborted", f"{what(req)} was cancelled", ErrorKind.ABORTED, worker)
+
+
+def failure(
+    req: AttemptRequest, e: SlipstreamError, kind: str | None = None, worker: str = ""
+) -> AttemptResult:
+    """The result of an attempt that failed with ``e`` outside a worker's attempt (``kind``
+    overrides the error's own)."""
+    from slipstream.engine import pack_exception
+
+    now = time.time()
+    return AttemptResult(
+        req.node,
+        req.attempt,
+        False,
+        error=error_info(e, req.node, kind),
+        exception=pack_exception(e),
+        timed_out=kind == ErrorKind.TIMEOUT,
+        started_at=now,
+        ended_at=now,
+        worker=worker,
+        execution=req.execution,
+    )
+
+
+def _stopped(
+    req: AttemptRequest, code: str, message: str, kind: str, worker: str = ""
+) -> AttemptResult:
+    now = time.time()
+    return AttemptResult(
+        req.node,
+        req.attempt,
+        False,
+        error=ErrorInfo(code=code, message=message, kind=kind, node=req.node),
+        timed_out=kind == ErrorKind.TIMEOUT,
+        started_at=now,
+        ended_at=now,
+        worker=worker,
+        execution=req.execution,
+    )
