@@ -28,7 +28,18 @@ from slipstream.sdk import LaunchPlan, PythonTask, PyVar, WorkflowBase
 from ._docstrings import parse_docstring
 from ._inputs import BadValue, describe_type, metavar_of, parse_value
 
-__all__ = ["Given", "LoadError", "entities_of", "entity_command", "load_module", "user_traceback"]
+__all__ = [
+    "Given",
+    "LoadError",
+    "check_int64",
+    "default_text",
+    "entities_of",
+    "entity_command",
+    "input_command",
+    "input_option",
+    "load_module",
+    "user_traceback",
+]
 
 _PKG_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -84,7 +95,7 @@ def _construct(text: str, tp: Any) -> Any:
     return tp(value)
 
 
-def _check_int64(value: Any, where: str = "") -> None:
+def check_int64(value: Any, where: str = "") -> None:
     """Integers travel as 64-bit integers: refuse larger ones while parsing, not mid-run."""
     if isinstance(value, int) and not isinstance(value, bool):
         if not _INT64[0] <= value <= _INT64[1]:
@@ -92,14 +103,14 @@ def _check_int64(value: Any, where: str = "") -> None:
             raise BadValue(f"{value}{at} is outside the 64-bit integer range (-2**63 to 2**63-1)")
     elif isinstance(value, dict):
         for k, v in value.items():
-            _check_int64(k, f"{where}[{k!r}]")
-            _check_int64(v, f"{where}[{k!r}]")
+            check_int64(k, f"{where}[{k!r}]")
+            check_int64(v, f"{where}[{k!r}]")
     elif isinstance(value, list | tuple | set | frozenset):
         for i, v in enumerate(value):
-            _check_int64(v, f"{where}[{i}]")
+            check_int64(v, f"{where}[{i}]")
     elif dataclasses.is_dataclass(value) and not isinstance(value, type):
         for f in dataclasses.fields(value):
-            _check_int64(getattr(value, f.name), f"{where}.{f.name}")
+            check_int64(getattr(value, f.name), f"{where}.{f.name}")
 
 
 class _InputType(click.ParamType):  # type: ignore[type-arg]  # generic only since click 8.2
@@ -135,10 +146,10 @@ class _InputType(click.ParamType):  # type: ignore[type-arg]  # generic only sin
                         f"{value!r} is not accepted by {describe_type(tp)}(...): {e} (give JSON: "
                         "an object of keyword arguments, an array of arguments, or one value)"
                     ) from None
-            _check_int64(parsed)
+            check_int64(parsed)
             if not self.var.codec.needs_context:
                 literal = self.var.codec.to_literal(parsed, None)
-                _check_int64(literal)
+                check_int64(literal)
         except (BadValue, TypeError, ValueError) as e:
             expected = describe_type(tp)
             msg = str(e)
@@ -207,8 +218,8 @@ def entities_of(module: ModuleType) -> dict[str, Any]:
     }
 
 
-def _default_text(var: PyVar) -> str:
-    d = var.default
+def default_text(d: Any) -> str:
+    """An input's default as ``--help`` shows it (shortened past 60 characters)."""
     if isinstance(d, str):
         text = repr(d) if d == "" or d.strip() != d else d
     elif isinstance(d, enum.Enum):
@@ -221,23 +232,43 @@ def _default_text(var: PyVar) -> str:
 
 
 def _option(var: PyVar, doc: str) -> click.Option:
-    names = [f"--{var.name}"]
-    dashed = var.name.replace("_", "-")
-    if dashed != var.name:
-        names.append(f"--{dashed}")
     kind = describe_type(var.python_type)
+    return input_option(
+        var.name,
+        _InputType(var),
+        described=kind
+        + ("" if has_text_form(var.python_type) else f", given as JSON passed to {kind}(...)"),
+        doc=doc,
+        is_bool=var.python_type is bool,
+        default=default_text(var.default) if var.has_default else None,
+    )
+
+
+def input_option(
+    name: str,
+    param_type: click.ParamType[Any],
+    *,
+    described: str,
+    doc: str,
+    is_bool: bool,
+    default: str | None,
+) -> click.Option:
+    """The option of input ``name`` (``--name`` and ``--dashed-name``): required unless it has a
+    ``default`` (its text), with its doc, type and default in the help."""
+    names = [f"--{name}"]
+    dashed = name.replace("_", "-")
+    if dashed != name:
+        names.append(f"--{dashed}")
     extra: dict[str, Any] = {}
-    if var.python_type is bool:
+    if is_bool:
         extra = {"is_flag": False, "flag_value": "true"}  # `--flag` alone means true
-    facts = [f"type: {kind}"]
-    if not has_text_form(var.python_type):
-        facts[0] += f", given as JSON passed to {kind}(...)"
-    if var.has_default:
-        facts.append(f"default: {_default_text(var)}")
+    facts = [f"type: {described}"]
+    if default is not None:
+        facts.append(f"default: {default}")
     return click.Option(
-        [*names, var.name],
-        type=_InputType(var),
-        required=not var.has_default,
+        [*names, name],
+        type=param_type,
+        required=default is None,
         show_default=False,
         help=f"{doc}  [{'; '.join(facts)}]".lstrip(),
         **extra,
@@ -257,11 +288,6 @@ def entity_command(
     """
     iface = entity.python_interface
     doc = parse_docstring(getattr(entity, "docs", "") or "")
-    input_names = set(iface.input_names)
-    params: list[click.Parameter] = [_option(v, doc.params.get(v.name, "")) for v in iface.inputs]
-    taken = {n for p in params for n in p.opts}
-    extras = [o for o in run_options if o.name not in input_names and not taken & set(o.opts)]
-    params.extend(extras)
     kind = (
         "workflow"
         if isinstance(entity, WorkflowBase)
@@ -269,23 +295,52 @@ def entity_command(
         if isinstance(entity, LaunchPlan)
         else "task"
     )
-    outs = ", ".join(f"{v.name}: {describe_type(v.python_type)}" for v in iface.outputs)
-    help_text = doc.summary or f"Run the {kind} {entity.name}."
+    return input_command(
+        name,
+        entity,
+        kind=kind,
+        summary=doc.summary,
+        inputs=[_option(v, doc.params.get(v.name, "")) for v in iface.inputs],
+        outputs=[(v.name, describe_type(v.python_type)) for v in iface.outputs],
+        run_options=run_options,
+        callback=callback,
+    )
+
+
+def input_command(
+    name: str,
+    entity: Any,
+    *,
+    kind: str,
+    summary: str,
+    inputs: list[click.Option],
+    outputs: list[tuple[str, str]],
+    run_options: list[click.Option],
+    callback: Callable[..., Any],
+) -> click.Command:
+    """The command of an entity (a local one, or one known by its remembered spec): ``inputs``
+    (options whose values parse to :class:`Given`), the run options whose names are free, the
+    summary as help and the outputs (name, type) in the epilog; ``callback(entity, inputs,
+    options)`` as :func:`entity_command` says."""
+    input_names = {p.name for p in inputs}
+    taken = {n for p in inputs for n in p.opts}
+    extras = [o for o in run_options if o.name not in input_names and not taken & set(o.opts)]
+    params: list[click.Parameter] = [*inputs, *extras]
+    outs = ", ".join(f"{n}: {t}" for n, t in outputs)
+    help_text = summary or f"Run the {kind} {entity.name}."
     epilog = f"{kind.capitalize()} {entity.name}" + (f"; outputs: {outs}" if outs else "")
 
     def invoke(**kwargs: Any) -> Any:
-        inputs = {
-            k: v.value for k, v in kwargs.items() if k in input_names and isinstance(v, Given)
-        }
+        given = {k: v.value for k, v in kwargs.items() if k in input_names and isinstance(v, Given)}
         options = {k: v for k, v in kwargs.items() if k not in input_names}
-        return callback(entity, inputs, options)
+        return callback(entity, given, options)
 
     return click.Command(
         name,
         params=params,
         callback=invoke,
         help=help_text,
-        short_help=(doc.summary.splitlines() or [f"{kind} {entity.name}"])[0],
+        short_help=(summary.splitlines() or [f"{kind} {entity.name}"])[0],
         epilog=epilog,
         context_settings={"help_option_names": ["-h", "--help"]},
     )

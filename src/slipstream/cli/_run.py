@@ -3,6 +3,9 @@
 Three nested click levels: ``run`` (run options), FILE (imports the file; its entities are its
 subcommands) and ENTITY (the typed inputs, see ``_entities``). The run goes through the one engine
 (``slipstream.runners.execute_local``); this module only wires parsing, progress and rendering.
+With ``--remote`` (before FILE or after ENTITY), FILE is not imported when registering it
+remembered its specs and the code did not change: ENTITY's command comes from its spec
+(``_spec_commands``).
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ from ._render import (
     stdout_console,
 )
 from ._run_remote import REMOTE_OPTION_NAMES, execute_remote, remote_options
+from ._spec_commands import SpecEntity, spec_command, spec_entities
 
 __all__ = ["run"]
 
@@ -170,13 +174,42 @@ def _fail(err: ErrorInfo, execution: str, opts: dict[str, Any], task: str = "") 
     sys.exit(1)
 
 
-class _FileGroup(click.Group):
-    """FILE: its tasks and workflows are the subcommands."""
+def _execute_spec(entity: SpecEntity, literals: dict[str, Any], given: dict[str, Any]) -> None:
+    ctx = click.get_current_context()
+    opts = _merged_options(ctx, given)
+    if opts["remote"]:
+        return execute_remote(entity, literals, opts)
+    # `--remote` was among ENTITY's arguments only as an input's value: a local run after all,
+    # which needs FILE imported; parse the arguments again as its command
+    group = ctx.parent.command if ctx.parent is not None else None
+    assert isinstance(group, _FileGroup) and ctx.info_name is not None
+    command = group.imported_command(ctx.info_name)
+    assert command is not None
+    with command.make_context(ctx.info_name, list(group.entity_args), parent=ctx.parent) as sub:
+        command.invoke(sub)
+    return None
 
-    def __init__(self, file: str, module: Any) -> None:
+
+class _FileGroup(click.Group):
+    """FILE: its tasks and workflows are the subcommands.
+
+    ``specs`` (a remote run whose specs are remembered) name the entities without importing FILE;
+    an entity they cannot serve imports it, as does every local run.
+    """
+
+    def __init__(
+        self,
+        file: str,
+        specs: dict[str, SpecEntity | None] | None = None,
+        remote_before: bool = False,
+    ) -> None:
         self.file = file
-        self.module = module
-        self.entities = entities_of(module)
+        self.specs = specs
+        self.remote_before = remote_before
+        self.entity_args: list[str] = []
+        self._entities: dict[str, Any] | None = None
+        if specs is None:
+            self._entities = entities_of(load_module(file))
         super().__init__(
             name=file,
             help=f"Tasks and workflows in {file}.",
@@ -184,10 +217,28 @@ class _FileGroup(click.Group):
             subcommand_metavar="ENTITY [INPUTS]...",
         )
 
+    @property
+    def entities(self) -> dict[str, Any]:
+        """FILE's tasks, workflows and launch plans (importing FILE on first use)."""
+        if self._entities is None:
+            self._entities = entities_of(load_module(self.file))
+        return self._entities
+
     def list_commands(self, ctx: click.Context) -> list[str]:
-        return list(self.entities)
+        return list(self.specs if self.specs is not None else self.entities)
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        spec = (self.specs or {}).get(cmd_name)
+        # an input called `remote` takes `--remote` after ENTITY: then only `--remote` before FILE
+        # makes the run remote, and the command from the spec serves only that
+        if spec is not None and (
+            self.remote_before or all(v.name != "remote" for v in spec.inputs)
+        ):
+            return spec_command(cmd_name, spec, _run_options(), _execute_spec)
+        return self.imported_command(cmd_name)
+
+    def imported_command(self, cmd_name: str) -> click.Command | None:
+        """ENTITY's command from FILE imported."""
         entity = self.entities.get(cmd_name)
         if entity is None:
             return None
@@ -197,6 +248,7 @@ class _FileGroup(click.Group):
         self, ctx: click.Context, args: list[str]
     ) -> tuple[str | None, click.Command | None, list[str]]:
         name = args[0]
+        self.entity_args = args[1:]
         cmd = self.get_command(ctx, name)
         if cmd is None:
             available = ", ".join(self.entities) or "none"
@@ -215,18 +267,34 @@ class _RunGroup(click.Group):
         return []
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
-        cache = self.__dict__.setdefault("_loaded", {})
-        key = str(Path(cmd_name).resolve())
-        if key not in cache:
-            cache[key] = _FileGroup(cmd_name, load_module(cmd_name))
-        group: _FileGroup = cache[key]
-        return group
+        return self._group(cmd_name, remote=bool(ctx.params.get("remote")), ctx=ctx)
+
+    def _group(self, file: str, *, remote: bool, ctx: click.Context) -> _FileGroup:
+        before = bool(ctx.params.get("remote"))
+        path = str(Path(file).resolve())
+        # FILE's group for this invocation: remembered specs hold only while the code is unchanged
+        groups: dict[tuple[str, bool, bool], _FileGroup] = ctx.meta.setdefault(
+            "slipstream.run.groups", {}
+        )
+        key = (path, remote, before)
+        if key not in groups:
+            # a remote run reads FILE's remembered specs instead of importing it (None: import)
+            specs = spec_entities(file) if remote else None
+            if specs is not None:
+                groups[key] = _FileGroup(file, specs, remote_before=before)
+            else:  # imported files are kept, as Python keeps their modules
+                loaded = self.__dict__.setdefault("_loaded", {})
+                if path not in loaded:
+                    loaded[path] = _FileGroup(file)
+                groups[key] = loaded[path]
+        return groups[key]
 
     def resolve_command(
         self, ctx: click.Context, args: list[str]
     ) -> tuple[str | None, click.Command | None, list[str]]:
-        cmd = self.get_command(ctx, args[0])
-        return args[0], cmd, args[1:]
+        # `--remote` counts after ENTITY too; its command (or a later import) has the last word
+        remote = bool(ctx.params.get("remote")) or "--remote" in args[2:]
+        return args[0], self._group(args[0], remote=remote, ctx=ctx), args[1:]
 
 
 @click.group(

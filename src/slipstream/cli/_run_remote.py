@@ -49,20 +49,31 @@ def remote_options() -> list[click.Option]:
 
 
 def execute_remote(entity: Any, inputs: dict[str, Any], opts: dict[str, Any]) -> None:
-    """Register, execute, print the execution's id, and follow it with ``--wait``."""
+    """Register, execute, print the execution's id, and follow it with ``--wait``.
+
+    ``entity`` is a local task, workflow or launch plan with Python ``inputs``, or a
+    :class:`~slipstream.cli._spec_commands.SpecEntity` with ``inputs`` as literals (FILE not
+    imported: registering it reuses the remembered specs, and the spec names what to launch).
+    """
     from slipstream.errors import InputError, LiteralTypeError, SlipstreamError
 
     from ._follow import follow
     from ._remote import open_remote
     from ._render import execution_name, stderr_console
+    from ._spec_commands import SpecEntity
 
     file = _source_file(entity)
     as_json = bool(opts.get("as_json"))
+    by_spec = isinstance(entity, SpecEntity)
     try:
         with open_remote(opts.get("endpoint"), opts.get("project"), opts.get("domain")) as remote:
             done = remote.register(file, version=opts.get("version"))
             record = remote.execute(
-                entity, inputs, version=done.version, name=opts.get("exec_name") or None
+                entity.spec if by_spec else entity,
+                None if by_spec else inputs,
+                literals=inputs if by_spec else None,
+                version=done.version,
+                name=opts.get("exec_name") or None,
             )
             name = execution_name(record)
             if not opts.get("wait"):
@@ -77,7 +88,8 @@ def execute_remote(entity: Any, inputs: dict[str, Any], opts: dict[str, Any]) ->
                 stderr_console().print(
                     f"execution {name} (version {done.version})", highlight=False, soft_wrap=True
                 )
-            follow(remote, record, entity=entity, as_json=as_json)
+            # by spec: the outputs typed by the registered interface (no Python types here)
+            follow(remote, record, entity=None if by_spec else entity, as_json=as_json)
     except (InputError, LiteralTypeError) as e:
         # an input the server refused (missing, fixed by the launch plan): nothing was started
         raise click.UsageError(str(e)) from None

@@ -7,6 +7,7 @@ from ._bundle import CodeBundle, build_bundle, source_files
 from ._client import Registration, Remote
 from ._config import ClientConfig, config_file_path, write_client_config
 from ._discover import Discovered, discover
+from ._spec_cache import cached_specs
 from ._version import default_version, git_commit
 
 __all__ = [
@@ -16,6 +17,7 @@ __all__ = [
     "Registration",
     "Remote",
     "build_bundle",
+    "cached_specs",
     "config_file_path",
     "default_version",
     "discover",

@@ -4,12 +4,18 @@ workflows and launch plans, and give every workflow its default launch plan."""
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from slipstream.errors import SlipstreamError, ValidationError
-from slipstream.model import CompiledWorkflow, LaunchPlanSpec, TaskTemplate
+from slipstream.model import (
+    CompiledWorkflow,
+    Identifier,
+    LaunchPlanSpec,
+    ResourceType,
+    TaskTemplate,
+)
 
 from ._bundle import source_files
 
@@ -25,6 +31,11 @@ class Discovered:
     tasks: tuple[TaskTemplate, ...]
     workflows: tuple[CompiledWorkflow, ...]
     launch_plans: tuple[LaunchPlanSpec, ...]
+    entities: dict[str, dict[str, Identifier]] = field(default_factory=dict)
+    """Per file (its path under the code root, ``pkg/flows.py``), the names ``slipstream run FILE``
+    offers as ENTITY (every public attribute that is a task, workflow or launch plan, imported
+    ones too, in definition order) with the unversioned identifier each names: ``run --remote``
+    finds ENTITY's spec here without importing the file."""
 
 
 def _files(path: Path) -> list[Path]:
@@ -72,6 +83,12 @@ def discover(paths: list[str | Path]) -> Discovered:
 
     code_root, files = source_paths(paths)
     modules = []
+    entities: dict[str, dict[str, Identifier]] = {}
+    kinds = (
+        (PythonTask, ResourceType.TASK),
+        (WorkflowBase, ResourceType.WORKFLOW),
+        (LaunchPlan, ResourceType.LAUNCH_PLAN),
+    )
     for f in files:
         try:
             modules.append(load_file(f))
@@ -82,6 +99,13 @@ def discover(paths: list[str | Path]) -> Discovered:
                 f"importing {f} failed: {type(e).__name__}: {e}",
                 details={"file": str(f)},
             ) from e
+        entities[f.relative_to(code_root).as_posix()] = {
+            attr: Identifier(rt, obj.name)
+            for attr, obj in vars(modules[-1]).items()
+            if not attr.startswith("_")
+            for cls, rt in kinds
+            if isinstance(obj, cls)
+        }
     names = {m.__name__ for m in modules} | {
         package_root(str(f))[1].removesuffix(".__init__") for f in files
     }
@@ -109,4 +133,5 @@ def discover(paths: list[str | Path]) -> Discovered:
         tasks=tuple(t.template for t in tasks.values()),
         workflows=tuple(w.compiled for w in workflows.values()),
         launch_plans=tuple(launch_plans),
+        entities=entities,
     )

@@ -101,6 +101,7 @@ class RemoteExecutions:
         max_parallelism: int | None = None,
         timeout: float | None = None,
         poll_interval: float = 1.0,
+        literals: dict[str, Any] | None = None,
     ) -> ExecutionRecord:
         """Start an execution of ``entity`` with Python ``inputs``; with ``wait``, follow it to
         its end (see :meth:`wait`).
@@ -108,13 +109,15 @@ class RemoteExecutions:
         ``entity`` is a local task, workflow or launch plan (registered already: by its name and
         ``version``, the newest by default), a registered spec (``TaskTemplate``,
         ``CompiledWorkflow``, ``LaunchPlanSpec`` or ``Registered``), or the name of a registered
-        launch plan, workflow or task (looked up in that order).
+        launch plan, workflow or task (looked up in that order). ``literals`` are inputs encoded
+        already (as ``slipstream.types.parse_text`` makes them from the declared literal types):
+        sent as they are, and checked by the server like every input.
         """
         p, d = self._scope(project, domain)
-        target, literals = self._target_and_literals(entity, dict(inputs or {}), version, p, d)
+        target, encoded = self._target_and_literals(entity, dict(inputs or {}), version, p, d)
         body = ExecutionCreate(
             target=target,
-            inputs=literals,
+            inputs={**encoded, **(literals or {})},
             name=name or "",
             labels=labels or {},
             annotations=annotations or {},
@@ -144,6 +147,8 @@ class RemoteExecutions:
                 i.domain or domain,
                 version or i.version or "latest",
             )
+            if not inputs:  # a launch plan's interface is its workflow's: no fetch for nothing
+                return target, {}
             iface = self._interface_of(entity, target)
             return target, _guessed_literals(target.name, iface, inputs)
         if isinstance(entity, str):

@@ -4,7 +4,9 @@ Discovering what to register imports the user's modules, which for real projects
 torch, pandas) takes seconds. The specs depend only on the sources under the code root, the files
 named, the Python version and slipstream itself, so they are kept under
 ``$SLIPSTREAM_HOME/cache/specs/<key>.json`` where the key hashes all of these; registering code
-that did not change reads them back instead of importing anything.
+that did not change reads them back instead of importing anything, and so does ``slipstream run
+--remote FILE ENTITY`` (:func:`cached_specs`), which builds ENTITY's command from the remembered
+interface and registers and launches it by identifier.
 
 Not covered by the key: code imported from outside the code root (installed packages other than
 slipstream) and module-level code whose specs depend on the environment. ``slipstream register
@@ -21,14 +23,15 @@ from pathlib import Path
 
 import msgspec
 
-from slipstream.model import CompiledWorkflow, LaunchPlanSpec, TaskTemplate
+from slipstream.model import CompiledWorkflow, Identifier, LaunchPlanSpec, TaskTemplate
 from slipstream.storage import slipstream_home
 
-from ._discover import Discovered
+from ._bundle import build_bundle
+from ._discover import Discovered, source_paths
 
-__all__ = ["load_specs", "save_specs", "spec_cache_dir", "spec_cache_key"]
+__all__ = ["cached_specs", "load_specs", "save_specs", "spec_cache_dir", "spec_cache_key"]
 
-_FORMAT = "1"
+_FORMAT = "2"
 _SPEC_LAYERS = ("model", "types", "sdk")
 
 
@@ -38,6 +41,7 @@ class _Stored(msgspec.Struct, frozen=True):
     tasks: tuple[TaskTemplate, ...]
     workflows: tuple[CompiledWorkflow, ...]
     launch_plans: tuple[LaunchPlanSpec, ...]
+    entities: dict[str, dict[str, Identifier]] = {}
 
 
 _fingerprint: str | None = None
@@ -91,6 +95,7 @@ def load_specs(key: str) -> Discovered | None:
         tasks=stored.tasks,
         workflows=stored.workflows,
         launch_plans=stored.launch_plans,
+        entities=stored.entities,
     )
 
 
@@ -102,6 +107,7 @@ def save_specs(key: str, found: Discovered) -> None:
         tasks=found.tasks,
         workflows=found.workflows,
         launch_plans=found.launch_plans,
+        entities=found.entities,
     )
     directory = spec_cache_dir()
     try:
@@ -115,3 +121,11 @@ def save_specs(key: str, found: Discovered) -> None:
         os.replace(tmp, directory / f"{key}.json")
     except OSError:
         Path(tmp).unlink(missing_ok=True)
+
+
+def cached_specs(*paths: str | Path) -> Discovered | None:
+    """The specs that registering ``paths`` would reuse (see ``Remote.register``), or None when
+    they are not remembered (never registered from here, or the sources changed): reads the
+    sources under the code root, imports nothing."""
+    code_root, files = source_paths(list(paths))
+    return load_specs(spec_cache_key(code_root, files, build_bundle(code_root).digest))
