@@ -1,4 +1,5 @@
-"""Resolving bindings to literals, selecting into values and coercing into union types."""
+"""Resolving bindings to literals (of the type the bound input or output declares), selecting into
+values and coercing into union types."""
 
 from __future__ import annotations
 
@@ -6,15 +7,17 @@ from collections.abc import Callable
 from typing import Any
 
 from slipstream.model import (
+    Binding,
     Const,
     DictOf,
     Kind,
     ListOf,
     LiteralType,
     Ref,
+    WorkflowSpec,
 )
 
-__all__ = ["coerce", "resolve", "select"]
+__all__ = ["coerce", "input_type", "output_type", "resolve", "select"]
 
 
 def select(value: Any, path: tuple[str | int, ...]) -> Any:
@@ -68,3 +71,20 @@ def resolve(data: Any, lookup: Callable[[str, str], Any], dst: LiteralType | Non
         val = dst.args[1] if dst is not None and dst.kind is Kind.DICT else None
         return {k: resolve(d, lookup, val) for k, d in data.items.items()}
     raise TypeError(f"unknown binding {data!r}")
+
+
+def input_type(node: Any, b: Binding) -> Any:
+    """The type ``node`` declares for its input bound by ``b``, for :func:`resolve` (None when the
+    binding is a reference with no source type: nothing to coerce)."""
+    if type(b.data) is Ref and b.data.src_type is None:
+        return None
+    v = node.interface.input(b.name)
+    return v.type if v is not None else None
+
+
+def output_type(spec: WorkflowSpec, b: Binding) -> Any:
+    """The type ``spec`` declares for its output bound by ``b``, as :func:`input_type` does."""
+    if type(b.data) is Ref and b.data.src_type is None:
+        return None
+    v = spec.interface.output(b.name)
+    return v.type if v is not None else None

@@ -25,6 +25,7 @@ from slipstream.model import (
     NodePhase,
     Ref,
     ResourceType,
+    WorkflowNode,
     WorkflowSpec,
 )
 
@@ -36,7 +37,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "bind_error",
-    "defaults_of",
+    "failure_scope",
     "start_branch",
     "start_child_execution",
     "start_dynamic",
@@ -50,8 +51,18 @@ def _enter_child(ex: Engine, nr: NodeRun, child: Scope) -> None:
     ex.enter(child)
 
 
-def start_subworkflow(ex: Engine, nr: NodeRun, spec: WorkflowSpec, inputs: dict[str, Any]) -> None:
-    """Run a subworkflow (or a launch plan's workflow) inline, as children of ``nr``."""
+def start_subworkflow(ex: Engine, nr: NodeRun, kind: WorkflowNode | LaunchPlanNode) -> None:
+    """Run a subworkflow (or a launch plan's workflow) inline, as children of ``nr``.
+
+    Its inputs are the workflow's defaults, over them the node's, then what the node was given,
+    and last a launch plan's fixed inputs.
+    """
+    spec = ex.subworkflows[kind.workflow]
+    inputs = _defaults_of(spec.interface)
+    inputs.update(_defaults_of(nr.node.interface))
+    inputs.update(nr.inputs or {})
+    if type(kind) is LaunchPlanNode:
+        inputs.update(kind.fixed)
     _enter_child(ex, nr, Scope(f"{nr.path}/", spec, inputs, nr, nr.scope, nr.scope.tasks))
 
 
@@ -149,8 +160,12 @@ def start_branch(ex: Engine, nr: NodeRun, branch: BranchNode) -> None:
 
 
 def _run_case(ex: Engine, nr: NodeRun, then: Node) -> None:
-    # the case's node reads its inputs from the scope around the branch (inherit=True)
-    outputs = tuple(Binding(v.name, Ref(then.id, v.name)) for v in nr.node.interface.outputs)
+    # the case's node reads its inputs from the scope around the branch (inherit=True); its
+    # outputs become the branch's by position (a case may name them differently, e.g. an Echo)
+    outputs = tuple(
+        Binding(v.name, Ref(then.id, tv.name))
+        for v, tv in zip(nr.node.interface.outputs, then.interface.outputs, strict=True)
+    )
     spec = WorkflowSpec(
         id=Identifier(ResourceType.WORKFLOW, f"{nr.path}-case"),
         interface=nr.node.interface,
@@ -170,6 +185,17 @@ def start_dynamic(ex: Engine, nr: NodeRun, closure: CompiledWorkflow, raw: bytes
     _enter_child(ex, nr, Scope(f"{nr.path}/dyn/", closure.workflow, {}, nr, nr.scope, tasks))
 
 
+def failure_scope(handler: Node, root: Scope) -> Scope:
+    """The scope that runs a workflow's failure handler ``handler`` (``on_failure/n9``), reading
+    the root scope's inputs."""
+    spec = WorkflowSpec(
+        id=Identifier(ResourceType.WORKFLOW, "on_failure"),
+        interface=Interface(),
+        nodes=(msgspec.structs.replace(handler, upstream=()),),
+    )
+    return Scope("on_failure/", spec, root.inputs, None, root, root.tasks, inherit=True)
+
+
 def bind_error(nr: NodeRun, err: ErrorInfo) -> None:
     """Give a failure handler's ``err`` input the error (``message``, ``failed_node_id``)."""
     var = nr.node.interface.input("err")
@@ -184,6 +210,6 @@ def bind_error(nr: NodeRun, err: ErrorInfo) -> None:
     nr.inputs["err"] = value
 
 
-def defaults_of(iface: Interface) -> dict[str, Any]:
+def _defaults_of(iface: Interface) -> dict[str, Any]:
     """The default literals of an interface's inputs."""
     return {v.name: v.default for v in iface.inputs if v.has_default}

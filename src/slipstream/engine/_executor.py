@@ -1,8 +1,12 @@
 """The engine: runs a compiled workflow over a state store, a catalog and a runner.
 
-This file is one object, the execution loop and the node state machine it drives; the kinds of
-nodes that run other nodes live in ``_children.py``, map items in ``_control.py``, gates in
-``_gates.py``, and they reach the executor only through the :class:`~._ops.Engine` protocol.
+This file is one object: the execution loop, the node and execution state machines it drives, and
+task nodes (the kind it runs itself, on the hot path). The kinds of nodes that run other nodes live
+in ``_children.py``, map items in ``_control.py``, gates in ``_gates.py``, eager bodies in
+``_eager.py``; they reach the executor only through the :class:`~._ops.Engine` protocol. Its
+helpers have files of their own: attempt requests and records (``_attempts.py``), cache lookups
+and ``cache_serialize`` (``_cached_calls.py``), adopting recorded results (``_adopt.py``) and
+raising a failed execution's error (``_failure_report.py``).
 
 The executor is stepped: :meth:`Executor.step` starts every ready node the runner has room for and
 fires due timers; :meth:`Executor.on_result` records an attempt's end and marks what became ready.
@@ -26,17 +30,12 @@ from typing import Any
 
 import msgspec
 
-from slipstream.errors import BranchFailedError, ExecutionFailedError, IllegalTransitionError
+from slipstream.errors import IllegalTransitionError
 from slipstream.model import (
-    ATTEMPT_TRANSITIONS,
     EXECUTION_TRANSITIONS,
-    LOG_FILE,
     NODE_TRANSITIONS,
     AttemptPhase,
-    AttemptRecord,
-    AttemptRequest,
     AttemptResult,
-    Binding,
     BranchNode,
     CacheStatus,
     CompiledWorkflow,
@@ -47,14 +46,10 @@ from slipstream.model import (
     ExecutionRecord,
     ExecutionSpec,
     FailurePolicy,
-    Identifier,
-    Interface,
     LaunchPlanNode,
     MapNode,
     NodePhase,
     NodeRecord,
-    Ref,
-    ResourceType,
     TaskNode,
     TaskTemplate,
     WorkflowNode,
@@ -62,14 +57,15 @@ from slipstream.model import (
     check_transition,
     decode,
 )
-from slipstream.storage import DataLayout, node_segment, open_store
 
-from ._bindings import resolve
-from ._blobs import blobs_exist, fill_hashes
-from ._catalog import cache_key, cache_key_prefix, cache_version_of
+from ._adopt import adopt, resumed_attempt
+from ._attempts import Attempts
+from ._bindings import input_type, output_type, resolve
+from ._cached_calls import CachedCalls
+from ._catalog import cache_version_of
 from ._children import (
     bind_error,
-    defaults_of,
+    failure_scope,
     start_branch,
     start_child_execution,
     start_dynamic,
@@ -78,18 +74,14 @@ from ._children import (
 from ._control import fill_maps, item_finished, on_item_result, start_special
 from ._eager import ENGINE_TASK_TYPES, start_engine_task
 from ._exceptions import unpack_exception
+from ._failure_report import failure_exception
 from ._gates import NoSignals, SignalSource
 from ._interfaces import Catalog, ChildExecutions, Runner, StateStore
 from ._replay import Replay
-from ._retry import Budget, RetryPolicy, kind_of
-from ._scope import NodeRun, Scope
+from ._retry import RetryPolicy, kind_of
+from ._scope import NodeRun, Scope, walk
 
 __all__ = ["Executor", "Listener"]
-
-RESERVATION_S = 300.0
-"""How long a ``cache_serialize`` reservation holds without being renewed (a crashed holder)."""
-RESERVATION_POLL_S = 0.1
-"""How often a call waiting on another execution's reservation looks for its cache entry."""
 
 Listener = Callable[[str, Any], None]
 """``listener(event, payload)``: ``node`` (a NodeRecord), ``execution`` (an ExecutionRecord)."""
@@ -151,16 +143,14 @@ class Executor:
         self.children = children
         self._ready: deque[NodeRun] = deque()
         self._inflight: dict[tuple[str, int], NodeRun] = {}
-        self._serial: dict[str, list[NodeRun]] = {}
         self._root: Scope | None = None
-        layout = DataLayout(open_store(self.blob_store))
-        self._exec_prefix = (
-            layout.execution_prefix(execution_id.project, execution_id.domain, execution_id.name)
-            + "/"
+        self._attempts = Attempts(
+            execution_id, store, runner, self.blob_store, code_root, capture_logs, replay
+        )
+        self._calls = CachedCalls(
+            execution_id, catalog, self.blob_store, f"{execution_id}#{id(self):x}"
         )
         self.maps: list[NodeRun] = []
-        self._key_prefixes: dict[tuple[str, str], bytes] = {}
-        self._owner = f"{execution_id}#{id(self):x}"
         self.signals: SignalSource = signals or NoSignals()
         self._timers: list[tuple[float, int, Callable[[], None]]] = []
         self._seq = itertools.count()
@@ -259,7 +249,7 @@ class Executor:
         self._done = True
         err = ErrorInfo(code="aborted", message=reason, kind=ErrorKind.ABORTED.value)
         self._abort_inflight(err)
-        for nr in self._walk(self._root):
+        for nr in walk(self._root):
             if not nr.record.phase.terminal:
                 if nr.record.child is not None and self.children is not None:
                     # best effort: a child that cannot be told ends on its own
@@ -285,7 +275,7 @@ class Executor:
             cb()
 
     def _stalled(self) -> None:
-        stuck = [nr.path for nr in self._walk(self._root) if not nr.record.phase.terminal]
+        stuck = [nr.path for nr in walk(self._root) if not nr.record.phase.terminal]
         self._finish_failed(
             ErrorInfo(
                 code="stalled",
@@ -294,16 +284,6 @@ class Executor:
             ),
             None,
         )
-
-    def _walk(self, scope: Scope | None) -> list[NodeRun]:
-        out: list[NodeRun] = []
-        if scope is None:
-            return out
-        for nr in scope.nodes.values():
-            out.append(nr)
-            if nr.child is not None:
-                out.extend(self._walk(nr.child))
-        return out
 
     # -- scopes -------------------------------------------------------------------------------------
 
@@ -348,7 +328,7 @@ class Executor:
             return
         try:
             outputs = {
-                b.name: resolve(b.data, scope.lookup, _out_type(scope.spec, b))
+                b.name: resolve(b.data, scope.lookup, output_type(scope.spec, b))
                 for b in scope.spec.outputs
             }
         except Exception as e:
@@ -370,7 +350,7 @@ class Executor:
         node = nr.node
         try:
             nr.inputs = {
-                b.name: resolve(b.data, scope.lookup, _in_type(node, b)) for b in node.inputs
+                b.name: resolve(b.data, scope.lookup, input_type(node, b)) for b in node.inputs
             }
         except Exception as e:
             self.node_failed(
@@ -381,7 +361,7 @@ class Executor:
             return
         if scope is self._failure_scope and self._failing is not None:
             bind_error(nr, self._failing[0])
-        if self.replay is not None and self._adopt(nr):
+        if self.replay is not None and adopt(self, nr):
             return
         rec = nr.record
         rec.started_at = time.time()
@@ -401,97 +381,27 @@ class Executor:
         elif kt is LaunchPlanNode and self.children is not None:
             start_child_execution(self, nr, kind)  # type: ignore[arg-type]
         elif kt is WorkflowNode or kt is LaunchPlanNode:
-            spec = self.subworkflows[kind.workflow]  # type: ignore[union-attr]
-            merged = defaults_of(spec.interface)
-            merged.update(defaults_of(node.interface))
-            merged.update(nr.inputs)
-            if kt is LaunchPlanNode:
-                merged.update(kind.fixed)  # type: ignore[union-attr]
-            start_subworkflow(self, nr, spec, merged)
+            start_subworkflow(self, nr, kind)  # type: ignore[arg-type]
         elif kt is BranchNode:
             start_branch(self, nr, kind)  # type: ignore[arg-type]
         else:
             start_special(self, nr)
 
-    def _adopt(self, nr: NodeRun) -> bool:
-        """Take a node's recorded end (or generated workflow) instead of running it again."""
-        replay = self.replay
-        assert replay is not None
-        path = nr.path
-        done = replay.finished(path)
-        if done is not None:
-            rec = nr.record
-            rec.started_at = done.started_at
-            rec.attempts = done.attempts
-            rec.task = done.task
-            rec.item_count = done.item_count
-            if done.phase is NodePhase.SUCCEEDED:
-                if replay.resume and done.outputs_uri:
-                    rec.outputs_uri = done.outputs_uri
-                self.node_succeeded(nr, replay.outputs(done), done.cache)
-            else:
-                err = done.error or ErrorInfo(code="failed", message="node failed")
-                self.node_failed(nr, err, None, done.phase)
-            return True
-        generated = replay.generated(path)
-        if generated and type(nr.node.kind) is TaskNode:
-            task = nr.scope.tasks[nr.node.kind.task]
-            nr.task = task
-            nr.record.task = task.id.name
-            nr.record.started_at = time.time()
-            start_dynamic(self, nr, decode(generated, CompiledWorkflow), generated)
-            return True
-        if replay.resume:
-            nr.budget = Budget.of(replay.attempts.get(path, ()))
-        return False
-
     def _start_task(self, nr: NodeRun, task: TaskTemplate) -> None:
         nr.task = task
-        rec = nr.record
-        rec.task = task.id.name
+        nr.record.task = task.id.name
         version = cache_version_of(nr.node, task)
-        if version is not None and self.catalog is not None:
-            inputs = nr.inputs or {}
-            fill_hashes(inputs, task.interface, self.blob_store)
-            key = self.cache_key(task, version, inputs)
-            nr.state = key
-            hit = self.catalog.get(key)
-            if hit is not None and blobs_exist(hit, task.interface):
-                self.node_succeeded(nr, hit, CacheStatus.HIT)
-                return
-            if hit is not None:
-                self.catalog.delete(key)  # its data is gone: a miss
-            rec.cache = CacheStatus.MISS
-            serialize = task.metadata.cache is not None and task.metadata.cache.serialize
-            if serialize:
-                waiters = self._serial.get(key)
-                if waiters is not None:  # an identical call is running here: wait for it
-                    waiters.append(nr)
-                    if rec.phase is not NodePhase.WAITING:
-                        self.transition(nr, NodePhase.WAITING)
-                    return
-                if not self.catalog.reserve(key, self._owner, RESERVATION_S):
-                    # another execution runs the identical call: wait for its cache entry
-                    if rec.phase is not NodePhase.WAITING:
-                        self.transition(nr, NodePhase.WAITING)
-                    self.add_timer(RESERVATION_POLL_S, lambda: self._start_task(nr, task))
-                    return
-                self._serial[key] = []
+        if (
+            version is not None
+            and self.catalog is not None
+            and self._calls.look_up(self, nr, task, version, self._start_task)
+        ):
+            return
         first = 1
         if self.replay is not None and self.replay.resume:
-            lost = self.replay.lost_attempt(nr.path)
-            if lost:  # its attempt died with the engine host: a SYSTEM failure
-                err = ErrorInfo(
-                    code="attempt_lost",
-                    message="the engine host running this attempt stopped",
-                    kind=ErrorKind.SYSTEM.value,
-                    node=nr.path,
-                )
-                self._save_attempt(nr.path, lost, AttemptPhase.FAILED, err, worker="")
-                if not self.retry_policy.retry(nr.budget, err, err.kind, task, nr.node):
-                    self.node_failed(nr, err, None)
-                    return
-            first = self.replay.last_attempt(nr.path) + 1
+            first = resumed_attempt(self, nr, task, self._attempts)
+            if not first:
+                return
         self._submit(nr, first)
 
     def _submit(self, nr: NodeRun, attempt: int) -> None:
@@ -507,12 +417,7 @@ class Executor:
 
     def cache_key(self, task: TaskTemplate, version: str, inputs: dict[str, Any]) -> str:
         """The cache key of a call, with the per-task part computed once per execution."""
-        pk = (task.id.name, version)
-        prefix = self._key_prefixes.get(pk)
-        if prefix is None:
-            prefix = cache_key_prefix(self.id.project, self.id.domain, task, version)
-            self._key_prefixes[pk] = prefix
-        return cache_key(self.id.project, self.id.domain, task, version, inputs, prefix)
+        return self._calls.key(task, version, inputs)
 
     def submit_attempt(
         self,
@@ -527,45 +432,14 @@ class Executor:
 
         ``segment`` is the path's storage segment when the caller already knows it (map items).
         """
-        node_dir = self._exec_prefix + (segment or node_segment(path))
-        timeout = nr.node.overrides.timeout_s
-        if attempt > 1:
-            checkpoint_src = f"{node_dir}/{attempt - 1}/checkpoint"
-        elif self.replay is not None:
-            checkpoint_src = self.replay.checkpoint_of(path)
-        else:
-            checkpoint_src = ""
-        self.runner.submit(
-            AttemptRequest(
-                execution=self.id,
-                node=path,
-                attempt=attempt,
-                task=task,
-                inputs=inputs,
-                store=self.blob_store,
-                output_prefix=f"{node_dir}/{attempt}/outputs",
-                checkpoint_dest=f"{node_dir}/{attempt}/checkpoint",
-                checkpoint_src=checkpoint_src,
-                code_root=self.code_root,
-                timeout_s=timeout if timeout is not None else task.metadata.timeout_s,
-                log_dir=f"{node_dir}/{attempt}/logs" if self.capture_logs else "",
-                log_spool=segment is not None,
-            )
+        request = self._attempts.request(
+            path, attempt, task, inputs, nr.node.overrides.timeout_s, segment
         )
+        self.runner.submit(request)
         self._inflight[(path, attempt)] = nr
         if self.capture_logs and segment is None:
             # a record while it runs, naming its log: the log can be followed before it ends
-            self.store.save_attempt(
-                self.id,
-                AttemptRecord(
-                    node=path,
-                    number=attempt,
-                    phase=AttemptPhase.RUNNING,
-                    runner=self.runner.name,
-                    log_uri=f"{node_dir}/{attempt}/logs/{LOG_FILE}",
-                    started_at=time.time(),
-                ),
-            )
+            self._attempts.running(request)
 
     # -- results --------------------------------------------------------------------------------------
 
@@ -599,7 +473,8 @@ class Executor:
                 self.catalog.put(key, nr.task.id.name, outputs or {}, str(self.id))
                 status = CacheStatus.POPULATED
             self.node_succeeded(nr, outputs or {}, status)
-            self._release_serial(nr, key, outputs or {})
+            if key is not None:
+                self._calls.release(self, nr, key, outputs or {}, self._start_task)
             return
         task = nr.task
         assert task is not None
@@ -614,76 +489,17 @@ class Executor:
             unpack_exception(r.exception, err.traceback),
             NodePhase.TIMED_OUT if r.timed_out else NodePhase.FAILED,
         )
-        self._release_serial(nr, key, None)
+        if key is not None:
+            self._calls.release(self, nr, key, None, self._start_task)
 
     def record_attempt(self, r: AttemptResult) -> None:
-        """Append the record of a finished attempt (the one place attempts are written)."""
-        phase = (
-            AttemptPhase.SUCCEEDED
-            if r.ok
-            else (AttemptPhase.TIMED_OUT if r.timed_out else AttemptPhase.FAILED)
-        )
-        if r.error is not None and r.error.kind == ErrorKind.ABORTED.value:
-            phase = AttemptPhase.ABORTED
-        self._save_attempt(
-            r.node,
-            r.attempt,
-            phase,
-            r.error,
-            r.worker,
-            r.started_at,
-            r.ended_at,
-            r.log_uri,
-            r.deck_uri,
-        )
-
-    def _save_attempt(
-        self,
-        node: str,
-        number: int,
-        phase: AttemptPhase,
-        error: ErrorInfo | None,
-        worker: str,
-        started_at: float | None = None,
-        ended_at: float | None = None,
-        log_uri: str = "",
-        deck_uri: str = "",
-    ) -> None:
-        check_transition(
-            ATTEMPT_TRANSITIONS, AttemptPhase.RUNNING, phase, f"attempt {node}#{number}", _illegal
-        )
-        self.store.save_attempt(
-            self.id,
-            AttemptRecord(
-                node=node,
-                number=number,
-                phase=phase,
-                runner=self.runner.name,
-                worker=worker,
-                log_uri=log_uri,
-                deck_uri=deck_uri,
-                error=error,
-                started_at=started_at,
-                ended_at=ended_at if ended_at is not None else time.time(),
-            ),
-        )
+        """Append the record of a finished attempt."""
+        self._attempts.finished(r)
 
     def record_item(self, record: NodeRecord) -> None:
         """Record a map item's end, when this executor keeps per-item records (the server)."""
         if self.record_items:
             self.store.save_node(self.id, record)
-
-    def _release_serial(self, nr: NodeRun, key: str | None, outputs: dict[str, Any] | None) -> None:
-        if key is None or key not in self._serial:
-            return
-        waiters = self._serial.pop(key)
-        if self.catalog is not None:
-            self.catalog.release(key, self._owner)
-        for w in waiters:
-            if outputs is not None:
-                self.node_succeeded(w, outputs, CacheStatus.HIT)
-            else:  # the call everyone waited for failed: the next one runs it again
-                self._start_task(w, w.task or nr.task)  # type: ignore[arg-type]
 
     # -- finishing nodes ----------------------------------------------------------------------------
 
@@ -821,13 +637,7 @@ class Executor:
         self._abort_inflight()
         self._ready.clear()
         self.maps.clear()
-        spec = WorkflowSpec(
-            id=Identifier(ResourceType.WORKFLOW, "on_failure"),
-            interface=Interface(),
-            nodes=(msgspec.structs.replace(handler, upstream=()),),
-        )
-        scope = Scope("on_failure/", spec, root.inputs, None, root, root.tasks, inherit=True)
-        self._failure_scope = scope
+        scope = self._failure_scope = failure_scope(handler, root)
         self.enter(scope)
         return True
 
@@ -837,80 +647,16 @@ class Executor:
         )
         for (path, attempt), nr in list(self._inflight.items()):
             self.runner.cancel(path, attempt, self.id)
-            self._save_attempt(path, attempt, AttemptPhase.ABORTED, err, worker="")
+            self._attempts.save(path, attempt, AttemptPhase.ABORTED, err, worker="")
             if not nr.record.phase.terminal:
                 nr.record.error = err
                 self.transition(nr, NodePhase.ABORTED)
         self._inflight.clear()
 
     def raise_for_failure(self) -> None:
-        """Raise the error the execution failed with: the task's own exception when known.
-
-        The task's exception keeps its class; as flytekit does locally, its message is prefixed
-        with the task and the node (when the exception's message is its one string argument), and
-        a note names the node and the execution either way. A conditional's ``else_().fail()``
-        raises :class:`BranchFailedError`, which is also a ``ValueError``.
-        """
+        """Raise the error the execution failed with: the task's own exception when known, its
+        message prefixed with the task and node (see ``_failure_report``); nothing if it
+        succeeded."""
         if self.record.phase is ExecutionPhase.SUCCEEDED:
             return
-        err = self.error
-        exc = self.exception
-        if exc is not None:
-            node = err.node if err else ""
-            where = _where(node, self._task_of(node))
-            _prefix_message(exc, where)
-            note = f"in node {node or '?'} of execution {self.id}"
-            if note not in getattr(exc, "__notes__", ()):
-                exc.add_note(note)
-            raise exc
-        cls = BranchFailedError if err is not None and err.code == "branch_failed" else None
-        raise (cls or ExecutionFailedError)(
-            f"execution {self.id} failed"
-            + (f" at node {err.node}" if err and err.node else "")
-            + (f": {err.message}" if err else ""),
-            node=err.node if err else None,
-            error=err,
-        )
-
-    def _task_of(self, path: str) -> str:
-        """The task name recorded for the node at ``path`` ("" when none)."""
-        if not path:
-            return ""
-        for nr in self._walk(self._root):
-            if nr.path == path:
-                return nr.record.task
-        return ""
-
-
-def _where(node: str, task: str) -> str:
-    if task and node:
-        return f"task {task} (node {node})"
-    return f"task {task}" if task else (f"node {node}" if node else "")
-
-
-def _prefix_message(exc: BaseException, where: str) -> None:
-    """Prefix ``exc``'s message with ``where`` when its message is its one string argument."""
-    args = exc.args
-    if (
-        not where
-        or type(exc).__str__ is not BaseException.__str__
-        or len(args) != 1
-        or not isinstance(args[0], str)
-        or args[0].startswith(f"{where}: ")
-    ):
-        return
-    exc.args = (f"{where}: {args[0]}",)
-
-
-def _in_type(node: Any, b: Binding) -> Any:
-    if type(b.data) is Ref and b.data.src_type is None:
-        return None
-    v = node.interface.input(b.name)
-    return v.type if v is not None else None
-
-
-def _out_type(spec: WorkflowSpec, b: Binding) -> Any:
-    if type(b.data) is Ref and b.data.src_type is None:
-        return None
-    v = spec.interface.output(b.name)
-    return v.type if v is not None else None
+        raise failure_exception(self.id, self.error, self.exception, self._root)

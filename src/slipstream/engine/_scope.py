@@ -16,7 +16,7 @@ from slipstream.model import WORKFLOW_INPUTS, Node, NodeRecord, TaskTemplate, Wo
 
 from ._retry import Budget
 
-__all__ = ["NodeRun", "Scope", "Watcher"]
+__all__ = ["NodeRun", "Scope", "Watcher", "walk"]
 
 Watcher = Callable[["NodeRun", "dict[str, Any] | None", Any, "BaseException | None"], None]
 """``watcher(node, outputs, error, exception)``: outputs on success, else the ErrorInfo and the
@@ -127,3 +127,15 @@ class NodeRun:
         """Failures spent so far, by kind (the retry policy reads and updates it)."""
         self.item_of: tuple[NodeRun, int] | None = None
         """For a map item that runs children (a mapped ``@dynamic``): its map node and index."""
+
+
+def walk(scope: Scope | None) -> list[NodeRun]:
+    """Every node of ``scope`` and of the child scopes below it, parents before children."""
+    out: list[NodeRun] = []
+    if scope is None:
+        return out
+    for nr in scope.nodes.values():
+        out.append(nr)
+        if nr.child is not None:
+            out.extend(walk(nr.child))
+    return out

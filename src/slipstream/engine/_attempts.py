@@ -1,0 +1,178 @@
+"""One execution's attempts as the runner and the state store see them.
+
+An attempt's request says where its outputs, checkpoint and log go, under the execution's prefix
+in the blob store (``{node}/{attempt}/outputs``, ``.../checkpoint``, ``.../logs``), and where the
+checkpoint to start from is (the attempt before it, or on a first attempt what a replay recorded).
+Attempt records are written here only: one when an attempt ends, and, when logs are captured, one
+while it runs so that its log can be followed.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from slipstream.errors import IllegalTransitionError
+from slipstream.model import (
+    ATTEMPT_TRANSITIONS,
+    LOG_FILE,
+    AttemptPhase,
+    AttemptRecord,
+    AttemptRequest,
+    AttemptResult,
+    ErrorInfo,
+    ErrorKind,
+    ExecutionId,
+    TaskTemplate,
+    check_transition,
+)
+from slipstream.storage import DataLayout, node_segment, open_store
+
+from ._interfaces import Runner, StateStore
+from ._replay import Replay
+
+__all__ = ["Attempts"]
+
+
+def _illegal(msg: str) -> Exception:
+    return IllegalTransitionError(msg)
+
+
+class Attempts:
+    """The requests and records of one execution's attempts (the executor owns one)."""
+
+    __slots__ = (
+        "blob_store",
+        "capture_logs",
+        "code_root",
+        "id",
+        "prefix",
+        "replay",
+        "runner",
+        "store",
+    )
+
+    def __init__(
+        self,
+        execution_id: ExecutionId,
+        store: StateStore,
+        runner: Runner,
+        blob_store: str,
+        code_root: str,
+        capture_logs: bool,
+        replay: Replay | None,
+    ) -> None:
+        self.id = execution_id
+        self.store = store
+        self.runner = runner
+        self.blob_store = blob_store
+        self.code_root = code_root
+        self.capture_logs = capture_logs
+        self.replay = replay
+        layout = DataLayout(open_store(blob_store))
+        self.prefix = (
+            layout.execution_prefix(execution_id.project, execution_id.domain, execution_id.name)
+            + "/"
+        )
+
+    def request(
+        self,
+        path: str,
+        attempt: int,
+        task: TaskTemplate,
+        inputs: dict[str, Any],
+        timeout_s: float | None,
+        segment: str | None,
+    ) -> AttemptRequest:
+        """The request of attempt ``attempt`` of ``path``; ``timeout_s`` is the node's override of
+        the task's timeout, ``segment`` the path's storage segment when the caller knows it."""
+        node_dir = self.prefix + (segment or node_segment(path))
+        if attempt > 1:
+            checkpoint_src = f"{node_dir}/{attempt - 1}/checkpoint"
+        elif self.replay is not None:
+            checkpoint_src = self.replay.checkpoint_of(path)
+        else:
+            checkpoint_src = ""
+        return AttemptRequest(
+            execution=self.id,
+            node=path,
+            attempt=attempt,
+            task=task,
+            inputs=inputs,
+            store=self.blob_store,
+            output_prefix=f"{node_dir}/{attempt}/outputs",
+            checkpoint_dest=f"{node_dir}/{attempt}/checkpoint",
+            checkpoint_src=checkpoint_src,
+            code_root=self.code_root,
+            timeout_s=timeout_s if timeout_s is not None else task.metadata.timeout_s,
+            log_dir=f"{node_dir}/{attempt}/logs" if self.capture_logs else "",
+            log_spool=segment is not None,
+        )
+
+    def running(self, request: AttemptRequest) -> None:
+        """Record that ``request`` runs, naming its log (requests made with logs captured)."""
+        self.store.save_attempt(
+            self.id,
+            AttemptRecord(
+                node=request.node,
+                number=request.attempt,
+                phase=AttemptPhase.RUNNING,
+                runner=self.runner.name,
+                log_uri=f"{request.log_dir}/{LOG_FILE}",
+                started_at=time.time(),
+            ),
+        )
+
+    def finished(self, r: AttemptResult) -> None:
+        """Record how an attempt ended, as its result says."""
+        phase = (
+            AttemptPhase.SUCCEEDED
+            if r.ok
+            else (AttemptPhase.TIMED_OUT if r.timed_out else AttemptPhase.FAILED)
+        )
+        if r.error is not None and r.error.kind == ErrorKind.ABORTED.value:
+            phase = AttemptPhase.ABORTED
+        self.save(
+            r.node,
+            r.attempt,
+            phase,
+            r.error,
+            r.worker,
+            r.started_at,
+            r.ended_at,
+            r.log_uri,
+            r.deck_uri,
+        )
+
+    def save(
+        self,
+        node: str,
+        number: int,
+        phase: AttemptPhase,
+        error: ErrorInfo | None,
+        worker: str,
+        started_at: float | None = None,
+        ended_at: float | None = None,
+        log_uri: str = "",
+        deck_uri: str = "",
+    ) -> None:
+        """Record that attempt ``number`` of ``node`` ended in ``phase`` (checked against the
+        declared transitions from RUNNING); it ends now unless ``ended_at`` says otherwise."""
+        check_transition(
+            ATTEMPT_TRANSITIONS, AttemptPhase.RUNNING, phase, f"attempt {node}#{number}", _illegal
+        )
+        self.store.save_attempt(
+            self.id,
+            AttemptRecord(
+                node=node,
+                number=number,
+                phase=phase,
+                runner=self.runner.name,
+                worker=worker,
+                log_uri=log_uri,
+                deck_uri=deck_uri,
+                error=error,
+                started_at=started_at,
+                ended_at=ended_at if ended_at is not None else time.time(),
+            ),
+        )
