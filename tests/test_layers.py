@@ -19,6 +19,11 @@ RANKS = {
     "sdk": 4,
     "extras": 4.5,  # flytekit module-path twins over the SDK
     "deck": 4.5,
+    "core": 4.5,  # flytekit.core.* module-path twins
+    "extend": 4.5,
+    "testing": 4.5,
+    "exceptions": 4.5,
+    "models": 4.5,  # flytekit.models.* twins (the literal classes of custom transformers)
     "engine": 5,
     "runners": 6,
     "server": 7,

@@ -7,6 +7,7 @@ change, keeps what it can use (an image spec's name, labels), and says nothing a
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import msgspec
@@ -24,7 +25,11 @@ __all__ = [
     "TASK_OPTIONS_ACCEPTED",
     "WORKFLOW_OPTIONS_ACCEPTED",
     "image_name",
+    "logger",
 ]
+
+logger = logging.getLogger("slipstream")
+"""flytekit's ``flytekit.logger``: the logger programs write their own messages to."""
 
 TASK_OPTIONS_ACCEPTED = frozenset(
     {
@@ -67,6 +72,55 @@ class ImageSpec(msgspec.Struct, frozen=True, kw_only=True):
     env: dict[str, str] | None = None
     tag_format: str | None = None
     platform: str | None = None
+    # accepted for flytekit compatibility; they describe how an image is built, and none is
+    builder: str | None = None
+    source_root: str | None = None
+    conda_packages: list[str] | None = None
+    conda_channels: list[str] | None = None
+    cuda: str | None = None
+    cudnn: str | None = None
+    pip_index: str | None = None
+    pip_extra_index_url: list[str] | None = None
+    pip_secret_mounts: list[Any] | None = None
+    pip_extra_args: str | None = None
+    registry_config: str | None = None
+    entrypoint: list[str] | None = None
+    commands: list[str] | None = None
+    source_copy_mode: Any = None
+    copy: list[str] | None = None
+    python_exec: str | None = None
+    runtime_packages: list[str] | None = None
+    builder_options: dict[str, Any] | None = None
+
+    def is_container(self) -> bool:
+        """Whether code runs where this spec's packages are meant to be: flytekit answers True
+        for local runs, and slipstream runs every task locally (in the environment the spec
+        gives it), so always True. Guard imports with it as with flytekit."""
+        return True
+
+    def exist(self) -> bool | None:
+        """Whether the image exists in its registry: unknown (None); slipstream builds none."""
+        return None
+
+    def _extended(self, field: str, values: str | list[str]) -> ImageSpec:
+        more = [values] if isinstance(values, str) else list(values)
+        return msgspec.structs.replace(self, **{field: [*(getattr(self, field) or []), *more]})
+
+    def with_packages(self, packages: str | list[str]) -> ImageSpec:
+        """A copy with more Python packages."""
+        return self._extended("packages", packages)
+
+    def with_apt_packages(self, apt_packages: str | list[str]) -> ImageSpec:
+        """A copy with more system packages."""
+        return self._extended("apt_packages", apt_packages)
+
+    def with_commands(self, commands: str | list[str]) -> ImageSpec:
+        """A copy with more build commands."""
+        return self._extended("commands", commands)
+
+    def with_copy(self, src: str | list[str]) -> ImageSpec:
+        """A copy with more files to copy into the image."""
+        return self._extended("copy", src)
 
 
 def image_name(image: Any) -> str:

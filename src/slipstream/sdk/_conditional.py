@@ -139,8 +139,11 @@ class ConditionalSection:
         with_nodes = [n for _, n, _ in self.cases if n is not None]
         first = with_nodes[0]
         assert first.py_interface is not None
+        types = [v.type for v in first.interface.outputs]
         for other in with_nodes[1:]:
-            if other.interface.outputs != first.interface.outputs:
+            # outputs match by position and type (names may differ: flytekit's Echo in a branch
+            # returns its input's name)
+            if [v.type for v in other.interface.outputs] != types:
                 raise CompileError(
                     f"conditional {self.name!r}: the branches must produce the same outputs; "
                     f"{first.entity_name} gives {_outs(first.interface)} but "

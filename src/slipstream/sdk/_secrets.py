@@ -155,23 +155,27 @@ class SecretsManager:
 
     def get_secrets_file(self, group: str, key: str | None = None) -> str:
         """The path of a file holding the secret: its file in the secrets dir when there is one,
-        else a private file written for this attempt."""
+        else a private file written with the value found in the environment. As with flytekit,
+        the path depends only on the group and key, so a test can compute the path a task sees."""
         for p in _file_candidates(group, key):
             if p.is_file():
                 return str(p)
-        known = self._files.get((group, key))
-        if known is not None and known.is_file():
-            return str(known)
         value = self._find(group, key)
         if value is None:
             raise self._missing(group, key)
         import tempfile
 
-        folder = Path(tempfile.mkdtemp(prefix="secrets-", dir=self._workdir))
-        path = folder / (key or group)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as fh:
-            fh.write(value)
+        uid = os.getuid() if hasattr(os, "getuid") else 0
+        folder = Path(tempfile.gettempdir()) / f"slipstream-secrets-{uid}" / _norm(group)
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        os.chmod(folder.parent, 0o700)
+        path = folder / _norm(key or group)
+        if not path.is_file() or path.read_text() != value:
+            tmp = folder / f".{path.name}.{os.getpid()}.tmp"
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "w") as fh:
+                fh.write(value)
+            os.replace(tmp, path)
         self._files[(group, key)] = path
         return str(path)
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 import inspect
 from collections.abc import Callable
@@ -18,6 +17,7 @@ from slipstream.model import (
     WorkflowNode,
     WorkflowSpec,
 )
+from slipstream.types import WorkflowError
 
 from . import _compiler
 from ._compat import WORKFLOW_OPTIONS_ACCEPTED, docs_text
@@ -39,15 +39,6 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 WorkflowFailurePolicy = FailurePolicy
-
-
-@dataclasses.dataclass
-class WorkflowError:
-    """What a failure handler (``on_failure``) receives as its ``err`` input (flytekit's
-    ``FlyteError``): the error message and the path of the node that failed."""
-
-    message: str
-    failed_node_id: str
 
 
 class WorkflowBase:

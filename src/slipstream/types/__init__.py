@@ -8,6 +8,7 @@ from ._batch import BatchSize
 from ._builtins import builtin_engine
 from ._contract import Codec, TypeContext, TypeTransformer
 from ._directory import Directory
+from ._error import WorkflowError
 from ._file import File
 from ._guess import guess_python_type
 from ._hash_method import HashMethod
@@ -30,6 +31,7 @@ __all__ = [
     "TypeContext",
     "TypeEngine",
     "TypeTransformer",
+    "WorkflowError",
     "builtin_engine",
     "default_engine",
     "describe_type",

@@ -17,7 +17,14 @@ from typing import IO, Any, ClassVar
 
 from slipstream.storage import BlobStore, is_local_url, store_for_uri
 
-__all__ = ["BlobPath", "File", "LazyBlob"]
+__all__ = ["BlobPath", "File", "LazyBlob", "scratch_dir"]
+
+
+def scratch_dir() -> str:
+    """A fresh local directory for a file or directory a task is about to write and return."""
+    import tempfile
+
+    return tempfile.mkdtemp(prefix="slipstream-new-")
 
 
 class LazyBlob:
@@ -167,3 +174,21 @@ class BlobPath(os.PathLike[str]):
 
 class File(BlobPath):
     """A file passed between tasks. ``open(f)``, ``os.fspath(f)`` and ``f.open()`` all work."""
+
+    @classmethod
+    def new_remote_file(cls, name: str | None = None, alt: str | None = None) -> Any:
+        """A new, empty file to write (``f.open("w")``) and return from a task: it is uploaded
+        into the attempt's outputs under ``name`` (a fresh name without one). flytekit's
+        ``FlyteFile.new_remote_file``; ``alt`` (another bucket) has no meaning here."""
+        return cls(os.path.join(scratch_dir(), name or "file"))
+
+    @classmethod
+    def new(cls, filename: str | os.PathLike[str]) -> Any:
+        """A new local file named ``filename`` in a fresh scratch directory (flytekit's
+        ``FlyteFile.new``)."""
+        return cls(os.path.join(scratch_dir(), os.fspath(filename)))
+
+    @classmethod
+    def from_source(cls, source: str | os.PathLike[str]) -> Any:
+        """A file that references ``source`` (a local path or a blob URI), read on first use."""
+        return cls(source)

@@ -62,8 +62,9 @@ class StructuredDataset:
         """The declared columns this dataset is read with (None: all)."""
         return self._columns
 
-    def open(self, dataframe_type: Any) -> StructuredDataset:
-        """Choose the DataFrame type ``all()`` returns (pandas, polars or pyarrow)."""
+    def open(self, dataframe_type: Any = None) -> StructuredDataset:
+        """Choose the DataFrame type ``all()`` returns (pandas, polars or pyarrow; pandas when
+        not given)."""
         self._open_as = dataframe_type
         return self
 

@@ -1,5 +1,5 @@
 """flytekit's ``flytekit.types.pickle`` names (``BatchSize``)."""
 
-from ._batch import BatchSize
+from .._batch import BatchSize
 
 __all__ = ["BatchSize"]

@@ -1,5 +1,5 @@
 """flytekit's ``flytekit.types.structured`` names (``StructuredDataset``)."""
 
-from ._structured import StructuredDataset, kwtypes
+from .._structured import StructuredDataset, kwtypes
 
 __all__ = ["StructuredDataset", "kwtypes"]

@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from ._directory import Directory
+from .._directory import Directory
 
 __all__ = ["Directory", "FlyteDirectory", "TensorboardLogs", "TFRecordsDirectory"]
 

@@ -3,7 +3,7 @@ moves over with an import change."""
 
 from typing import Any
 
-from ._file import File
+from .._file import File
 
 __all__ = [
     "CSVFile",
@@ -20,6 +20,7 @@ __all__ = [
     "PythonNotebook",
     "PythonPickledFile",
     "SVGImageFile",
+    "TFRecordFile",
 ]
 
 FlyteFile = File
@@ -36,3 +37,4 @@ PNGImageFile = _File["png"]
 PythonNotebook = _File["ipynb"]
 PythonPickledFile = _File["python_pickle"]
 SVGImageFile = _File["svg"]
+TFRecordFile = _File["tfrecord"]

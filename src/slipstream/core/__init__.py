@@ -1,0 +1,3 @@
+"""flytekit's ``flytekit.core`` module paths (``flytekit.core.task``, ``.workflow``,
+``.node_creation``, ``.type_engine``...), so that programs importing from them move over with an
+import change. Every name lives in :mod:`slipstream.sdk` or :mod:`slipstream.types`."""

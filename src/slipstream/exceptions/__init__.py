@@ -1,0 +1,1 @@
+"""flytekit's ``flytekit.exceptions`` module paths: the exceptions user code raises or catches."""

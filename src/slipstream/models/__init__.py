@@ -1,0 +1,2 @@
+"""flytekit's ``flytekit.models`` module paths, for the literal classes a custom type
+transformer builds (``models.literals``, ``models.types``, ``models.core.types``)."""

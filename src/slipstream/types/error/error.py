@@ -1,0 +1,7 @@
+"""flytekit's ``flytekit.types.error.error`` module path (``FlyteError``)."""
+
+from .._error import WorkflowError
+
+__all__ = ["FlyteError"]
+
+FlyteError = WorkflowError
