@@ -47,7 +47,9 @@ class Directory(BlobPath):
         """A file to write inside this (local) directory; it travels with the directory."""
         import uuid
 
-        return File(os.path.join(self._writable(), name or uuid.uuid4().hex))
+        path = os.path.join(self._writable(), name or uuid.uuid4().hex)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        return File(path)
 
     def new_dir(self, name: str | None = None) -> Directory:
         """A subdirectory of this (local) directory, created empty."""
