@@ -170,6 +170,16 @@ KINDS: list[tuple[str, str, Any]] = [
         ),
     ),
     ("abort", "launcher", lambda p: ("POST", f"/executions/{p}/development/nope/abort", {})),
+    (
+        "make upload location",
+        "launcher",
+        lambda p: ("POST", f"/data/{p}/development/uploads", None),
+    ),
+    (
+        "upload input data",
+        "launcher",
+        lambda p: ("PUT", f"/data/{p}/development/uploads/{'0' * 32}/in.csv", {"a": 1}),
+    ),
     ("relaunch", "launcher", lambda p: ("POST", f"/executions/{p}/development/nope/relaunch", {})),
     ("register", "editor", lambda p: ("POST", "/registrations", registration(p, version="m1"))),
     ("set settings", "editor", lambda p: ("PUT", f"/projects/{p}/settings", {})),

@@ -73,6 +73,7 @@ from ._task import (
     TaskMetadata,
     TaskTemplate,
 )
+from ._uploads import UploadedBlob, UploadLocation
 from ._workflow import (
     BranchCase,
     BranchNode,
@@ -183,6 +184,8 @@ __all__ = [
     "TaskMetadata",
     "TaskNode",
     "TaskTemplate",
+    "UploadLocation",
+    "UploadedBlob",
     "Variable",
     "WORKFLOW_INPUTS",
     "WorkflowNode",

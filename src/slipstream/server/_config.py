@@ -53,6 +53,8 @@ class ServerConfig:
     """Domains that only promotion puts entities in; promoting into them needs the admin role."""
     max_json_bytes: int = 64 * 1024 * 1024
     max_bundle_bytes: int = 512 * 1024 * 1024
+    max_upload_bytes: int = 4 * 1024 * 1024 * 1024
+    """The largest blob a client may upload as an execution's input (a file, a DataFrame)."""
     smtp_url: str = ""
     """Where e-mail notifications go: ``smtp://[user:password@]host[:port]`` (``smtps://`` for
     TLS, ``?starttls=1`` to upgrade); empty: e-mail notifications fail, recorded as such."""
@@ -130,6 +132,7 @@ class ServerConfig:
             for key, default in (
                 ("max_json_bytes", cls.max_json_bytes),
                 ("max_bundle_bytes", cls.max_bundle_bytes),
+                ("max_upload_bytes", cls.max_upload_bytes),
             )
         }
         return cls(

@@ -1,4 +1,5 @@
-"""The shapes of names the API accepts: projects, domains, entity names, versions, digests."""
+"""The shapes of names the API accepts: projects, domains, entity names, versions, digests, upload
+ids and the relative paths of uploaded blobs."""
 
 from __future__ import annotations
 
@@ -6,12 +7,23 @@ import re
 
 from slipstream.errors import ValidationError
 
-__all__ = ["check_digest", "check_domain", "check_name", "check_project", "check_version"]
+__all__ = [
+    "check_blob_path",
+    "check_digest",
+    "check_domain",
+    "check_name",
+    "check_project",
+    "check_upload_id",
+    "check_version",
+]
 
 _PROJECT = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?")
 _NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.\-]{0,254}")
 _VERSION = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.\-+]{0,127}")
 _DIGEST = re.compile(r"[0-9a-f]{64}")
+_UPLOAD_ID = re.compile(r"[0-9a-f]{32}")
+MAX_BLOB_PATH = 1024
+MAX_PATH_PART = 255
 LATEST = "latest"
 
 
@@ -65,3 +77,43 @@ def check_digest(digest: str) -> str:
             details={"field": "digest", "value": digest},
         )
     return digest
+
+
+def check_upload_id(upload_id: str) -> str:
+    """An upload location's id: 32 lowercase hex characters (what ``POST .../uploads`` gives)."""
+    if not isinstance(upload_id, str) or not _UPLOAD_ID.fullmatch(upload_id):
+        raise ValidationError(
+            f"invalid upload id {upload_id!r}: expected 32 lowercase hex characters",
+            details={"field": "id", "value": upload_id},
+        )
+    return upload_id
+
+
+def check_blob_path(path: str) -> str:
+    """The relative path of an uploaded blob under its upload location: ``/``-separated parts,
+    none empty, ``.`` or ``..``; no control character or backslash; at most 1024 characters
+    (255 per part). A file name may otherwise hold any character (spaces, accents)."""
+    problem = _blob_path_problem(path)
+    if problem:
+        raise ValidationError(
+            f"invalid upload path {path!r:.200}: {problem}",
+            details={"field": "path", "value": path[:MAX_BLOB_PATH]},
+        )
+    return path
+
+
+def _blob_path_problem(path: str) -> str:
+    if not isinstance(path, str) or not path:
+        return "it is empty"
+    if len(path) > MAX_BLOB_PATH:
+        return f"longer than {MAX_BLOB_PATH} characters"
+    if path.startswith("/"):
+        return "an absolute path (give it relative to the upload location)"
+    if any(ord(c) < 0x20 or c in "\\\x7f" for c in path):
+        return "it holds a control character or a backslash"
+    for part in path.split("/"):
+        if part in ("", ".", ".."):
+            return "every part must be a name (no empty part, '.' or '..')"
+        if len(part) > MAX_PATH_PART:
+            return f"a part is longer than {MAX_PATH_PART} characters"
+    return ""

@@ -17,6 +17,7 @@ from ._promotion import PromotionService
 from ._registry import Registry
 from ._scheduler import NotificationLog, ScheduleService
 from ._settings import SettingsService
+from ._uploads import UploadService
 
 __all__ = ["Services"]
 
@@ -39,6 +40,7 @@ class Services:
     data: ExecutionData
     schedules: ScheduleService
     notifications: NotificationLog
+    uploads: UploadService
 
     @classmethod
     def build(cls, config: ServerConfig, db: Database | None = None) -> Services:
@@ -65,4 +67,7 @@ class Services:
             data=ExecutionData(db, projects, config.store_url),
             schedules=ScheduleService(db, projects, registry),
             notifications=NotificationLog(db, projects),
+            uploads=UploadService(
+                db, projects, config.store_url, config.home / "uploads", config.max_upload_bytes
+            ),
         )

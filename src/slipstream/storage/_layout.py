@@ -1,10 +1,11 @@
 """Where each piece of an execution's data lives in the blob store.
 
-``{project}/{domain}/{execution}/{node}/{attempt}/inputs|outputs|checkpoint|logs`` and code bundles
-by content hash under ``bundles/``. Node paths made at run time (``n3/dyn/n0``, ``n4[17]``) become
-safe path segments: each ``/``-separated part keeps ``[A-Za-z0-9_.-]``, a trailing map index
-``[17]``
-becomes ``@17`` and any other character ``~xx`` (hex), so distinct node paths never share a prefix.
+``{project}/{domain}/{execution}/{node}/{attempt}/inputs|outputs|checkpoint|logs``, code bundles
+by content hash under ``bundles/``, and data a client uploads for its executions' inputs under
+``uploads/{project}/{domain}/{upload id}``. Node paths made at run time (``n3/dyn/n0``,
+``n4[17]``) become safe path segments: each ``/``-separated part keeps ``[A-Za-z0-9_.-]``, a
+trailing map index ``[17]`` becomes ``@17`` and any other character ``~xx`` (hex), so distinct
+node paths never share a prefix.
 """
 
 from __future__ import annotations
@@ -105,6 +106,16 @@ class DataLayout:
             outputs=j(prefix, "outputs"),
             checkpoint=j(prefix, "checkpoint"),
             logs=j(prefix, "logs"),
+        )
+
+    def upload_prefix(self, project: str, domain: str, upload_id: str) -> str:
+        """Where a client's uploads of data for executions go:
+        ``{root}/uploads/{project}/{domain}/{upload id}``."""
+        return self.store.join(
+            "uploads",
+            _name("project", project),
+            _name("domain", domain),
+            _name("upload id", upload_id),
         )
 
     def bundle_uri(self, content_hash: str, suffix: str = "") -> str:

@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import APIRouter, FastAPI, Response
 
 from .._services import Services
-from . import _auth, _entities, _executions, _projects, _schedules
+from . import _auth, _data, _entities, _executions, _projects, _schedules
 from ._errors import install_error_handlers
 from ._guard import Guard
 from ._io import json_response, schema_components
@@ -30,7 +30,7 @@ def create_app(services: Services) -> FastAPI:
     app.state.services = services
     install_error_handlers(app)
     api = APIRouter(prefix=API_PREFIX)
-    for module in (_projects, _entities, _executions, _auth, _schedules):
+    for module in (_projects, _entities, _executions, _data, _auth, _schedules):
         api.include_router(module.router)
     app.include_router(api)
     app.include_router(_console_router())

@@ -211,7 +211,11 @@ class Guard:
         size = int(declared) if declared is not None else None
         present = bool(size) or "transfer-encoding" in headers
         if rule.raw_body:
-            limit = self.config.max_bundle_bytes
+            limit = (
+                self.config.max_upload_bytes
+                if rule.raw_body == "upload"
+                else self.config.max_bundle_bytes
+            )
             if size is not None and size > limit:
                 raise TooLargeError(f"the request body is larger than {limit} bytes")
             return receive, None

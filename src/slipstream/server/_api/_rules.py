@@ -13,7 +13,7 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from enum import Enum
-from typing import Any
+from typing import Any, Literal
 
 from slipstream.model import ALL_PROJECTS, Role
 
@@ -48,12 +48,13 @@ class Need:
 
 @dataclass(frozen=True)
 class Rule:
-    """What a request needs: a role in a scope; ``raw_body`` routes take bytes, not JSON."""
+    """What a request needs: a role in a scope; ``raw_body`` routes take bytes, not JSON, up to
+    the server's ``max_{raw_body}_bytes`` (``bundle`` or ``upload``)."""
 
     role: Role
     scope: Scope
     body: Callable[[Any, frozenset[str]], list[Need]] | None = None
-    raw_body: bool = False
+    raw_body: Literal["", "bundle", "upload"] = ""
     name: str = ""
 
     def needs(self, params: dict[str, str], body: Any, protected: frozenset[str]) -> list[Need]:
@@ -168,7 +169,17 @@ RULES += [
         (
             {"PUT"},
             r"/bundles/[^/]+",
-            Rule(Role.EDITOR, Scope.ANY, raw_body=True, name="uploading code bundles"),
+            Rule(Role.EDITOR, Scope.ANY, raw_body="bundle", name="uploading code bundles"),
+        ),
+        (
+            {"POST"},
+            rf"/data/{_P}/{_D}/uploads",
+            Rule(Role.LAUNCHER, Scope.PATH, name="making upload locations for input data"),
+        ),
+        (
+            {"PUT"},
+            rf"(?s)/data/{_P}/{_D}/uploads/.+",
+            Rule(Role.LAUNCHER, Scope.PATH, raw_body="upload", name="uploading input data"),
         ),
         (
             {"POST"},

@@ -1,0 +1,107 @@
+"""Data uploads: the local files and DataFrames a client gives an execution as inputs, written
+to the server's blob store through the API (the client cannot write there itself).
+
+A client asks for an upload location (a fresh prefix ``uploads/{project}/{domain}/{id}`` in the
+store) and sends each blob's bytes under it. As for code bundles, the bytes stream into a file of
+the server's ``uploads`` folder, counted as they come (past the limit the upload stops at once),
+and the blob store gets the file once it is whole; that file is removed when the upload ends in
+any way, and one left by a killed server is removed at its next start (``BundleStore.sweep``).
+Uploaded blobs are never overwritten: a second upload to the same path is a conflict.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+from slipstream.errors import ConflictError, StorageError, TooLargeError
+from slipstream.model import UploadedBlob, UploadLocation
+from slipstream.storage import DataLayout, open_store
+
+from ._db import Database
+from ._names import check_blob_path, check_domain, check_upload_id
+from ._projects import ProjectService
+
+__all__ = ["UPLOAD_PREFIX", "UploadService"]
+
+UPLOAD_PREFIX = ".upload-"
+"""The name prefix of the files uploads stream into (what a start sweeps away)."""
+
+
+class UploadService:
+    """Hands out upload locations and stores the blobs sent to them."""
+
+    def __init__(
+        self,
+        db: Database,
+        projects: ProjectService,
+        store_url: str,
+        uploads: Path,
+        max_bytes: int,
+    ) -> None:
+        self.db = db
+        self.projects = projects
+        self.store = open_store(store_url)
+        self.layout = DataLayout(self.store)
+        self.uploads = uploads
+        self.max_bytes = max_bytes
+
+    def _check_scope(self, project: str, domain: str) -> None:
+        check_domain(domain, self.projects.domains)
+        with self.db.session() as session:
+            self.projects.require(session, project, active=True)
+
+    def create(self, project: str, domain: str) -> UploadLocation:
+        """A fresh upload location in ``project``/``domain`` (which must exist and be active)."""
+        self._check_scope(project, domain)
+        upload_id = uuid.uuid4().hex
+        return UploadLocation(upload_id, self.layout.upload_prefix(project, domain, upload_id))
+
+    def uri(self, project: str, domain: str, upload_id: str, path: str) -> str:
+        """The URI of the blob at ``path`` under the upload location ``upload_id``."""
+        prefix = self.layout.upload_prefix(project, domain, check_upload_id(upload_id))
+        return self.store.join_uri(prefix, check_blob_path(path))
+
+    def check(self, project: str, domain: str, upload_id: str, path: str) -> str:
+        """Validate an upload before its body is read; returns the blob's URI."""
+        uri = self.uri(project, domain, upload_id, path)
+        self._check_scope(project, domain)
+        return uri
+
+    async def receive(
+        self, project: str, domain: str, upload_id: str, path: str, chunks: AsyncIterator[bytes]
+    ) -> UploadedBlob:
+        """Store the blob streamed in ``chunks`` at ``path`` under the upload location. Refused
+        past the limit while it streams (nothing is kept), and when the blob exists already."""
+        from starlette.concurrency import run_in_threadpool
+
+        uri = await run_in_threadpool(self.check, project, domain, upload_id, path)
+        self.uploads.mkdir(parents=True, exist_ok=True)
+        fd, name = tempfile.mkstemp(prefix=UPLOAD_PREFIX, dir=self.uploads)
+        tmp = Path(name)
+        try:
+            size = 0
+            with os.fdopen(fd, "wb") as f:
+                async for chunk in chunks:
+                    size += len(chunk)
+                    if size > self.max_bytes:
+                        raise TooLargeError(f"uploaded blob larger than {self.max_bytes} bytes")
+                    f.write(chunk)
+            await run_in_threadpool(self._store_file, tmp, uri)
+            return UploadedBlob(uri, size)
+        finally:
+            tmp.unlink(missing_ok=True)
+
+    def _store_file(self, tmp: Path, uri: str) -> None:
+        try:
+            if self.store.exists(uri):
+                raise ConflictError(
+                    f"{uri} was uploaded already (uploaded blobs are never overwritten)",
+                    details={"uri": uri},
+                )
+            self.store.put_file(tmp, uri)
+        except (OSError, StorageError) as e:
+            raise StorageError(f"could not write the uploaded blob {uri}: {e}") from e
