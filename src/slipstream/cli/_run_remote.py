@@ -53,25 +53,31 @@ def execute_remote(entity: Any, inputs: dict[str, Any], opts: dict[str, Any]) ->
 
     ``entity`` is a local task, workflow or launch plan with Python ``inputs``, or a
     :class:`~slipstream.cli._spec_commands.SpecEntity` with ``inputs`` as literals (FILE not
-    imported: registering it reuses the remembered specs, and the spec names what to launch).
+    imported: registering it reuses the remembered specs, and the spec names what to launch), or
+    as ``Unencoded`` values for files and DataFrames. Local files and DataFrames are uploaded to
+    the server's store by ``Remote.execute``.
     """
     from slipstream.errors import InputError, LiteralTypeError, SlipstreamError
 
     from ._follow import follow
     from ._remote import open_remote
     from ._render import execution_name, stderr_console
-    from ._spec_commands import SpecEntity
+    from ._spec_commands import SpecEntity, Unencoded
 
     file = _source_file(entity)
     as_json = bool(opts.get("as_json"))
     by_spec = isinstance(entity, SpecEntity)
+    literals: dict[str, Any] | None = None
+    if by_spec:  # literals, but files and DataFrames as values (local data is uploaded)
+        literals = {k: v for k, v in inputs.items() if not isinstance(v, Unencoded)}
+        inputs = {k: v.value for k, v in inputs.items() if isinstance(v, Unencoded)}
     try:
         with open_remote(opts.get("endpoint"), opts.get("project"), opts.get("domain")) as remote:
             done = remote.register(file, version=opts.get("version"))
             record = remote.execute(
                 entity.spec if by_spec else entity,
-                None if by_spec else inputs,
-                literals=inputs if by_spec else None,
+                inputs,
+                literals=literals,
                 version=done.version,
                 name=opts.get("exec_name") or None,
             )

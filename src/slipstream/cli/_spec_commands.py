@@ -5,8 +5,10 @@ Registering FILE remembers the specs it found by the content of the code
 (``slipstream.remote.cached_specs``). When they are remembered, ENTITY's command is built from its
 registered interface: options named, typed and documented from the literal types, the default
 literals and the docstring; values are parsed from the literal types by the one typed text parser
-(``slipstream.types.parse_text``) into literals, checked as the server checks them; the entity is
-then registered (the cache again: no import) and launched by identifier. The user's modules, and
+(``slipstream.types.parse_text``) into literals, checked as the server checks them (files,
+directories and DataFrames into Python values that ``Remote.execute`` encodes, uploading local
+data to the server's store); the entity is then registered (the cache again: no import) and
+launched by identifier. The user's modules, and
 what they import (scikit-learn, torch...), are not imported. When the specs are not remembered,
 or ENTITY needs its Python types, ``slipstream run`` imports FILE as for a local run (``_entities``).
 """
@@ -37,12 +39,13 @@ from slipstream.types import (
     guess_python_type,
     metavar_of,
     parse_text,
+    parse_value,
 )
 
 from ._docstrings import parse_docstring
 from ._entities import Given, check_int64, default_text, input_command, input_option
 
-__all__ = ["SpecEntity", "spec_command", "spec_entities"]
+__all__ = ["SpecEntity", "Unencoded", "spec_command", "spec_entities"]
 
 
 @dataclass(frozen=True)
@@ -125,13 +128,27 @@ def describe_literal_type(t: LiteralType) -> str:
     return describe_type(guess_python_type(t))
 
 
+class Unencoded:
+    """An input parsed into its Python value but not yet a literal: a file, a directory or a
+    DataFrame, whose literal names a blob (a local one is uploaded to the server's store when the
+    execution is launched, by ``Remote.execute``)."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+
 class _LiteralInput(click.ParamType):  # type: ignore[type-arg]  # generic only since click 8.2
-    """Parses one input's text into a literal of its literal type, checked as the server would."""
+    """Parses one input's text into a literal of its literal type, checked as the server would
+    (into an :class:`Unencoded` Python value for types whose literals name blobs)."""
 
     def __init__(self, var: Variable) -> None:
         self.var = var
         self.described = describe_literal_type(var.type)
-        self.name = metavar_of(guess_python_type(var.type))
+        self.python_type = guess_python_type(var.type)
+        self.name = metavar_of(self.python_type)
+        self.blob = default_engine().codec(self.python_type).needs_context
 
     def get_metavar(self, param: click.Parameter, ctx: click.Context | None = None) -> str:
         return self.name
@@ -145,6 +162,8 @@ class _LiteralInput(click.ParamType):  # type: ignore[type-arg]  # generic only 
         if not isinstance(value, str):
             return value
         try:
+            if self.blob:  # parse_text's first half: the literal is made when launching
+                return Given(Unencoded(parse_value(value, self.python_type)))
             literal = parse_text(value, self.var.type)
             check_int64(literal)
             problem = literal_problem(literal, self.var.type)

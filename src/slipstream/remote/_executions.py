@@ -3,7 +3,8 @@ signal. Mixed into :class:`~slipstream.remote.Remote` (FlyteRemote's method name
 
 Python values become literals with the codecs of the entity's Python interface when a local SDK
 object is given, else with codecs of Python types guessed from the registered literal types; the
-same goes for reading inputs and outputs back. Text given for a signal goes through the one typed
+same goes for reading inputs and outputs back. Local files, directories and DataFrames given as
+inputs are uploaded to the server's blob store on the way (``_uploads.UploadContext``). Text given for a signal goes through the one typed
 text parser (``slipstream.types.parse_text``).
 """
 
@@ -40,7 +41,11 @@ from slipstream.model import (
     TaskTemplate,
 )
 
+from ._uploads import UploadContext
+
 if TYPE_CHECKING:
+    from slipstream.types import TypeContext
+
     from ._http import Http
 
 __all__ = ["ExecutionRef", "RemoteExecutions"]
@@ -114,7 +119,10 @@ class RemoteExecutions:
         sent as they are, and checked by the server like every input.
         """
         p, d = self._scope(project, domain)
-        target, encoded = self._target_and_literals(entity, dict(inputs or {}), version, p, d)
+        with UploadContext(self._http, p, d) as ctx:
+            target, encoded = self._target_and_literals(
+                entity, dict(inputs or {}), version, p, d, ctx
+            )
         body = ExecutionCreate(
             target=target,
             inputs={**encoded, **(literals or {})},
@@ -130,12 +138,18 @@ class RemoteExecutions:
         return record
 
     def _target_and_literals(
-        self, entity: Any, inputs: dict[str, Any], version: str | None, project: str, domain: str
+        self,
+        entity: Any,
+        inputs: dict[str, Any],
+        version: str | None,
+        project: str,
+        domain: str,
+        ctx: TypeContext,
     ) -> tuple[Identifier, dict[str, Any]]:
         local = _local_kind(entity)
         if local is not None:
             target = Identifier(local, entity.name, project, domain, version or "latest")
-            return target, _local_literals(entity, inputs)
+            return target, _local_literals(entity, inputs, ctx)
         if isinstance(entity, Registered):
             entity = entity.spec
         if isinstance(entity, (TaskTemplate, CompiledWorkflow, LaunchPlanSpec)):
@@ -150,16 +164,22 @@ class RemoteExecutions:
             if not inputs:  # a launch plan's interface is its workflow's: no fetch for nothing
                 return target, {}
             iface = self._interface_of(entity, target)
-            return target, _guessed_literals(target.name, iface, inputs)
+            return target, _guessed_literals(target.name, iface, inputs, ctx)
         if isinstance(entity, str):
-            return self._named(entity, inputs, version, project, domain)
+            return self._named(entity, inputs, version, project, domain, ctx)
         raise InputError(
             f"cannot execute {entity!r}: give a task, workflow or launch plan (local or "
             "registered) or the name of a registered one"
         )
 
     def _named(
-        self, name: str, inputs: dict[str, Any], version: str | None, project: str, domain: str
+        self,
+        name: str,
+        inputs: dict[str, Any],
+        version: str | None,
+        project: str,
+        domain: str,
+        ctx: TypeContext,
     ) -> tuple[Identifier, dict[str, Any]]:
         for rt in (ResourceType.LAUNCH_PLAN, ResourceType.WORKFLOW, ResourceType.TASK):
             try:
@@ -168,7 +188,7 @@ class RemoteExecutions:
                 continue
             target = Identifier(rt, name, project, domain, found.id.version)
             iface = self._interface_of(found.spec, target)
-            return target, _guessed_literals(name, iface, inputs)
+            return target, _guessed_literals(name, iface, inputs, ctx)
         at = f"@{version}" if version else ""
         raise NotFoundError(
             f"no launch plan, workflow or task named {name}{at} is registered in {project}/{domain}"
@@ -392,7 +412,7 @@ def _local_kind(entity: Any) -> ResourceType | None:
     return None
 
 
-def _local_literals(entity: Any, inputs: dict[str, Any]) -> dict[str, Any]:
+def _local_literals(entity: Any, inputs: dict[str, Any], ctx: TypeContext) -> dict[str, Any]:
     """Python inputs as literals, by the local entity's own codecs (defaults left to the
     server, which knows the registered launch plan's)."""
     iface = entity.python_interface
@@ -402,11 +422,13 @@ def _local_literals(entity: Any, inputs: dict[str, Any]) -> dict[str, Any]:
         if var is None:
             names = ", ".join(v.name for v in iface.inputs) or "none"
             raise InputError(f"{entity.name}: unknown input {key!r} (its inputs: {names})")
-        out[key] = _encode(entity.name, key, var.codec, value)
+        out[key] = _encode(entity.name, key, var.codec, value, ctx)
     return out
 
 
-def _guessed_literals(name: str, iface: Interface, inputs: dict[str, Any]) -> dict[str, Any]:
+def _guessed_literals(
+    name: str, iface: Interface, inputs: dict[str, Any], ctx: TypeContext
+) -> dict[str, Any]:
     from slipstream.types import default_engine, guess_python_type
 
     out: dict[str, Any] = {}
@@ -416,13 +438,15 @@ def _guessed_literals(name: str, iface: Interface, inputs: dict[str, Any]) -> di
             names = ", ".join(v.name for v in iface.inputs) or "none"
             raise InputError(f"{name}: unknown input {key!r} (its inputs: {names})")
         codec = default_engine().codec(guess_python_type(var.type))
-        out[key] = _encode(name, key, codec, value)
+        out[key] = _encode(name, key, codec, value, ctx)
     return out
 
 
-def _encode(entity: str, key: str, codec: Any, value: Any) -> Any:
+def _encode(entity: str, key: str, codec: Any, value: Any, ctx: TypeContext) -> Any:
+    """One input as a literal; a local file or a DataFrame is uploaded through ``ctx`` (the
+    server's upload location is only asked for when some value is written there)."""
     try:
-        return codec.to_literal(value, None)
+        return codec.to_literal(value, ctx if codec.needs_context else None)
     except (LiteralTypeError, TypeError, ValueError, AttributeError) as e:
         t = codec.literal_type
         raise InputError(f"{entity}: input {key!r} of type {t}: {e}") from None

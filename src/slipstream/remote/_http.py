@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
+from typing import IO, Any, TypeVar
 
 import httpx
 import msgspec
@@ -45,7 +45,7 @@ class Http:
         path: str,
         *,
         json: Any = None,
-        content: bytes | None = None,
+        content: bytes | IO[bytes] | None = None,
         params: dict[str, Any] | None = None,
         headers: dict[str, str] | None = None,
     ) -> httpx.Response:
