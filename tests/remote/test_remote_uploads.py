@@ -16,6 +16,7 @@ import pytest
 from live_server import LiveServer, child_env, cli_command, unique
 
 from slipstream import File
+from slipstream.errors import InputError
 from slipstream.model import ExecutionPhase
 from slipstream.remote import Remote
 
@@ -46,6 +47,11 @@ def list_dir(d: Directory) -> list[str]:
     return sorted(
         os.path.relpath(os.path.join(root, n), d.path) for root, _, ns in os.walk(d.path) for n in ns
     )
+
+
+@workflow
+def with_default(f: File = File("data/sales.csv")) -> str:
+    return read_file(f=f)
 
 
 @workflow
@@ -106,6 +112,10 @@ def test_execute_uploads_local_files_and_dataframes(
         (folder / "sub" / "b d.txt").write_text("b")
         listed = remote.execute(module.list_dir, {"d": str(folder)}, wait=True)
         assert remote.outputs(listed) == {"o0": ["a.txt", "sub/b d.txt"]}
+
+        # a local file as a default stays in the code: the server says so
+        with pytest.raises(InputError, match=r"'f' \(file\).*local file, directory or DataFrame"):
+            remote.execute(module.with_default)
 
         # a blob that is remote already is passed by reference: nothing is uploaded
         uploaded = sorted(_server_uploads(server, project).iterdir())

@@ -29,10 +29,12 @@ from slipstream.model import (
     ExecutionSpec,
     Identifier,
     Interface,
+    Kind,
     LaunchPlanSpec,
     RelaunchRequest,
     ResourceType,
     TaskTemplate,
+    Variable,
     literal_problem,
     type_str,
 )
@@ -288,6 +290,17 @@ def _check_execution_name(name: str) -> None:
         )
 
 
+def _unregistered_default(v: Variable) -> bool:
+    """Whether the interface's default of ``v`` was left out at registration: the SDK registers
+    ``None`` for a default that lives in the blob store (a local ``File``, a DataFrame), which only
+    a type that takes ``None`` could run with."""
+    return (
+        v.default is None
+        and v.type.kind is not Kind.UNION
+        and literal_problem(None, v.type) is not None
+    )
+
+
 def _resolve_inputs(resolved: _Resolved, given: dict[str, Any]) -> dict[str, Any]:
     """The inputs an execution runs with: interface defaults, then the launch plan's defaults,
     then ``given``, then the launch plan's fixed inputs; every literal checked against its type."""
@@ -312,8 +325,11 @@ def _resolve_inputs(resolved: _Resolved, given: dict[str, Any]) -> dict[str, Any
             details={"input": name, "fixed": True},
         )
     values: dict[str, Any] = {}
+    local_defaults: set[str] = set()
     for v in iface.inputs:
-        if v.has_default:
+        if v.has_default and _unregistered_default(v):
+            local_defaults.add(v.name)
+        elif v.has_default:
             values[v.name] = v.default
     if lp is not None:
         values.update(lp.default_inputs)
@@ -322,8 +338,14 @@ def _resolve_inputs(resolved: _Resolved, given: dict[str, Any]) -> dict[str, Any
     missing = [v for v in iface.inputs if v.name not in values]
     if missing:
         names = ", ".join(f"{v.name!r} ({type_str(v.type)})" for v in missing)
+        hint = ""
+        if local_defaults.intersection(v.name for v in missing):
+            hint = (
+                ": a default that is a local file, directory or DataFrame stays in the code "
+                "(it is not registered); give the input (local data is uploaded to the server)"
+            )
         raise InputError(
-            f"{what}: missing required input(s) {names}",
+            f"{what}: missing required input(s) {names}{hint}",
             details={
                 "missing": [{"input": v.name, "type": type_str(v.type)} for v in missing],
             },
