@@ -121,6 +121,19 @@ def _needs_python_type(t: LiteralType) -> bool:
     )
 
 
+_BLOBS = frozenset({Kind.FILE, Kind.DIR, Kind.DATASET, Kind.NDARRAY})
+
+
+def _holds_blobs(t: LiteralType) -> bool:
+    """Whether a value of ``t`` names blobs (files, directories, DataFrames, arrays): a local one
+    is uploaded when launching, so its literal is made then."""
+    return (
+        t.kind in _BLOBS
+        or any(_holds_blobs(a) for a in t.args)
+        or any(_holds_blobs(f.type) for f in t.fields)
+    )
+
+
 def describe_literal_type(t: LiteralType) -> str:
     """A literal type as ``--help`` shows a Python type (a struct by its class's name)."""
     if t.kind is Kind.STRUCT and t.name:
@@ -148,7 +161,7 @@ class _LiteralInput(click.ParamType):  # type: ignore[type-arg]  # generic only 
         self.described = describe_literal_type(var.type)
         self.python_type = guess_python_type(var.type)
         self.name = metavar_of(self.python_type)
-        self.blob = default_engine().codec(self.python_type).needs_context
+        self.blob = _holds_blobs(var.type)
 
     def get_metavar(self, param: click.Parameter, ctx: click.Context | None = None) -> str:
         return self.name
