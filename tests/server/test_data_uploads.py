@@ -123,6 +123,7 @@ def test_uploads_need_a_launcher_of_the_project(
         "a%5Cb.txt",
         "a%09b.txt",
         "x" * 300,
+        "%C3%A9" * 200,
     ],
 )
 def test_paths_that_leave_the_location_are_refused(

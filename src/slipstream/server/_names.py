@@ -92,7 +92,7 @@ def check_upload_id(upload_id: str) -> str:
 def check_blob_path(path: str) -> str:
     """The relative path of an uploaded blob under its upload location: ``/``-separated parts,
     none empty, ``.`` or ``..``; no control character or backslash; at most 1024 characters
-    (255 per part). A file name may otherwise hold any character (spaces, accents)."""
+    (255 bytes of UTF-8 per part, what file systems allow). A file name may otherwise hold any character (spaces, accents)."""
     problem = _blob_path_problem(path)
     if problem:
         raise ValidationError(
@@ -114,6 +114,10 @@ def _blob_path_problem(path: str) -> str:
     for part in path.split("/"):
         if part in ("", ".", ".."):
             return "every part must be a name (no empty part, '.' or '..')"
-        if len(part) > MAX_PATH_PART:
-            return f"a part is longer than {MAX_PATH_PART} characters"
+        try:
+            size = len(part.encode())
+        except UnicodeEncodeError:
+            return "it is not valid UTF-8"
+        if size > MAX_PATH_PART:
+            return f"a part is longer than {MAX_PATH_PART} bytes"
     return ""
