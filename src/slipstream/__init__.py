@@ -80,8 +80,12 @@ if TYPE_CHECKING:
         File,
         HashMethod,
         StructuredDataset,
+        StructuredDatasetTransformerEngine,
+        StructuredDatasetType,
         kwtypes,
     )
+
+    StructuredDatasetFormat = str
 
     FlyteFile = File
     FlyteDirectory = Directory
@@ -164,8 +168,18 @@ _EXPORTS: dict[str, tuple[str, str]] = {
     },
     **{
         n: ("slipstream.types", n)
-        for n in ("BatchSize", "Directory", "File", "HashMethod", "StructuredDataset", "kwtypes")
+        for n in (
+            "BatchSize",
+            "Directory",
+            "File",
+            "HashMethod",
+            "StructuredDataset",
+            "StructuredDatasetTransformerEngine",
+            "StructuredDatasetType",
+            "kwtypes",
+        )
     },
+    "StructuredDatasetFormat": ("builtins", "str"),
     "FlyteFile": ("slipstream.types", "File"),
     "FlyteDirectory": ("slipstream.types", "Directory"),
     "FlyteError": ("slipstream.sdk", "WorkflowError"),
@@ -257,6 +271,9 @@ __all__ = [
     "SlipstreamError",
     "SourceCode",
     "StructuredDataset",
+    "StructuredDatasetFormat",
+    "StructuredDatasetTransformerEngine",
+    "StructuredDatasetType",
     "SyncCheckpoint",
     "TaskMetadata",
     "Webhook",

@@ -141,3 +141,56 @@ def test_flytekit_module_paths_resolve() -> None:
     assert callable(TypeEngine.register)
     assert slipstream.ImageSpec(packages=["numpy"], commands=["true"]).is_container()
     assert slipstream.ImageSpec().with_packages("numpy").packages == ["numpy"]
+
+
+@pytest.fixture
+def tabulate_module(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The structured dataset program prints with ``tabulate``; a stand-in when it is absent."""
+    import importlib.util
+    import sys
+    import types
+
+    if importlib.util.find_spec("tabulate") is None:
+        stub = types.ModuleType("tabulate")
+        stub.tabulate = lambda df, headers=None, tablefmt=None: df.to_string()  # type: ignore[attr-defined]
+        monkeypatch.setitem(sys.modules, "tabulate", stub)
+
+
+def test_structured_dataset_column_subset_csv_and_numpy_handlers() -> None:
+    import fkprog_structured_dataset as prog
+    import numpy as np
+
+    sd = prog.simple_sd_wf()
+    assert list(sd.open(pd.DataFrame).all()["Age"]) == [19, 22, 30]
+    assert list(sd.open(pd.DataFrame).all().columns) == ["Age"]
+    csv = prog.pandas_to_csv_wf()
+    assert csv.file_format == "csv" and csv.uri.endswith(".csv")
+    assert csv.open(pd.DataFrame).all().to_dict("list") == {
+        "Name": ["Tom", "Joseph"],
+        "Age": [19, 22],
+        "Height": [160, 178],
+    }
+    arr = prog.numpy_wf().open(np.ndarray).all()
+    assert arr.tolist() == [["Tom", "Joseph"]]
+
+
+@pytest.mark.usefixtures("tabulate_module")
+def test_structured_dataset_nested_columns_by_kwtypes_dict_and_dataclass(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    import fkprog_structured_dataset as prog
+
+    prog.contacts_wf()
+    out = capsys.readouterr().out
+    assert "MyNestedDataClassDataset dataframe" in out
+    sd = prog.create_parquet_file()
+    assert list(prog.print_table_by_arg(sd=sd).columns) == ["company"]
+    assert prog.print_table_by_dict(sd=sd)["info"].tolist() == [
+        {"contacts": {"tel": "9876543210"}},
+        {"contacts": {"tel": "0123456789"}},
+    ]
+    top = prog.print_table_by_top_dataclass(sd=sd)
+    assert list(top.columns) == ["location", "info", "company"]
+    assert list(prog.print_table_by_top_dict(sd=sd).columns) == ["company", "location"]
+    nested = prog.print_table_by_nested_dataclass(sd=sd)["info"].tolist()
+    assert nested[0] == {"contacts": {"email": "contact@xyz.com", "tel": "9876543210"}}

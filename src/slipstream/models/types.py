@@ -1,7 +1,9 @@
-"""flytekit's ``flytekit.models.types``: ``LiteralType`` and ``SimpleType``."""
+"""flytekit's ``flytekit.models.types``: ``LiteralType``, ``SimpleType`` and
+``StructuredDatasetType`` (a dataset's columns and format)."""
 
 from slipstream.sdk import FlyteLiteralType, SimpleType
+from slipstream.types import StructuredDatasetType
 
-__all__ = ["LiteralType", "SimpleType"]
+__all__ = ["LiteralType", "SimpleType", "StructuredDatasetType"]
 
 LiteralType = FlyteLiteralType

@@ -21,11 +21,11 @@ from typing import Any, Generic, TypeVar
 from slipstream.errors import LiteralTypeError, TypeTransformerError
 from slipstream.model import Kind
 from slipstream.model import LiteralType as ModelLiteralType
-from slipstream.types import Codec, TypeContext, default_engine
+from slipstream.types import BoundFileAccess, Codec, TypeContext, default_engine
 from slipstream.types import TypeEngine as Registry
 from slipstream.types import TypeTransformer as Contract
 
-from ._flyte_context import FileAccessProvider, FlyteContext
+from ._flyte_context import FlyteContext
 
 __all__ = [
     "Blob",
@@ -196,45 +196,9 @@ class TypeTransformer(Generic[T]):
         raise NotImplementedError(f"{type(self).__name__} must define to_python_value")
 
 
-class _BoundFileAccess(FileAccessProvider):
-    """``ctx.file_access`` during one conversion: fresh "remote" locations are in the attempt's
-    outputs, in the store the attempt writes to."""
-
-    def __init__(self, tctx: TypeContext | None) -> None:
-        super().__init__("")
-        self._tctx = tctx
-
-    def get_random_remote_path(self, file_path_or_file_name: str | None = None) -> str:
-        if self._tctx is None:
-            return super().get_random_remote_path(file_path_or_file_name)
-        import os
-
-        name = os.path.basename(file_path_or_file_name or "") or "blob"
-        return f"{self._tctx.new_uri()}/{name}"
-
-    def get_random_remote_directory(self) -> str:
-        if self._tctx is None:
-            return super().get_random_remote_directory()
-        return self._tctx.new_uri()
-
-    def get_random_local_path(self, file_path_or_file_name: str | None = None) -> str:
-        if self._tctx is None:
-            return super().get_random_local_path(file_path_or_file_name)
-        import os
-
-        return str(self._tctx.new_local_path(os.path.basename(file_path_or_file_name or "")))
-
-    def get_random_local_directory(self) -> str:
-        if self._tctx is None:
-            return super().get_random_local_directory()
-        path = self._tctx.new_local_path()
-        path.mkdir(parents=True, exist_ok=True)
-        return str(path)
-
-
 def _context(tctx: TypeContext | None) -> FlyteContext:
     ctx = FlyteContext()
-    ctx.file_access = _BoundFileAccess(tctx)
+    ctx.file_access = BoundFileAccess(tctx)
     return ctx
 
 

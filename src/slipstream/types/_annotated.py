@@ -1,4 +1,5 @@
-"""``Annotated[T, ...]`` is T, unless its metadata is a column schema (a dataset transformer's)."""
+"""``Annotated[T, ...]`` is T, unless T is a table type or the metadata a column schema (both the
+dataset transformer's)."""
 
 from __future__ import annotations
 
@@ -38,4 +39,8 @@ class AnnotatedTransformer(TypeTransformer):
             return batched_codec(python_type, batch, engine)
         if any(isinstance(m, dict) for m in meta):
             return None  # a column schema: the dataset transformer's
+        from ._dataframe import is_dataset_type  # deferred: tables are rare, keep imports light
+
+        if is_dataset_type(python_type.__origin__):
+            return None  # a table with a format: the dataset transformer's
         return engine.codec(python_type.__origin__)

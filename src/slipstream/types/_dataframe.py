@@ -1,25 +1,45 @@
-"""DataFrames (pandas, polars, pyarrow) and StructuredDataset as Parquet blobs (registered lazily).
+"""DataFrames (pandas, polars, pyarrow), StructuredDataset and custom table types as blobs
+(registered lazily).
 
-Literal: ``{"uri": ..., "format": "parquet"}``. The frame libraries are only imported to convert a
-value, and a frame type is only recognised when its library is already imported (a user annotating
-``pd.DataFrame`` imported pandas), so building codecs never imports them either. For local stores
-Parquet is written straight to its final path (through a temporary sibling) and read from it in
-place: no copies and no hashing on the hot path.
+Literal: ``{"uri": ..., "format": "parquet"}``. The declared format comes from the annotation
+(``Annotated[StructuredDataset, CSV]``), else from ``StructuredDataset(file_format=...)``, else the
+type's default (Parquet). Columns come from a ``kwtypes(...)`` schema, a plain dict or a dataclass
+in the annotation; a struct column may be narrowed to some of its fields. Native frames in
+Parquet or CSV go through :mod:`._frame_io`; other types and formats through the encoders and
+decoders registered on :class:`~._sd_handlers.DatasetHandlers`, looked up only when some are
+registered, so the DataFrame hand-off path pays one truth test for them.
 """
 
 from __future__ import annotations
 
-import os
-import sys
+import dataclasses
 import typing
-from pathlib import Path
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from slipstream.errors import LiteralTypeError
 from slipstream.model import Field, Kind, LiteralType
 
-from ._blobref import blob_uri, store_of, write_local_atomic
-from ._contract import Codec, TypeContext, TypeTransformer, describe_value, require_ctx
+from ._blobref import blob_uri, store_of
+from ._contract import Codec, TypeContext, TypeTransformer, describe_value, require_ctx, type_name
+from ._frame_io import (
+    NATIVE_FORMATS,
+    PANDAS,
+    SD,
+    check_columns,
+    column_names,
+    convert_frame,
+    frame_kind,
+    read_frame,
+    write_frame,
+)
+from ._sd_handlers import DatasetHandlers, HandlerContext, default_handlers, protocol_of
+from ._sd_models import (
+    DatasetColumn,
+    DatasetLiteral,
+    StructuredDatasetMetadata,
+    StructuredDatasetType,
+)
 from ._structured import StructuredDataset
 
 if TYPE_CHECKING:
@@ -27,231 +47,182 @@ if TYPE_CHECKING:
 
     from ._registry import TypeEngine
 
-__all__ = ["DataFrameTransformer", "convert_frame", "read_parquet", "resolve_frame_type"]
+__all__ = ["DataFrameTransformer", "convert_frame", "is_dataset_type", "iterate", "read_dataset"]
 
-PANDAS, POLARS, ARROW, SD = "pandas", "polars", "arrow", "sd"
-
-
-def _frame_kind(tp: Any) -> str | None:
-    """Which frame family a class is, without importing any frame library."""
-    if not isinstance(tp, type):
-        return None
-    if issubclass(tp, StructuredDataset):
-        return SD
-    pd = sys.modules.get("pandas")
-    if pd is not None and issubclass(tp, pd.DataFrame):
-        return PANDAS
-    pl = sys.modules.get("polars")
-    if pl is not None and issubclass(tp, pl.DataFrame):
-        return POLARS
-    pa = sys.modules.get("pyarrow")
-    if pa is not None and issubclass(tp, pa.Table):
-        return ARROW
-    return None
+CUSTOM = "custom"
 
 
-def resolve_frame_type(tp: Any) -> str:
-    """The family ``StructuredDataset.open`` asked for (pandas when nothing was asked)."""
-    if tp is None:
-        return PANDAS
-    kind = _frame_kind(tp)
-    if kind is None or kind == SD:
-        raise LiteralTypeError(f"cannot open a dataset as {tp!r}: use pandas, polars or pyarrow")
-    return kind
+def is_dataset_type(tp: Any, handlers: DatasetHandlers | None = None) -> bool:
+    """Whether ``tp`` is a table type: a native frame, ``StructuredDataset`` or a type made a
+    dataset by registering a handler for it."""
+    return frame_kind(tp) is not None or (handlers or default_handlers()).claims(tp)
 
 
-def _value_kind(value: Any) -> str | None:
-    return _frame_kind(type(value))
+def _dataset_type(fields: tuple[Field, ...], fmt: str) -> StructuredDatasetType:
+    return StructuredDatasetType([DatasetColumn(f.name, f.type) for f in fields], fmt)
 
 
-def _column_names(value: Any, kind: str) -> list[str]:
-    if kind == PANDAS:
-        return [str(c) for c in value.columns]
-    if kind == POLARS:
-        return list(value.columns)
-    return list(value.column_names)
-
-
-def _check_columns(have: list[str], declared: tuple[str, ...], where: str) -> None:
-    if declared:
-        present = set(have)
-        missing = [c for c in declared if c not in present]
-        if missing:
-            raise LiteralTypeError(
-                f"{where} is missing the declared column(s) {', '.join(map(repr, missing))} "
-                f"(it has {', '.join(map(repr, have))})"
-            )
-
-
-def _write(value: Any, kind: str, path: Path | str | Any) -> None:
-    if kind == POLARS:
-        value.write_parquet(path)
-        return
-    import pyarrow.parquet as pq
-
-    table = value
-    if kind == PANDAS:
-        import pyarrow as pa
-
-        table = pa.Table.from_pandas(value)
-    pq.write_table(table, path, use_dictionary=_dictionary_columns(table))
-
-
-def _dictionary_columns(table: Any) -> Any:
-    """Dictionary-encode every column but floating-point ones.
-
-    Floats almost never repeat, so trying a dictionary for them costs about a third of the write
-    time for nothing; strings, categories and integers keep it. Nested schemas keep the default.
-    """
-    import pyarrow as pa
-
-    types = pa.types
-    if any(types.is_nested(f.type) for f in table.schema):
-        return True
-    return [f.name for f in table.schema if not types.is_floating(f.type)]
-
-
-def write_parquet(value: Any, kind: str, ctx: TypeContext) -> str:
-    """Write a frame as a new Parquet blob under the context's prefix; its URI."""
-    uri = ctx.new_uri(".parquet")
-    local = ctx.store.local_path(uri)
-    if local is not None:
-        tmp = write_local_atomic(local)
-        try:
-            _write(value, kind, str(tmp))
-            os.replace(tmp, local)
-        finally:
-            tmp.unlink(missing_ok=True)
-    else:
-        tmp = ctx.new_local_path(".parquet")
-        try:
-            _write(value, kind, str(tmp))
-            ctx.store.put_file(tmp, uri)
-        finally:
-            tmp.unlink(missing_ok=True)
-    return uri
-
-
-def read_parquet(
-    store: BlobStore | None, uri: str, columns: tuple[str, ...] | None, kind: str
+def read_dataset(
+    target: Any,
+    store: BlobStore | None,
+    uri: str,
+    fmt: str,
+    fields: tuple[Field, ...],
+    handlers: DatasetHandlers,
 ) -> Any:
-    """Read a Parquet blob (only ``columns`` when given) as a ``kind`` frame."""
-    from slipstream.storage import store_for_uri
-
-    store = store if store is not None and store.owns(uri) else store_for_uri(uri)
-    local = store.local_path(uri)
-    cols = list(columns) if columns else None
-    try:
-        if local is not None and kind == POLARS:
-            import polars as pl
-
-            return pl.read_parquet(local, columns=cols)
-        import pyarrow.parquet as pq
-
-        if local is not None:
-            table = pq.read_table(local, columns=cols)
-        else:
-            with store.open(uri, "rb") as f:
-                table = pq.read_table(f, columns=cols)
-    except FileNotFoundError:
-        from slipstream.errors import NotFoundError
-
-        raise NotFoundError(f"dataset not found: {uri}") from None
-    except Exception as e:
-        if cols and type(e).__name__ in ("ArrowInvalid", "ColumnNotFoundError", "ArrowKeyError"):
-            raise LiteralTypeError(
-                f"dataset {uri} does not have every declared column {cols}: {e}"
-            ) from None
-        raise
-    return convert_frame(table, kind)
-
-
-def convert_frame(value: Any, kind: str) -> Any:
-    """``value`` (a pandas, polars or arrow frame) as a ``kind`` frame."""
-    have = _value_kind(value)
-    if have == kind:
-        return value
-    if have is None or have == SD:
-        raise LiteralTypeError(f"expected a DataFrame, got {describe_value(value)}")
-    import pyarrow as pa
-
-    if have == PANDAS:
-        table = pa.Table.from_pandas(value)
-    elif have == POLARS:
-        table = value.to_arrow()
-    else:
-        table = value
-    if kind == PANDAS:
-        return table.to_pandas()
-    if kind == POLARS:
-        import polars as pl
-
-        return pl.from_arrow(table)
-    return table
+    """The table at ``uri`` as a ``target`` value: through a registered decoder when one fits,
+    else natively (``target`` a pandas, polars or arrow frame type; pandas when ``None``)."""
+    if handlers.decoders and target is not None:
+        decoder = handlers.decoder(target, protocol_of(uri), fmt)
+        if decoder is not None:
+            sdt = _dataset_type(fields, fmt)
+            meta = StructuredDatasetMetadata(sdt)
+            return decoder.decode(HandlerContext(None), DatasetLiteral(uri, meta), meta)
+    kind = PANDAS if target is None else frame_kind(target)
+    if kind is None or kind == SD:
+        raise LiteralTypeError(
+            f"cannot open a dataset as {type_name(target)}: use pandas, polars or pyarrow, or "
+            "register a StructuredDatasetDecoder for it"
+        )
+    return read_frame(store, uri, fmt or "parquet", fields, kind)
 
 
 class _FrameCodec(Codec):
-    __slots__ = ("_columns", "_kind")
+    __slots__ = ("_base", "_fields", "_format", "_handlers", "_kind", "_names")
 
-    def __init__(self, python_type: Any, kind: str, lt: LiteralType) -> None:
+    def __init__(
+        self,
+        python_type: Any,
+        base: type,
+        kind: str,
+        lt: LiteralType,
+        fmt: str,
+        handlers: DatasetHandlers,
+    ) -> None:
         super().__init__(python_type, lt)
+        self._base = base
         self._kind = kind
-        self._columns = tuple(f.name for f in lt.fields)
+        self._format = fmt
+        self._handlers = handlers
+        self._fields = lt.fields
+        self._names = tuple(f.name for f in lt.fields)
 
     def to_literal(self, value: Any, ctx: TypeContext | None) -> Any:
+        fmt = self._format
         wrapped = isinstance(value, StructuredDataset)
+        sd = value
+        target_uri = None
         if wrapped:
             if value.dataframe is None:
                 assert value.uri is not None
-                return {"uri": value.uri, "format": value.file_format}
+                return {"uri": value.uri, "format": value.file_format or "parquet"}
+            fmt = fmt or value.file_format
+            target_uri = value.uri
             value = value.dataframe
-        kind = _value_kind(value)
-        if kind is None or kind == SD or (self._kind not in (SD, kind) and not wrapped):
+        kind = frame_kind(type(value))
+        if self._handlers.encoders or kind is None:
+            encoder = self._handlers.encoder(type(value), self._protocol(ctx), fmt)
+            if encoder is not None:
+                if not wrapped:
+                    sd = StructuredDataset(dataframe=value)
+                tctx = require_ctx(ctx, "dataset")
+                sdt = _dataset_type(self._fields, fmt or encoder.supported_format)
+                lit = encoder.encode(HandlerContext(tctx), sd, sdt)
+                return {"uri": lit.uri, "format": lit.format or sdt.format or "parquet"}
+        if (
+            kind is None
+            or kind == SD
+            or (self._kind not in (SD, kind) and not wrapped)
+            or self._kind == CUSTOM
+        ):
             raise LiteralTypeError(
-                f"expected {_describe(self._kind)}, got {describe_value(value)} ({value!r:.60})"
+                f"expected {self._describe()}, got {describe_value(value)} ({value!r:.60})"
+                + ("" if kind is not None else "; no StructuredDatasetEncoder handles it")
             )
-        _check_columns(_column_names(value, kind), self._columns, "the DataFrame")
-        uri = write_parquet(value, kind, require_ctx(ctx, "DataFrame"))
-        return {"uri": uri, "format": "parquet"}
+        fmt = fmt or "parquet"
+        if fmt not in NATIVE_FORMATS:
+            raise LiteralTypeError(
+                f"no StructuredDatasetEncoder writes {describe_value(value)} as {fmt!r} "
+                f"(built in: {', '.join(NATIVE_FORMATS)})"
+            )
+        check_columns(column_names(value, kind), self._names, "the DataFrame")
+        uri = write_frame(value, kind, fmt, require_ctx(ctx, "DataFrame"), target_uri)
+        return {"uri": uri, "format": fmt}
+
+    @staticmethod
+    def _protocol(ctx: TypeContext | None) -> str:
+        return protocol_of(ctx.output_prefix) if ctx is not None else "file"
 
     def to_python(self, literal: Any, ctx: TypeContext | None) -> Any:
         uri = blob_uri(literal, "dataset")
+        fmt = literal.get("format") or "parquet"
         store = store_of(uri, ctx)
         if self._kind == SD:
-            sd = StructuredDataset(uri=uri, file_format=literal.get("format", "parquet"))
-            sd._store = store
-            sd._columns = self._columns or None
+            sd = self._base(uri=uri, file_format=fmt)
+            sd._bind(store, self._fields, self._handlers)
             return sd
-        return read_parquet(store, uri, self._columns or None, self._kind)
+        return read_dataset(self._base, store, uri, fmt, self._fields, self._handlers)
 
     @property
     def needs_context(self) -> bool:
         return True
 
+    def _describe(self) -> str:
+        return {
+            PANDAS: "a pandas.DataFrame",
+            "polars": "a polars.DataFrame",
+            "arrow": "a pyarrow.Table",
+            SD: "a StructuredDataset or a DataFrame",
+        }.get(self._kind, type_name(self._base))
 
-def _describe(kind: str) -> str:
-    return {
-        PANDAS: "a pandas.DataFrame",
-        POLARS: "a polars.DataFrame",
-        ARROW: "a pyarrow.Table",
-        SD: "a StructuredDataset or a DataFrame",
-    }[kind]
+
+def _schema_of(meta: Any) -> dict[str, Any] | None:
+    """The column schema in an annotation's metadata: a dict (``kwtypes``) or a dataclass."""
+    if isinstance(meta, dict):
+        return meta
+    if isinstance(meta, type) and dataclasses.is_dataclass(meta):
+        return typing.get_type_hints(meta)
+    return None
+
+
+def _column_type(tp: Any, engine: TypeEngine) -> LiteralType:
+    """A column's literal type; a nested dict is a struct of those fields."""
+    if isinstance(tp, dict):
+        fields = tuple(Field(str(n), _column_type(t, engine)) for n, t in tp.items())
+        return LiteralType(Kind.STRUCT, fields=fields)
+    return engine.literal_type(tp)
 
 
 class DataFrameTransformer(TypeTransformer):
-    """pandas/polars DataFrames, pyarrow Tables and StructuredDataset, optionally ``Annotated``
-    with a ``kwtypes(...)`` column schema."""
+    """pandas/polars DataFrames, pyarrow Tables, StructuredDataset and types with registered
+    dataset handlers, optionally ``Annotated`` with a column schema and a format."""
 
     name = "dataframe"
 
+    def __init__(self, handlers: DatasetHandlers | None = None) -> None:
+        self._handlers = handlers or default_handlers()
+
     def codec(self, python_type: Any, engine: TypeEngine) -> Codec | None:
-        base, columns = python_type, None
+        base: Any = python_type
+        meta: tuple[Any, ...] = ()
         if typing.get_origin(python_type) is typing.Annotated:
-            base = python_type.__origin__
-            columns = next((m for m in python_type.__metadata__ if isinstance(m, dict)), None)
-        kind = _frame_kind(base)
+            base, meta = python_type.__origin__, python_type.__metadata__
+        kind = frame_kind(base)
         if kind is None:
-            return None
-        fields = tuple(Field(str(n), engine.literal_type(t)) for n, t in (columns or {}).items())
-        lt = LiteralType(Kind.DATASET, fields=fields, format="parquet")
-        return _FrameCodec(python_type, kind, lt)
+            if not self._handlers.claims(base):
+                return None
+            kind = CUSTOM
+        columns = next((s for s in map(_schema_of, meta) if s is not None), None)
+        fmt = next((m for m in meta if isinstance(m, str)), "")
+        fields = tuple(Field(str(n), _column_type(t, engine)) for n, t in (columns or {}).items())
+        default = self._handlers.default_formats.get(base, "") if kind == CUSTOM else "parquet"
+        lt = LiteralType(Kind.DATASET, fields=fields, format=fmt or default)
+        return _FrameCodec(python_type, base, kind, lt, fmt, self._handlers)
+
+
+def iterate(value: Any) -> Iterator[Any]:
+    """The frames of a decoded value: an iterator's items, or the value itself."""
+    if isinstance(value, Iterator):
+        yield from value
+    else:
+        yield value

@@ -11,6 +11,7 @@ from slipstream.errors import TypeTransformerError
 from slipstream.model import LiteralType
 
 from ._contract import Codec, TypeContext, TypeTransformer
+from ._structured import hashable_schema
 
 __all__ = ["TypeEngine", "default_engine"]
 
@@ -42,6 +43,11 @@ class TypeEngine:
         with self._lock:
             self._lazy.append(factory)
 
+    def clear_cache(self) -> None:
+        """Forget the codecs built so far (after a change that alters how types convert)."""
+        with self._lock:
+            self._codecs.clear()
+
     def set_fallback(self, transformer: TypeTransformer) -> None:
         """The transformer asked last, for every type nobody else handles (pickle)."""
         self._fallback = transformer
@@ -50,8 +56,12 @@ class TypeEngine:
         """The codec for ``python_type``; raises :class:`TypeTransformerError` if none fits."""
         try:
             return self._codecs[python_type]
-        except (KeyError, TypeError):
+        except KeyError:
             pass
+        except TypeError:  # Annotated[StructuredDataset, {"a": int}]: a plain-dict schema
+            python_type = hashable_schema(python_type)
+            with contextlib.suppress(KeyError, TypeError):
+                return self._codecs[python_type]
         with self._lock:
             try:
                 key_in_progress = python_type in self._building

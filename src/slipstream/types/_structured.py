@@ -9,19 +9,39 @@ DataFrame type): only those columns are read, and a produced table missing one i
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from slipstream.storage import BlobStore
 
-__all__ = ["Columns", "StructuredDataset", "kwtypes"]
+__all__ = ["Columns", "StructuredDataset", "hashable_schema", "kwtypes"]
 
 
 class Columns(OrderedDict[str, Any]):
     """A column schema (name -> Python type). Hashable, so annotations using it are cached."""
 
     def __hash__(self) -> int:  # type: ignore[override]
-        return hash(tuple(self.items()))
+        return hash(_freeze(self))
+
+
+def _freeze(value: Any) -> Any:
+    """A hashable form of a (nested) column schema."""
+    if isinstance(value, dict):
+        return tuple((k, _freeze(v)) for k, v in value.items())
+    return value
+
+
+def hashable_schema(python_type: Any) -> Any:
+    """``Annotated[T, {...}]`` with its plain-dict column schemas made :class:`Columns`, so the
+    annotation hashes (and its codec is cached); other types unchanged."""
+    meta = getattr(python_type, "__metadata__", None)
+    if meta is None or not any(type(m) is dict for m in meta):
+        return python_type
+    import typing
+
+    fixed = tuple(Columns(m) if type(m) is dict else m for m in meta)
+    return typing.Annotated[(python_type.__origin__, *fixed)]
 
 
 def kwtypes(**kwargs: Any) -> Columns:
@@ -30,13 +50,18 @@ def kwtypes(**kwargs: Any) -> Columns:
 
 
 class StructuredDataset:
-    """A table: either an in-memory ``dataframe`` or a stored one at ``uri`` (read on demand)."""
+    """A table: either an in-memory ``dataframe`` or a stored one at ``uri`` (read on demand).
+
+    ``file_format`` is the format to store ``dataframe`` in when the declared type names none
+    (``""``: the default, Parquet for DataFrames). ``StructuredDataset(dataframe=df, uri=...)``
+    writes the table to that location.
+    """
 
     def __init__(
         self,
         dataframe: Any = None,
         uri: str | None = None,
-        file_format: str = "parquet",
+        file_format: str = "",
         metadata: Any = None,
     ) -> None:
         if dataframe is None and uri is None:
@@ -45,9 +70,16 @@ class StructuredDataset:
         self.uri = uri
         self.file_format = file_format
         self.metadata = metadata
-        self._columns: tuple[str, ...] | None = None
+        self._fields: tuple[Any, ...] = ()
         self._store: BlobStore | None = None
+        self._handlers: Any = None
         self._open_as: Any = None
+
+    def _bind(self, store: BlobStore, fields: tuple[Any, ...], handlers: Any) -> None:
+        """Where a received dataset is read from, with the columns its reader declared."""
+        self._store = store
+        self._fields = fields
+        self._handlers = handlers
 
     @classmethod
     def __get_pydantic_core_schema__(cls, source: Any, handler: Any) -> Any:
@@ -60,27 +92,57 @@ class StructuredDataset:
     @property
     def columns(self) -> tuple[str, ...] | None:
         """The declared columns this dataset is read with (None: all)."""
-        return self._columns
+        return tuple(f.name for f in self._fields) or None
 
     def open(self, dataframe_type: Any = None) -> StructuredDataset:
-        """Choose the DataFrame type ``all()`` returns (pandas, polars or pyarrow; pandas when
-        not given)."""
+        """Choose the type ``all()`` returns: a pandas, polars or pyarrow frame (pandas when not
+        given), or any type a registered ``StructuredDatasetDecoder`` reads."""
         self._open_as = dataframe_type
         return self
 
+    def _read(self) -> Any:
+        if self.dataframe is not None:
+            return self._convert_in_memory()
+        from ._dataframe import read_dataset
+        from ._sd_handlers import default_handlers
+
+        assert self.uri is not None
+        handlers = self._handlers or default_handlers()
+        fmt = self.file_format or "parquet"
+        return read_dataset(self._open_as, self._store, self.uri, fmt, self._fields, handlers)
+
+    def _convert_in_memory(self) -> Any:
+        from ._frame_io import PANDAS, SD, convert_frame, frame_kind
+
+        target = self._open_as
+        if isinstance(target, type) and isinstance(self.dataframe, target):
+            return self.dataframe
+        if target is None:
+            have = frame_kind(type(self.dataframe))
+            return self.dataframe if have in (None, SD) else convert_frame(self.dataframe, PANDAS)
+        kind = frame_kind(target)
+        if kind is None or kind == SD:
+            from slipstream.errors import LiteralTypeError
+
+            raise LiteralTypeError(
+                f"cannot open a {type(self.dataframe).__name__} dataset as {target!r}"
+            )
+        return convert_frame(self.dataframe, kind)
+
     def all(self) -> Any:
         """The whole table as the type chosen with ``open`` (pandas by default)."""
-        from ._dataframe import convert_frame, read_parquet, resolve_frame_type
+        value = self._read()
+        if isinstance(value, Iterator):
+            raise ValueError(
+                "this dataset's decoder returns an iterator of frames: read it with iter()"
+            )
+        return value
 
-        target = resolve_frame_type(self._open_as)
-        if self.dataframe is not None:
-            return convert_frame(self.dataframe, target)
-        assert self.uri is not None
-        return read_parquet(self._store, self.uri, self._columns, target)
+    def iter(self) -> Iterator[Any]:
+        """An iterator of frames: the decoder's chunks, or the whole table as one."""
+        from ._dataframe import iterate
 
-    def iter(self) -> Any:
-        """An iterator of DataFrames (one for now: the whole table)."""
-        yield self.all()
+        return iterate(self._read())
 
     def __repr__(self) -> str:
         if self.uri is not None:

@@ -1,9 +1,34 @@
-"""flytekit's ``flytekit.types.structured.structured_dataset`` module path: the class and the
-format names (``PARQUET``; ``CSV`` is accepted as a name, tables are stored as Parquet)."""
+"""flytekit's ``flytekit.types.structured.structured_dataset`` module path: the dataset class,
+the handler API, the model classes handlers use, and the format names (``PARQUET``, ``CSV``,
+``GENERIC_FORMAT``)."""
 
+from slipstream.errors import ConflictError
+
+from .._sd_handlers import (
+    CSV,
+    GENERIC_FORMAT,
+    PARQUET,
+    StructuredDatasetDecoder,
+    StructuredDatasetEncoder,
+    StructuredDatasetTransformerEngine,
+)
+from .._sd_models import StructuredDatasetMetadata, StructuredDatasetType
 from .._structured import StructuredDataset, kwtypes
 
-__all__ = ["CSV", "PARQUET", "StructuredDataset", "kwtypes"]
+__all__ = [
+    "CSV",
+    "GENERIC_FORMAT",
+    "PARQUET",
+    "DuplicateHandlerError",
+    "StructuredDataset",
+    "StructuredDatasetDecoder",
+    "StructuredDatasetEncoder",
+    "StructuredDatasetFormat",
+    "StructuredDatasetMetadata",
+    "StructuredDatasetTransformerEngine",
+    "StructuredDatasetType",
+    "kwtypes",
+]
 
-PARQUET = "parquet"
-CSV = "csv"
+StructuredDatasetFormat = str
+DuplicateHandlerError = ConflictError
