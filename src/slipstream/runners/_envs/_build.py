@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
-import importlib.metadata
 import json
 import os
 import shutil
@@ -30,7 +29,7 @@ from slipstream.errors import EnvironmentBuildError
 from slipstream.model import EnvironmentSpec
 from slipstream.storage import slipstream_home
 
-from ._spec import _python_here, env_key, refuse_image_only
+from ._spec import _python_here, core_requirements, env_key, refuse_image_only
 
 __all__ = ["BuiltEnv", "build_env", "env_dir", "envs_root", "list_envs", "prune_envs"]
 
@@ -135,15 +134,6 @@ def _find_uv() -> str:
     return found
 
 
-def _core_requirements() -> list[str]:
-    """slipstream's own dependencies (no extras): what its worker needs to import."""
-    try:
-        reqs = importlib.metadata.requires("slipstream") or []
-    except importlib.metadata.PackageNotFoundError:
-        reqs = []
-    return [r for r in reqs if "extra ==" not in r]
-
-
 def _build(spec: EnvironmentSpec, path: Path, say: Callable[[str], None]) -> None:
     tmp = path.parent / f".{path.name}.{os.getpid()}.tmp"
     shutil.rmtree(tmp, ignore_errors=True)
@@ -156,7 +146,7 @@ def _build(spec: EnvironmentSpec, path: Path, say: Callable[[str], None]) -> Non
     try:
         _uv_run([uv, "venv", "--relocatable", "--python", python, str(tmp)], say)
         reqs = tmp / "requirements.in"
-        reqs.write_text("\n".join([*_core_requirements(), *spec.packages, *spec.requirements]))
+        reqs.write_text("\n".join([*core_requirements(), *spec.packages, *spec.requirements]))
         _uv_run([uv, "pip", "install", "--python", str(_python_of(tmp)), "-r", str(reqs)], say)
         _link_slipstream(tmp)
         frozen = subprocess.run(

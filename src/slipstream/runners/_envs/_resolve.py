@@ -18,8 +18,8 @@ from pathlib import Path
 from slipstream.errors import EnvironmentBuildError
 from slipstream.model import EnvironmentSpec
 
-from ._build import MARKER, _core_requirements, _uv, env_dir, envs_root
-from ._spec import _python_here, env_key, refuse_image_only
+from ._build import MARKER, _uv, env_dir, envs_root
+from ._spec import _python_here, core_requirements, env_key, refuse_image_only
 
 __all__ = ["check_resolvable"]
 
@@ -38,7 +38,7 @@ def check_resolvable(spec: EnvironmentSpec, task: str = "") -> bool:
     if (env_dir(spec) / MARKER).exists() or _resolved_marker(spec).exists():
         return False
     who = f"task {task}: " if task else ""
-    lines = [*_core_requirements(), *spec.packages, *spec.requirements]
+    lines = [*core_requirements(), *spec.packages, *spec.requirements]
     env = dict(os.environ)
     env.pop("VIRTUAL_ENV", None)
     with tempfile.TemporaryDirectory(prefix="slipstream-resolve-") as tmp:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import importlib.metadata
 import sys
 from typing import Any
 
@@ -11,7 +13,7 @@ import msgspec
 from slipstream.errors import EnvironmentBuildError
 from slipstream.model import EnvironmentSpec
 
-__all__ = ["env_key", "refuse_image_only", "runtime_env_of"]
+__all__ = ["core_requirements", "env_key", "refuse_image_only", "runtime_env_of"]
 
 _KEY_VERSION = "1"
 _keys: dict[bytes, str] = {}
@@ -21,7 +23,9 @@ def env_key(spec: EnvironmentSpec) -> str:
     """The hash an environment is built and found under (its name does not count).
 
     The same spec gives the same key on every host and on Ray; the key also covers the Python
-    version the environment will have (the runner's own when the spec names none).
+    version the environment will have (the runner's own when the spec names none) and
+    slipstream's own dependencies, which every environment holds beside the spec's packages (a
+    slipstream that needs more builds new environments instead of reusing ones that lack it).
     """
     raw = msgspec.json.encode(spec)
     hit = _keys.get(raw)
@@ -30,11 +34,21 @@ def env_key(spec: EnvironmentSpec) -> str:
     body = msgspec.structs.replace(
         spec, name="", python_version=spec.python_version or _python_here()
     )
-    digest = hashlib.sha256(_KEY_VERSION.encode() + b"\0" + msgspec.json.encode(body)).hexdigest()[
-        :24
-    ]
+    h = hashlib.sha256(_KEY_VERSION.encode() + b"\0" + msgspec.json.encode(body))
+    h.update(b"\0" + "\n".join(core_requirements()).encode())
+    digest = h.hexdigest()[:24]
     _keys[raw] = digest
     return digest
+
+
+@functools.cache
+def core_requirements() -> tuple[str, ...]:
+    """slipstream's own dependencies (no extras): what its worker needs to import."""
+    try:
+        reqs = importlib.metadata.requires("slipstream") or []
+    except importlib.metadata.PackageNotFoundError:
+        reqs = []
+    return tuple(r for r in reqs if "extra ==" not in r)
 
 
 def _python_here() -> str:
