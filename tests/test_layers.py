@@ -24,6 +24,7 @@ RANKS = {
     "testing": 4.5,
     "exceptions": 4.5,
     "models": 4.5,  # flytekit.models.* twins (the literal classes of custom transformers)
+    "configuration": 4.5,  # where clients find the server (+ flytekit.configuration's names)
     "engine": 5,
     "runners": 6,
     "server": 7,

@@ -11,6 +11,7 @@ from typing import Any, TypeVar
 
 import msgspec
 
+from slipstream.configuration import ClientConfig
 from slipstream.errors import ConfigError
 from slipstream.model import (
     CompiledWorkflow,
@@ -31,7 +32,6 @@ from slipstream.model import (
 
 from ._access import Access
 from ._bundle import build_bundle
-from ._config import ClientConfig
 from ._discover import discover, source_paths
 from ._executions import RemoteExecutions
 from ._http import Http

@@ -48,7 +48,7 @@ if TYPE_CHECKING:
 
     from ._http import Http
 
-__all__ = ["ExecutionRef", "RemoteExecutions"]
+__all__ = ["ExecutionRef", "RemoteExecutions", "decode_literal"]
 
 ExecutionRef = Union[ExecutionRecord, ExecutionId, str]
 """An execution: its record, its id, or its name in the default project and domain."""
@@ -107,6 +107,7 @@ class RemoteExecutions:
         timeout: float | None = None,
         poll_interval: float = 1.0,
         literals: dict[str, Any] | None = None,
+        type_hints: dict[str, Any] | None = None,
     ) -> ExecutionRecord:
         """Start an execution of ``entity`` with Python ``inputs``; with ``wait``, follow it to
         its end (see :meth:`wait`).
@@ -116,12 +117,14 @@ class RemoteExecutions:
         ``CompiledWorkflow``, ``LaunchPlanSpec`` or ``Registered``), or the name of a registered
         launch plan, workflow or task (looked up in that order). ``literals`` are inputs encoded
         already (as ``slipstream.types.parse_text`` makes them from the declared literal types):
-        sent as they are, and checked by the server like every input.
+        sent as they are, and checked by the server like every input. ``type_hints`` (input name
+        to Python type) encode inputs of a registered entity by those types instead of types
+        guessed from its literal types.
         """
         p, d = self._scope(project, domain)
         with UploadContext(self._http, p, d) as ctx:
             target, encoded = self._target_and_literals(
-                entity, dict(inputs or {}), version, p, d, ctx
+                entity, dict(inputs or {}), version, p, d, ctx, type_hints or {}
             )
         body = ExecutionCreate(
             target=target,
@@ -145,6 +148,7 @@ class RemoteExecutions:
         project: str,
         domain: str,
         ctx: TypeContext,
+        hints: dict[str, Any],
     ) -> tuple[Identifier, dict[str, Any]]:
         local = _local_kind(entity)
         if local is not None:
@@ -164,9 +168,9 @@ class RemoteExecutions:
             if not inputs:  # a launch plan's interface is its workflow's: no fetch for nothing
                 return target, {}
             iface = self._interface_of(entity, target)
-            return target, _guessed_literals(target.name, iface, inputs, ctx)
+            return target, _guessed_literals(target.name, iface, inputs, ctx, hints)
         if isinstance(entity, str):
-            return self._named(entity, inputs, version, project, domain, ctx)
+            return self._named(entity, inputs, version, project, domain, ctx, hints)
         raise InputError(
             f"cannot execute {entity!r}: give a task, workflow or launch plan (local or "
             "registered) or the name of a registered one"
@@ -180,6 +184,7 @@ class RemoteExecutions:
         project: str,
         domain: str,
         ctx: TypeContext,
+        hints: dict[str, Any],
     ) -> tuple[Identifier, dict[str, Any]]:
         for rt in (ResourceType.LAUNCH_PLAN, ResourceType.WORKFLOW, ResourceType.TASK):
             try:
@@ -188,7 +193,7 @@ class RemoteExecutions:
                 continue
             target = Identifier(rt, name, project, domain, found.id.version)
             iface = self._interface_of(found.spec, target)
-            return target, _guessed_literals(name, iface, inputs, ctx)
+            return target, _guessed_literals(name, iface, inputs, ctx, hints)
         at = f"@{version}" if version else ""
         raise NotFoundError(
             f"no launch plan, workflow or task named {name}{at} is registered in {project}/{domain}"
@@ -285,13 +290,18 @@ class RemoteExecutions:
     def outputs(self, execution: ExecutionRef, entity: Any = None) -> dict[str, Any]:
         """The outputs of a SUCCEEDED execution as Python values (typed by ``entity``'s Python
         interface when given, else by types guessed from the literal types)."""
-        values = self._http.get(self._path(execution, "/outputs"), ExecutionValues)
-        return _to_python(values, entity, outputs=True)
+        return _to_python(self.values(execution, "outputs"), entity, outputs=True)
 
     def inputs(self, execution: ExecutionRef, entity: Any = None) -> dict[str, Any]:
         """The inputs the execution runs with, as Python values (see :meth:`outputs`)."""
-        values = self._http.get(self._path(execution, "/inputs"), ExecutionValues)
-        return _to_python(values, entity, outputs=False)
+        return _to_python(self.values(execution, "inputs"), entity, outputs=False)
+
+    def values(self, execution: ExecutionRef, which: str = "outputs") -> ExecutionValues:
+        """The execution's ``inputs`` or ``outputs`` as literals with their literal types, for
+        callers that decode them one by one (:func:`decode_literal`)."""
+        if which not in ("inputs", "outputs"):
+            raise InputError(f"which must be 'inputs' or 'outputs', not {which!r}")
+        return self._http.get(self._path(execution, f"/{which}"), ExecutionValues)
 
     def logs(
         self,
@@ -427,7 +437,11 @@ def _local_literals(entity: Any, inputs: dict[str, Any], ctx: TypeContext) -> di
 
 
 def _guessed_literals(
-    name: str, iface: Interface, inputs: dict[str, Any], ctx: TypeContext
+    name: str,
+    iface: Interface,
+    inputs: dict[str, Any],
+    ctx: TypeContext,
+    hints: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     from slipstream.types import default_engine, guess_python_type
 
@@ -437,7 +451,8 @@ def _guessed_literals(
         if var is None:
             names = ", ".join(v.name for v in iface.inputs) or "none"
             raise InputError(f"{name}: unknown input {key!r} (its inputs: {names})")
-        codec = default_engine().codec(guess_python_type(var.type))
+        hint = (hints or {}).get(key)
+        codec = default_engine().codec(guess_python_type(var.type) if hint is None else hint)
         out[key] = _encode(name, key, codec, value, ctx)
     return out
 
@@ -453,21 +468,29 @@ def _encode(entity: str, key: str, codec: Any, value: Any, ctx: TypeContext) -> 
 
 
 def _to_python(values: ExecutionValues, entity: Any, *, outputs: bool) -> dict[str, Any]:
-    from slipstream.types import default_engine, guess_python_type
-
     codecs: dict[str, Any] = {}
     if entity is not None:
         iface = entity.python_interface
         for var in iface.outputs if outputs else iface.inputs:
             codecs[var.name] = var.codec
-    out: dict[str, Any] = {}
-    for key, literal in values.values.items():
-        codec = codecs.get(key)
-        if codec is None:
-            t = values.types.get(key, LiteralType(Kind.ANY))
-            codec = default_engine().codec(guess_python_type(t))
-        out[key] = codec.to_python(literal, None)
-    return out
+    return {
+        key: decode_literal(literal, values.types.get(key), codecs.get(key))
+        for key, literal in values.values.items()
+    }
+
+
+def decode_literal(
+    literal: Any, literal_type: LiteralType | None, codec: Any = None, python_type: Any = None
+) -> Any:
+    """One literal as a Python value: by ``codec``, else by the codec of ``python_type``, else by
+    the codec of a Python type guessed from ``literal_type``."""
+    from slipstream.types import default_engine, guess_python_type
+
+    if codec is None:
+        if python_type is None:
+            python_type = guess_python_type(literal_type or LiteralType(Kind.ANY))
+        codec = default_engine().codec(python_type)
+    return codec.to_python(literal, None)
 
 
 def _signal_literal(name: str, value: Any, t: LiteralType) -> Any:

@@ -41,8 +41,8 @@ def config_file_path() -> Path:
     return Path(explicit).expanduser() if explicit else slipstream_home() / "config.toml"
 
 
-def _read() -> dict[str, Any]:
-    path = config_file_path()
+def _read(path: Path | None = None) -> dict[str, Any]:
+    path = path or config_file_path()
     if not path.is_file():
         return {}
     try:
@@ -68,17 +68,24 @@ class ClientConfig:
         project: str | None = None,
         domain: str | None = None,
         token: str | None = None,
+        *,
+        config_file: str | Path | None = None,
+        fallback_endpoint: str | None = None,
     ) -> ClientConfig:
         """Arguments first, then ``SLIPSTREAM_ENDPOINT``/``_PROJECT``/``_DOMAIN``/``_TOKEN``,
-        then the file (and for the token, last, the home's ``admin-token``)."""
-        table = _read().get("client", {})
+        then the file (``config_file``, else :func:`config_file_path`), and for the token, last,
+        the home's ``admin-token``. ``fallback_endpoint`` is used when nothing names a server."""
+        path = None if config_file is None else Path(config_file).expanduser()
+        if path is not None and not path.is_file():
+            raise ConfigError(f"config file {path} does not exist")
+        table = _read(path).get("client", {})
         env = os.environ
 
         def pick(arg: str | None, var: str, key: str) -> str | None:
             value = arg or env.get(var) or table.get(key)
             return None if value is None else str(value)
 
-        url = pick(endpoint, "SLIPSTREAM_ENDPOINT", "endpoint")
+        url = pick(endpoint, "SLIPSTREAM_ENDPOINT", "endpoint") or fallback_endpoint
         if not url:
             raise ConfigError(
                 "no server endpoint: pass --endpoint, set SLIPSTREAM_ENDPOINT, or run "

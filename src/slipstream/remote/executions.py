@@ -1,0 +1,5 @@
+"""flytekit's ``flytekit.remote.executions`` module path."""
+
+from ._flyte_execution import FlyteWorkflowExecution
+
+__all__ = ["FlyteWorkflowExecution"]
