@@ -102,7 +102,8 @@ _TERMINAL_NODE = frozenset(
 
 _E = ExecutionPhase
 EXECUTION_TRANSITIONS: Mapping[ExecutionPhase, frozenset[ExecutionPhase]] = {
-    _E.QUEUED: frozenset({_E.RUNNING, _E.ABORTED, _E.FAILED}),
+    # QUEUED -> ABORTING: an abort of an execution an engine host has claimed but not yet started
+    _E.QUEUED: frozenset({_E.RUNNING, _E.ABORTING, _E.ABORTED, _E.FAILED}),
     _E.RUNNING: frozenset({_E.SUCCEEDED, _E.FAILED, _E.ABORTING, _E.ABORTED, _E.TIMED_OUT}),
     _E.ABORTING: frozenset({_E.ABORTED}),
     _E.SUCCEEDED: frozenset(),

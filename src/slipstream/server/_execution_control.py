@@ -66,6 +66,20 @@ class ExecutionControl:
         if len(request.cause) > _MAX_CAUSE:
             raise ValidationError(f"cause must have at most {_MAX_CAUSE} characters")
         cause = request.cause or f"aborted by {actor}"
+        error = ErrorInfo(code="aborted", message=cause, kind="USER", type="Aborted")
+        for _ in range(3):
+            try:
+                return self._abort_once(project, domain, name, error, actor, cause)
+            except ConflictError as e:
+                if not (isinstance(e.details, dict) and e.details.get("changed")):
+                    raise
+        return self._abort_once(project, domain, name, error, actor, cause)
+
+    def _abort_once(
+        self, project: str, domain: str, name: str, error: ErrorInfo, actor: str, cause: str
+    ) -> ExecutionRecord:
+        """One try of :meth:`abort`: a ConflictError when an engine host moved the execution
+        (started it, or claimed it) while this ran; the next try reads the new state."""
         with self.db.session() as session:
             row = find_row(session, project, domain, name, self.projects.domains)
             record = decode_record(row)
@@ -77,14 +91,16 @@ class ExecutionControl:
                 )
             if phase is ExecutionPhase.ABORTING:
                 return record
-            error = ErrorInfo(code="aborted", message=cause, kind="USER", type="Aborted")
-            if phase is ExecutionPhase.QUEUED:
+            # a QUEUED execution no engine host holds ends here; one a host has claimed (or is
+            # claiming right now) is left ABORTING for that host to stop, as a running one is
+            unclaimed = phase is ExecutionPhase.QUEUED and row.lease_owner is None
+            if unclaimed:
                 new = msgspec.structs.replace(
                     record, phase=ExecutionPhase.ABORTED, error=error, ended_at=time.time()
                 )
             else:
                 new = msgspec.structs.replace(record, phase=ExecutionPhase.ABORTING, error=error)
-            write_record(session, row, new)
+            write_record(session, row, new, unclaimed=unclaimed)
             add_event(
                 session,
                 row.id,

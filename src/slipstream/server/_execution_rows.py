@@ -93,11 +93,14 @@ def find_row(
     return row
 
 
-def write_record(session: Session, row: ExecutionRow, new: ExecutionRecord) -> None:
+def write_record(
+    session: Session, row: ExecutionRow, new: ExecutionRecord, *, unclaimed: bool = False
+) -> None:
     """Store ``new`` over ``row``'s record if the phase in the database is still the one that was
     read: the change of phase is checked against the declared transitions, and a concurrent
     writer (the engine host) that moved the execution first makes this a :class:`ConflictError`
-    instead of a lost update."""
+    instead of a lost update. With ``unclaimed``, the write also requires that no engine host
+    holds the execution's lease (one that claimed it meanwhile would overwrite the change)."""
     old = ExecutionPhase(row.phase)
     if new.phase is not old:
         check_transition(
@@ -108,16 +111,20 @@ def write_record(session: Session, row: ExecutionRow, new: ExecutionRecord) -> N
             IllegalTransitionError,
         )
     now = time.time()
+    where = [ExecutionRow.id == row.id, ExecutionRow.phase == old.value]
+    if unclaimed:
+        where.append(ExecutionRow.lease_owner.is_(None))
     result = session.execute(
         update(ExecutionRow)
-        .where(ExecutionRow.id == row.id, ExecutionRow.phase == old.value)
+        .where(*where)
         .values(phase=new.phase.value, record=msgspec.json.encode(new).decode(), updated_at=now)
         .execution_options(synchronize_session=False)
     )
     if getattr(result, "rowcount", 1) != 1:
         raise ConflictError(
             f"execution {new.id} changed while this request ran (it left {old.value}); "
-            "read it again and retry"
+            "read it again and retry",
+            details={"phase": old.value, "changed": True},
         )
 
 
