@@ -108,6 +108,15 @@ def test_a_flytekit_notebook_runs_with_the_import_changed(
     ended = remote.wait(running, timeout=60, poll_interval=0.2)
     assert ended.closure.phase == WorkflowExecutionPhase.ABORTED
 
+    queued = remote.execute(remote.fetch_workflow(name=flows.sleepy.name), {})
+    remote.terminate(queued, "at once")  # while the engine host may be claiming it
+    ended = remote.wait(queued, timeout=60, poll_interval=0.2)
+    assert ended.closure.phase == WorkflowExecutionPhase.ABORTED
+
+    again = remote.relaunch_execution(ex, name="nb-2")
+    again = remote.wait(again, timeout=120, poll_interval=0.2)
+    assert again.id.name == "nb-2" and again.outputs["o0"] == "hello grace"
+
     url = remote.generate_console_url(ex)
     assert url == f"{server.url}/console/executions/{project}/development/nb-1"
     remote.client.close()
