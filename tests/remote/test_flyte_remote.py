@@ -72,6 +72,11 @@ def test_a_flytekit_notebook_runs_with_the_import_changed(
     finally:
         sys.path.remove(str(tmp_path))
 
+    # a local workflow that is not registered yet: execute registers its code first
+    first = remote.execute(flows.hello, {"name": "lin"}, version="v0", wait=True)
+    assert first.outputs["o0"] == "hello lin"
+    assert remote.fetch_workflow(name=flows.hello.name, version="v0").id.version == "v0"
+
     registered = remote.register_script(flows.hello, version="v1")
     assert registered.id.version == "v1" and registered.id.project == project
     assert remote.register_workflow(flows.sleepy, version="v1").name == flows.sleepy.name

@@ -13,7 +13,7 @@ import uuid
 from pathlib import Path
 from typing import Any, Protocol
 
-from slipstream.errors import InputError
+from slipstream.errors import InputError, NotFoundError
 from slipstream.model import ExecutionId, ExecutionRecord, ResourceType
 
 from ._client import Remote
@@ -277,8 +277,9 @@ class FlyteRemote:
         execution_cluster_label: str | None = None,
         serialization_settings: Any = None,
     ) -> FlyteWorkflowExecution:
-        """Start an execution of ``entity`` (a local task, workflow or launch plan registered
-        already, a fetched one, or a registered name) and, with ``wait``, follow it to its end.
+        """Start an execution of ``entity`` (a local task, workflow or launch plan, a fetched
+        one, or a registered name) and, with ``wait``, follow it to its end. A local entity that
+        is not registered (at ``version``, or at all) has its code registered first.
 
         ``name`` runs the registered entity of that name instead of the local object's own;
         ``version`` picks the registered version (the newest by default). ``options`` gives
@@ -308,6 +309,8 @@ class FlyteRemote:
             domain = domain or entity.id.domain
         elif name is not None and name != getattr(entity, "name", name):
             target = name
+        elif _local_kind(entity) is not None:
+            version = self._registered_version(entity, version, project, domain)
         labels = dict(getattr(getattr(options, "labels", None), "values", None) or {})
         labels.update({tag: "true" for tag in tags or ()})
         annotations = getattr(getattr(options, "annotations", None), "values", None)
@@ -326,6 +329,21 @@ class FlyteRemote:
         local = entity if _local_kind(entity) is not None else None
         execution = FlyteWorkflowExecution(record, self.client, local)
         return self.wait(execution) if wait else execution
+
+    def _registered_version(
+        self, entity: Any, version: str | None, project: str | None, domain: str | None
+    ) -> str | None:
+        """The version of a local ``entity`` to run: ``version`` (or the newest) when registered;
+        otherwise its code is registered first (under ``version``, else the code's default
+        version), as flytekit's ``execute`` registers a local entity it cannot fetch."""
+        kind = _local_kind(entity)
+        assert kind is not None
+        try:
+            self.client.fetch(kind, entity.name, version, project=project, domain=domain)
+            return version
+        except NotFoundError:
+            registered = self._register(entity, None, version, project, domain)
+            return registered.id.version
 
     def wait(
         self,
