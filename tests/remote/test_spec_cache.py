@@ -7,6 +7,7 @@ import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from live_server import LiveServer, unique
@@ -112,3 +113,23 @@ def test_code_root_walk_matches_the_sdk(tmp_path: Path) -> None:
     for f in (nested / "mod.py", tmp_path / "top" / "script.py", nested / "__init__.py"):
         f.write_text("")
         assert _code_root(f) == package_root(str(f))[0]
+
+
+def test_an_edit_of_discovery_changes_the_cache_key(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Which entities a file registers is decided by discovery (``remote/_discover.py``), so
+    specs remembered before an edit of it are not reused after."""
+    from slipstream.remote import _spec_cache
+
+    seen: list[str] = []
+    real_stat = Path.stat
+
+    def stat(self: Path, **kw: Any) -> Any:
+        seen.append(self.name)
+        return real_stat(self, **kw)
+
+    monkeypatch.setattr(_spec_cache, "_fingerprint", None)
+    monkeypatch.setattr(Path, "stat", stat)
+    _spec_cache._slipstream_fingerprint()
+    assert "_discover.py" in seen

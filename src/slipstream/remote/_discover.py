@@ -10,9 +10,12 @@ from typing import Any
 
 from slipstream.errors import SlipstreamError, ValidationError
 from slipstream.model import (
+    BranchNode,
     CompiledWorkflow,
     Identifier,
+    LaunchPlanNode,
     LaunchPlanSpec,
+    Node,
     ResourceType,
     TaskTemplate,
 )
@@ -77,6 +80,38 @@ def source_paths(paths: list[str | Path]) -> tuple[Path, list[Path]]:
     return roots.pop(), files
 
 
+def _launch_plans_called(compiled: CompiledWorkflow) -> list[str]:
+    """Names of the launch plans that ``compiled`` starts from its nodes, its subworkflows'
+    nodes, branches and failure handlers."""
+    names: list[str] = []
+
+    def walk(node: Node | None) -> None:
+        if node is None:
+            return
+        if isinstance(node.kind, LaunchPlanNode):
+            names.append(node.kind.launch_plan.name)
+        elif isinstance(node.kind, BranchNode):
+            for case in node.kind.cases:
+                walk(case.then)
+
+    for spec in (compiled.workflow, *compiled.subworkflows.values()):
+        for node in spec.nodes:
+            walk(node)
+        walk(spec.on_failure)
+    return names
+
+
+def _called_plans(wf: Any, cache: dict[str, Any]) -> list[Any]:
+    return [cache[n] for n in _launch_plans_called(wf.compiled) if n in cache]
+
+
+def _from_code_root(wf: Any, code_root: Path) -> bool:
+    """Whether ``wf`` was defined in a module under ``code_root`` (so the code bundle has it)."""
+    module = sys.modules.get(wf.__dict__.get("__module__") or "")
+    file = getattr(module, "__file__", None)
+    return file is not None and Path(file).resolve().is_relative_to(code_root)
+
+
 def discover(paths: list[str | Path]) -> Discovered:
     """Import every module under ``paths`` and collect the entities they define."""
     from slipstream.sdk import LaunchPlan, PythonTask, WorkflowBase, load_file, package_root
@@ -124,6 +159,19 @@ def discover(paths: list[str | Path]) -> Discovered:
                     workflows.setdefault(obj.name, obj)
             elif isinstance(obj, LaunchPlan):
                 plans.setdefault(obj.name, obj)
+    # a launch plan is registered with its workflow (one imported from another module under the
+    # code root too, as ``from .workflow import wf``), and a workflow with the launch plans it
+    # calls, even those made in its body (``LaunchPlan.get_or_create(wf, "lp")()``)
+    pending = list(plans.values())
+    for wf in workflows.values():
+        pending.extend(_called_plans(wf, LaunchPlan.CACHE))
+    while pending:
+        lp = pending.pop()
+        plans.setdefault(lp.name, lp)
+        wf = lp.workflow
+        if wf.name not in workflows and _from_code_root(wf, code_root):
+            workflows[wf.name] = wf
+            pending.extend(p for p in _called_plans(wf, LaunchPlan.CACHE) if p.name not in plans)
     for wf in workflows.values():
         plans.setdefault(wf.name, LaunchPlan.get_or_create(wf))
     launch_plans = [lp.spec for lp in plans.values() if lp.workflow.name in workflows]

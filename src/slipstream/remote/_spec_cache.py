@@ -48,14 +48,16 @@ _fingerprint: str | None = None
 
 
 def _slipstream_fingerprint() -> str:
-    """The size and mtime of each source of slipstream's layers that make specs: they change
-    with every install or upgrade, and with every edit of an editable install (whose version
-    number stays the same); a stat per file, no reads."""
+    """The size and mtime of each source of slipstream's layers that make specs, and of the
+    discovery module that picks them: they change with every install or upgrade, and with every
+    edit of an editable install (whose version number stays the same); a stat per file, no
+    reads."""
     global _fingerprint
     if _fingerprint is None:
         h = hashlib.sha256()
         pkg = Path(__file__).resolve().parents[1]
-        files = [pkg / "errors.py"]
+        # discovery decides which entities a file registers: an edit of it changes the specs too
+        files = [pkg / "errors.py", Path(__file__).resolve().with_name("_discover.py")]
         for layer in _SPEC_LAYERS:
             for dirpath, dirnames, filenames in os.walk(pkg / layer):
                 dirnames[:] = sorted(d for d in dirnames if d != "__pycache__")
