@@ -74,3 +74,12 @@ def test_final_table_shows_frames_and_file_sizes(tmp_path: Path) -> None:
     assert "2 rows x 2 columns" in shown and "1.5" in shown and "q" in shown
     assert f"{f} (2.0 KiB)" in shown
     assert f"{d} (2 files, 30 B)" in shown
+
+
+def test_an_iterator_output_is_shown_as_the_list_it_yields(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    console = Console(file=io.StringIO(), force_terminal=False)
+    outputs = {"o0": iter(["a", "b"]), "o1": (x * 2 for x in range(3))}
+    print_outputs(outputs, {}, {}, as_json=True, console=console)
+    assert capsys.readouterr().out == '{"o0": ["a", "b"], "o1": [0, 2, 4]}\n'
