@@ -64,55 +64,9 @@ class HandlerContext:
         self.file_access = BoundFileAccess(tctx)
 
 
-class StructuredDatasetEncoder(abc.ABC, Generic[DF]):
-    """Writes values of ``python_type`` as ``supported_format`` blobs under ``protocol``.
-
-    Subclasses implement :meth:`encode`; ``protocol=None`` means every storage protocol and
-    ``supported_format=None`` the generic format.
-    """
-
-    def __init__(
-        self,
-        python_type: type[DF],
-        protocol: str | None = None,
-        supported_format: str | None = None,
-    ) -> None:
-        self._python_type = python_type
-        self._protocol = _norm_protocol(protocol) or None
-        self._supported_format = supported_format or GENERIC_FORMAT
-
-    @property
-    def python_type(self) -> type[DF]:
-        """The Python type this encoder writes."""
-        return self._python_type
-
-    @property
-    def protocol(self) -> str | None:
-        """The storage protocol it writes to (``None``: any)."""
-        return self._protocol
-
-    @property
-    def supported_format(self) -> str:
-        """The format it writes (``""``: generic)."""
-        return self._supported_format
-
-    @abc.abstractmethod
-    def encode(
-        self,
-        ctx: Any,
-        structured_dataset: Any,
-        structured_dataset_type: StructuredDatasetType,
-    ) -> DatasetLiteral:
-        """Write ``structured_dataset.dataframe``; the literal saying where it is."""
-
-
-class StructuredDatasetDecoder(abc.ABC, Generic[DF]):
-    """Reads ``supported_format`` blobs under ``protocol`` as values of ``python_type``.
-
-    :meth:`decode` returns one value, or an iterator of values (read with ``sd.iter()``).
-    ``current_task_metadata`` carries the columns the reading task declared: a decoder should
-    read only those when any are given.
-    """
+class _Handler(abc.ABC, Generic[DF]):
+    """What encoders and decoders share: the Python type, storage protocol and format they
+    handle (``protocol=None``: every protocol; ``supported_format=None``: the generic format)."""
 
     def __init__(
         self,
@@ -128,18 +82,44 @@ class StructuredDatasetDecoder(abc.ABC, Generic[DF]):
 
     @property
     def python_type(self) -> type[DF]:
-        """The Python type this decoder returns."""
+        """The Python type handled."""
         return self._python_type
 
     @property
     def protocol(self) -> str | None:
-        """The storage protocol it reads from (``None``: any)."""
+        """The storage protocol (``None``: any)."""
         return self._protocol
 
     @property
     def supported_format(self) -> str:
-        """The format it reads (``""``: generic)."""
+        """The format (``""``: generic)."""
         return self._supported_format
+
+
+class StructuredDatasetEncoder(_Handler[DF]):
+    """Writes values of ``python_type`` as ``supported_format`` blobs under ``protocol``.
+
+    Subclasses implement :meth:`encode`; ``protocol=None`` means every storage protocol and
+    ``supported_format=None`` the generic format.
+    """
+
+    @abc.abstractmethod
+    def encode(
+        self,
+        ctx: Any,
+        structured_dataset: Any,
+        structured_dataset_type: StructuredDatasetType,
+    ) -> DatasetLiteral:
+        """Write ``structured_dataset.dataframe``; the literal saying where it is."""
+
+
+class StructuredDatasetDecoder(_Handler[DF]):
+    """Reads ``supported_format`` blobs under ``protocol`` as values of ``python_type``.
+
+    :meth:`decode` returns one value, or an iterator of values (read with ``sd.iter()``).
+    ``current_task_metadata`` carries the columns the reading task declared: a decoder should
+    read only those when any are given.
+    """
 
     @abc.abstractmethod
     def decode(
