@@ -9,7 +9,6 @@ start (one server holds a home at a time).
 from __future__ import annotations
 
 import hashlib
-import os
 import tempfile
 import time
 from collections.abc import AsyncIterator
@@ -17,11 +16,12 @@ from pathlib import Path
 
 from sqlalchemy.exc import IntegrityError
 
-from slipstream.errors import NotFoundError, StorageError, TooLargeError, ValidationError
+from slipstream.errors import NotFoundError, StorageError, ValidationError
 from slipstream.storage import DataLayout, open_store
 
 from ._db import Database
 from ._names import check_digest
+from ._spool import SPOOL_PREFIX, spool
 from ._tables import BundleRow
 
 __all__ = ["MAX_BUNDLE_BYTES", "BundleStore"]
@@ -59,7 +59,9 @@ class BundleStore:
             if folder is None or not folder.is_dir():
                 continue
             for path in folder.iterdir():
-                if path.name.startswith(".") and (".upload-" in path.name or ".tmp-" in path.name):
+                if path.name.startswith(SPOOL_PREFIX) or (
+                    path.name.startswith(".") and ".tmp-" in path.name
+                ):
                     path.unlink(missing_ok=True)
                     removed += 1
         return removed
@@ -71,23 +73,10 @@ class BundleStore:
 
         check_digest(digest)
         folder = self.uploads or Path(tempfile.gettempdir())
-        folder.mkdir(parents=True, exist_ok=True)
-        fd, name = tempfile.mkstemp(prefix=".upload-", dir=folder)
-        path = Path(name)
-        try:
-            h = hashlib.sha256()
-            size = 0
-            with os.fdopen(fd, "wb") as f:
-                async for chunk in chunks:
-                    size += len(chunk)
-                    if size > self.max_bytes:
-                        raise TooLargeError(f"code bundle larger than {self.max_bytes} bytes")
-                    h.update(chunk)
-                    f.write(chunk)
+        h = hashlib.sha256()
+        async with spool(chunks, folder, self.max_bytes, "code bundle", h.update) as (path, size):
             self._check_hash(digest, h.hexdigest())
             return await run_in_threadpool(self._store_file, digest, path, size)
-        finally:
-            path.unlink(missing_ok=True)
 
     def _check_hash(self, digest: str, actual: str) -> None:
         if actual != digest:

@@ -11,24 +11,20 @@ Uploaded blobs are never overwritten: a second upload to the same path is a conf
 
 from __future__ import annotations
 
-import os
-import tempfile
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-from slipstream.errors import ConflictError, StorageError, TooLargeError
+from slipstream.errors import ConflictError, StorageError
 from slipstream.model import UploadedBlob, UploadLocation
 from slipstream.storage import DataLayout, open_store
 
 from ._db import Database
 from ._names import check_blob_path, check_domain, check_upload_id
 from ._projects import ProjectService
+from ._spool import spool
 
-__all__ = ["UPLOAD_PREFIX", "UploadService"]
-
-UPLOAD_PREFIX = ".upload-"
-"""The name prefix of the files uploads stream into (what a start sweeps away)."""
+__all__ = ["UploadService"]
 
 
 class UploadService:
@@ -79,21 +75,9 @@ class UploadService:
         from starlette.concurrency import run_in_threadpool
 
         uri = await run_in_threadpool(self.check, project, domain, upload_id, path)
-        self.uploads.mkdir(parents=True, exist_ok=True)
-        fd, name = tempfile.mkstemp(prefix=UPLOAD_PREFIX, dir=self.uploads)
-        tmp = Path(name)
-        try:
-            size = 0
-            with os.fdopen(fd, "wb") as f:
-                async for chunk in chunks:
-                    size += len(chunk)
-                    if size > self.max_bytes:
-                        raise TooLargeError(f"uploaded blob larger than {self.max_bytes} bytes")
-                    f.write(chunk)
+        async with spool(chunks, self.uploads, self.max_bytes, "uploaded blob") as (tmp, size):
             await run_in_threadpool(self._store_file, tmp, uri)
-            return UploadedBlob(uri, size)
-        finally:
-            tmp.unlink(missing_ok=True)
+        return UploadedBlob(uri, size)
 
     def _store_file(self, tmp: Path, uri: str) -> None:
         try:
