@@ -8,6 +8,7 @@ resumed execution answers finished calls from its records instead of running the
 from __future__ import annotations
 
 import asyncio
+import inspect
 import os
 import subprocess
 import sys
@@ -218,9 +219,16 @@ def test_awaited_calls_are_recorded_nodes_in_call_order(runner: str) -> None:
     assert {a.runner for a in attempts} == {runner}
 
 
-def test_calling_an_eager_workflow_runs_it_locally() -> None:
-    assert chain(x=5) == 12
-    assert fan_out(n=4) == [0, 2, 4, 6]
+def test_calling_an_eager_workflow_returns_a_coroutine_that_runs_it_locally() -> None:
+    call = chain(x=5)
+    assert inspect.iscoroutine(call)  # as flytekit's: asyncio.run(wf(...)) / await wf(...)
+    assert asyncio.run(call) == 12
+    assert asyncio.run(fan_out(n=4)) == [0, 2, 4, 6]
+
+
+def test_wrong_arguments_raise_at_the_call_not_at_the_await() -> None:
+    with pytest.raises(TypeError, match="unexpected keyword argument 'y'"):
+        chain(y=5)  # type: ignore[call-arg]
 
 
 @pytest.mark.timeout(60)
@@ -333,13 +341,13 @@ def test_eager_needs_an_async_function() -> None:
 
 def test_a_bad_call_raises_where_it_is_made() -> None:
     with pytest.raises(TypeError, match="unexpected keyword argument 'y'") as ei:
-        wrong_call(x=1)
+        asyncio.run(wrong_call(x=1))
     assert "in node n0" in "\n".join(ei.value.__notes__)
 
 
 def test_awaitable_from_async_code() -> None:
     async def main() -> int:
-        return await chain(x=2)  # type: ignore[no-any-return, misc]
+        return await chain(x=2)
 
     assert asyncio.run(main()) == 6
 

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import assert_type
 
 from slipstream import PythonTask, PythonWorkflow, Resources, task, workflow
-from slipstream.sdk import DynamicTask, LaunchPlan, MapTask, dynamic, map_task
+from slipstream.sdk import DynamicTask, LaunchPlan, MapTask, dynamic, eager, map_task
 
 
 @task
@@ -38,3 +39,12 @@ assert_type(dyn(n=2), int)
 assert_type(wf(x=3), int)
 assert_type(map_task(bare), MapTask)
 assert_type(LaunchPlan.get_or_create(wf), LaunchPlan)
+
+
+@eager
+async def eager_wf(x: int) -> int:
+    return x
+
+
+# an eager workflow called from plain Python is a coroutine, as flytekit's is
+assert_type(asyncio.run(eager_wf(x=1)), int)

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import inspect
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, ParamSpec, TypeVar, overload
 
 from slipstream.errors import CompileError
@@ -69,9 +69,15 @@ class EagerWorkflow(PythonTask[P, R]):
             f"eager workflow {self.name} runs in the engine; it cannot run as a task attempt"
         )
 
-    def __call__(self, *args: P.args, **kwargs: P.kwargs) -> R:
+    def __call__(  # type: ignore[override]
+        self, *args: P.args, **kwargs: P.kwargs
+    ) -> Coroutine[Any, Any, R]:
+        """In a workflow or an eager body, a node; from plain Python, a coroutine that runs the
+        workflow locally (``asyncio.run(wf(x=1))``, or ``await wf(x=1)`` in a notebook), as
+        flytekit's eager workflows are called. Wrong arguments raise at the call."""
         if _compiler.current_builder() is not None or eager_calls() is not None:
-            return super().__call__(*args, **kwargs)  # a node of a workflow / an awaited call
+            # a node of a workflow (its promise) / an awaited call
+            return super().__call__(*args, **kwargs)  # type: ignore[return-value]
         from ._context import in_task
 
         if in_task():
@@ -80,14 +86,15 @@ class EagerWorkflow(PythonTask[P, R]):
                 "workflow, another eager workflow, or plain Python"
             )
         bound = self.bind_call(args, kwargs)
+        return self._run_locally(bound)
+
+    async def _run_locally(self, bound: dict[str, Any]) -> R:
         from slipstream._hooks import get_local_executor
 
-        try:
-            asyncio.get_running_loop()
-        except RuntimeError:
-            return get_local_executor()(self, bound)  # type: ignore[no-any-return]
-        # called from async code: run the execution in a thread, awaitable from this loop
-        return asyncio.to_thread(get_local_executor(), self, bound)  # type: ignore[return-value]
+        # the execution runs in a thread: the engine runs the body on its own event loop, and
+        # the caller's loop (a notebook's) stays free while it does
+        result: R = await asyncio.to_thread(get_local_executor(), self, bound)
+        return result
 
     def __repr__(self) -> str:
         return f"EagerWorkflow({self.name})"
