@@ -139,6 +139,22 @@ def token_revoke(endpoint: str | None, token_id: str) -> None:
     click.echo(f"token {info.id} of {info.user} revoked")
 
 
+@auth.command("login-link")
+@_server_options
+@json_option
+@reports_errors
+def login_link(endpoint: str | None, as_json: bool) -> None:
+    """Print a one-time link that logs a browser into the console as you (valid for minutes,
+    once; the browser's session is revoked with the token in use)."""
+    with open_remote(endpoint, None, None) as remote:
+        url = remote.access.login_link()
+    if as_json:
+        echo_json({"url": url})
+        return
+    click.echo("open this link once, within 5 minutes, to log in to the console:", err=True)
+    click.echo(url)
+
+
 @auth.command()
 @_server_options
 @json_option

@@ -15,6 +15,7 @@ __all__ = [
     "ALL_PROJECTS",
     "Grant",
     "GrantRequest",
+    "LoginLink",
     "NewToken",
     "Role",
     "TokenCreate",
@@ -102,6 +103,9 @@ class TokenInfo(msgspec.Struct, frozen=True, omit_defaults=True):
     expires_at: float | None = None
     revoked_at: float | None = None
     created_by: str = ""
+    parent: str = ""
+    """The id of the token that made this one (empty: the server made it); revoking that
+    token revokes this one."""
 
 
 class NewToken(msgspec.Struct, frozen=True, omit_defaults=True):
@@ -109,3 +113,11 @@ class NewToken(msgspec.Struct, frozen=True, omit_defaults=True):
 
     token: str
     info: TokenInfo
+
+
+class LoginLink(msgspec.Struct, frozen=True, omit_defaults=True):
+    """A one-time console login link (``POST /api/v1/login-links``): ``path`` holds the code,
+    shown this once; it logs one browser in, once, before ``expires_at``."""
+
+    path: str
+    expires_at: float

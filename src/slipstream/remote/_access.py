@@ -6,6 +6,7 @@ import msgspec
 
 from slipstream.model import (
     GrantRequest,
+    LoginLink,
     NewToken,
     Role,
     TokenCreate,
@@ -67,3 +68,11 @@ class Access:
         """Revoke a token by its id (the part after ``ss_``)."""
         response = self._http.request("DELETE", f"/tokens/{token_id}")
         return msgspec.json.decode(response.content, type=TokenInfo)
+
+    def login_link(self) -> str:
+        """A one-time link that logs a browser into the console as this client's user: it works
+        once, within minutes, and the session it gives is revoked with this client's token."""
+        link = msgspec.json.decode(
+            self._http.request("POST", "/login-links").content, type=LoginLink
+        )
+        return self._http.endpoint + link.path

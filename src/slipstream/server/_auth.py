@@ -271,9 +271,15 @@ class AuthService:
             raise ValidationError(
                 f"expires_in must be between 0 and {_MAX_EXPIRY:.0f} seconds, got {expires}"
             )
+        now = time.time()
+        expires_at = None if expires is None else now + expires
+        _check_outlives(caller, expires_at, now)
         with self.db.session() as session:
             self._require_user(session, user)
-            token, row = self._new_token(session, user, request.description, expires, caller.name)
+            self._check_outranks(session, caller, user)
+            token, row = self._new_token(
+                session, user, request.description, expires_at, caller.name, caller.token_id
+            )
             return NewToken(token=token, info=_info(row))
 
     def tokens(self, caller: Principal, user: str | None = None) -> list[TokenInfo]:
@@ -295,8 +301,10 @@ class AuthService:
             row = session.get(TokenRow, token_id)
             if row is None or (row.user != caller.name and not caller.is_admin):
                 raise NotFoundError(f"token {token_id} does not exist")
+            now = time.time()
             if row.revoked_at is None:
-                row.revoked_at = time.time()
+                row.revoked_at = now
+            _revoke_descendants(session, row.id, now)
             info = _info(row)
         self._changed()
         return info
@@ -370,25 +378,87 @@ class AuthService:
             row.role = role.value
             row.created_by = by
 
+    def _check_outranks(self, session: Session, caller: Principal, user: str) -> None:
+        """A token may not hold a role its maker does not: every grant of ``user`` must be held
+        by the caller too."""
+        for g in self._grants(session, user):
+            if not caller.allows(g.role, g.project, g.domain):
+                where = g.project + (f"/{g.domain}" if g.domain else "")
+                raise PermissionDeniedError(
+                    f"a token cannot outrank the token that makes it: user {user!r} holds "
+                    f"{g.role.value} on {where}, which {caller.name!r} does not",
+                    details={"user": user, "role": g.role.value, "project": g.project},
+                )
+
+    def new_child_token(
+        self, session: Session, parent: TokenRow, description: str, expires_at: float
+    ) -> str:
+        """A token of ``parent``'s user made by ``parent`` (a console session): it expires no
+        later than ``parent`` and is revoked with it."""
+        if parent.expires_at is not None:
+            expires_at = min(expires_at, parent.expires_at)
+        token, _ = self._new_token(
+            session, parent.user, description, expires_at, parent.user, parent.id
+        )
+        return token
+
     def _new_token(
-        self, session: Session, user: str, description: str, expires_in: float | None, by: str
+        self,
+        session: Session,
+        user: str,
+        description: str,
+        expires_at: float | None,
+        by: str,
+        parent: str = "",
     ) -> tuple[str, TokenRow]:
+        if parent:
+            made_by = session.get(TokenRow, parent)
+            if made_by is None or made_by.revoked_at is not None:
+                raise AuthenticationError(f"token {parent} was revoked")
         token_id = secrets.token_hex(8)
         secret = secrets.token_urlsafe(32)
-        now = time.time()
         row = TokenRow(
             id=token_id,
             user=user,
             secret_hash=_hash(secret),
             description=description,
             created_by=by,
-            created_at=now,
-            expires_at=None if expires_in is None else now + expires_in,
+            created_at=time.time(),
+            expires_at=expires_at,
             revoked_at=None,
+            parent=parent or None,
         )
         session.add(row)
         session.flush()
         return f"ss_{token_id}_{secret}", row
+
+
+def _check_outlives(caller: Principal, expires_at: float | None, now: float) -> None:
+    """A token may not outlive the token that makes it."""
+    if caller.expires_at is None:
+        return
+    if expires_at is None or expires_at > caller.expires_at:
+        left = max(0, int(caller.expires_at - now))
+        raise PermissionDeniedError(
+            "a token cannot outlive the token that makes it: the caller's token expires in "
+            f"{left} seconds, so ask for expires_in of at most {left}",
+            details={"max_expires_in": left},
+        )
+
+
+def _revoke_descendants(session: Session, token_id: str, now: float) -> None:
+    """Revoke every token made, directly or through others, by ``token_id``."""
+    frontier = [token_id]
+    seen = {token_id}
+    while frontier:
+        batch, frontier = frontier[:500], frontier[500:]
+        for child in session.scalars(select(TokenRow).where(TokenRow.parent.in_(batch))):
+            if child.id in seen:
+                continue
+            seen.add(child.id)
+            frontier.append(child.id)
+            if child.revoked_at is None:
+                child.revoked_at = now
 
 
 def _info(row: TokenRow) -> TokenInfo:
@@ -400,6 +470,7 @@ def _info(row: TokenRow) -> TokenInfo:
         expires_at=row.expires_at,
         revoked_at=row.revoked_at,
         created_by=row.created_by,
+        parent=row.parent or "",
     )
 
 

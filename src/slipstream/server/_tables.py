@@ -37,6 +37,7 @@ __all__ = [
     "EntityRow",
     "ExecutionRow",
     "GrantRow",
+    "LoginLinkRow",
     "NodeExecutionRow",
     "NotificationRow",
     "ProjectRow",
@@ -297,7 +298,7 @@ class TokenRow(Base):
     """An API token: its public id and the SHA-256 of its secret (the secret is never stored)."""
 
     __tablename__ = "tokens"
-    __table_args__ = (Index("ix_tokens_user", "user"),)
+    __table_args__ = (Index("ix_tokens_user", "user"), Index("ix_tokens_parent", "parent"))
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     user: Mapped[str] = mapped_column(String(64), ForeignKey("users.name"))
@@ -307,6 +308,22 @@ class TokenRow(Base):
     created_at: Mapped[float] = mapped_column(Float)
     expires_at: Mapped[float | None] = mapped_column(Float, nullable=True)
     revoked_at: Mapped[float | None] = mapped_column(Float, nullable=True)
+    parent: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    """The token that made this one (None: made by the server); revoked with it."""
+
+
+class LoginLinkRow(Base):
+    """A one-time console login link: the SHA-256 of its code (never the code), whose token made
+    it, until when it may be used, and when it was used (once)."""
+
+    __tablename__ = "login_links"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user: Mapped[str] = mapped_column(String(64), ForeignKey("users.name"))
+    token: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    created_at: Mapped[float] = mapped_column(Float)
+    expires_at: Mapped[float] = mapped_column(Float)
+    used_at: Mapped[float | None] = mapped_column(Float, nullable=True)
 
 
 class AuditRow(Base):

@@ -7,9 +7,18 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 
-from slipstream.model import GrantRequest, NewToken, TokenCreate, TokenInfo, User, UserCreate
+from slipstream.model import (
+    GrantRequest,
+    LoginLink,
+    NewToken,
+    TokenCreate,
+    TokenInfo,
+    User,
+    UserCreate,
+)
 
 from .._auth import ANONYMOUS, Principal
+from .._login_links import LINK_SECONDS, LoginLinks
 from .._services import Services
 from ._deps import principal, services
 from ._io import doc, json_response, read_body
@@ -88,3 +97,14 @@ def list_tokens(
 def revoke_token(token_id: str, svc: Svc, me: Caller) -> Response:
     """Revoke one of the caller's tokens (admins: anyone's)."""
     return json_response(svc.auth.revoke_token(token_id, me))
+
+
+@router.post("/login-links", **doc(response=LoginLink, status_code=201))
+def create_login_link(svc: Svc, me: Caller) -> Response:
+    """A one-time link that logs a browser into the console as the caller (within minutes,
+    once); the browser's session is a token made by the caller's token."""
+    if not svc.config.auth:
+        import time
+
+        return json_response(LoginLink(path="/console", expires_at=time.time() + LINK_SECONDS), 201)
+    return json_response(LoginLinks(svc.auth).create(me), 201)

@@ -229,6 +229,11 @@ RULES += [
             Rule(Role.VIEWER, Scope.CALLER, name="listing and making tokens"),
         ),
         (
+            {"POST"},
+            r"/login-links",
+            Rule(Role.VIEWER, Scope.CALLER, name="making console login links"),
+        ),
+        (
             {"DELETE"},
             r"/tokens/[^/]+",
             Rule(Role.VIEWER, Scope.CALLER, name="revoking tokens"),
