@@ -53,6 +53,8 @@ class ServerConfig:
     """Domains that only promotion puts entities in; promoting into them needs the admin role."""
     max_json_bytes: int = 64 * 1024 * 1024
     max_bundle_bytes: int = 512 * 1024 * 1024
+    max_bundle_unpacked_bytes: int = 1024 * 1024 * 1024
+    """The most a code bundle may inflate to (its gzip stream, counted while it uploads)."""
     max_upload_bytes: int = 4 * 1024 * 1024 * 1024
     """The largest blob a client may upload as an execution's input (a file, a DataFrame)."""
     smtp_url: str = ""
@@ -132,6 +134,7 @@ class ServerConfig:
             for key, default in (
                 ("max_json_bytes", cls.max_json_bytes),
                 ("max_bundle_bytes", cls.max_bundle_bytes),
+                ("max_bundle_unpacked_bytes", cls.max_bundle_unpacked_bytes),
                 ("max_upload_bytes", cls.max_upload_bytes),
             )
         }

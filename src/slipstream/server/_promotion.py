@@ -24,13 +24,15 @@ from slipstream.model import (
     PromoteRequest,
     Promotion,
     ResourceType,
+    Role,
 )
 
+from ._auth import Principal
 from ._db import Database
 from ._names import check_domain, check_name, check_project, check_version
 from ._pagination import PageRequest, paginate
 from ._projects import ProjectService
-from ._registry import _SPEC_TYPES, Entry, Registry, decode_spec, spec_id
+from ._registry import _SPEC_TYPES, Entry, Registry, decode_spec, require_role, spec_id
 from ._tables import EntityRow, PromotionRow
 
 __all__ = ["PromotionService"]
@@ -44,8 +46,12 @@ class PromotionService:
         self.projects = projects
         self.registry = registry
 
-    def promote(self, request: PromoteRequest) -> Promotion:
-        """Register the entity (and what it needs) in ``to_domain``; record who did it."""
+    def promote(self, request: PromoteRequest, caller: Principal | None = None) -> Promotion:
+        """Register the entity (and what it needs) in ``to_domain``; record who did it.
+
+        ``caller`` (None: the server itself) must be able to read the source domain, besides
+        editing the target (checked by registration), so that nobody copies out what they may
+        not read."""
         check_project(request.project)
         check_name(request.name)
         check_version(request.version)
@@ -56,16 +62,20 @@ class PromotionService:
             raise ValidationError("from_domain and to_domain are the same domain")
         if len(request.promoted_by) > 255 or "\x00" in request.promoted_by:
             raise ValidationError("promoted_by must have at most 255 characters and no NUL")
-        return self.registry.retrying(lambda session: self._promote(session, request))
+        what = f"promoting from {request.project}/{request.from_domain} (reading it)"
+        require_role(caller, Role.VIEWER, request.project, request.from_domain, what)
+        return self.registry.retrying(lambda session: self._promote(session, request, caller))
 
-    def _promote(self, session: Session, request: PromoteRequest) -> Promotion:
+    def _promote(
+        self, session: Session, request: PromoteRequest, caller: Principal | None
+    ) -> Promotion:
         """Promote in the caller's transaction (retried on a concurrent conflict)."""
         self.projects.require(session, request.project, active=True)
         rows = self._closure(session, request)
         entries = [
             _moved(row, request.project, request.from_domain, request.to_domain) for row in rows
         ]
-        result = self.registry.register_entries(session, entries)
+        result = self.registry.register_entries(session, entries, caller)
         record = PromotionRow(
             resource_type=request.resource_type.value,
             project=request.project,

@@ -15,7 +15,7 @@ import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from typing import Any, TypeVar, Union
+from typing import IO, Any, TypeVar, Union
 
 import msgspec
 from sqlalchemy import insert, select, tuple_
@@ -40,13 +40,22 @@ from slipstream.model import (
     RegisterResult,
     ResourceSpec,
     ResourceType,
+    Role,
     TaskTemplate,
 )
 
+from ._auth import Principal
 from ._bundles import BundleStore
 from ._db import Database
 from ._diff import diff, render
-from ._names import LATEST, check_domain, check_name, check_project, check_version
+from ._names import (
+    LATEST,
+    check_digest,
+    check_domain,
+    check_name,
+    check_project,
+    check_version,
+)
 from ._pagination import PageRequest, paginate
 from ._projects import ProjectService
 from ._quantities import check_spec, exceeding
@@ -55,7 +64,15 @@ from ._settings import SettingsService
 from ._source_diff import bundle_sources, changed_functions, code_refs, render_functions
 from ._tables import EntityRow
 
-__all__ = ["Entry", "RegisteredEntity", "Registry", "Spec", "decode_spec", "to_registered"]
+__all__ = [
+    "Entry",
+    "RegisteredEntity",
+    "Registry",
+    "Spec",
+    "decode_spec",
+    "require_role",
+    "to_registered",
+]
 
 T = TypeVar("T")
 Spec = Union[TaskTemplate, CompiledWorkflow, LaunchPlanSpec]
@@ -143,8 +160,9 @@ class Registry:
 
     # -- registration -------------------------------------------------------------------------
 
-    def register(self, request: RegisterRequest) -> RegisterResult:
-        """Register a batch atomically; see the module docstring."""
+    def register(self, request: RegisterRequest, caller: Principal | None = None) -> RegisterResult:
+        """Register a batch atomically for ``caller`` (None: the server itself); see the module
+        docstring and :meth:`register_entries` for what the caller must hold."""
         entries = entries_of(request)
         if not entries:
             raise ValidationError("nothing to register: the request has no entities")
@@ -153,14 +171,16 @@ class Registry:
                 f"code bundle {request.bundle} was not uploaded; upload it before registering",
                 details={"bundle": request.bundle},
             )
-        protected = sorted({e.id.domain for e in entries} & set(self.protected))
+        written = [e.id for e in with_closures(entries)]
+        written += [sub.id for e in entries for sub in _subworkflows(e.spec)]
+        protected = sorted({i.domain for i in written} & set(self.protected))
         if protected:
             raise PermissionDeniedError(
                 f"domain {protected[0]!r} is protected: entities get there only by promotion "
                 f"(`slipstream promote ... --to {protected[0]}`), not by registration",
                 details={"domain": protected[0]},
             )
-        return self.retrying(lambda session: self.register_entries(session, entries))
+        return self.retrying(lambda session: self.register_entries(session, entries, caller))
 
     def retrying(self, work: Callable[[Session], T]) -> T:
         """Run ``work`` in a transaction, again when a concurrent one made it fail in a way a
@@ -176,9 +196,18 @@ class Registry:
             time.sleep(random.uniform(0, 0.005 * 2 ** min(attempt, 6)))
         raise AssertionError("unreachable")  # pragma: no cover
 
-    def register_entries(self, session: Session, entries: list[Entry]) -> RegisterResult:
+    def register_entries(
+        self, session: Session, entries: list[Entry], caller: Principal | None = None
+    ) -> RegisterResult:
         """Validate and insert ``entries`` (and workflows' task closures) in the caller's
-        transaction."""
+        transaction.
+
+        Every identifier inside a body is checked like the top-level one, before anything is
+        read or compared: each entity written (closure tasks and subworkflows included) lies in
+        its workflow's project/domain, where ``caller`` holds the editor role; each entity
+        referenced (reference stubs, launch plan nodes) lies where ``caller`` holds the launcher
+        role. So a conflict diff only ever shows entities of a project/domain the caller edits.
+        """
         stubs = [e for e in entries if is_reference(e.spec)]
         if stubs:
             raise ValidationError(
@@ -187,6 +216,7 @@ class Registry:
                 details={"id": msgspec.to_builtins(stubs[0].id)},
             )
         unique = self._dedupe(with_closures(entries))
+        _check_walls(unique, caller)
         for project in sorted({e.id.project for e in unique}):
             self.projects.require(session, project, active=True)
         self._check_references(session, unique)
@@ -405,14 +435,36 @@ class Registry:
         if not old_bundle or not new_bundle or old_bundle == new_bundle:
             return []
         refs = code_refs(old_spec) + code_refs(msgspec.to_builtins(new_spec))
+        limit = self.bundles.max_unpacked_bytes
         try:
-            old = bundle_sources(self.bundles.get(old_bundle))
-            new = bundle_sources(self.bundles.get(new_bundle))
+            with self.bundles.open(old_bundle) as f:
+                old = bundle_sources(f, limit)
+            with self.bundles.open(new_bundle) as f:
+                new = bundle_sources(f, limit)
         except Exception:
             return []
         return changed_functions(old, new, list(dict.fromkeys(refs)))
 
     # -- reads --------------------------------------------------------------------------------
+
+    def open_bundle(self, digest: str, caller: Principal | None) -> IO[bytes]:
+        """Bundle ``digest`` as a stream, for a caller who may read an entity that uses it in
+        some project/domain (an admin of every project: any bundle). Others get the same
+        :class:`NotFoundError` as for a bundle that does not exist: a digest says nothing."""
+        check_digest(digest)
+        if caller is not None and not caller.is_admin:
+            with self.db.session() as session:
+                scopes = session.execute(
+                    select(EntityRow.project, EntityRow.domain)
+                    .where(EntityRow.bundle == digest)
+                    .distinct()
+                ).all()
+            if not any(caller.allows(Role.VIEWER, p, d) for p, d in scopes):
+                raise NotFoundError(
+                    f"code bundle {digest} does not exist or no entity you may read uses it",
+                    details={"bundle": digest},
+                )
+        return self.bundles.open(digest)
 
     def get(
         self, resource_type: ResourceType, project: str, domain: str, name: str, version: str
@@ -599,3 +651,63 @@ def _resource_requests(entry: Entry) -> Iterator[tuple[str, ResourceSpec]]:
 def _chunks(items: list[Any], size: int) -> Iterator[list[Any]]:
     for i in range(0, len(items), size):
         yield items[i : i + size]
+
+
+def _subworkflows(spec: Spec) -> Iterable[Any]:
+    return spec.subworkflows.values() if isinstance(spec, CompiledWorkflow) else ()
+
+
+def _references(spec: CompiledWorkflow) -> Iterator[tuple[str, Identifier]]:
+    """What a workflow calls elsewhere: its reference stubs and its launch plan nodes."""
+    for t in spec.tasks.values():
+        if is_reference(t):
+            yield "references", t.id
+    for node in _walk(spec):
+        lp = getattr(node.kind, "launch_plan", None)
+        if isinstance(lp, Identifier):
+            yield "launches", lp
+
+
+def _check_walls(entries: list[Entry], caller: Principal | None) -> None:
+    """Refuse an entity written where ``caller`` may not edit, one written outside its
+    workflow's project/domain, and a reference to where ``caller`` may not launch."""
+    for entry in entries:
+        _require(caller, Role.EDITOR, entry.id, f"registering {entry.id.resource_type} {entry.id}")
+        spec = entry.spec
+        if not isinstance(spec, CompiledWorkflow):
+            continue
+        wid = spec.workflow.id
+        inner = [t.id for t in spec.tasks.values() if not is_reference(t)]
+        inner += [sub.id for sub in spec.subworkflows.values()]
+        for ident in inner:
+            _require(caller, Role.EDITOR, ident, f"workflow {wid} writes {ident}")
+            if (ident.project, ident.domain) != (wid.project, wid.domain):
+                raise ValidationError(
+                    f"workflow {wid} holds {ident.resource_type} {ident} of another "
+                    f"project/domain: the entities of a workflow's closure are registered in "
+                    f"its own project {wid.project!r} and domain {wid.domain!r}",
+                    details={"id": msgspec.to_builtins(ident)},
+                )
+        for verb, ref in _references(spec):
+            if ref.project and ref.domain:
+                _require(caller, Role.LAUNCHER, ref, f"workflow {wid} {verb} {ref}")
+
+
+def _require(caller: Principal | None, role: Role, ident: Identifier, what: str) -> None:
+    require_role(caller, role, ident.project, ident.domain, what)
+
+
+def require_role(
+    caller: Principal | None, role: Role, project: str, domain: str, what: str
+) -> None:
+    """:class:`PermissionDeniedError` saying what ``what`` needs, unless ``caller`` (None: the
+    server itself) holds ``role`` or a higher one on ``project``/``domain``."""
+    if caller is None or caller.allows(role, project, domain):
+        return
+    held = caller.role_on(project, domain)
+    has = f"holds {held.value}" if held is not None else "holds no role"
+    raise PermissionDeniedError(
+        f"{what}: that needs the {role.value} role on project {project!r}, domain "
+        f"{domain!r}; user {caller.name!r} {has} there",
+        details={"needed": role.value, "project": project, "domain": domain, "user": caller.name},
+    )

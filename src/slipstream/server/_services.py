@@ -49,7 +49,11 @@ class Services:
         projects = ProjectService(db, config.domains)
         settings = SettingsService(db, projects)
         bundles = BundleStore(
-            db, config.store_url, config.home / "uploads", config.max_bundle_bytes
+            db,
+            config.store_url,
+            config.home / "uploads",
+            config.max_bundle_bytes,
+            config.max_bundle_unpacked_bytes,
         )
         registry = Registry(db, projects, settings, bundles, config.protected_domains)
         return cls(

@@ -6,16 +6,17 @@ from __future__ import annotations
 
 import ast
 import difflib
-import gzip
-import io
 import tarfile
-from typing import Any
+from typing import IO, Any
 
 import msgspec
 
 __all__ = ["FunctionChange", "bundle_sources", "changed_functions", "code_refs", "render_functions"]
 
 _MAX_LINES = 40
+_MAX_FILE = 1024 * 1024
+"""A Python file larger than this is not compared (it is not a hand-written source)."""
+_MAX_MEMBERS = 50_000
 
 
 class FunctionChange(msgspec.Struct, frozen=True):
@@ -26,15 +27,25 @@ class FunctionChange(msgspec.Struct, frozen=True):
     diff: tuple[str, ...]
 
 
-def bundle_sources(data: bytes) -> dict[str, str]:
-    """The Python files of a bundle (a gzipped tar): path -> text."""
+def bundle_sources(stream: IO[bytes], max_unpacked: int) -> dict[str, str]:
+    """The Python files of a bundle (a gzipped tar read as a stream): path -> text.
+
+    Memory stays bounded whatever the bundle holds: members are read one at a time, Python
+    files over 1 MiB are skipped, and past ``max_unpacked`` bytes of members (or 50,000 of them)
+    it stops with :class:`ValueError`."""
     out: dict[str, str] = {}
-    with tarfile.open(fileobj=io.BytesIO(gzip.decompress(data)), mode="r:") as tar:
-        for member in tar.getmembers():
-            if member.isfile() and member.name.endswith(".py"):
+    unpacked = 0
+    with tarfile.open(fileobj=stream, mode="r|gz") as tar:
+        seen: list[tarfile.TarInfo] = tar.__dict__["members"]  # what a stream keeps: emptied
+        for count, member in enumerate(tar, 1):
+            unpacked += max(member.size, 0) + tarfile.BLOCKSIZE
+            if unpacked > max_unpacked or count > _MAX_MEMBERS:
+                raise ValueError(f"the bundle unpacks to more than {max_unpacked} bytes")
+            seen.clear()  # a million headers would otherwise all stay in memory
+            if member.isfile() and member.name.endswith(".py") and member.size <= _MAX_FILE:
                 f = tar.extractfile(member)
                 if f is not None:
-                    out[member.name] = f.read().decode("utf-8", errors="replace")
+                    out[member.name] = f.read(_MAX_FILE).decode("utf-8", errors="replace")
     return out
 
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import StreamingResponse
 
 from slipstream.errors import TooLargeError
 from slipstream.model import (
@@ -22,7 +24,7 @@ from slipstream.model import (
 from .._names import check_digest
 from .._pagination import PageRequest
 from .._services import Services
-from ._deps import page_params, services
+from ._deps import page_params, principal, services
 from ._io import doc, json_response, read_body
 
 __all__ = ["router"]
@@ -30,6 +32,7 @@ __all__ = ["router"]
 router = APIRouter(tags=["registration"])
 Svc = Annotated[Services, Depends(services)]
 PageQ = Annotated[PageRequest, Depends(page_params)]
+_CHUNK = 1024 * 1024
 
 
 @router.head("/bundles/{digest}")
@@ -39,9 +42,17 @@ def bundle_exists(digest: str, svc: Svc) -> Response:
 
 
 @router.get("/bundles/{digest}", response_class=Response)
-def get_bundle(digest: str, svc: Svc) -> Response:
-    """The bundle's bytes (a gzipped tar of the project's sources)."""
-    return Response(svc.bundles.get(digest), media_type="application/gzip")
+def get_bundle(digest: str, request: Request, svc: Svc) -> Response:
+    """The bundle's bytes (a gzipped tar of the project's sources), streamed; only for a caller
+    who may read an entity that uses it (404 otherwise, as for a bundle that does not exist)."""
+    stream = svc.registry.open_bundle(digest, principal(request))
+
+    def chunks() -> Iterator[bytes]:
+        with stream:
+            while chunk := stream.read(_CHUNK):
+                yield chunk
+
+    return StreamingResponse(chunks(), media_type="application/gzip")
 
 
 @router.put(
@@ -65,7 +76,8 @@ async def put_bundle(digest: str, request: Request, svc: Svc) -> Response:
 async def register(request: Request, svc: Svc) -> Response:
     """Register tasks, workflows and launch plans atomically (identical ones are no-ops)."""
     body = await read_body(request, RegisterRequest)
-    return json_response(await run_in_threadpool(svc.registry.register, body))
+    caller = principal(request)
+    return json_response(await run_in_threadpool(svc.registry.register, body, caller))
 
 
 def _routes(resource_type: ResourceType, path: str, spec: Any) -> None:

@@ -23,7 +23,7 @@ from slipstream.model import (
 from .._pagination import PageRequest
 from .._registry import decode_spec
 from .._services import Services
-from ._deps import caller, page_params, services
+from ._deps import caller, page_params, principal, services
 from ._io import doc, json_response, read_body
 
 __all__ = ["router"]
@@ -125,7 +125,8 @@ async def promote(request: Request, svc: Svc) -> Response:
     body = msgspec.structs.replace(
         await read_body(request, PromoteRequest), promoted_by=caller(request)
     )
-    return json_response(await run_in_threadpool(svc.promotions.promote, body), 201)
+    promoted = await run_in_threadpool(svc.promotions.promote, body, principal(request))
+    return json_response(promoted, 201)
 
 
 @router.get("/projects/{project}/promotions", **doc(response=Page[Promotion]))
