@@ -61,6 +61,9 @@ class AttemptRequest(msgspec.Struct, frozen=True, omit_defaults=True):
     log_dir: str = ""
     log_spool: bool = False
     """Keep the log only if the attempt writes one, and only when it ends (map items)."""
+    secret_values: tuple[tuple[str, str, str], ...] = ()
+    """``(group, key, value)`` of the secrets the server granted this attempt, added by a pool
+    whose workers are isolated just before the request goes to its worker; never recorded."""
 
 
 class AttemptResult(msgspec.Struct, omit_defaults=True):

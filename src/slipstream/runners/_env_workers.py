@@ -16,6 +16,7 @@ from typing import Any
 from slipstream.engine import AttemptRequest
 from slipstream.errors import SlipstreamError
 
+from ._privileges import WorkerIsolation, scrubbed
 from ._worker_loop import worker_loop
 
 __all__ = ["EnvProcess", "PoolEnv", "env_worker_main"]
@@ -27,22 +28,45 @@ def env_worker_main() -> None:
     arguments."""
     fd, code_root, name, parent, kernel = sys.argv[1:6]
     conn = multiprocessing.connection.Connection(int(fd))
-    worker_loop(conn, code_root, name, int(parent), kernel == "1")
+    isolation = None
+    if len(sys.argv) > 6:  # the worker of an isolated pool
+        import msgspec
+
+        isolation = msgspec.json.decode(sys.argv[6], type=WorkerIsolation)
+    worker_loop(conn, code_root, name, int(parent), kernel == "1", isolation)
 
 
 class EnvProcess:
     """A worker process running an environment's interpreter, with the few methods of
     ``multiprocessing.Process`` the pool uses."""
 
-    def __init__(self, python: str, conn: Any, args: list[str], env: dict[str, str]) -> None:
+    def __init__(
+        self,
+        python: str,
+        conn: Any,
+        args: list[str],
+        env: dict[str, str],
+        isolation: WorkerIsolation | None = None,
+    ) -> None:
         import subprocess
 
         code = "from slipstream.runners._env_workers import env_worker_main; env_worker_main()"
+        user: dict[str, Any] = {}
+        if isolation is not None:
+            import msgspec
+
+            args = [*args, msgspec.json.encode(isolation).decode()]
+            env = {**scrubbed(os.environ), **env}
+            if isolation.switches_user and os.getuid() == 0:
+                user = {"user": isolation.uid, "group": isolation.gid, "extra_groups": []}
+        else:
+            env = {**os.environ, **env}
         self._popen = subprocess.Popen(
             [python, "-c", code, str(conn.fileno()), *args],
             pass_fds=(conn.fileno(),),
-            env={**os.environ, **env},
+            env=env,
             stdin=subprocess.DEVNULL,
+            **user,
         )
         self.pid = self._popen.pid
 

@@ -53,9 +53,11 @@ from slipstream.errors import (
 )
 from slipstream.model import ErrorKind, ExecutionId
 
+from ._confine import confine
 from ._env_workers import PoolEnv
 from ._memory import OOM_EXIT_CODE
 from ._pool_worker import Slot, Worker, how_it_ended, queue_len
+from ._privileges import IsolatingContext, StoreWalls, WorkerIsolation, isolated_request
 from ._resources import Capacity, Demand, demand_of
 from ._runner_results import aborted, failure, what
 
@@ -69,6 +71,9 @@ class LocalRunner:
 
     ``cpus``, ``memory`` (bytes or a quantity such as ``"16Gi"``) and ``gpus`` override the
     machine's detected capacity against which the attempts' resource requests are accounted.
+    With ``isolation`` (a server's pool) the workers are not the server: see ``_privileges``
+    (their user, directory and environment; secrets granted per attempt) and ``_confine`` (what
+    is taken from their results).
     """
 
     name = "local"
@@ -82,6 +87,7 @@ class LocalRunner:
         cpus: float | None = None,
         memory: int | str | None = None,
         gpus: int | None = None,
+        isolation: WorkerIsolation | None = None,
     ) -> None:
         n = workers or os.cpu_count() or 1
         if n < 1:
@@ -89,7 +95,13 @@ class LocalRunner:
         self._capacity = Capacity(cpus, memory, gpus)
         self._held: deque[tuple[AttemptRequest, Demand]] = deque()
         method = "fork" if threading.active_count() == 1 and sys.platform != "win32" else "spawn"
-        self._ctx = multiprocessing.get_context(method)
+        self._ctx: Any = (
+            multiprocessing.get_context(method)
+            if isolation is None
+            else IsolatingContext(isolation)
+        )
+        self._isolation = isolation
+        self._walls = StoreWalls.of(isolation)
         self._code_root = code_root or (sys.path[0] if sys.path and sys.path[0] else os.getcwd())
         self._depth = max(1, depth)
         self._workers = [Worker(self._ctx, i, self._code_root) for i in range(n)]
@@ -129,6 +141,12 @@ class LocalRunner:
     # -- submitting ----------------------------------------------------------------------------
 
     def submit(self, request: AttemptRequest) -> None:
+        if self._isolation is not None:  # its folder opened, its secrets granted
+            try:
+                request = isolated_request(self._isolation, self._walls, request)
+            except SlipstreamError as e:
+                self._failed.append(failure(request, e))
+                return
         if request.task.environment_spec is not None and self._env_of(request) is None:
             return  # parked while its environment builds, or failed
         r, lim = request.task.requests, request.task.limits
@@ -318,7 +336,10 @@ class LocalRunner:
                 continue
             for result in self._decoder.decode(data):
                 if w.queue:
-                    self._release(w.queue.popleft())
+                    slot = w.queue.popleft()
+                    self._release(slot)
+                    if self._isolation is not None:
+                        confine(result, slot.request)
                 if result.error is not None and result.error.kind == ErrorKind.OOM:
                     self._retire(w)
                 results.append(result)

@@ -19,6 +19,7 @@ from typing import Any
 from slipstream.engine import AttemptRequest
 
 from ._env_workers import EnvProcess, PoolEnv
+from ._privileges import private_dir
 from ._resources import Demand
 from ._worker_loop import worker_loop
 
@@ -45,18 +46,22 @@ class Worker:
         parent, child = ctx.Pipe(duplex=True)
         self.conn = parent
         kernel = threading.current_thread() is threading.main_thread()
+        isolation = getattr(ctx, "isolation", None)  # an IsolatingContext's
+        if isolation is not None:
+            private_dir(isolation, self.name)
         self.proc: Any
         if env is None:
             self.proc = ctx.Process(
                 target=worker_loop,
-                args=(child, code_root, self.name, os.getpid(), kernel),
+                args=(child, code_root, self.name, 0 if isolation else os.getpid(), kernel),
+                kwargs={"isolation": isolation},
                 daemon=True,
                 name=self.name,
             )
             self.proc.start()
         else:
             args = [code_root, self.name, str(os.getpid()), "1" if kernel else "0"]
-            self.proc = EnvProcess(env.python, child, args, env.vars)
+            self.proc = EnvProcess(env.python, child, args, env.vars, isolation)
         child.close()
         self.queue: deque[Slot] = deque()
         self.outbox: list[AttemptRequest] = []

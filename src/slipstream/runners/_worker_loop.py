@@ -1,27 +1,48 @@
 """The loop of one warm worker process of the local pool: batches of attempt requests in,
-batches of results out, msgpack over the pool's pipe."""
+batches of results out, msgpack over the pool's pipe. A worker of a server's pool first stops
+being the server (``_privileges``) and runs each attempt with only the secrets granted to it."""
 
 from __future__ import annotations
 
+import os
 import signal
 import sys
+import time
 from typing import Any
 
 import msgspec
 
-from slipstream.engine import AttemptRequest
+from slipstream.engine import AttemptRequest, AttemptResult
+from slipstream.sdk._secrets import granted_secrets
 
 from ._entrypoint import run_attempt
 from ._isolation import use_code_root
 from ._lifetime import die_with_parent
+from ._privileges import WorkerIsolation, enter_isolation
 
 __all__ = ["worker_loop"]
 
+_REPORT_AFTER_S = 0.002
+"""A batch's results go back as one message, unless its attempts have run this long: then those
+that ended go back before the next starts. Tiny attempts still cost one message per batch."""
 
-def worker_loop(conn: Any, code_root: str, name: str, parent: int, kernel: bool) -> None:
+
+def worker_loop(
+    conn: Any,
+    code_root: str,
+    name: str,
+    parent: int,
+    kernel: bool,
+    isolation: WorkerIsolation | None = None,
+) -> None:
     """Run the attempts that come in batches over ``conn`` until it closes (or an empty message
-    asks the worker to stop); each batch's results go back as one message."""
-    die_with_parent(parent, kernel)
+    asks the worker to stop); each batch's results go back as one message, or several when its
+    attempts take a while (``_REPORT_AFTER_S``).
+
+    ``parent`` 0: the process that started this one (the fork server of an isolated pool)."""
+    die_with_parent(parent or os.getppid(), kernel or not parent)
+    if isolation is not None:
+        enter_isolation(isolation, name, conn.fileno())
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when work stops
     if code_root and code_root not in sys.path:
         sys.path.insert(0, code_root)
@@ -34,9 +55,21 @@ def worker_loop(conn: Any, code_root: str, name: str, parent: int, kernel: bool)
             return
         if not data:  # the pool is closing
             return
-        batch = []
+        batch: list[AttemptResult] = []
+        sent = time.monotonic()
         for req in decoder.decode(data):
+            if batch and time.monotonic() - sent >= _REPORT_AFTER_S:
+                # what ended goes back before more starts: the pool records it sooner, and a
+                # crash of the next attempt cannot take it along
+                conn.send_bytes(encoder.encode(batch))
+                batch = []
+                sent = time.monotonic()
             if req.code_root:
                 use_code_root(req.code_root)
-            batch.append(run_attempt(req, name))
+            if isolation is None:
+                batch.append(run_attempt(req, name))
+                continue
+            where = f"project {req.execution.project}, domain {req.execution.domain}"
+            with granted_secrets(req.secret_values, where):
+                batch.append(run_attempt(req, name))
         conn.send_bytes(encoder.encode(batch))

@@ -11,6 +11,10 @@ naming the secret and where it was looked for; an ``ENV_VAR`` mount is exported 
 the attempt (and restored after), a ``FILE`` mount is a file readable by the owner only. Values
 never appear in an error message: a task exception whose message contains a requested value has
 it replaced by ``***``.
+
+In a server's worker, secrets come from the server instead (:func:`granted_secrets`): only the
+values the server granted the attempt, for its project and domain, are found; the worker's own
+environment and files are not looked at.
 """
 
 from __future__ import annotations
@@ -27,12 +31,23 @@ import msgspec
 from slipstream.errors import ConfigError
 from slipstream.model import SecretRequest
 
-__all__ = ["ENV_PREFIX", "Secret", "SecretsManager", "mounted_secrets", "redact"]
+__all__ = [
+    "ENV_PREFIX",
+    "Secret",
+    "SecretsManager",
+    "granted_secrets",
+    "mounted_secrets",
+    "redact",
+]
 
 ENV_PREFIX = "_FSEC_"
 """flytekit's prefix of secret environment variables: ``_FSEC_<GROUP>_<KEY>``."""
 
 REDACTED = "***"
+
+_granted: dict[tuple[str, str], str] | None = None
+"""The secrets the server granted the running attempt (None outside a server's worker)."""
+_granted_to = ""
 
 
 class MountType(enum.Enum):
@@ -118,6 +133,8 @@ class SecretsManager:
         self._workdir: Path | None = None
 
     def _find(self, group: str, key: str | None, env_var: str | None = None) -> str | None:
+        if _granted is not None:
+            return _granted.get((group, key or ""))
         for n in env_names(group, key, env_var):
             v = os.environ.get(n)
             if v is not None:
@@ -129,6 +146,11 @@ class SecretsManager:
 
     def _missing(self, group: str, key: str | None, env_var: str | None = None) -> ConfigError:
         name = f"{group}/{key}" if key else group
+        if _granted is not None:
+            return ConfigError(
+                f"secret {name!r} is not defined for {_granted_to} on this server "
+                "(nor globally), or the task does not request it"
+            )
         files = " or ".join(str(p) for p in _file_candidates(group, key))
         return ConfigError(
             f"secret {name!r} not found: set one of the environment variables "
@@ -157,7 +179,7 @@ class SecretsManager:
         """The path of a file holding the secret: its file in the secrets dir when there is one,
         else a private file written with the value found in the environment. As with flytekit,
         the path depends only on the group and key, so a test can compute the path a task sees."""
-        for p in _file_candidates(group, key):
+        for p in _file_candidates(group, key) if _granted is None else ():
             if p.is_file():
                 return str(p)
         value = self._find(group, key)
@@ -218,6 +240,26 @@ def mounted_secrets(
                 os.environ.pop(n, None)
             else:
                 os.environ[n] = old
+
+
+@contextmanager
+def granted_secrets(values: Iterable[tuple[str, str, str]], where: str) -> Iterator[None]:
+    """While an attempt runs in a server's worker: only ``values`` (``(group, key, value)``,
+    granted to ``where``, its project and domain) are secrets; the files a ``FILE`` mount wrote
+    are removed after."""
+    global _granted, _granted_to
+    _granted = {(g, k): v for g, k, v in values}
+    _granted_to = where
+    try:
+        yield
+    finally:
+        _granted = None
+        _granted_to = ""
+        import shutil
+        import tempfile
+
+        uid = os.getuid() if hasattr(os, "getuid") else 0
+        shutil.rmtree(Path(tempfile.gettempdir()) / f"slipstream-secrets-{uid}", ignore_errors=True)
 
 
 def redact(exc: BaseException, values: list[str]) -> None:
