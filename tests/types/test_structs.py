@@ -44,7 +44,9 @@ def test_literal_type(engine: TypeEngine) -> None:
     assert lt.fields == (
         Field("x", LiteralType(Kind.INT)),
         Field(
-            "label", LiteralType(Kind.UNION, args=(LiteralType(Kind.STR), LiteralType(Kind.NONE)))
+            "label",
+            LiteralType(Kind.UNION, args=(LiteralType(Kind.STR), LiteralType(Kind.NONE))),
+            has_default=True,
         ),
     )
     assert [f.name for f in engine.literal_type(Outer).fields] == [

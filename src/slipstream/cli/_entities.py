@@ -8,7 +8,6 @@ while click parses the command line, so a bad value is a usage error before anyt
 
 from __future__ import annotations
 
-import dataclasses
 import enum
 import json
 import os
@@ -23,6 +22,7 @@ from typing import Any
 import click
 
 from slipstream.errors import CompileError, SlipstreamError
+from slipstream.model import literal_problem
 from slipstream.sdk import LaunchPlan, PythonTask, PyVar, WorkflowBase
 
 from ._docstrings import parse_docstring
@@ -31,7 +31,6 @@ from ._inputs import BadValue, describe_type, metavar_of, parse_value
 __all__ = [
     "Given",
     "LoadError",
-    "check_int64",
     "default_text",
     "entities_of",
     "entity_command",
@@ -53,7 +52,6 @@ class Given:
         self.value = value
 
 
-_INT64 = (-(2**63), 2**63 - 1)
 _NO_TEXT_FORM = "cannot be given on the command line"
 
 
@@ -95,24 +93,6 @@ def _construct(text: str, tp: Any) -> Any:
     return tp(value)
 
 
-def check_int64(value: Any, where: str = "") -> None:
-    """Integers travel as 64-bit integers: refuse larger ones while parsing, not mid-run."""
-    if isinstance(value, int) and not isinstance(value, bool):
-        if not _INT64[0] <= value <= _INT64[1]:
-            at = f" at {where}" if where else ""
-            raise BadValue(f"{value}{at} is outside the 64-bit integer range (-2**63 to 2**63-1)")
-    elif isinstance(value, dict):
-        for k, v in value.items():
-            check_int64(k, f"{where}[{k!r}]")
-            check_int64(v, f"{where}[{k!r}]")
-    elif isinstance(value, list | tuple | set | frozenset):
-        for i, v in enumerate(value):
-            check_int64(v, f"{where}[{i}]")
-    elif dataclasses.is_dataclass(value) and not isinstance(value, type):
-        for f in dataclasses.fields(value):
-            check_int64(getattr(value, f.name), f"{where}.{f.name}")
-
-
 class _InputType(click.ParamType):  # type: ignore[type-arg]  # generic only since click 8.2
     """Parses one input's text into a value of its declared type, checked by its codec."""
 
@@ -146,10 +126,11 @@ class _InputType(click.ParamType):  # type: ignore[type-arg]  # generic only sin
                         f"{value!r} is not accepted by {describe_type(tp)}(...): {e} (give JSON: "
                         "an object of keyword arguments, an array of arguments, or one value)"
                     ) from None
-            check_int64(parsed)
-            if not self.var.codec.needs_context:
-                literal = self.var.codec.to_literal(parsed, None)
-                check_int64(literal)
+            if not self.var.codec.needs_context:  # blobs are checked when they are launched
+                codec = self.var.codec
+                problem = literal_problem(codec.to_literal(parsed, None), codec.literal_type)
+                if problem is not None:
+                    raise BadValue(problem)
         except (BadValue, TypeError, ValueError) as e:
             expected = describe_type(tp)
             msg = str(e)

@@ -30,7 +30,6 @@ from slipstream.model import (
     ResourceType,
     TaskTemplate,
     Variable,
-    literal_problem,
 )
 from slipstream.types import (
     BadValue,
@@ -43,7 +42,7 @@ from slipstream.types import (
 )
 
 from ._docstrings import parse_docstring
-from ._entities import Given, check_int64, default_text, input_command, input_option
+from ._entities import Given, default_text, input_command, input_option
 
 __all__ = ["SpecEntity", "Unencoded", "spec_command", "spec_entities"]
 
@@ -177,11 +176,7 @@ class _LiteralInput(click.ParamType):  # type: ignore[type-arg]  # generic only 
         try:
             if self.blob:  # parse_text's first half: the literal is made when launching
                 return Given(Unencoded(parse_value(value, self.python_type)))
-            literal = parse_text(value, self.var.type)
-            check_int64(literal)
-            problem = literal_problem(literal, self.var.type)
-            if problem is not None:
-                raise BadValue(problem)
+            literal = parse_text(value, self.var.type)  # checked by the one validator
         except (BadValue, TypeError, ValueError, SlipstreamError) as e:
             msg = str(e)
             if self.described not in msg:

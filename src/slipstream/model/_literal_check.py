@@ -3,8 +3,10 @@
 The server receives inputs and signal values as literals from clients that may not share its code;
 before anything is stored it must know that each literal has the shape its literal type fixes (the
 table in ``_literal_types``). :func:`literal_problem` answers with a readable reason, or ``None``.
-It checks shapes, not content: a blob URI is not opened, a struct's missing fields may have
-defaults the literal type does not record.
+It checks shapes, not content: a blob URI is not opened. It is the one validator of every way
+in: the CLI, ``Remote`` and the console check what they send with it, and the server checks every
+launch with it again, so that a value the engine cannot carry (an integer past 64 bits, a struct
+missing a field it has no default for) is refused with one message before anything is stored.
 """
 
 from __future__ import annotations
@@ -20,6 +22,8 @@ from ._literal_types import Kind, LiteralType, type_str
 __all__ = ["literal_problem"]
 
 _NON_FINITE = frozenset({"nan", "inf", "-inf"})
+_INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
+_INT64_RANGE = "is outside the 64-bit integer range (-2**63 to 2**63-1)"
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
@@ -46,16 +50,43 @@ def _is_int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
+def _int_problem(value: int, where: str) -> str | None:
+    """Integers travel as 64-bit integers: a larger one would fail in the engine's encoder."""
+    if _INT64_MIN <= value <= _INT64_MAX:
+        return None
+    at = f"at {where}: " if where else ""
+    return f"{at}{_show(value)} {_INT64_RANGE}"
+
+
+def _json_problem(value: Any, where: str) -> str | None:
+    """Any JSON tree (``any``, a blob reference's extra keys): every integer fits 64 bits."""
+    if _is_int(value):
+        return _int_problem(value, where)
+    if isinstance(value, list):
+        for i, item in enumerate(value):
+            problem = _json_problem(item, f"{where}[{i}]")
+            if problem:
+                return problem
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            problem = _json_problem(item, f"{where}[{key!r}]")
+            if problem:
+                return problem
+    return None
+
+
 def _problem(value: Any, t: LiteralType, where: str) -> str | None:
     k = t.kind
     if k is Kind.ANY:
-        return None
+        return _json_problem(value, where)
     if k is Kind.NONE:
         return None if value is None else _bad(where, t, value)
     if k is Kind.INT or k is Kind.DURATION:
-        return None if _is_int(value) else _bad(where, t, value)
+        return _int_problem(value, where) if _is_int(value) else _bad(where, t, value)
     if k is Kind.FLOAT:
-        ok = _is_int(value) or isinstance(value, float) or value in _NON_FINITE
+        if _is_int(value):
+            return _int_problem(value, where)
+        ok = isinstance(value, float) or value in _NON_FINITE
         return None if ok else _bad(where, t, value)
     if k is Kind.BOOL:
         return None if isinstance(value, bool) else _bad(where, t, value)
@@ -117,16 +148,18 @@ def _problem(value: Any, t: LiteralType, where: str) -> str | None:
         if fields and unknown:
             known = ", ".join(fields)
             return _bad(where, t, value, f"unknown field {unknown[0]!r}; its fields: {known}")
+        missing = [f.name for f in t.fields if not f.has_default and f.name not in value]
+        if missing:
+            return _bad(where, t, value, f"missing required field {missing[0]!r}")
         for name, item in value.items():
-            if name in fields:
-                problem = _problem(item, fields[name], f"{where}.{name}")
-                if problem:
-                    return problem
-        return None
+            problem = _problem(item, fields[name], f"{where}.{name}") if fields else None
+            if problem:
+                return problem
+        return _json_problem(value, where) if not fields else None
     # file, dir, dataset, ndarray, pickle: a reference into a blob store
     if not isinstance(value, dict) or not isinstance(value.get("uri"), str) or not value["uri"]:
         return _bad(where, t, value, 'a blob reference {"uri": ...}')
-    return None
+    return _json_problem(value, where)
 
 
 def _union_problem(value: Any, t: LiteralType, where: str) -> str | None:

@@ -58,11 +58,13 @@ class Kind(enum.StrEnum):
     ANY = "any"
 
 
-class Field(msgspec.Struct, frozen=True):
+class Field(msgspec.Struct, frozen=True, omit_defaults=True):
     """A named, typed member of a struct or a column of a dataset."""
 
     name: str
     type: LiteralType
+    has_default: bool = False
+    """struct: whether a literal may leave the field out (its class gives a default)."""
 
 
 class LiteralType(msgspec.Struct, frozen=True, omit_defaults=True):

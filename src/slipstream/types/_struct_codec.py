@@ -46,7 +46,10 @@ class StructCodec(Codec):
     ) -> None:
         lt = LiteralType(
             Kind.STRUCT,
-            fields=tuple(Field(f.name, f.codec.literal_type) for f in fields),
+            fields=tuple(
+                Field(f.name, f.codec.literal_type, has_default=f.default is not None)
+                for f in fields
+            ),
             name=type_name(cls),
         )
         super().__init__(cls, lt)

@@ -497,8 +497,10 @@ def _parse_record(value: Any, base: Any) -> Any:
 
 def parse_text(text: str, literal_type: LiteralType) -> Any:
     """The literal of ``literal_type`` that ``text`` means (parsed as :func:`parse_value` parses
-    the Python type guessed from the literal type). Raises :class:`BadValue`."""
+    the Python type guessed from the literal type), checked by the one validator the server
+    checks launches with (``literal_problem``). Raises :class:`BadValue`."""
     from slipstream.errors import LiteralTypeError
+    from slipstream.model import literal_problem
 
     from ._guess import guess_python_type
     from ._registry import default_engine
@@ -506,6 +508,10 @@ def parse_text(text: str, literal_type: LiteralType) -> Any:
     tp = guess_python_type(literal_type)
     value = parse_value(text, tp)
     try:
-        return default_engine().to_literal(value, tp)
+        literal = default_engine().to_literal(value, tp)
     except (LiteralTypeError, TypeError) as e:
         raise BadValue(f"expected {literal_type}, got {text!r} ({e})") from None
+    problem = literal_problem(literal, literal_type)
+    if problem is not None:
+        raise BadValue(problem)
+    return literal
