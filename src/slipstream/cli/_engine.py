@@ -19,13 +19,16 @@ def engine(
     store_url: str | None,
     home: str | None,
     workers: int | None,
+    worker_user: str | None,
     runner: str | None,
     ray_address: str | None,
 ) -> None:
     """Run executions stored in the database; several engines share them through leases."""
     from slipstream.server import ServerConfig, serve_engine
 
-    config = ServerConfig.load(home=home, db_url=db_url, store_url=store_url)
+    config = ServerConfig.load(
+        home=home, db_url=db_url, store_url=store_url, worker_user=worker_user
+    )
 
     def ready(owner: str) -> None:
         click.echo(f"slipstream engine {owner} running executions of the database")

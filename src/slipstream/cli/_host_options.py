@@ -44,6 +44,12 @@ def worker_options(f: F) -> F:
         help="Where attempts run: 'local' (warm worker processes, the default) or 'ray' (warm "
         "actors on a Ray cluster) [env: SLIPSTREAM_RUNNER].",
     )(f)
+    f = click.option(
+        "--worker-user",
+        default=None,
+        help="The OS user workers run as when started as root (default slipstream-worker, made "
+        "when missing) [env: SLIPSTREAM_WORKER_USER].",
+    )(f)
     return click.option(
         "--workers",
         type=click.IntRange(min=1),

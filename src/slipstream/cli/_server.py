@@ -56,6 +56,7 @@ def server(
     no_auth: bool,
     no_engine: bool,
     workers: int | None,
+    worker_user: str | None,
     runner: str | None,
     ray_address: str | None,
 ) -> None:
@@ -72,6 +73,7 @@ def server(
         auth=False if no_auth else None,
         allowed_hosts=allowed_hosts or None,
         protected_domains=tuple(protected_domains.split(",")) if protected_domains else None,
+        worker_user=worker_user,
     )
     if not config.auth:
         click.echo(

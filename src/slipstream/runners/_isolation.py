@@ -7,12 +7,14 @@ registered in ``slipstream.sdk.TASKS``), that root leaves ``sys.path`` and the n
 so the task's module is imported again from its own version. The root a worker was started with is
 only put on ``sys.path``: what it imported is dropped only once a request names a root and then
 another one (local runs always name the same root and never drop anything). Modules of the Python installation,
-of site-packages and of slipstream itself are never dropped, nor ``__main__``.
+of site-packages and of slipstream itself are never dropped, nor ``__main__``. The import system's
+finder cache and the source line cache forget the previous root too.
 """
 
 from __future__ import annotations
 
 import importlib
+import linecache
 import os
 import sys
 import sysconfig
@@ -67,6 +69,9 @@ def _forget(previous: str) -> None:
         del sys.modules[name]
     while previous in sys.path:
         sys.path.remove(previous)
+    for path in [p for p in sys.path_importer_cache if p.startswith(prefixes) or p == previous]:
+        del sys.path_importer_cache[path]  # nothing keeps the previous root's name or sources
+    linecache.clearcache()
     if dropped:
         from slipstream.sdk import TASKS
 

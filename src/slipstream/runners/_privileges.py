@@ -247,8 +247,8 @@ class StoreWalls:
         bundles folder is the server's alone."""
         self._wall(self.root)
         bundles = self.root / "bundles"
-        if bundles.is_dir():
-            os.chmod(bundles, 0o700)
+        bundles.mkdir(exist_ok=True)
+        os.chmod(bundles, 0o700)  # code bundles go to workers unpacked, never from here
         for level in (self.root, self.root / "uploads"):
             if not level.is_dir():
                 continue

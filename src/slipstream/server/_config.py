@@ -62,6 +62,12 @@ class ServerConfig:
     TLS, ``?starttls=1`` to upgrade); empty: e-mail notifications fail, recorded as such."""
     notify_from: str = "slipstream@localhost"
     """The sender of e-mail notifications."""
+    worker_user: str = ""
+    """The OS user a server started as root runs its workers as (empty: ``slipstream-worker``,
+    made when missing)."""
+    work_dir: Path | None = None
+    """Where each worker's private directory is made, outside the home (None: a folder of the
+    system's temporary directory named after the home)."""
 
     @property
     def url(self) -> str:
@@ -82,6 +88,7 @@ class ServerConfig:
         auth: bool | None = None,
         allowed_hosts: tuple[str, ...] | None = None,
         protected_domains: tuple[str, ...] | None = None,
+        worker_user: str | None = None,
         env: Mapping[str, str] | None = None,
     ) -> ServerConfig:
         """Build the configuration from arguments, environment and the config file."""
@@ -150,6 +157,8 @@ class ServerConfig:
             protected_domains=protected,
             smtp_url=str(pick(None, "SLIPSTREAM_SMTP", "smtp") or ""),
             notify_from=str(pick(None, "SLIPSTREAM_NOTIFY_FROM", "notify_from") or cls.notify_from),
+            worker_user=str(pick(worker_user, "SLIPSTREAM_WORKER_USER", "worker_user") or ""),
+            work_dir=_work_dir(pick(None, "SLIPSTREAM_WORK_DIR", "work_dir")),
             **limits,
         )
 
@@ -162,6 +171,12 @@ def is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host.strip("[]")).is_loopback
     except ValueError:
         return False
+
+
+def _work_dir(raw: Any) -> Path | None:
+    if not raw:
+        return None
+    return Path(str(raw)).expanduser().absolute()
 
 
 def _names(raw: Any) -> tuple[str, ...]:

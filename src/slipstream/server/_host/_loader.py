@@ -13,6 +13,7 @@ import os
 import shutil
 import tarfile
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -171,9 +172,46 @@ def _entity(
     return row
 
 
+def _folder_of(home: Path, digest: str) -> str:
+    """The name of a bundle's folder: keyed by a secret of the home, so that a worker given
+    one bundle's folder cannot name another's even knowing its digest (it cannot list them)."""
+    import hashlib
+    import hmac
+    import secrets
+
+    path = home / "bundles.key"
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        pass
+    else:
+        with os.fdopen(fd, "w") as f:
+            f.write(secrets.token_hex(32))
+    key = b""
+    for _ in range(50):  # another process may be writing it this instant
+        key = path.read_bytes().strip()
+        if key:
+            break
+        time.sleep(0.01)
+    return hmac.new(key, digest.encode(), hashlib.sha256).hexdigest()[:40]
+
+
+def _readable(root: Path) -> None:
+    """Sources readable by the workers (another user when the server runs as root): the
+    walls are the home and ``bundles`` folders above, which they may pass, never list."""
+    os.chmod(root, 0o755)
+    for folder, dirs, files in os.walk(root):
+        for d in dirs:
+            os.chmod(os.path.join(folder, d), 0o755)
+        for f in files:
+            path = os.path.join(folder, f)
+            if not os.path.islink(path):
+                os.chmod(path, 0o755 if os.stat(path).st_mode & 0o100 else 0o644)
+
+
 def unpack_bundle(store_url: str, digest: str, home: Path) -> str:
     """The directory holding bundle ``digest``'s sources, unpacked on first use (atomically)."""
-    target = home / "bundles" / digest
+    target = home / "bundles" / _folder_of(home, digest)
     if target.is_dir():
         return str(target)
     store = open_store(store_url)
@@ -185,6 +223,7 @@ def unpack_bundle(store_url: str, digest: str, home: Path) -> str:
 
         with tarfile.open(fileobj=io.BytesIO(data), mode="r:gz") as tar:
             tar.extractall(tmp, filter="data")
+        _readable(tmp)
         try:
             os.rename(tmp, target)
         except OSError:  # another process unpacked it first

@@ -12,9 +12,7 @@ import pwd
 import shutil
 import subprocess
 import sys
-import tempfile
 import textwrap
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -33,26 +31,13 @@ pytestmark = pytest.mark.skipif(
 
 USER = "slipstream-worker"
 
+FLOWS = Path(__file__).parents[1] / "server" / "flows" / "isolation.py"
 PROBES = textwrap.dedent(
     """
     import os
 
+    from isolation import probe
     from slipstream import Secret, current_context, task
-
-
-    @task
-    def probe(paths: list[str]) -> list[str]:
-        out = []
-        for p in paths:
-            try:
-                if os.path.isdir(p):
-                    out.append("listed:" + ",".join(sorted(os.listdir(p))))
-                else:
-                    with open(p) as f:
-                        out.append("read:" + f.read(40))
-            except OSError as e:
-                out.append("denied:" + type(e).__name__)
-        return out
 
 
     @task
@@ -94,18 +79,8 @@ def _worker_ids() -> tuple[int, int]:
     return pw.pw_uid, pw.pw_gid
 
 
-@pytest.fixture
-def place() -> Iterator[Path]:
-    """A folder the worker user may read (pytest's tmp_path is private to root)."""
-    path = Path(tempfile.mkdtemp(prefix="slipstream-iso-"))
-    os.chmod(path, 0o755)
-    try:
-        yield path
-    finally:
-        shutil.rmtree(path, ignore_errors=True)
-
-
 def _templates(root: Path) -> dict[str, TaskTemplate]:
+    shutil.copy(FLOWS, root / "isolation.py")
     (root / "iso_probes.py").write_text(PROBES)
     sys.path.insert(0, str(root))
     try:
@@ -117,8 +92,9 @@ def _templates(root: Path) -> dict[str, TaskTemplate]:
         }
     finally:
         sys.path.remove(str(root))
-        sys.modules.pop("iso_probes", None)
-        for key in [k for k in TASKS if k[0] == "iso_probes"]:
+        for name in ("iso_probes", "isolation"):
+            sys.modules.pop(name, None)
+        for key in [k for k in TASKS if k[0] in ("iso_probes", "isolation")]:
             del TASKS[key]
 
 
@@ -143,12 +119,12 @@ def _value(result: AttemptResult) -> Any:
 
 
 def test_workers_are_another_user_without_the_servers_secrets(
-    place: Path, make_request: MakeRequest, monkeypatch: pytest.MonkeyPatch
+    shared_tmp: Path, make_request: MakeRequest, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     uid, gid = _worker_ids()
-    templates = _templates(place)
-    home = _server_home(place)
-    work = place / "work"
+    templates = _templates(shared_tmp)
+    home = _server_home(shared_tmp)
+    work = shared_tmp / "work"
     work.mkdir(mode=0o711)
     monkeypatch.setenv("SLIPSTREAM_TOKEN", "ss_from_env")
     monkeypatch.setenv("_FSEC_DB_PASSWORD", "server-env-password")
@@ -164,11 +140,13 @@ def test_workers_are_another_user_without_the_servers_secrets(
     with open(home / "slipstream.db") as held:  # a descriptor the server holds
         paths.append(f"/proc/self/fd/{held.fileno()}")
         requests = [
-            make_request(templates["whoami"], code_root=str(place), execution=a),
-            make_request(templates["probe"], {"paths": paths}, code_root=str(place), execution=a),
-            make_request(templates["use_secret"], code_root=str(place), execution=a),
-            make_request(templates["use_secret"], code_root=str(place), execution=b),
-            make_request(templates["escape_secret"], code_root=str(place), execution=a),
+            make_request(templates["whoami"], code_root=str(shared_tmp), execution=a),
+            make_request(
+                templates["probe"], {"paths": paths}, code_root=str(shared_tmp), execution=a
+            ),
+            make_request(templates["use_secret"], code_root=str(shared_tmp), execution=a),
+            make_request(templates["use_secret"], code_root=str(shared_tmp), execution=b),
+            make_request(templates["escape_secret"], code_root=str(shared_tmp), execution=a),
         ]
         with LocalRunner(workers=1, isolation=iso) as runner:
             for r in requests:
@@ -189,8 +167,10 @@ def test_workers_are_another_user_without_the_servers_secrets(
     assert (home / "admin-token").read_text() == "ss_admin_secret\n"  # nothing changed
 
 
-def test_a_result_is_confined_to_its_attempt(place: Path, make_request: MakeRequest) -> None:
-    req = make_request(_templates(place)["whoami"], execution=ExecutionId("a", "development", "e1"))
+def test_a_result_is_confined_to_its_attempt(shared_tmp: Path, make_request: MakeRequest) -> None:
+    req = make_request(
+        _templates(shared_tmp)["whoami"], execution=ExecutionId("a", "development", "e1")
+    )
     folder = req.output_prefix.rsplit("/", 1)[0]
     forged = AttemptResult(
         "n999", 7, True, outputs_uri=f"{folder}/../../../b/x/outputs.json",
