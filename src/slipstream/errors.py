@@ -16,6 +16,7 @@ the system's: ``kind`` drives retries and is recorded with every failed attempt.
     ├── TaskOutOfMemoryError (MemoryError)  an attempt went over its task's memory limit
     ├── UnschedulableError (ValueError)     an attempt asks more resources than the machine has
     ├── WorkerLostError                     the process running an attempt died under it
+    ├── UnsendableError (ValueError)        an attempt's values cannot be encoded for a worker
     ├── EnvironmentBuildError (RuntimeError)  a task's environment (ImageSpec) cannot be built here
     ├── ExecutionFailedError                an execution ended FAILED (carries the node and error)
     │   └── BranchFailedError (ValueError)  a conditional took its ``else_().fail(message)`` case
@@ -65,6 +66,7 @@ __all__ = [
     "TooLargeError",
     "TypeTransformerError",
     "UnschedulableError",
+    "UnsendableError",
     "UnsupportedMediaTypeError",
     "UserTaskError",
     "ValidationError",
@@ -176,6 +178,14 @@ class WorkerLostError(SlipstreamError):
     """The worker process running an attempt died under it (killed, crashed, out of memory)."""
 
     code = "worker_lost"
+    kind = "SYSTEM"
+
+
+class UnsendableError(SlipstreamError, ValueError):
+    """An attempt's values cannot be encoded for a worker (an int past 64 bits, say): that
+    attempt fails, and nothing else."""
+
+    code = "unsendable_input"
     kind = "SYSTEM"
 
 

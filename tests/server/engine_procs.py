@@ -170,20 +170,26 @@ def cluster(backend: str, tmp_path: Path, **env: str) -> Iterator[Cluster]:
             c.stop_all()
 
 
-def register_flows(c: Cluster, project: str = "proj") -> str:
-    """Create ``project`` and register ``flows/durable.py`` in it; returns the version."""
+def register_flows(c: Cluster, project: str = "proj", module: str = "durable") -> str:
+    """Create ``project`` and register ``flows/<module>.py`` in it; returns the version."""
     from slipstream.remote import Remote
 
     with Remote(c.url, project=project, domain="development") as r:
         r.create_project(project)
-        return r.register(FLOWS / "durable.py").version
+        return r.register(FLOWS / f"{module}.py").version
 
 
-def launch(c: Cluster, workflow: str, inputs: dict[str, Any], project: str = "proj") -> str:
-    """Create an execution of ``durable.<workflow>`` (latest version); returns its name."""
+def launch(
+    c: Cluster,
+    workflow: str,
+    inputs: dict[str, Any],
+    project: str = "proj",
+    module: str = "durable",
+) -> str:
+    """Create an execution of ``<module>.<workflow>`` (latest version); returns its name."""
     body = {
         "target": {"resource_type": "workflow", "project": project, "domain": "development",
-                   "name": f"durable.{workflow}"},
+                   "name": f"{module}.{workflow}"},
         "inputs": inputs,
     }  # fmt: skip
     with c.api() as api:

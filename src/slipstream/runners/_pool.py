@@ -49,6 +49,7 @@ from slipstream.errors import (
     TaskOutOfMemoryError,
     TaskTimeoutError,
     UnschedulableError,
+    UnsendableError,
     WorkerLostError,
 )
 from slipstream.model import ErrorKind, ExecutionId
@@ -294,10 +295,34 @@ class LocalRunner:
         for w in list(self._workers):
             if w.outbox:
                 batch, w.outbox = w.outbox, []
+                data: bytes | None
                 try:
-                    w.conn.send_bytes(self._encoder.encode(batch))
+                    data = self._encoder.encode(batch)
+                except (TypeError, ValueError, OverflowError, msgspec.EncodeError):
+                    data = self._encode_sendable(w, batch)
+                if data is None:
+                    continue
+                try:
+                    w.conn.send_bytes(data)
                 except OSError:
                     self._failed.extend(self._lost(w))
+
+    def _encode_sendable(self, w: Worker, batch: list[AttemptRequest]) -> bytes | None:
+        """Encode the attempts of ``batch`` that can be; each one that cannot (an int past 64
+        bits in its inputs) fails alone, and is taken off ``w``'s queue."""
+        sendable = []
+        for req in batch:
+            try:
+                self._encoder.encode(req)
+            except (TypeError, ValueError, OverflowError, msgspec.EncodeError) as e:
+                for slot in [s for s in w.queue if s.request is req]:
+                    w.queue.remove(slot)
+                    self._release(slot)
+                why = f"{what(req)} cannot be sent to a worker: {type(e).__name__}: {e}"
+                self._failed.append(failure(req, UnsendableError(why), worker=w.name))
+            else:
+                sendable.append(req)
+        return self._encoder.encode(sendable) if sendable else None
 
     # -- results -------------------------------------------------------------------------------
 

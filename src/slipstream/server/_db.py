@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -26,9 +27,11 @@ class Database:
     """One database URL: a connection pool, a session factory, and :meth:`upgrade`.
 
     SQLite gets WAL, foreign keys and a busy timeout so the API's threads can share one file.
+    On PostgreSQL, ``timeout_s`` bounds the wait for a connection (to connect, or for a free one
+    in the pool), so that a request during an outage fails fast instead of hanging.
     """
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, timeout_s: float = 5.0) -> None:
         try:
             parsed = make_url(url)
         except ArgumentError:
@@ -41,7 +44,13 @@ class Database:
                 Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
             kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
         elif self.dialect == "postgresql":
-            kwargs.update(pool_size=10, max_overflow=10, pool_pre_ping=True)
+            kwargs.update(
+                pool_size=10,
+                max_overflow=10,
+                pool_pre_ping=True,
+                pool_timeout=timeout_s,
+                connect_args={"connect_timeout": max(1, math.ceil(timeout_s))},
+            )
         else:
             raise ConfigError(f"unsupported database {self.dialect!r}: use sqlite or postgresql")
         self.engine: Engine = create_engine(parsed, **kwargs)

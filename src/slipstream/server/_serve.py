@@ -8,12 +8,14 @@ from collections.abc import Callable
 from types import FrameType
 from typing import Any
 
+from slipstream.errors import SlipstreamError
+
 from ._config import ServerConfig
 from ._db import Database
 from ._lock import HomeLock
+from ._loops import Supervised
 from ._scheduler import start_background
 from ._services import Services
-from ._workers import set_workers_apart
 
 __all__ = ["serve", "serve_engine"]
 
@@ -42,11 +44,10 @@ def serve(
     from ._api import create_app
 
     with HomeLock(config.home):
-        isolation = set_workers_apart(config, runner if engine else None)
         pool = (
-            _pool(workers, runner, ray_address, config.home, isolation) if engine else None
+            _pool(workers, runner, ray_address, config.home) if engine else None
         )  # before any thread exists
-        db = Database(config.db_url)
+        db = Database(config.db_url, config.db_timeout_s)
         host = None
         stop_background = None
         try:
@@ -55,10 +56,15 @@ def serve(
                 host = _start_host(db, config, pool)
             services = Services.build(config, db)
             services.bundles.sweep()
-            stop_background = start_background(db, config, services.launches, services.registry)
+            stop_background, loops = start_background(
+                db, config, services.launches, services.registry
+            )
             if config.auth:
                 services.auth.bootstrap(config.home)
             app = create_app(services)
+            app.state.loops = {loop.name: loop for loop in loops}
+            if host is not None:
+                app.state.loops[host[1].name] = host[1]
             if host is not None:
                 _wake_on_writes(app, host[0].wake)
 
@@ -113,8 +119,8 @@ def serve_engine(
     Several of them (and servers started with ``--no-engine``) share one database: each claims
     executions through leases, and takes over those of a host that died once its leases expire.
     """
-    pool = _pool(workers, runner, ray_address, config.home, set_workers_apart(config, runner))
-    db = Database(config.db_url)
+    pool = _pool(workers, runner, ray_address, config.home)
+    db = Database(config.db_url, config.db_timeout_s)
     db.upgrade()
     host = _start_host(db, config, pool)
     stop = host[0].stop
@@ -132,6 +138,8 @@ def serve_engine(
             signal.signal(s, h)
         _stop_host(*host)
         db.dispose()
+    if host[1].dead:
+        raise SlipstreamError(f"the engine host's loop died: {host[1].error}")
 
 
 def _wake_on_writes(app: Any, wake: Any) -> None:
@@ -148,11 +156,7 @@ def _wake_on_writes(app: Any, wake: Any) -> None:
 
 
 def _pool(
-    workers: int | None,
-    runner: str = "local",
-    ray_address: str | None = None,
-    home: Any = None,
-    isolation: Any = None,
+    workers: int | None, runner: str = "local", ray_address: str | None = None, home: Any = None
 ) -> Any:
     """The engine host's runner. The server's home becomes this process's ``SLIPSTREAM_HOME``
     first, so that what its workers keep on this host (task environments, secrets files,
@@ -165,12 +169,12 @@ def _pool(
         return RayRunner(ray_address, max_actors=workers)
     from slipstream.runners import LocalRunner
 
-    return LocalRunner(workers=workers, isolation=isolation)
+    return LocalRunner(workers=workers)
 
 
 def _start_host(db: Database, config: ServerConfig, runner: Any) -> tuple[Any, Any, Any]:
+    import logging
     import os
-    import threading
 
     from ._host import DbChildExecutions, EngineHost, HostSettings
 
@@ -182,9 +186,17 @@ def _start_host(db: Database, config: ServerConfig, runner: Any) -> tuple[Any, A
     services = Services.build(config, db)
     children = DbChildExecutions(db, services.launches, services.control)
     host = EngineHost(db, settings, runner, children)
-    thread = threading.Thread(target=host.serve, name="slipstream-engine-host", daemon=True)
-    thread.start()
-    return host, thread, runner
+
+    def details() -> dict[str, Any]:
+        return {
+            "failing": host.backoff.last_error or None,
+            "executions": len(host.active),
+            "workers": getattr(runner, "workers", None),
+        }
+
+    log = logging.getLogger("slipstream.engine_host")
+    loop = Supervised("engine host", host.serve, log, details=details).start()
+    return host, loop, runner
 
 
 def _stop_host(host: Any, thread: Any, runner: Any) -> None:

@@ -45,7 +45,7 @@ class Services:
     @classmethod
     def build(cls, config: ServerConfig, db: Database | None = None) -> Services:
         """Wire the services for ``config`` (the database is not migrated here)."""
-        db = db or Database(config.db_url)
+        db = db or Database(config.db_url, config.db_timeout_s)
         projects = ProjectService(db, config.domains)
         settings = SettingsService(db, projects)
         bundles = BundleStore(

@@ -1,16 +1,17 @@
-"""The FastAPI application: routes under ``/api/v1``, ``/healthz``, the OpenAPI document."""
+"""The FastAPI application: routes under ``/api/v1``, ``/healthz`` and ``/readyz``, the OpenAPI
+document."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, FastAPI, Response
+from fastapi import APIRouter, FastAPI
 
 from .._services import Services
-from . import _auth, _data, _entities, _executions, _projects, _schedules
+from . import _auth, _data, _entities, _executions, _health, _projects, _schedules
 from ._errors import install_error_handlers
 from ._guard import Guard
-from ._io import json_response, schema_components
+from ._io import schema_components
 
 __all__ = ["API_PREFIX", "create_app"]
 
@@ -28,17 +29,15 @@ def create_app(services: Services) -> FastAPI:
         redirect_slashes=False,
     )
     app.state.services = services
+    app.state.loops = {}  # this process's background loops by name (the server fills it in)
     install_error_handlers(app)
     api = APIRouter(prefix=API_PREFIX)
     for module in (_projects, _entities, _executions, _data, _auth, _schedules):
         api.include_router(module.router)
     app.include_router(api)
+    app.include_router(_health.router)
     app.include_router(_console_router())
     app.add_middleware(Guard, services=services)
-
-    @app.get("/healthz", include_in_schema=False)
-    def healthz() -> Response:
-        return json_response({"status": "ok"})
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:

@@ -8,6 +8,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException
 
@@ -15,7 +16,7 @@ from slipstream.errors import SlipstreamError
 
 from ._io import json_response
 
-__all__ = ["STATUS_BY_CODE", "install_error_handlers"]
+__all__ = ["DATABASE_OUTAGES", "STATUS_BY_CODE", "database_unavailable", "install_error_handlers"]
 
 log = logging.getLogger("slipstream.server")
 
@@ -35,6 +36,15 @@ STATUS_BY_CODE: dict[str, int] = {
     "illegal_transition": 409,
     "storage_error": 503,
 }
+DATABASE_OUTAGES: tuple[type[Exception], ...] = (
+    sa_exc.OperationalError,
+    sa_exc.DisconnectionError,
+    sa_exc.InterfaceError,
+    sa_exc.TimeoutError,
+)
+"""Errors of a database that is away (refusing connections, locked, full, too slow to answer):
+a 503 to try again, not a 500."""
+RETRY_AFTER_S = 5
 _HTTP_CODES = {
     404: "not_found",
     405: "method_not_allowed",
@@ -78,6 +88,25 @@ async def _data_error(_request: Request, exc: Exception) -> Response:
     return _error(400, "invalid_request", "a value of the request does not fit the database")
 
 
+def database_unavailable(exc: Exception) -> Response:
+    """503 with ``Retry-After`` and a JSON error naming the database."""
+    from .._loops import cause
+
+    log.warning("request refused, the database is unavailable: %s", cause(exc))
+    response = _error(
+        503,
+        "database_unavailable",
+        "the database is unavailable; try again shortly",
+        {"component": "database", "cause": cause(exc)},
+    )
+    response.headers["Retry-After"] = str(RETRY_AFTER_S)
+    return response
+
+
+async def _database_error(_request: Request, exc: Exception) -> Response:
+    return database_unavailable(exc)
+
+
 async def _unexpected(_request: Request, exc: Exception) -> Response:
     log.error("unexpected error", exc_info=exc)
     return _error(500, "internal", "internal server error")
@@ -89,4 +118,6 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(HTTPException, _http_error)
     app.add_exception_handler(DataError, _data_error)
+    for kind in DATABASE_OUTAGES:
+        app.add_exception_handler(kind, _database_error)
     app.add_exception_handler(Exception, _unexpected)

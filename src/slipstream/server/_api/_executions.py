@@ -30,7 +30,7 @@ from slipstream.model import (
 from .._pagination import PageRequest
 from .._services import Services
 from ._deps import caller, page_params, services
-from ._io import doc, json_response, read_body
+from ._io import doc, json_response, read_body, record_response
 
 __all__ = ["router"]
 
@@ -67,7 +67,7 @@ async def create_execution(request: Request, svc: Svc) -> Response:
     stored QUEUED and the engine host runs it.
     """
     body = await read_body(request, ExecutionCreate)
-    return json_response(await run_in_threadpool(svc.launches.create, body, caller(request)), 201)
+    return record_response(await run_in_threadpool(svc.launches.create, body, caller(request)), 201)
 
 
 @router.get("/executions/{project}/{domain}", **doc(response=Page[ExecutionRecord]))
@@ -87,7 +87,7 @@ def list_executions(
 @router.get(_ONE, **doc(response=ExecutionRecord))
 def get_execution(project: str, domain: str, name: str, svc: Svc) -> Response:
     """One execution's record."""
-    return json_response(svc.executions.get(project, domain, name))
+    return record_response(svc.executions.get(project, domain, name))
 
 
 @router.post(f"{_ONE}/abort", **doc(body=AbortRequest, response=ExecutionRecord))

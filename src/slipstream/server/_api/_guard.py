@@ -2,8 +2,8 @@
 
 In order: the Host and Origin must be the server's own (a web page in a local browser cannot
 drive the API, DNS rebinding included); the path and query hold no NUL; the bearer token names a
-user (401 otherwise; ``/healthz`` needs none); JSON bodies are ``application/json`` (415), no
-larger than the limit while they stream in (413), free of duplicate keys and NUL; the rule of
+user (401 otherwise; ``/healthz`` and ``/readyz`` need none); JSON bodies are
+``application/json`` (415), no larger than the limit while they stream in (413), free of duplicate keys and NUL; the rule of
 :mod:`._rules` for the method and path is held by the user's grants (403 naming the role needed).
 Successful writes are recorded in the audit log with the caller, before the answer is sent.
 """
@@ -32,7 +32,7 @@ from slipstream.errors import (
 from .._auth import ANONYMOUS, TOKEN_FILE, Principal
 from .._config import ServerConfig, is_loopback
 from .._services import Services
-from ._errors import STATUS_BY_CODE
+from ._errors import DATABASE_OUTAGES, STATUS_BY_CODE, database_unavailable
 from ._io import json_response
 from ._rules import READS, Need, Rule, match_rule
 
@@ -82,7 +82,7 @@ class Guard:
         try:
             headers = Headers(scope=scope)
             self._check_origin(headers)
-            if path == "/healthz":
+            if path in ("/healthz", "/readyz"):
                 await self.app(scope, receive, send)
                 return
             if path == "/console" or path.startswith("/console/"):
@@ -105,6 +105,9 @@ class Guard:
             self._authorize(principal, rule, params, body, read=method in READS)
         except SlipstreamError as e:
             await _error(e)(scope, receive, send)
+            return
+        except DATABASE_OUTAGES as e:  # authenticating needs the database
+            await database_unavailable(e)(scope, receive, send)
             return
         scope.setdefault("state", {})["principal"] = principal
         if method in READS:

@@ -12,8 +12,16 @@ import msgspec
 from fastapi import Request, Response
 
 from slipstream.errors import ValidationError
+from slipstream.model import ExecutionPhase
 
-__all__ = ["MAX_JSON_BYTES", "doc", "json_response", "read_body", "schema_components"]
+__all__ = [
+    "MAX_JSON_BYTES",
+    "doc",
+    "json_response",
+    "read_body",
+    "record_response",
+    "schema_components",
+]
 
 T = TypeVar("T")
 MAX_JSON_BYTES = 64 * 1024 * 1024
@@ -26,6 +34,18 @@ def json_response(obj: Any, status_code: int = 200) -> Response:
     return Response(
         msgspec.json.encode(obj), status_code=status_code, media_type="application/json"
     )
+
+
+def record_response(record: Any, status_code: int = 200) -> Response:
+    """An execution's record (a struct, or its stored JSON as ``msgspec.Raw``) as JSON with its
+    ``phase`` always present: the model leaves the default (QUEUED) out, which a client reading
+    the JSON would take for no phase at all."""
+    raw = bytes(record) if isinstance(record, msgspec.Raw) else msgspec.json.encode(record)
+    data: dict[str, Any] = msgspec.json.decode(raw)
+    if "phase" in data:
+        return json_response(msgspec.Raw(raw), status_code)
+    data["phase"] = ExecutionPhase.QUEUED.value
+    return json_response(data, status_code)
 
 
 async def read_body(request: Request, tp: type[T]) -> T:

@@ -14,7 +14,9 @@ import time
 from collections import deque
 
 from slipstream.engine import AttemptRequest, AttemptResult, Runner
+from slipstream.errors import UnsendableError
 from slipstream.model import ExecutionId
+from slipstream.runners import error_info
 
 __all__ = ["Dispatch", "Lane"]
 
@@ -41,6 +43,8 @@ class Dispatch:
         (kept only while ``measure`` is set, for the benchmarks)."""
         self.measure = False
         self._queued_at: dict[_Key, float] = {}
+        self._refused: list[AttemptResult] = []
+        """Results of attempts the runner refused to take (reported by the next :meth:`wait`)."""
 
     def lane(self, execution: ExecutionId) -> Lane:
         """A runner view for one execution."""
@@ -48,8 +52,8 @@ class Dispatch:
 
     @property
     def at_runner(self) -> int:
-        """Attempts handed to the runner and not reported yet."""
-        return len(self._sent)
+        """Attempts handed to the runner and not reported yet (or refused by it)."""
+        return len(self._sent) + len(self._refused)
 
     @property
     def waiting(self) -> int:
@@ -73,7 +77,11 @@ class Dispatch:
             request = pending.pop(key, None)
             if request is None:  # cancelled while it waited
                 continue
-            self.runner.submit(request)
+            try:
+                self.runner.submit(request)
+            except Exception as e:  # this attempt's values, not the runner: it fails alone
+                self._refused.append(unsendable(request, e))
+                continue
             now = time.perf_counter()
             self._sent[key] = now
             if self.measure:
@@ -83,6 +91,9 @@ class Dispatch:
 
     def wait(self, timeout: float | None) -> list[AttemptResult]:
         """Results from the runner (nothing when no attempt is out)."""
+        if self._refused:
+            refused, self._refused = self._refused, []
+            return refused
         if not self._sent:
             return []
         results = self.runner.wait(timeout)
@@ -108,6 +119,22 @@ class Dispatch:
             self._order.clear()
         for key in [k for k in self._sent if k[0] == execution]:
             self.cancel(*key)
+
+
+def unsendable(request: AttemptRequest, e: Exception) -> AttemptResult:
+    """The result of an attempt the runner could not take (its inputs cannot be encoded for a
+    worker, say): a SYSTEM failure saying why."""
+    now = time.time()
+    why = UnsendableError(f"the attempt cannot be handed to a worker: {type(e).__name__}: {e}")
+    return AttemptResult(
+        request.node,
+        request.attempt,
+        False,
+        error=error_info(why, request.node),
+        started_at=now,
+        ended_at=now,
+        execution=request.execution,
+    )
 
 
 class Lane:

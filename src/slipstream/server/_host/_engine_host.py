@@ -37,6 +37,7 @@ from slipstream.model import (
 )
 
 from .._db import Database
+from .._loops import Backoff, cause, is_transient
 from ._catalog import DbCatalog
 from ._dispatch import Dispatch
 from ._flush import flush
@@ -96,14 +97,30 @@ class EngineHost:
         self._next_claim = 0.0
         self._next_renew = 0.0
         self.on_finished: Callable[[ExecutionRecord], None] | None = None
+        self.backoff = Backoff("the engine host", log)
 
     # -- the loop -----------------------------------------------------------------------------
 
-    def serve(self) -> None:
-        """Run until :meth:`stop`; then hand the leases back for another host to take."""
+    def serve(self, beat: Callable[[], None] | None = None) -> None:
+        """Run until :meth:`stop`; then hand the leases back for another host to take.
+        ``beat`` is called after each turn that went through (a supervisor's heartbeat).
+
+        A turn that fails on a transient fault (the database or the store away for a moment)
+        is tried again after a backoff, with what it buffered kept; anything else raises (the
+        supervisor restarts the loop).
+        """
         try:
             while not self._stopping.is_set():
-                self.turn()
+                try:
+                    self.turn()
+                except Exception as e:
+                    if not is_transient(e):
+                        raise
+                    self._stopping.wait(self.backoff.failed(e))
+                    continue
+                self.backoff.succeeded()
+                if beat is not None:
+                    beat()
         finally:
             self.shutdown()
 
@@ -192,8 +209,11 @@ class EngineHost:
                     children=self.children,
                 )
             except Exception as e:
-                log.exception("execution %s cannot be loaded", pk)
-                self._fail_unloadable(pk, e)
+                if is_transient(e):  # not the execution's fault: load it again later
+                    self._release_quietly([p for p in pks if p not in self.active])
+                    raise
+                log.warning("execution %s cannot be loaded: %s", pk, cause(e))
+                self._fail_stored(pk, "load_failed", f"cannot load the execution: {cause(e)}")
                 continue
             ex = loaded.executor
             self.active[pk] = loaded
@@ -211,7 +231,9 @@ class EngineHost:
     def _renew(self) -> None:
         try:
             expire_dead_local(self.db, self._hostname, _pid_alive)
-        except Exception:
+        except Exception as e:
+            if is_transient(e):
+                raise
             log.exception("looking for dead engine hosts on this machine failed")
         if not self.active:
             return
@@ -229,11 +251,47 @@ class EngineHost:
         stores: list[DbStateStore] = [a.store for a in self.active.values()]
         try:
             lost = flush(self.db, self.owner, stores, self.catalog)
-        except Exception:
-            log.exception("writing execution records failed; retrying next turn")
-            return
+        except Exception as e:
+            if is_transient(e):  # the buffers are kept: the turn is tried again
+                raise
+            log.warning("writing execution records failed (%s); writing each alone", cause(e))
+            lost = self._flush_each(stores)
         for pk in lost:
             self._drop(pk)
+
+    def _flush_each(self, stores: list[DbStateStore]) -> set[int]:
+        """Write each execution's records in a transaction of its own; an execution whose
+        records the database refuses fails alone (the others are written)."""
+        lost: set[int] = set()
+        for store in stores:
+            try:
+                lost |= flush(self.db, self.owner, [store])
+            except Exception as e:
+                if is_transient(e):
+                    raise
+                store.take()  # what the database refused is dropped, not retried forever
+                self._poisoned(
+                    store.execution_pk,
+                    "unrecordable",
+                    f"a record of the execution cannot be written: {cause(e)}",
+                )
+        try:
+            flush(self.db, self.owner, [], self.catalog)
+        except Exception as e:
+            if is_transient(e):
+                raise
+            self.catalog.take()
+            log.warning("cache entries dropped, the database refused them: %s", cause(e))
+        return lost
+
+    def _poisoned(self, pk: int, code: str, message: str) -> None:
+        """Stop driving an execution that cannot go on, and record it FAILED with why."""
+        loaded = self.active.pop(pk, None)
+        if loaded is not None:
+            self._by_id.pop(loaded.executor.id, None)
+            self.dispatch.forget(loaded.executor.id)
+        log.warning("execution %s fails: %s", pk, message)
+        self._fail_stored(pk, code, message)
 
     def _drop(self, pk: int) -> None:
         """Stop driving an execution whose lease another host now holds."""
@@ -262,9 +320,11 @@ class EngineHost:
     def _inflight(self, loaded: Loaded) -> bool:
         return loaded.executor.inflight > 0
 
-    def _fail_unloadable(self, pk: int, e: Exception) -> None:
-        """An execution whose workflow or code cannot be loaded fails with the reason."""
-        from sqlalchemy import select
+    def _fail_stored(self, pk: int, code: str, message: str) -> None:
+        """Record a claimed execution FAILED (ABORTED if an abort was asked) with ``message``
+        and hand its lease back; one whose stored record cannot even be read gets only its
+        phase set, so that no restart trips on it again."""
+        from sqlalchemy import select, update
 
         from .._tables import ExecutionRow
 
@@ -272,23 +332,39 @@ class EngineHost:
             raw = conn.execute(select(ExecutionRow.record).where(ExecutionRow.id == pk)).scalar()
         if raw is None:
             return
-        record = decode(raw, ExecutionRecord)
-        store = DbStateStore(self.db, pk, record.id, self.settings.store_url)
-        err = ErrorInfo(
-            code="load_failed",
-            message=f"cannot load the execution: {type(e).__name__}: {e}",
-            kind=ErrorKind.SYSTEM.value,
-        )
-        phase = ExecutionPhase.FAILED
-        if record.phase is ExecutionPhase.ABORTING:
-            phase = ExecutionPhase.ABORTED
-        store.save_execution(
-            msgspec.structs.replace(record, phase=phase, error=err, ended_at=time.time())
-        )
         try:
-            flush(self.db, self.owner, [store])
+            try:
+                record = decode(raw, ExecutionRecord)
+                store = DbStateStore(self.db, pk, record.id, self.settings.store_url)
+                err = ErrorInfo(code=code, message=message, kind=ErrorKind.SYSTEM.value)
+                phase = ExecutionPhase.FAILED
+                if record.phase is ExecutionPhase.ABORTING:
+                    phase = ExecutionPhase.ABORTED
+                store.save_execution(
+                    msgspec.structs.replace(record, phase=phase, error=err, ended_at=time.time())
+                )
+                flush(self.db, self.owner, [store])
+            except Exception as e:
+                if is_transient(e):
+                    raise
+                log.error("execution %s: its stored record is unusable: %s", pk, cause(e))
+                with self.db.engine.begin() as conn:
+                    conn.execute(
+                        update(ExecutionRow)
+                        .where(ExecutionRow.id == pk, ExecutionRow.lease_owner == self.owner)
+                        .values(phase=ExecutionPhase.FAILED.value, updated_at=time.time())
+                    )
         finally:
-            release(self.db, self.owner, [pk])
+            self._release_quietly([pk])
+
+    def _release_quietly(self, pks: list[int]) -> None:
+        """Hand leases back if the database lets us (else they expire)."""
+        if not pks:
+            return
+        try:
+            release(self.db, self.owner, pks)
+        except Exception as e:
+            log.warning("handing back %d leases failed: %s", len(pks), cause(e))
 
     def shutdown(self) -> None:
         """Write what is buffered and give every lease back (another host resumes them)."""

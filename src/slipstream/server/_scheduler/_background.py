@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import threading
+import logging
 from collections.abc import Callable
 
 from slipstream.errors import ConfigError
@@ -10,6 +10,7 @@ from slipstream.errors import ConfigError
 from .._config import ServerConfig
 from .._db import Database
 from .._launch import LaunchService
+from .._loops import Supervised
 from .._registry import Registry
 from ._notifier import Notifier
 from ._scheduler import Scheduler
@@ -17,11 +18,14 @@ from ._senders import SmtpSettings
 
 __all__ = ["start_background"]
 
+_log = logging.getLogger("slipstream.background")
+
 
 def start_background(
     db: Database, config: ServerConfig, launches: LaunchService, registry: Registry
-) -> Callable[[], None]:
-    """Start the scheduler and the notifier (daemon threads); returns what stops them.
+) -> tuple[Callable[[], None], list[Supervised]]:
+    """Start the scheduler and the notifier (supervised daemon threads); returns what stops
+    them, and the loops (for the health checks).
 
     A bad SMTP setting is refused here, at start, rather than at the first e-mail.
     """
@@ -30,17 +34,15 @@ def start_background(
         raise ConfigError("the SMTP server needs a host")
     scheduler = Scheduler(db, launches)
     notifier = Notifier(db, registry, smtp=smtp, base_url=config.url)
-    threads = [
-        threading.Thread(target=scheduler.serve, name="slipstream-scheduler", daemon=True),
-        threading.Thread(target=notifier.serve, name="slipstream-notifier", daemon=True),
+    loops = [
+        Supervised("scheduler", scheduler.serve, _log).start(),
+        Supervised("notifier", notifier.serve, _log).start(),
     ]
-    for t in threads:
-        t.start()
 
     def stop() -> None:
         scheduler.stop()
         notifier.stop()
-        for t in threads:
-            t.join(10)
+        for loop in loops:
+            loop.join(10)
 
-    return stop
+    return stop, loops

@@ -25,6 +25,7 @@ from sqlalchemy.exc import IntegrityError
 from slipstream.model import ExecutionRecord, Identifier, LaunchPlanSpec, ResourceType
 
 from .._db import Database
+from .._loops import run_passes
 from .._registry import Registry, decode_spec
 from .._tables import ExecutionRow, NotificationRow
 from ._senders import DeliveryError, Message, SmtpSettings, send
@@ -69,16 +70,9 @@ class Notifier:
         self._plans: dict[Identifier, LaunchPlanSpec | None] = {}
         self._stop = threading.Event()
 
-    def serve(self) -> None:
-        """Run passes until :meth:`stop`."""
-        while not self._stop.is_set():
-            try:
-                busy = self.run_once()
-            except Exception:
-                _log.exception("notifier pass failed")
-                busy = 0
-            if not busy:
-                self._stop.wait(self.poll_s)
+    def serve(self, beat: Callable[[], None] | None = None) -> None:
+        """Run passes until :meth:`stop` (see :func:`~.._loops.run_passes`)."""
+        run_passes("the notifier", self.run_once, self._stop, self.poll_s, _log, beat)
 
     def stop(self) -> None:
         """End :meth:`serve` after its current pass."""

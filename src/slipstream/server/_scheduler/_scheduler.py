@@ -33,6 +33,7 @@ from slipstream.model import ExecutionCreate, Identifier, LaunchPlanSpec, Resour
 
 from .._db import Database
 from .._launch import LaunchService
+from .._loops import run_passes
 from .._registry import decode_spec
 from .._tables import ScheduleRow, ScheduleTickRow
 from ._service import decode_schedule
@@ -86,16 +87,9 @@ class Scheduler:
 
     # -- the loop -----------------------------------------------------------------------------
 
-    def serve(self) -> None:
-        """Run passes until :meth:`stop`; a failed pass is logged and tried again."""
-        while not self._stop.is_set():
-            try:
-                busy = self.run_once()
-            except Exception:  # the database may be away for a moment: keep the thread alive
-                _log.exception("scheduler pass failed")
-                busy = 0
-            if not busy:
-                self._stop.wait(self.poll_s)
+    def serve(self, beat: Callable[[], None] | None = None) -> None:
+        """Run passes until :meth:`stop` (see :func:`~.._loops.run_passes`)."""
+        run_passes("the scheduler", self.run_once, self._stop, self.poll_s, _log, beat)
 
     def stop(self) -> None:
         """End :meth:`serve` after its current pass."""
