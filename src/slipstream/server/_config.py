@@ -62,6 +62,12 @@ class ServerConfig:
     TLS, ``?starttls=1`` to upgrade); empty: e-mail notifications fail, recorded as such."""
     notify_from: str = "slipstream@localhost"
     """The sender of e-mail notifications."""
+    worker_user: str = ""
+    """The OS user a server started as root runs its workers as (empty: ``slipstream-worker``,
+    made when missing)."""
+    work_dir: Path | None = None
+    """Where each worker's private directory is made, outside the home (None: a folder of the
+    system's temporary directory named after the home)."""
     db_timeout_s: float = 5.0
     """How long a request waits for a database connection (PostgreSQL: to connect, or for a
     free one in the pool) before it is answered 503."""
@@ -85,6 +91,7 @@ class ServerConfig:
         auth: bool | None = None,
         allowed_hosts: tuple[str, ...] | None = None,
         protected_domains: tuple[str, ...] | None = None,
+        worker_user: str | None = None,
         env: Mapping[str, str] | None = None,
     ) -> ServerConfig:
         """Build the configuration from arguments, environment and the config file."""
@@ -153,6 +160,8 @@ class ServerConfig:
             protected_domains=protected,
             smtp_url=str(pick(None, "SLIPSTREAM_SMTP", "smtp") or ""),
             notify_from=str(pick(None, "SLIPSTREAM_NOTIFY_FROM", "notify_from") or cls.notify_from),
+            worker_user=str(pick(worker_user, "SLIPSTREAM_WORKER_USER", "worker_user") or ""),
+            work_dir=_work_dir(pick(None, "SLIPSTREAM_WORK_DIR", "work_dir")),
             db_timeout_s=_seconds(
                 pick(None, "SLIPSTREAM_DB_TIMEOUT", "db_timeout_s"), cls.db_timeout_s
             ),
@@ -180,6 +189,12 @@ def _seconds(raw: Any, default: float) -> float:
     if not 0 < value <= 3600:
         raise ConfigError(f"db_timeout_s must be between 0 and 3600 seconds, got {raw!r}")
     return value
+
+
+def _work_dir(raw: Any) -> Path | None:
+    if not raw:
+        return None
+    return Path(str(raw)).expanduser().absolute()
 
 
 def _names(raw: Any) -> tuple[str, ...]:

@@ -16,6 +16,7 @@ from ._lock import HomeLock
 from ._loops import Supervised
 from ._scheduler import start_background
 from ._services import Services
+from ._workers import set_workers_apart
 
 __all__ = ["serve", "serve_engine"]
 
@@ -44,8 +45,9 @@ def serve(
     from ._api import create_app
 
     with HomeLock(config.home):
+        isolation = set_workers_apart(config, runner if engine else None)
         pool = (
-            _pool(workers, runner, ray_address, config.home) if engine else None
+            _pool(workers, runner, ray_address, config.home, isolation) if engine else None
         )  # before any thread exists
         db = Database(config.db_url, config.db_timeout_s)
         host = None
@@ -119,7 +121,7 @@ def serve_engine(
     Several of them (and servers started with ``--no-engine``) share one database: each claims
     executions through leases, and takes over those of a host that died once its leases expire.
     """
-    pool = _pool(workers, runner, ray_address, config.home)
+    pool = _pool(workers, runner, ray_address, config.home, set_workers_apart(config, runner))
     db = Database(config.db_url, config.db_timeout_s)
     db.upgrade()
     host = _start_host(db, config, pool)
@@ -156,7 +158,11 @@ def _wake_on_writes(app: Any, wake: Any) -> None:
 
 
 def _pool(
-    workers: int | None, runner: str = "local", ray_address: str | None = None, home: Any = None
+    workers: int | None,
+    runner: str = "local",
+    ray_address: str | None = None,
+    home: Any = None,
+    isolation: Any = None,
 ) -> Any:
     """The engine host's runner. The server's home becomes this process's ``SLIPSTREAM_HOME``
     first, so that what its workers keep on this host (task environments, secrets files,
@@ -169,7 +175,7 @@ def _pool(
         return RayRunner(ray_address, max_actors=workers)
     from slipstream.runners import LocalRunner
 
-    return LocalRunner(workers=workers)
+    return LocalRunner(workers=workers, isolation=isolation)
 
 
 def _start_host(db: Database, config: ServerConfig, runner: Any) -> tuple[Any, Any, Any]:
