@@ -256,6 +256,19 @@ def input_option(
     )
 
 
+def _fixed_option(name: str, by: str) -> click.Option:
+    """A hidden option for an input that ``by`` fixes: giving it is a usage error that says so."""
+
+    def refuse(ctx: click.Context, param: click.Parameter, value: Any) -> None:
+        if value is not None:
+            raise click.BadParameter(
+                f"input {name!r} is fixed by {by} and cannot be given", ctx, param
+            )
+
+    names = [f"--{name}"] + ([f"--{name.replace('_', '-')}"] if "_" in name else [])
+    return click.Option([*names, f"fixed_{name}"], hidden=True, expose_value=False, callback=refuse)
+
+
 def entity_command(
     name: str,
     entity: Any,
@@ -285,6 +298,12 @@ def entity_command(
         outputs=[(v.name, describe_type(v.python_type)) for v in iface.outputs],
         run_options=run_options,
         callback=callback,
+        fixed={
+            n: f"launch plan {entity.name} (to {default_text(v)})"
+            for n, v in getattr(entity, "fixed_inputs", {}).items()
+        }
+        if isinstance(entity, LaunchPlan)
+        else None,
     )
 
 
@@ -298,15 +317,18 @@ def input_command(
     outputs: list[tuple[str, str]],
     run_options: list[click.Option],
     callback: Callable[..., Any],
+    fixed: dict[str, str] | None = None,
 ) -> click.Command:
     """The command of an entity (a local one, or one known by its remembered spec): ``inputs``
     (options whose values parse to :class:`Given`), the run options whose names are free, the
     summary as help and the outputs (name, type) in the epilog; ``callback(entity, inputs,
-    options)`` as :func:`entity_command` says."""
+    options)`` as :func:`entity_command` says. ``fixed`` (input name -> what fixes it) are
+    inputs a launch plan fixes: given anyway, they are refused as fixed (a usage error)."""
+    refused = [_fixed_option(n, by) for n, by in (fixed or {}).items()]
     input_names = {p.name for p in inputs}
-    taken = {n for p in inputs for n in p.opts}
+    taken = {n for p in [*inputs, *refused] for n in p.opts}
     extras = [o for o in run_options if o.name not in input_names and not taken & set(o.opts)]
-    params: list[click.Parameter] = [*inputs, *extras]
+    params: list[click.Parameter] = [*inputs, *refused, *extras]
     outs = ", ".join(f"{n}: {t}" for n, t in outputs)
     help_text = summary or f"Run the {kind} {entity.name}."
     epilog = f"{kind.capitalize()} {entity.name}" + (f"; outputs: {outs}" if outs else "")

@@ -75,6 +75,7 @@ def describe(
         record = remote.fetch_execution(name)
         row = record_row(record)
         row["inputs"] = record.spec.inputs
+        row["url"] = remote.console_url(record)
         if record.phase is ExecutionPhase.SUCCEEDED:
             row["outputs"] = _outputs(remote, record)
         node_rows = (

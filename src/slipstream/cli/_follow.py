@@ -14,6 +14,7 @@ from ._render import (
     Progress,
     error_json,
     execution_name,
+    loaded,
     print_error,
     print_outputs,
     stderr_console,
@@ -82,14 +83,15 @@ def follow(
     if record.phase is not ExecutionPhase.SUCCEEDED:
         err = record.error or ErrorInfo(code="failed", message=f"execution ended {record.phase}")
         fail(err, name, as_json, task=_task_of(remote, record, err.node))
-    values = remote.outputs(record, entity)
+    values = {k: loaded(v) for k, v in remote.outputs(record, entity).items()}
+    literals = remote.values(record, "outputs").values  # blob URIs, as a local run shows them
     if entity is not None:
         from slipstream.types import describe_type
 
         types = {v.name: describe_type(v.python_type) for v in entity.python_interface.outputs}
     else:
         types = {k: type_str(t) for k, t in _output_types(remote, record).items()}
-    print_outputs(values, {}, types, as_json=as_json, console=stdout_console())
+    print_outputs(values, literals, types, as_json=as_json, console=stdout_console())
     if not as_json and console.is_terminal:
         console.print(f"[green]SUCCEEDED[/] {name}", highlight=False)
 

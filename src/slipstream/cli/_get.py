@@ -36,7 +36,7 @@ class _GetGroup(AliasedGroup):
 
 @click.group(cls=_GetGroup)
 def get() -> None:
-    """Show what the server holds: projects, tasks, workflows, launch-plans."""
+    """Show what the server holds: projects, tasks, workflows, launch-plans, executions."""
 
 
 @get.command()
@@ -138,3 +138,30 @@ def _executions() -> click.Command:
 
 
 get.add_command(_executions())
+
+
+@get.command("execution")
+@click.argument("name", required=False)
+@click.option("--nodes/--no-nodes", default=True, help="With NAME: show its node executions too.")
+@click.option("--limit", type=click.IntRange(min=1), default=50, show_default=True)
+@connection_options
+@json_option
+@click.pass_context
+def execution_(
+    ctx: click.Context,
+    name: str | None,
+    nodes: bool,
+    limit: int,
+    endpoint: str | None,
+    project: str | None,
+    domain: str | None,
+    as_json: bool,
+) -> None:
+    """Describe execution NAME (as `execution describe NAME`); without NAME, list executions."""
+    from ._execution import describe, executions
+
+    where = {"endpoint": endpoint, "project": project, "domain": domain, "as_json": as_json}
+    if name:
+        ctx.invoke(describe, name=name, nodes=nodes, **where)
+    else:
+        ctx.invoke(executions, phase=None, workflow=None, limit=limit, **where)

@@ -19,7 +19,7 @@ from ._remote import (
     json_option,
     open_remote,
     reports_errors,
-    when,
+    utc_when,
 )
 
 __all__ = ["launchplan"]
@@ -54,7 +54,7 @@ def _state_row(s: Any) -> dict[str, Any]:
         "active": "yes" if s.active else "no",
         "schedule": f"{what} ({tz})" if tz else what,
         "catchup": sched.catchup,
-        "next tick": when(s.next_at) if s.active else "",
+        "next tick (UTC)": utc_when(s.next_at) if s.active else "",
         "by": s.activated_by,
     }
 
@@ -128,7 +128,7 @@ def status(
         echo_json([msgspec.to_builtins(s) for s in states])
     else:
         rows = [_state_row(s) for s in states]
-        echo_table(rows, list(rows[0]) if rows else ["name"], title="schedules")
+        echo_table(rows, list(rows[0]) if rows else ["name"], title="schedules (times in UTC)")
 
 
 @launchplan.command()
@@ -166,9 +166,10 @@ def backfill(
         return
     click.echo(
         f"{result.created} tick(s) to run, one every {pace:g} s; {result.existing} already ran"
+        " (times in UTC)"
     )
     for t in result.ticks[:20]:
-        click.echo(f"  {when(t)}")
+        click.echo(f"  {utc_when(t)}")
     if len(result.ticks) > 20:
         click.echo(f"  ... and {len(result.ticks) - 20} more")
 
@@ -197,7 +198,7 @@ def ticks(
         return
     rows = [
         {
-            "tick": when(t.tick_at),
+            "tick (UTC)": utc_when(t.tick_at),
             "origin": t.origin,
             "state": t.state,
             "execution": t.execution,
@@ -205,4 +206,5 @@ def ticks(
         }
         for t in found
     ]
-    echo_table(rows, ["tick", "origin", "state", "execution", "error"], title=f"ticks of {name}")
+    columns = ["tick (UTC)", "origin", "state", "execution", "error"]
+    echo_table(rows, columns, title=f"ticks of {name} (times in UTC)")

@@ -15,7 +15,10 @@ __all__ = ["logs"]
 @click.argument("execution")
 @click.argument("node", required=False)
 @click.option(
-    "--attempt", type=click.IntRange(min=0), default=None, help="Attempt (default: last)."
+    "--attempt",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Which attempt, counting from 1 as a node's attempts are counted (default: the last).",
 )
 @click.option("--follow", "-f", is_flag=True, help="Keep printing while the attempt runs.")
 @connection_options

@@ -17,6 +17,7 @@ import click
 from slipstream.errors import SlipstreamError
 
 from ._json_mode import add_json_flag, json_requested, print_error_json, set_json_mode
+from ._remote import for_cli
 
 __all__ = ["main"]
 
@@ -62,6 +63,7 @@ def _missing_extra(e: ModuleNotFoundError, argv: Sequence[str]) -> MissingExtraE
 # command name -> (module, attribute). One module per command group; keep them thin.
 _COMMANDS: dict[str, tuple[str, str]] = {
     "run": ("slipstream.cli._run", "run"),
+    "launch": ("slipstream.cli._launch", "launch"),
     "server": ("slipstream.cli._server", "server"),
     "engine": ("slipstream.cli._engine", "engine"),
     "db": ("slipstream.cli._db", "db"),
@@ -131,11 +133,13 @@ class _LazyGroup(click.Group):
     ) -> Any:
         """Run the command; show any failure once, as text on stderr or (``--json``) as one
         JSON object on stdout, with the same exit status either way."""
-        argv = list(sys.argv[1:] if args is None else args)
+        argv, bad_output = _output_aliases(list(sys.argv[1:] if args is None else args))
         as_json = json_requested(argv)
         set_json_mode(as_json)
         try:
             try:
+                if bad_output:
+                    raise click.UsageError(bad_output)
                 rv = super().main(argv, prog_name, complete_var, standalone_mode=False, **extra)
             except ModuleNotFoundError as e:
                 missing = _missing_extra(e, argv)
@@ -145,7 +149,7 @@ class _LazyGroup(click.Group):
         except SystemExit:
             raise
         except BaseException as e:
-            status = _show(e, as_json)
+            status = _show(for_cli(e), as_json)
             if status is None:
                 raise
             if standalone_mode:
@@ -154,6 +158,45 @@ class _LazyGroup(click.Group):
         if standalone_mode:
             sys.exit(rv if isinstance(rv, int) else 0)
         return rv
+
+
+# the commands where flytectl users type `-o json` (`get`, `execution`, `project`...): there it
+# is `--json`. Elsewhere `-o`/`--output` may be an input of a run, so it is left alone.
+_OUTPUT_COMMANDS = frozenset({"get", "execution", "project", "settings", "launchplan"})
+_OUTPUT_HELP = (
+    "-o/--output takes json (the same as --json); yaml is not offered, as no YAML library is a "
+    "dependency"
+)
+
+
+def _output_aliases(argv: list[str]) -> tuple[list[str], str]:
+    """``argv`` with ``-o json`` / ``--output json`` (and ``-ojson``, ``--output=json``) as
+    ``--json`` for the commands that take it; a message for any other format."""
+    words = [a for a in argv if not a.startswith("-")]
+    if not words or _spelled(words[0]) not in _OUTPUT_COMMANDS:
+        return argv, ""
+    out: list[str] = []
+    i = 0
+    while i < len(argv):
+        arg = argv[i]
+        if arg == "--":
+            return out + argv[i:], ""
+        value: str | None = None
+        if arg in ("-o", "--output"):
+            value = argv[i + 1] if i + 1 < len(argv) else ""
+            i += 1
+        elif arg.startswith("--output="):
+            value = arg.partition("=")[2]
+        elif arg.startswith("-o") and not arg.startswith("--"):
+            value = arg[2:].lstrip("=")
+        if value is None:
+            out.append(arg)
+        elif value.lower() == "json":
+            out.append("--json")
+        else:
+            return argv, f"-o {value}: {_OUTPUT_HELP}"
+        i += 1
+    return out, ""
 
 
 def _show(e: BaseException, as_json: bool) -> int | None:
@@ -183,7 +226,8 @@ def _show(e: BaseException, as_json: bool) -> int | None:
     expose_value=False,
     help="Every command: print results and errors as JSON on stdout (also accepted after the "
     'command). A failure is one object {"error": {code, message, ...}}; exit codes do not '
-    "change.",
+    "change. `-o json` is the same for get, execution, project, settings and launchplan (yaml "
+    "is not offered: no YAML library is a dependency).",
 )
 def main() -> None:
     """slipstream: typed workflows for machine learning and data processing."""

@@ -17,17 +17,21 @@ __all__ = [
     "connection_options",
     "echo_json",
     "echo_table",
+    "for_cli",
     "json_option",
+    "keep_token",
     "open_remote",
     "reports_errors",
     "token_option",
+    "utc_when",
     "when",
 ]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-def _keep_token(ctx: click.Context, _param: click.Parameter, value: str | None) -> None:
+def keep_token(ctx: click.Context, _param: click.Parameter, value: str | None) -> None:
+    """The callback of a ``--token`` option: the token every client of this command uses."""
     if value:
         ctx.meta[_TOKEN_KEY] = value
 
@@ -41,7 +45,7 @@ def token_option(f: F) -> F:
         "--token",
         default=None,
         expose_value=False,
-        callback=_keep_token,
+        callback=keep_token,
         help="API token (default: SLIPSTREAM_TOKEN, the config file, else the server's "
         "admin token when SLIPSTREAM_HOME is the server's home).",
     )(f)
@@ -76,6 +80,25 @@ def open_remote(endpoint: str | None, project: str | None, domain: str | None) -
     return Remote(endpoint, project, domain, token=token)
 
 
+def for_cli(e: BaseException) -> BaseException:
+    """``e`` as the command line says it: a refused token speaks of ``--token`` and
+    ``SLIPSTREAM_TOKEN`` (the server's own message speaks of HTTP headers, for API clients)."""
+    from slipstream.errors import AuthenticationError
+
+    if not isinstance(e, AuthenticationError):
+        return e
+    if "needs a token" in e.message or "Authorization header" in e.message:
+        message = "the server needs a token and none was sent"
+    else:
+        message = f"the server refused the token ({e.message})"
+    return AuthenticationError(
+        f'{message}: pass --token TOKEN, set SLIPSTREAM_TOKEN, or put `token = "..."` in the '
+        "[client] table of the config file (on the server's machine, `slipstream auth token` "
+        "prints the admin token)",
+        details=e.details,
+    )
+
+
 def reports_errors(f: F) -> F:
     """Kept for the commands that use it: errors are shown by the root group (``_main``), once,
     as text or as JSON; a command only raises them."""
@@ -103,3 +126,9 @@ def echo_table(rows: Sequence[dict[str, Any]], columns: Sequence[str], title: st
 def when(timestamp: float) -> str:
     """An epoch timestamp as local ISO time, to the second."""
     return dt.datetime.fromtimestamp(timestamp).isoformat(sep=" ", timespec="seconds")
+
+
+def utc_when(timestamp: float) -> str:
+    """An epoch timestamp as UTC ISO time, to the second (no offset: say UTC where it is shown)."""
+    moment = dt.datetime.fromtimestamp(timestamp, dt.UTC).replace(tzinfo=None)
+    return moment.isoformat(sep=" ", timespec="seconds")

@@ -24,7 +24,15 @@ from rich.markup import escape
 from slipstream.model import CacheStatus, ErrorInfo, ExecutionRecord, NodePhase, NodeRecord
 from slipstream.types import Directory, File, StructuredDataset
 
-__all__ = ["Progress", "error_json", "print_decks", "print_error", "print_outputs", "to_jsonable"]
+__all__ = [
+    "Progress",
+    "error_json",
+    "loaded",
+    "print_decks",
+    "print_error",
+    "print_outputs",
+    "to_jsonable",
+]
 
 _DONE = frozenset({NodePhase.SUCCEEDED, NodePhase.SKIPPED})
 _FAILED = frozenset({NodePhase.FAILED, NodePhase.TIMED_OUT, NodePhase.ABORTED})
@@ -154,6 +162,19 @@ def path_preview(value: File | Directory) -> str:
         return f"{path} ({_size(Path(path).stat().st_size)})"
     except OSError:
         return str(path)
+
+
+def loaded(value: Any) -> Any:
+    """``value``, with a dataset known only by its URI (an output decoded without the user's
+    Python types) read into a frame, so that it is shown with its shape and first rows as a
+    local run shows it; as it was when it cannot be read here (no pandas, no access)."""
+    if not isinstance(value, StructuredDataset) or value.dataframe is not None or not value.uri:
+        return value
+    try:
+        frame = value.open().all()
+    except Exception:  # only shown: the URI will do
+        return value
+    return StructuredDataset(dataframe=frame, uri=value.uri, file_format=value.file_format)
 
 
 def _human(value: Any, literal: Any, preview: bool = False) -> str:

@@ -11,7 +11,7 @@ from typing import Any
 
 import click
 
-__all__ = ["REMOTE_OPTION_NAMES", "execute_remote", "remote_options"]
+__all__ = ["REMOTE_OPTION_NAMES", "execute_remote", "remote_options", "started"]
 
 REMOTE_OPTION_NAMES = ("remote", "wait", "endpoint", "project", "domain", "version", "exec_name")
 
@@ -59,9 +59,7 @@ def execute_remote(entity: Any, inputs: dict[str, Any], opts: dict[str, Any]) ->
     """
     from slipstream.errors import InputError, LiteralTypeError, SlipstreamError
 
-    from ._follow import follow
-    from ._remote import open_remote
-    from ._render import execution_name, stderr_console
+    from ._remote import for_cli, open_remote
     from ._spec_commands import SpecEntity, Unencoded
 
     file = _source_file(entity)
@@ -81,30 +79,43 @@ def execute_remote(entity: Any, inputs: dict[str, Any], opts: dict[str, Any]) ->
                 version=done.version,
                 name=opts.get("exec_name") or None,
             )
-            name = execution_name(record)
-            if not opts.get("wait"):
-                if as_json:
-                    sys.stdout.write(
-                        json.dumps({"execution": name, "version": done.version}) + "\n"
-                    )
-                else:
-                    click.echo(name)
-                return
-            if not as_json:
-                stderr_console().print(
-                    f"execution {name} (version {done.version})", highlight=False, soft_wrap=True
-                )
             # by spec: the outputs typed by the registered interface (no Python types here)
-            follow(remote, record, entity=None if by_spec else entity, as_json=as_json)
+            started(remote, record, done.version, entity=None if by_spec else entity, opts=opts)
     except (InputError, LiteralTypeError) as e:
         # an input the server refused (missing, fixed by the launch plan): nothing was started
         raise click.UsageError(str(e)) from None
-    except SlipstreamError as e:
+    except SlipstreamError as error:
+        shown = for_cli(error)
+        assert isinstance(shown, SlipstreamError)
         if as_json:
-            sys.stdout.write(json.dumps({"error": {"code": e.code, "message": e.message}}) + "\n")
+            body = {"code": shown.code, "message": shown.message}
+            sys.stdout.write(json.dumps({"error": body}) + "\n")
             sys.exit(1)
-        click.echo(f"error [{e.code}]: {e.message}", err=True)
+        click.echo(f"error [{shown.code}]: {shown.message}", err=True)
         sys.exit(1)
+
+
+def started(remote: Any, record: Any, version: str, *, entity: Any, opts: dict[str, Any]) -> None:
+    """An execution was created: print its name (``--json``: its name, version and console
+    URL) and its console page; with ``--wait``, follow it and print its outputs."""
+    from ._follow import follow
+    from ._render import execution_name, stderr_console
+
+    as_json = bool(opts.get("as_json"))
+    name = execution_name(record)
+    url = remote.console_url(record)
+    if not opts.get("wait"):
+        if as_json:
+            sys.stdout.write(json.dumps({"execution": name, "version": version, "url": url}) + "\n")
+        else:  # stdout holds the name alone, for scripts
+            click.echo(name)
+            click.echo(f"console: {url}", err=True)
+        return
+    # stdout holds the outputs (one JSON object with --json, as a local run prints them)
+    stderr_console().print(
+        f"execution {name} (version {version})\nconsole: {url}", highlight=False, soft_wrap=True
+    )
+    follow(remote, record, entity=entity, as_json=as_json)
 
 
 def _source_file(entity: Any) -> str:

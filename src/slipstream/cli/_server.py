@@ -61,6 +61,7 @@ def server(
     ray_address: str | None,
 ) -> None:
     """Start the slipstream server; stops cleanly on Ctrl-C or SIGTERM."""
+    from slipstream.remote import console_url
     from slipstream.server import ServerConfig, serve
 
     config = ServerConfig.load(
@@ -87,6 +88,7 @@ def server(
         if config.auth:
             click.echo(f"slipstream server: admin token in {config.home / 'admin-token'}")
         click.echo(f"slipstream server listening on {url}", nl=True)
+        click.echo(f"slipstream console: {console_url(url)}")
 
     serve(
         config,

@@ -24,6 +24,7 @@ import click
 from slipstream.errors import SlipstreamError
 from slipstream.model import (
     CompiledWorkflow,
+    Interface,
     Kind,
     LaunchPlanSpec,
     LiteralType,
@@ -44,7 +45,14 @@ from slipstream.types import (
 from ._docstrings import parse_docstring
 from ._entities import Given, default_text, input_command, input_option
 
-__all__ = ["SpecEntity", "Unencoded", "spec_command", "spec_entities"]
+__all__ = [
+    "SpecEntity",
+    "Unencoded",
+    "launch_plan_entity",
+    "spec_command",
+    "spec_entities",
+    "spec_entity",
+]
 
 
 @dataclass(frozen=True)
@@ -58,6 +66,8 @@ class SpecEntity:
     inputs: tuple[Variable, ...]
     outputs: tuple[Variable, ...]
     docs: str
+    fixed: tuple[str, ...] = ()
+    """A launch plan's fixed inputs: given on the command line, they are refused as fixed."""
 
 
 def spec_entities(file: str) -> dict[str, SpecEntity | None] | None:
@@ -90,15 +100,7 @@ def spec_entities(file: str) -> dict[str, SpecEntity | None] | None:
             lp = plans[ident.name]
             target = workflows.get(lp.workflow.name)
             if target is not None:
-                iface = target.workflow.interface
-                inputs = tuple(
-                    Variable(v.name, v.type, v.description, True, lp.default_inputs[v.name])
-                    if v.name in lp.default_inputs
-                    else v
-                    for v in iface.inputs
-                    if v.name not in lp.fixed_inputs
-                )
-                entity = SpecEntity(ident.name, "launch plan", lp, inputs, iface.outputs, "")
+                entity = launch_plan_entity(ident.name, lp, target.workflow.interface)
         if entity is not None and any(_needs_python_type(v.type) for v in entity.inputs):
             entity = None
         out[attr] = entity
@@ -107,6 +109,28 @@ def spec_entities(file: str) -> dict[str, SpecEntity | None] | None:
 
 def _entity(name: str, kind: str, spec: Any, iface: Any, docs: str) -> SpecEntity:
     return SpecEntity(name, kind, spec, iface.inputs, iface.outputs, docs)
+
+
+def spec_entity(spec: TaskTemplate | CompiledWorkflow) -> SpecEntity:
+    """The entity of a registered task or workflow spec."""
+    if isinstance(spec, TaskTemplate):
+        return _entity(spec.id.name, "task", spec, spec.interface, spec.metadata.docs)
+    wf = spec.workflow
+    return _entity(wf.id.name, "workflow", spec, wf.interface, wf.docs)
+
+
+def launch_plan_entity(name: str, lp: LaunchPlanSpec, iface: Interface) -> SpecEntity:
+    """The entity of launch plan ``lp`` of a workflow with interface ``iface``: the workflow's
+    inputs less the fixed ones (which are refused when given), with the plan's defaults."""
+    inputs = tuple(
+        Variable(v.name, v.type, v.description, True, lp.default_inputs[v.name])
+        if v.name in lp.default_inputs
+        else v
+        for v in iface.inputs
+        if v.name not in lp.fixed_inputs
+    )
+    fixed = tuple(v.name for v in iface.inputs if v.name in lp.fixed_inputs)
+    return SpecEntity(name, "launch plan", lp, inputs, iface.outputs, "", fixed)
 
 
 def _needs_python_type(t: LiteralType) -> bool:
@@ -221,4 +245,5 @@ def spec_command(
         outputs=[(v.name, describe_literal_type(v.type)) for v in entity.outputs],
         run_options=run_options,
         callback=callback,
+        fixed={n: f"launch plan {entity.name}" for n in entity.fixed},
     )

@@ -7,6 +7,7 @@ from slipstream.configuration import ClientConfig, config_file_path, write_clien
 
 from ._bundle import CodeBundle, build_bundle, source_files
 from ._client import Registration, Remote
+from ._console import console_url
 from ._discover import Discovered, discover
 from ._flyte_entities import FlyteLaunchPlan, FlyteTask, FlyteWorkflow
 from ._flyte_execution import FlyteWorkflowExecution, LiteralsResolver
@@ -29,6 +30,7 @@ __all__ = [
     "build_bundle",
     "cached_specs",
     "config_file_path",
+    "console_url",
     "default_version",
     "discover",
     "git_commit",

@@ -41,6 +41,7 @@ from slipstream.model import (
     TaskTemplate,
 )
 
+from ._console import console_url
 from ._uploads import UploadContext
 
 if TYPE_CHECKING:
@@ -65,6 +66,7 @@ class RemoteExecutions:
     """The execution methods of :class:`~slipstream.remote.Remote`."""
 
     _http: Http
+    endpoint: str
     default_domain: str
 
     def _scope(self, project: str | None, domain: str | None) -> tuple[str, str]:
@@ -88,6 +90,10 @@ class RemoteExecutions:
     def _path(self, execution: ExecutionRef, suffix: str = "", **scope: Any) -> str:
         e = self._eid(execution, **scope)
         return f"/executions/{e.project}/{e.domain}/{e.name}{suffix}"
+
+    def console_url(self, execution: ExecutionRef) -> str:
+        """The console page of ``execution`` (FlyteRemote's ``generate_console_url`` scheme)."""
+        return console_url(self.endpoint, self._eid(execution))
 
     # -- launching ----------------------------------------------------------------------------
 

@@ -14,9 +14,10 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from slipstream.errors import InputError, NotFoundError
-from slipstream.model import ExecutionId, ExecutionRecord, ResourceType
+from slipstream.model import ExecutionRecord, ResourceType
 
 from ._client import Remote
+from ._console import console_url
 from ._executions import _local_kind
 from ._flyte_entities import FlyteEntity, FlyteLaunchPlan, FlyteTask, FlyteWorkflow
 from ._flyte_execution import FlyteWorkflowExecution
@@ -27,11 +28,6 @@ _CLASSES: dict[ResourceType, type[FlyteEntity]] = {
     ResourceType.TASK: FlyteTask,
     ResourceType.WORKFLOW: FlyteWorkflow,
     ResourceType.LAUNCH_PLAN: FlyteLaunchPlan,
-}
-_CONSOLE_KINDS = {
-    ResourceType.TASK: "tasks",
-    ResourceType.WORKFLOW: "workflows",
-    ResourceType.LAUNCH_PLAN: "launch_plans",
 }
 
 
@@ -420,14 +416,8 @@ class FlyteRemote:
 
     def generate_console_url(self, entity: FlyteWorkflowExecution | FlyteEntity) -> str:
         """The console page of an execution or a registered entity."""
-        base = f"{self.client.endpoint}/console"
-        if isinstance(entity, FlyteWorkflowExecution):
-            e: ExecutionId = entity.id
-            return f"{base}/executions/{e.project}/{e.domain}/{e.name}"
-        if isinstance(entity, FlyteEntity):
-            i = entity.id
-            kind = _CONSOLE_KINDS[i.resource_type]
-            return f"{base}/projects/{i.project}/{i.domain}/{kind}/{i.name}?version={i.version}"
+        if isinstance(entity, FlyteWorkflowExecution | FlyteEntity):
+            return console_url(self.client.endpoint, entity.id)
         raise InputError(f"no console page for {entity!r}: give an execution or a fetched entity")
 
 

@@ -33,6 +33,7 @@ from ._resources import memory_limit_of
 __all__ = ["error_info", "run_attempt", "user_traceback"]
 
 _PKG_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+_STDLIB_DIR = os.path.dirname(contextlib.__file__) + os.sep
 _scratch: str | None = None
 
 
@@ -45,11 +46,30 @@ def _scratch_dir() -> Path:
     return Path(_scratch)
 
 
+def _is_user_frame(tb: TracebackType) -> bool:
+    path = tb.tb_frame.f_code.co_filename
+    return not path.startswith((_PKG_DIR, _STDLIB_DIR)) and not path.startswith("<frozen ")
+
+
 def user_traceback(tb: TracebackType | None) -> TracebackType | None:
-    """``tb`` without the leading frames that belong to slipstream itself."""
-    while tb is not None and tb.tb_frame.f_code.co_filename.startswith(_PKG_DIR):
+    """``tb`` from the first frame of the user's code on, without the frames of slipstream
+    that follow the user's last frame (a missing secret raised inside ``secrets.get``, a
+    secret missing before the body ran: no frame of the user's at all, so None). Frames of
+    libraries the user's code called stay."""
+    frames: list[TracebackType] = []
+    while tb is not None:
+        frames.append(tb)
         tb = tb.tb_next
-    return tb
+    users = [i for i, f in enumerate(frames) if _is_user_frame(f)]
+    if not users:
+        return None
+    end = users[-1] + 1
+    while end < len(frames) and not frames[end].tb_frame.f_code.co_filename.startswith(_PKG_DIR):
+        end += 1  # a library the user called, up to slipstream's own frames
+    kept: TracebackType | None = None
+    for f in reversed(frames[users[0] : end]):
+        kept = TracebackType(kept, f.tb_frame, f.tb_lasti, f.tb_lineno)
+    return kept
 
 
 def error_info(e: BaseException, node: str, kind: str | None = None) -> ErrorInfo:

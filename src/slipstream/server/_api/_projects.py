@@ -47,11 +47,17 @@ async def create_project(request: Request, svc: Svc) -> Response:
 
 
 @router.get("/projects", **doc(response=Page[Project]))
-def list_projects(svc: Svc, page: PageQ, state: str | None = Query(None)) -> Response:
-    """Projects, newest first by default; ``state`` filters active or archived ones."""
+def list_projects(
+    request: Request, svc: Svc, page: PageQ, state: str | None = Query(None)
+) -> Response:
+    """Projects where the caller holds a role (admins: all), newest first by default; ``state``
+    filters active or archived ones."""
     if state is not None and state not in {s.value for s in ProjectState}:
         raise ValidationError(f"state must be 'active' or 'archived', got {state!r}")
-    return json_response(svc.projects.list(page, None if state is None else ProjectState(state)))
+    visible = principal(request).visible_projects()
+    return json_response(
+        svc.projects.list(page, None if state is None else ProjectState(state), visible)
+    )
 
 
 @router.get("/projects/{project}", **doc(response=Project))
