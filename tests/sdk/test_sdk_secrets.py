@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -93,3 +94,28 @@ def test_secret_requests_carry_names_only() -> None:
     assert (spec.group, spec.key) == ("db", "password")
     with pytest.raises(ValueError, match="non-empty group"):
         Secret(group="")
+
+
+@task
+def reads_unrequested() -> int:
+    return len(current_context().secrets.get("api", "token"))
+
+
+@workflow
+def unrequested_wf() -> int:
+    return reads_unrequested()
+
+
+@pytest.mark.parametrize("wf", [env_wf, unrequested_wf])
+def test_a_missing_secrets_error_shows_the_users_frames_only(wf: Any) -> None:
+    from slipstream.runners import execute_local
+
+    run = execute_local(wf, {}, runner="inline")
+    err = run.record.error
+    assert err is not None and "not found" in err.message
+    # missing before the body: no frame at all; missing in the body: the body's line only
+    frames = [line for line in err.traceback.splitlines() if line.lstrip().startswith("File ")]
+    if wf is env_wf:
+        assert frames == []
+    else:
+        assert len(frames) == 1 and __file__ in frames[0] and "reads_unrequested" in frames[0]

@@ -82,9 +82,10 @@ def test_shell_task_with_file_and_directory_inputs_and_outputs(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     assert shell_wf(name="ada") == ["HEY IT'S ME ADA", "a.jpg", "b.jpg", "16", "size.txt"]
-    printed = capsys.readouterr().out
-    assert 'echo "hey it\'s me ada"' in printed  # debug prints the script and its output
-    assert "+ echo" in printed
+    printed = capsys.readouterr()
+    # debug prints the script and its output on stderr, never on stdout
+    assert 'echo "hey it\'s me ada"' in printed.err and "+ echo" in printed.err
+    assert "echo" not in printed.out
 
 
 def test_shell_task_output_keeps_the_location_name() -> None:

@@ -4,7 +4,8 @@ flytekit's shell task: ``{inputs.x}`` and ``{outputs.y}`` in the script are repl
 (a ``File`` or ``Directory`` input by its local path), the script runs with bash in the attempt's
 working directory, and each output is collected from its :class:`OutputLocation` (the location may
 use ``{inputs.x}`` too; a relative one is under the working directory). A non-zero exit fails the
-task with the script's stderr; ``debug=True`` prints the script and what it wrote.
+task with the script's stderr; ``debug=True`` prints the script and what it wrote on stderr (the
+attempt's log), never on stdout, which stays the task's own.
 """
 
 from __future__ import annotations
@@ -153,13 +154,14 @@ class ShellTask(PythonTask[..., Any]):
         script = self.script.format(inputs=inputs, outputs=_Namespace("outputs", outputs))
         shell = self.shell if os.path.exists(self.shell) else (shutil.which("bash") or "/bin/sh")
         if self.debug:
-            print(f"[{self.name}] script:\n{script}", flush=True)
+            print(f"[{self.name}] script:\n{script}", file=sys.stderr, flush=True)
         proc = subprocess.run(
             [shell, "-c", script], cwd=workdir, capture_output=True, text=True, check=False
         )
         if self.debug:
             print(
                 f"[{self.name}] stdout:\n{proc.stdout}[{self.name}] stderr:\n{proc.stderr}",
+                file=sys.stderr,
                 flush=True,
             )
         if proc.returncode != 0:
