@@ -1,6 +1,6 @@
 """Fixtures of the console tests: one real server per module (tests/server/live_server.py),
 a project with the console's example workflows registered, a browser-like HTTP client logged in
-through the console's login page."""
+with a one-time login link."""
 
 from __future__ import annotations
 
@@ -8,17 +8,15 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "server"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from console_client import ConsoleClient, flows_package
 from live_server import LiveServer, live, unique
 
 from slipstream.remote import Remote
-
-FLOWS = (Path(__file__).parent / "flows.py").read_text()
 
 
 @pytest.fixture(scope="module")
@@ -33,11 +31,7 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> str:
     plan is named once per process, as in any program that imports the module."""
     server = live("sqlite")
     name = unique("con")
-    root = tmp_path_factory.mktemp("flows")
-    package = root / f"pkg_{name.replace('-', '_')}"
-    package.mkdir()
-    (package / "__init__.py").write_text("")
-    (package / "flows.py").write_text(FLOWS)
+    package = flows_package(tmp_path_factory.mktemp("flows"), name)
     with Remote(server.url, project=name, token=server.token) as remote:
         remote.create_project(name)
         remote.register(package, version="v1")
@@ -51,9 +45,8 @@ def remote(server: LiveServer, project: str) -> Iterator[Remote]:
 
 
 @pytest.fixture
-def browser(server: LiveServer) -> Iterator[httpx.Client]:
-    """An HTTP client that logged in through the console (its cookie holds the session)."""
-    with httpx.Client(base_url=server.url, timeout=30, follow_redirects=False) as client:
-        r = client.post("/console/login", data={"token": server.token, "next": "/console/projects"})
-        assert r.status_code == 303, r.text
+def browser(server: LiveServer) -> Iterator[ConsoleClient]:
+    """An HTTP client that logged in with a one-time login link (its cookie holds the session);
+    its posts carry the console's Origin and CSRF token, as the console's pages do."""
+    with ConsoleClient(server.url, server.token) as client:
         yield client

@@ -10,6 +10,7 @@ import time
 
 import httpx
 import pytest
+from console_client import ConsoleClient, csrf_of
 from live_server import LiveServer
 
 from slipstream.remote import Remote
@@ -35,31 +36,40 @@ def test_login_needed_and_bad_token_refused(server: LiveServer) -> None:
     with httpx.Client(base_url=server.url, timeout=30) as anonymous:
         r = anonymous.get("/console/projects")
         assert r.status_code == 303 and r.headers["location"].startswith("/console/login?next=")
-        r = anonymous.post("/console/login", data={"token": "ss_nope_nope", "next": "/console"})
+        page = anonymous.get("/console/login")
+        csrf = csrf_of(page.text)
+        own = {"Origin": server.url}
+        r = anonymous.post(
+            "/console/login",
+            data={"token": "ss_nope_nope", "next": "/console", "csrf": csrf},
+            headers=own,
+        )
         assert r.status_code == 401 and ("not known" in r.text or "malformed" in r.text)
-        r = anonymous.get(f"/console/login?token={server.token}&next=/console/projects")
-        assert r.status_code == 303 and r.headers["location"] == "/console/projects"
+        r = anonymous.post(
+            "/console/login",
+            data={"token": server.token, "next": "//evil.example/", "csrf": csrf},
+            headers=own,
+        )
+        # logged in, and never sent to another site after logging in
+        assert r.status_code == 303 and r.headers["location"] == "/console"
         cookie = r.headers["set-cookie"]
         assert "HttpOnly" in cookie and "SameSite=strict" in cookie and "Path=/console" in cookie
-        # never sends the browser to another site after logging in
-        r = anonymous.get(f"/console/login?token={server.token}&next=//evil.example/")
-        assert r.headers["location"] == "/console"
         # the API does not take the console's cookie
         assert anonymous.get("/api/v1/projects").status_code == 401
         assert anonymous.get("/console/projects").status_code == 200
 
 
-def test_other_sites_cannot_post_actions(browser: httpx.Client, project: str) -> None:
+def test_other_sites_cannot_post_actions(browser: ConsoleClient, project: str) -> None:
     r = browser.post(
         f"/console/projects/{project}/development/launch_plans/quick_lp/launch",
         data={"x": "1"},
-        headers={"Origin": "http://evil.example"},
+        origin="http://evil.example",
     )
     assert r.status_code == 403
 
 
 def test_projects_entities_graph_and_versions(
-    browser: httpx.Client, project: str, remote: Remote
+    browser: ConsoleClient, project: str, remote: Remote
 ) -> None:
     record = remote.execute(wf(project, "quick"), inputs={"x": 1}, wait=True)
     assert record.phase.value == "SUCCEEDED"
@@ -77,7 +87,7 @@ def test_projects_entities_graph_and_versions(
 
 
 def test_execution_page_outputs_nodes_and_logs(
-    browser: httpx.Client, project: str, remote: Remote
+    browser: ConsoleClient, project: str, remote: Remote
 ) -> None:
     record = remote.execute(wf(project, "quick"), inputs={"x": 5}, wait=True)
     base = f"/console/executions/{project}/development/{record.id.name}"
@@ -101,7 +111,7 @@ def test_execution_page_outputs_nodes_and_logs(
 
 
 def test_failed_node_shows_its_traceback_and_recover(
-    browser: httpx.Client, project: str, remote: Remote
+    browser: ConsoleClient, project: str, remote: Remote
 ) -> None:
     record = remote.execute(wf(project, "failing"), wait=True)
     assert record.phase.value == "FAILED"
@@ -118,7 +128,7 @@ def test_failed_node_shows_its_traceback_and_recover(
 
 
 def test_executions_list_filters_and_pages(
-    browser: httpx.Client, project: str, remote: Remote
+    browser: ConsoleClient, project: str, remote: Remote
 ) -> None:
     listing = f"/console/executions/{project}/development"
     before = browser.get(listing, params={"launch_plan": "quick_lp"}).text.count("SUCCEEDED</span>")
@@ -141,7 +151,7 @@ def test_executions_list_filters_and_pages(
 
 
 def test_launch_form_checks_each_field_then_launches(
-    browser: httpx.Client, project: str, remote: Remote
+    browser: ConsoleClient, project: str, remote: Remote
 ) -> None:
     form = f"/console/projects/{project}/development/launch_plans/quick_lp/launch"
     listing = f"/console/executions/{project}/development"
@@ -161,7 +171,7 @@ def test_launch_form_checks_each_field_then_launches(
     assert remote.outputs(name)["o0"] == 28
 
 
-def test_abort_and_relaunch(browser: httpx.Client, project: str, remote: Remote) -> None:
+def test_abort_and_relaunch(browser: ConsoleClient, project: str, remote: Remote) -> None:
     record = remote.execute(wf(project, "sleepy"), inputs={"seconds": 30.0})
     wait_phase(remote, record.id.name, {"RUNNING"})
     base = f"/console/executions/{project}/development/{record.id.name}"
@@ -174,7 +184,7 @@ def test_abort_and_relaunch(browser: httpx.Client, project: str, remote: Remote)
     remote.terminate(again)
 
 
-def test_signal_a_gate(browser: httpx.Client, project: str, remote: Remote) -> None:
+def test_signal_a_gate(browser: ConsoleClient, project: str, remote: Remote) -> None:
     record = remote.execute(wf(project, "gated"))
     base = f"/console/executions/{project}/development/{record.id.name}"
     deadline = time.monotonic() + 30
@@ -194,8 +204,7 @@ def test_viewer_reads_but_cannot_act(server: LiveServer, project: str, remote: R
     remote.access.create_user(user)
     remote.access.grant(user, "viewer", project)
     token = remote.access.create_token(user=user).token
-    with httpx.Client(base_url=server.url, timeout=30) as client:
-        client.get(f"/console/login?token={token}")
+    with ConsoleClient(server.url, token) as client:
         assert client.get(f"/console/executions/{project}/development").status_code == 200
         r = client.post(
             f"/console/projects/{project}/development/launch_plans/quick_lp/launch", data={"x": "1"}
@@ -204,7 +213,7 @@ def test_viewer_reads_but_cannot_act(server: LiveServer, project: str, remote: R
 
 
 @pytest.mark.parametrize("kind", ["workflows"])
-def test_unknown_pages_are_pages_not_json(browser: httpx.Client, project: str, kind: str) -> None:
+def test_unknown_pages_are_pages_not_json(browser: ConsoleClient, project: str, kind: str) -> None:
     r = browser.get(f"/console/executions/{project}/development/enope")
     assert r.status_code == 404 and "<html" in r.text and "enope" in r.text
 
@@ -225,7 +234,7 @@ def test_no_login_without_auth(tmp_path) -> None:  # type: ignore[no-untyped-def
 
 
 def test_failed_notifications_are_shown(
-    browser: httpx.Client, project: str, remote: Remote
+    browser: ConsoleClient, project: str, remote: Remote
 ) -> None:
     record = remote.execute("notified", wait=True)
     assert record.phase.value == "SUCCEEDED"
@@ -240,7 +249,7 @@ def test_failed_notifications_are_shown(
 
 
 def test_activate_and_deactivate_a_schedule(
-    browser: httpx.Client, project: str, remote: Remote
+    browser: ConsoleClient, project: str, remote: Remote
 ) -> None:
     page_url = f"/console/projects/{project}/development/launch_plans/hourly_quick"
     page = browser.get(page_url).text
@@ -268,7 +277,7 @@ def test_activate_and_deactivate_a_schedule(
 
 
 def test_subworkflow_and_dynamic_children_expand(
-    browser: httpx.Client, project: str, remote: Remote
+    browser: ConsoleClient, project: str, remote: Remote
 ) -> None:
     record = remote.execute(wf(project, "nested"), inputs={"n": 3}, wait=True)
     assert record.phase.value == "SUCCEEDED", record.error
@@ -286,7 +295,7 @@ def test_subworkflow_and_dynamic_children_expand(
     ]
 
 
-def test_outputs_rendered_by_type(browser: httpx.Client, project: str, remote: Remote) -> None:
+def test_outputs_rendered_by_type(browser: ConsoleClient, project: str, remote: Remote) -> None:
     record = remote.execute(wf(project, "outputs_by_type"), inputs={"n": 12}, wait=True)
     assert record.phase.value == "SUCCEEDED", record.error
     page = browser.get(f"/console/executions/{project}/development/{record.id.name}").text

@@ -108,6 +108,12 @@ class Principal:
         """Whether ``role`` or a higher one is held on some project."""
         return any(g.role.rank >= role.rank for g in self.grants)
 
+    def visible_projects(self) -> frozenset[str] | None:
+        """The projects where some role is held (None: every project, a grant on ``*``): what
+        project lists show this caller."""
+        names = frozenset(g.project for g in self.grants)
+        return None if ALL_PROJECTS in names else names
+
     @property
     def is_admin(self) -> bool:
         """Admin on every project: may manage users and everyone's tokens."""

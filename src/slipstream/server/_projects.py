@@ -59,11 +59,19 @@ class ProjectService:
         with self.db.session() as session:
             return self._to_model(self.require(session, name))
 
-    def list(self, page: PageRequest, state: ProjectState | None = None) -> Page[Project]:
-        """Projects by creation (default) or name."""
+    def list(
+        self,
+        page: PageRequest,
+        state: ProjectState | None = None,
+        visible: frozenset[str] | None = None,
+    ) -> Page[Project]:
+        """Projects by creation (default) or name; only those named in ``visible`` (None: all),
+        the projects where the caller holds a role."""
         stmt = select(ProjectRow)
         if state is not None:
             stmt = stmt.where(ProjectRow.state == state.value)
+        if visible is not None:
+            stmt = stmt.where(ProjectRow.name.in_(sorted(visible)))
         with self.db.session() as session:
             items, cursor = paginate(
                 session,

@@ -295,13 +295,18 @@ def _cookie(header: str, name: str) -> str:
 
 
 def allowed(
-    principal: Principal, method: str, api_path: str, protected: frozenset[str] = frozenset()
+    principal: Principal,
+    method: str,
+    api_path: str,
+    protected: frozenset[str] = frozenset(),
+    body: Any = None,
 ) -> PermissionDeniedError | None:
-    """Whether ``principal`` may send ``method`` to ``api_path`` (below ``/api/v1``) by the rule
-    table: None, or the error naming the role needed. The console asks this before each page
-    and action, so that it grants exactly what the API grants."""
+    """Whether ``principal`` may send ``method`` to ``api_path`` (below ``/api/v1``), with the
+    decoded ``body`` for rules that find their target in it, by the rule table: None, or the
+    error naming the role needed. The console asks this before each page and action, so that
+    it grants exactly what the API grants."""
     rule, params, _ = match_rule(method, api_path)
-    for need in rule.needs(params, None, protected):
+    for need in rule.needs(params, body, protected):
         if not _holds(principal, need, read=method in READS):
             return _denied(principal, rule, need)
     return None

@@ -3,8 +3,9 @@ relaunch, recover, signal a gate, activate and deactivate a schedule; the vendor
 and the blobs of an execution's values.
 
 Each action is the API request it stands for, checked by the same rule (:func:`._session.access`)
-and done by the same service; the Guard's Origin check and the SameSite cookie keep other sites
-from posting here. After an action the browser goes to the page that shows its result (for htmx
+on its own target and done by the same service; each first passes :func:`._session.posted` (the
+exact origin, a bounded body, the CSRF token), which keeps other pages, other ports of the same
+host included, from posting here. After an action the browser goes to the page that shows its result (for htmx
 requests, through ``HX-Redirect``).
 """
 
@@ -29,16 +30,18 @@ from slipstream.model import (
 )
 
 from .._api._guard import SESSION_COOKIE
+from .._login_links import LoginLinks
 from ._forms import fields_of, parse_form
 from ._pages import launch_target
-from ._session import access, form_of, safe_next, set_session
+from ._security import CSRF_FIELD, SecureRoute
+from ._session import LOGIN_FORM_BYTES, access, posted, safe_next, set_session
 from ._views import error_page, render, services_of
 
 __all__ = ["router"]
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(include_in_schema=False, route_class=SecureRoute)
 _STATIC = Path(__file__).parent / "static"
-_STATIC_FILES = {"htmx.min.js", "dagre.min.js", "console.js", "console.css"}
+_STATIC_FILES = {"htmx.min.js", "dagre.min.js", "console.js", "console.css", "favicon.svg"}
 
 
 def _go(request: Request, url: str) -> Response:
@@ -52,38 +55,63 @@ def _go(request: Request, url: str) -> Response:
 
 @router.get("/console/login")
 async def login_page(request: Request) -> Response:
-    """The login form; ``?token=`` logs in at once (a link a terminal printed)."""
+    """The login form (a token in the URL logs no one in: a link to share is made by
+    ``slipstream auth login-link``, once)."""
     svc = services_of(request)
     nxt = safe_next(request.query_params.get("next"))
     if not svc.config.auth:
         return RedirectResponse(nxt, status_code=303)
-    token = request.query_params.get("token")
-    if token:
-        return await _login(request, token, nxt)
-    return render(request, "login.html", next=nxt, error="")
+    error = ""
+    if "token" in request.query_params:
+        error = (
+            "a token in a link does not log in: make a one-time link with "
+            "`slipstream auth login-link`, or paste the token here"
+        )
+    return render(request, "login.html", next=nxt, error=error)
 
 
 @router.post("/console/login")
 async def login(request: Request) -> Response:
-    """Check the token given and keep it as the session."""
-    form = await form_of(request)
-    return await _login(request, form.get("token", "").strip(), safe_next(form.get("next")))
-
-
-async def _login(request: Request, token: str, nxt: str) -> Response:
+    """Check the token posted (a small form from the login page) and keep it as the session."""
+    form = await posted(request, LOGIN_FORM_BYTES)
+    if isinstance(form, Response):
+        return form
+    token, nxt = form.get("token", "").strip(), safe_next(form.get("next"))
     svc = services_of(request)
     try:
         await run_in_threadpool(svc.auth.authenticate, token)
     except AuthenticationError as e:
         return render(request, "login.html", 401, next=nxt, error=e.message)
+    return _logged_in(request, token, nxt)
+
+
+@router.get("/console/login/link")
+async def login_link(request: Request) -> Response:
+    """A one-time login link: its code is used up and the browser gets a session of its own."""
+    svc = services_of(request)
+    if not svc.config.auth:
+        return RedirectResponse("/console/projects", status_code=303)
+    code = request.query_params.get("code", "")
+    try:
+        token = await run_in_threadpool(LoginLinks(svc.auth).redeem, code)
+    except AuthenticationError as e:
+        return render(request, "login.html", 401, next="/console/projects", error=e.message)
+    return _logged_in(request, token, "/console/projects")
+
+
+def _logged_in(request: Request, token: str, nxt: str) -> Response:
     response = RedirectResponse(nxt, status_code=303)
     set_session(response, token, secure=request.url.scheme == "https")
+    response.headers["Cache-Control"] = "no-store"
     return response
 
 
 @router.post("/console/logout")
-async def logout() -> Response:
+async def logout(request: Request) -> Response:
     """Forget the session."""
+    form = await posted(request)
+    if isinstance(form, Response):
+        return form
     response = RedirectResponse("/console/login", status_code=303)
     response.delete_cookie(SESSION_COOKIE, path="/console")
     return response
@@ -94,12 +122,17 @@ async def logout() -> Response:
 
 @router.post("/console/projects/{project}/{domain}/launch_plans/{name}/launch")
 async def launch(request: Request, project: str, domain: str, name: str) -> Response:
-    """Parse the form field by field; launch only when every field is right."""
-    who = access(request, "POST", "/executions")
+    """Parse the form field by field; launch only when every field is right. The caller needs
+    the launcher role on this launch plan's own project and domain."""
+    form = await posted(request)
+    if isinstance(form, Response):
+        return form
+    target = {"target": {"project": project, "domain": domain}}
+    who = access(request, "POST", "/executions", target)
     if isinstance(who, Response):
         return who
     svc = services_of(request)
-    form = await form_of(request)
+    form.pop(CSRF_FIELD, None)
     version = form.pop("__version", "") or "latest"
     try:
         lp, interface = await run_in_threadpool(launch_target, svc, project, domain, name, version)
@@ -110,7 +143,7 @@ async def launch(request: Request, project: str, domain: str, name: str) -> Resp
                 target=Identifier(ResourceType.LAUNCH_PLAN, name, project, domain, lp.id.version),
                 inputs=values,
             )
-            record = await run_in_threadpool(svc.launches.create, request_body, who.name)
+            record = await run_in_threadpool(svc.launches.create, request_body, who)
             return _go(request, f"/console/executions/{project}/{domain}/{record.id.name}")
     except SlipstreamError as e:
         field = (e.details or {}).get("input") if isinstance(e.details, dict) else None
@@ -138,11 +171,13 @@ async def launch(request: Request, project: str, domain: str, name: str) -> Resp
 
 
 async def _act(request: Request, project: str, domain: str, name: str, action: str) -> Response:
+    form = await posted(request)
+    if isinstance(form, Response):
+        return form
     who = access(request, "POST", f"/executions/{project}/{domain}/{name}/{action}")
     if isinstance(who, Response):
         return who
     svc = services_of(request)
-    form = await form_of(request)
     page = f"/console/executions/{project}/{domain}"
     try:
         if action == "abort":
@@ -151,9 +186,7 @@ async def _act(request: Request, project: str, domain: str, name: str, action: s
             return _go(request, f"{page}/{name}")
         if action in ("relaunch", "recover"):
             method = svc.launches.relaunch if action == "relaunch" else svc.launches.recover
-            record = await run_in_threadpool(
-                method, project, domain, name, RelaunchRequest(), who.name
-            )
+            record = await run_in_threadpool(method, project, domain, name, RelaunchRequest(), who)
             return _go(request, f"{page}/{record.id.name}")
         signal = form.get("signal", "")
         gates = {
@@ -212,11 +245,13 @@ async def schedule(request: Request, project: str, domain: str, name: str, actio
     """Activate a launch plan version's schedule, or deactivate the schedule."""
     if action not in ("activate", "deactivate"):
         return error_page(request, NotFoundError(f"no action {action!r}"))
+    form = await posted(request)
+    if isinstance(form, Response):
+        return form
     who = access(request, "POST", f"/schedules/{project}/{domain}/{name}/{action}")
     if isinstance(who, Response):
         return who
     svc = services_of(request)
-    form = await form_of(request)
     try:
         if action == "activate":
             await run_in_threadpool(
@@ -254,6 +289,8 @@ async def blob(request: Request) -> Response:
     root = svc.config.store_url.rstrip("/") + "/"
     rest = uri[len(root) :] if uri.startswith(root) else ""
     parts = rest.split("/")
+    if parts[0] == "uploads" and len(parts) > 3 and parts[1] not in svc.config.domains:
+        parts = parts[1:]  # {root}/uploads/{project}/{domain}/...: a project's uploaded inputs
     if len(parts) < 3 or ".." in parts or parts[1] not in svc.config.domains:
         return error_page(request, NotFoundError("no such file in this server's blob store"))
     who = access(request, "GET", f"/executions/{parts[0]}/{parts[1]}")

@@ -16,11 +16,13 @@ from slipstream.model import CompiledWorkflow, ExecutionRecord, ResourceType, Wo
 
 from .._registry import decode_spec
 from ._pages import answer, graph_of, queries_of
+from ._render import owned_prefixes
+from ._security import SecureRoute
 from ._views import render, services_of
 
 __all__ = ["router"]
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(include_in_schema=False, route_class=SecureRoute)
 
 
 def _base(project: str, domain: str, name: str) -> str:
@@ -91,7 +93,7 @@ async def execution(request: Request, project: str, domain: str, name: str) -> R
             graph=msgspec.json.encode(graph_of(wf)).decode() if wf else None,
             signals=signals,
             notifications=notifications,
-            store_url=svc.config.store_url,
+            store_url=owned_prefixes(svc.config.store_url, project, domain),
             terminal=record.phase.terminal,
         )
 
@@ -220,7 +222,7 @@ async def node(request: Request, project: str, domain: str, name: str) -> Respon
             project=project,
             domain=domain,
             name=name,
-            store_url=svc.config.store_url,
+            store_url=owned_prefixes(svc.config.store_url, project, domain),
         )
 
     return await answer(request, "GET", _base(project, domain, name), build)

@@ -24,16 +24,18 @@ from slipstream.model import (
     WorkflowSpec,
 )
 
+from .._auth import Principal
 from .._names import LATEST
 from .._registry import decode_spec
 from ._forms import fields_of
 from ._queries import ConsoleQueries, ExecutionFilter
+from ._security import SecureRoute
 from ._session import access
 from ._views import error_page, render, services_of
 
 __all__ = ["answer", "error_page", "graph_of", "launch_target", "queries_of", "render", "router"]
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(include_in_schema=False, route_class=SecureRoute)
 _TYPES = {
     "tasks": ResourceType.TASK,
     "workflows": ResourceType.WORKFLOW,
@@ -72,11 +74,14 @@ def home() -> Response:
 
 @router.get("/console/projects")
 async def projects(request: Request) -> Response:
-    """Projects and domains with the counts of their recent executions by phase."""
+    """Projects where the caller holds a role (admins: all) and domains, with the counts of
+    their recent executions by phase."""
     svc = services_of(request)
+    principal = request.scope.get("state", {}).get("principal")
+    visible = principal.visible_projects() if isinstance(principal, Principal) else frozenset()
 
     def build() -> Response:
-        rows, counts = queries_of(request).project_counts()
+        rows, counts = queries_of(request).project_counts(visible=visible)
         return render(
             request, "projects.html", projects=rows, by_phase=counts, domains=svc.config.domains
         )

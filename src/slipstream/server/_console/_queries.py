@@ -91,22 +91,23 @@ class ConsoleQueries:
     # -- projects -----------------------------------------------------------------------------
 
     def project_counts(
-        self, since: float | None = None
+        self, since: float | None = None, visible: frozenset[str] | None = None
     ) -> tuple[builtins.list[ProjectRow], dict[tuple[str, str], dict[str, int]]]:
-        """Projects, and the counts by phase of each project/domain's recent executions."""
+        """Projects (only those in ``visible``; None: all), and the counts by phase of each
+        project/domain's recent executions."""
         since = time.time() - RECENT_S if since is None else since
+        listed = select(ProjectRow).order_by(ProjectRow.name)
+        counted = (
+            select(ExecutionRow.project, ExecutionRow.domain, ExecutionRow.phase, func.count())
+            .where(ExecutionRow.created_at >= since)
+            .group_by(ExecutionRow.project, ExecutionRow.domain, ExecutionRow.phase)
+        )
+        if visible is not None:
+            listed = listed.where(ProjectRow.name.in_(sorted(visible)))
+            counted = counted.where(ExecutionRow.project.in_(sorted(visible)))
         with self.db.session() as s:
-            projects = builtins.list(s.scalars(select(ProjectRow).order_by(ProjectRow.name)))
-            rows = s.execute(
-                select(
-                    ExecutionRow.project,
-                    ExecutionRow.domain,
-                    ExecutionRow.phase,
-                    func.count(),
-                )
-                .where(ExecutionRow.created_at >= since)
-                .group_by(ExecutionRow.project, ExecutionRow.domain, ExecutionRow.phase)
-            ).all()
+            projects = builtins.list(s.scalars(listed))
+            rows = s.execute(counted).all()
         counts: dict[tuple[str, str], dict[str, int]] = {}
         for project, domain, phase, n in rows:
             counts.setdefault((project, domain), {})[phase] = n

@@ -14,7 +14,7 @@ from markupsafe import Markup, escape
 
 from slipstream.model import Kind, LiteralType, type_str
 
-__all__ = ["PHASE_COLOURS", "environment", "render_value"]
+__all__ = ["PHASE_COLOURS", "environment", "owned_prefixes", "render_value"]
 
 PHASE_COLOURS = {
     "QUEUED": "#9e9e9e",
@@ -67,8 +67,20 @@ def _json(value: Any, limit: int = 2000) -> str:
     return text if len(text) <= limit else text[:limit] + " …"
 
 
-def _blob_link(uri: str, store_url: str) -> Markup:
-    if store_url and uri.startswith(store_url.rstrip("/") + "/"):
+def owned_prefixes(store_url: str, project: str, domain: str) -> tuple[str, ...]:
+    """The blob prefixes of one project and domain: its executions' data and its uploads. A
+    page links to and previews only values below these (the caller may read them); any other
+    URI a value holds is shown as text, never read."""
+    root = store_url.rstrip("/")
+    return (f"{root}/{project}/{domain}/", f"{root}/uploads/{project}/{domain}/")
+
+
+def _owned(uri: str, owned: tuple[str, ...]) -> bool:
+    return ".." not in uri.split("/") and any(uri.startswith(p) for p in owned)
+
+
+def _blob_link(uri: str, owned: tuple[str, ...]) -> Markup:
+    if _owned(uri, owned):
         href = f"/console/blob?uri={quote(uri, safe='')}"
         return Markup('<a href="{}">{}</a>').format(href, uri)
     if uri.startswith(("http://", "https://")):
@@ -76,8 +88,8 @@ def _blob_link(uri: str, store_url: str) -> Markup:
     return Markup("<code>{}</code>").format(uri)
 
 
-def _frame_preview(uri: str, store_url: str) -> Markup:
-    if not store_url or not uri.startswith(store_url.rstrip("/") + "/"):
+def _frame_preview(uri: str, owned: tuple[str, ...]) -> Markup:
+    if not _owned(uri, owned):
         return Markup("")
     try:
         import fsspec
@@ -104,14 +116,15 @@ def _frame_preview(uri: str, store_url: str) -> Markup:
     ).format(head, body, rows, len(columns), len(table))
 
 
-def render_value(literal: Any, tp: LiteralType | None, store_url: str = "") -> Markup:
-    """One input or output for people, by its type."""
+def render_value(literal: Any, tp: LiteralType | None, owned: tuple[str, ...] = ()) -> Markup:
+    """One input or output for people, by its type; blobs below ``owned`` (the prefixes of the
+    execution's project and domain, :func:`owned_prefixes`) are linked and previewed."""
     kind = tp.kind if tp is not None else None
     if kind in (Kind.FILE, Kind.DIR) and isinstance(literal, dict) and "uri" in literal:
-        return _blob_link(str(literal["uri"]), store_url)
+        return _blob_link(str(literal["uri"]), owned)
     if kind is Kind.DATASET and isinstance(literal, dict) and "uri" in literal:
         uri = str(literal["uri"])
-        return _blob_link(uri, store_url) + _frame_preview(uri, store_url)
+        return _blob_link(uri, owned) + _frame_preview(uri, owned)
     if kind is Kind.BOOL or kind in (Kind.INT, Kind.FLOAT):
         return Markup("<code>{}</code>").format(json.dumps(literal))
     if kind in (Kind.STR, Kind.DATETIME, Kind.DATE, Kind.DURATION, Kind.ENUM) and isinstance(
@@ -120,7 +133,7 @@ def render_value(literal: Any, tp: LiteralType | None, store_url: str = "") -> M
         return Markup('<span class="str">{}</span>').format(literal[:2000])
     if isinstance(literal, dict) and "$pickle" in literal:
         return Markup("<em>pickled value</em> ") + _blob_link(
-            str(literal["$pickle"].get("uri", "")), store_url
+            str(literal["$pickle"].get("uri", "")), owned
         )
     return Markup("<pre>{}</pre>").format(_json(literal))
 

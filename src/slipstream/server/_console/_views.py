@@ -1,4 +1,5 @@
-"""Rendering the console's templates: a page with the caller, an error as a page or fragment."""
+"""Rendering the console's templates: a page with the caller, the CSRF token its forms carry and
+what the caller may do there; an error as a page or fragment."""
 
 from __future__ import annotations
 
@@ -9,10 +10,13 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 
 from slipstream.errors import SlipstreamError
+from slipstream.model import Role
 
 from .._api._errors import STATUS_BY_CODE
+from .._auth import Principal
 from .._services import Services
 from ._render import environment
+from ._security import csrf_token
 
 __all__ = ["error_page", "render", "services_of"]
 
@@ -29,11 +33,19 @@ def render(request: Request, template: str, status: int = 200, **context: Any) -
     """A template rendered with the caller and the request."""
     svc = services_of(request)
     principal = request.scope.get("state", {}).get("principal")
+
+    def may(role: str, project: str, domain: str) -> bool:
+        """Whether the caller holds ``role`` on ``project``/``domain``: a page offers only the
+        actions its viewer may take."""
+        return isinstance(principal, Principal) and principal.allows(Role(role), project, domain)
+
     html = _env.get_template(template).render(
         request=request,
         user=getattr(principal, "name", ""),
         auth=svc.config.auth,
         now=time.time(),
+        csrf=csrf_token(request),
+        may=may,
         **context,
     )
     return HTMLResponse(html, status_code=status)

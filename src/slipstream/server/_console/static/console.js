@@ -106,11 +106,34 @@ function typedForm(form) {
   });
 }
 
+// The page holds no inline script or handler (its Content-Security-Policy runs the console's own
+// files only): confirmations, one-shot buttons and the reload at an execution's end live here.
+let endedAtLoad = null;
+
 function init() {
   document.querySelectorAll(".graph[data-graph]").forEach(drawGraph);
   document.querySelectorAll("form.typed").forEach(typedForm);
+  endedAtLoad = !!document.querySelector("#exec-header[data-terminal]");
 }
 
-document.addEventListener("slipstream:ended", () => window.location.reload());
+document.addEventListener("submit", (ev) => {
+  const form = ev.target;
+  if (form instanceof HTMLFormElement && form.dataset.confirm && !window.confirm(form.dataset.confirm)) {
+    ev.preventDefault();
+  }
+});
+
+document.addEventListener("click", (ev) => {
+  const button = ev.target instanceof Element ? ev.target.closest("button.expand") : null;
+  if (button) setTimeout(() => { button.disabled = true; }, 0);
+});
+
+document.addEventListener("htmx:afterSettle", () => {
+  // the header stopped refreshing because the execution ended: show the final page
+  if (endedAtLoad === false && document.querySelector("#exec-header[data-terminal]")) {
+    endedAtLoad = true;
+    window.location.reload();
+  }
+});
 if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", init);
 else init();
