@@ -1,0 +1,1 @@
+"""A package of workflows, as ``slipstream register examples/wfpkg/`` registers it (README)."""
