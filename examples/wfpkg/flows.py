@@ -1,8 +1,8 @@
 """The README's registration walkthrough: a training workflow and a nightly launch plan.
 
-    slipstream register examples/wfpkg/
-    slipstream launch wfpkg.flows.training --epochs 3 --wait
-    slipstream launch --launchplan wfpkg.flows.nightly --wait
+slipstream register examples/wfpkg/
+slipstream launch wfpkg.flows.training --epochs 3 --wait
+slipstream launch --launchplan wfpkg.flows.nightly --wait
 """
 
 from slipstream import CronSchedule, LaunchPlan, task, workflow
