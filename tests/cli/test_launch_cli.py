@@ -139,6 +139,9 @@ def test_a_dataframe_output_is_previewed_on_every_path(env: tuple[str, Path, str
         )
         assert data["o0"]["rows"] == 7 and data["o0"]["columns"] == ["a", "b"]
         assert data["o0"]["uri"]
+    newest = json.loads(cli("get", "executions", "--json", "--limit", "1").stdout)[0]["name"]
+    described = json.loads(cli("execution", "describe", newest, "--json").stdout)
+    assert described["outputs"] == data  # describe shows it the same way
 
 
 def test_launch_what_is_registered_with_a_launchers_token(

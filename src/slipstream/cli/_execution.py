@@ -101,10 +101,12 @@ def describe(
 def _outputs(remote: Any, record: Any) -> Any:
     import msgspec
 
-    from ._render import to_jsonable
+    from ._render import loaded, to_jsonable
 
-    try:
-        return {k: to_jsonable(v) for k, v in remote.outputs(record).items()}
+    try:  # a DataFrame as {"rows", "columns", "uri"}, as run --remote --wait prints it
+        literals = remote.values(record, "outputs").values
+        values = remote.outputs(record).items()
+        return {k: to_jsonable(loaded(v), literals.get(k)) for k, v in values}
     except (msgspec.ValidationError, ValueError, TypeError):  # shown only; never fail describe
         return None
 
