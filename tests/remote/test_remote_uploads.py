@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pandas as pd
 import pytest
 from live_server import LiveServer, child_env, cli_command, unique
@@ -117,11 +118,22 @@ def test_execute_uploads_local_files_and_dataframes(
         with pytest.raises(InputError, match=r"'f' \(file\).*local file, directory or DataFrame"):
             remote.execute(module.with_default)
 
-        # a blob that is remote already is passed by reference: nothing is uploaded
+        # a blob that is remote already is passed by reference: nothing is uploaded (a URI
+        # outside the project's own data needs a prefix an admin allows)
         uploaded = sorted(_server_uploads(server, project).iterdir())
         assert len(uploaded) == 4  # one location per execution that uploaded
-        ref = remote.execute(module.read_file, {"f": "memory://nowhere/elsewhere.csv"})
-        assert ref.spec.inputs["f"] == {"uri": "memory://nowhere/elsewhere.csv"}
+        elsewhere = {"f": "memory://nowhere/data/elsewhere.csv"}
+        with pytest.raises(InputError, match=r"input 'f'.*allowed_input_prefixes"):
+            remote.execute(module.read_file, elsewhere)
+        allow = {"allowed_input_prefixes": ["memory://nowhere/data/"]}
+        put = httpx.put(
+            f"{server.url}/api/v1/projects/{project}/settings",
+            json=allow,
+            headers={"Authorization": f"Bearer {server.token}"},
+        )
+        assert put.status_code == 200, put.text
+        ref = remote.execute(module.read_file, elsewhere)
+        assert ref.spec.inputs["f"] == {"uri": "memory://nowhere/data/elsewhere.csv"}
         remote.wait(ref, timeout=60)
         assert sorted(_server_uploads(server, project).iterdir()) == uploaded
 

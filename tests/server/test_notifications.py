@@ -18,6 +18,7 @@ from sqlalchemy import update
 
 from slipstream.model import ExecutionCreate, ExecutionPhase, Identifier, Notification, ResourceType
 from slipstream.server import Database
+from slipstream.server._auth import ANONYMOUS
 from slipstream.server._pagination import PageRequest
 from slipstream.server._scheduler import Notifier, SmtpSettings
 from slipstream.server._services import Services
@@ -87,7 +88,8 @@ def smtp() -> Iterator[tuple[SmtpSettings, list[Any]]]:
 
 def _ended(svc: Services, lp: str, phase: ExecutionPhase, clock: Clock) -> str:
     record = svc.launches.create(
-        ExecutionCreate(target=Identifier(ResourceType.LAUNCH_PLAN, lp, PROJECT, DOMAIN, "v1"))
+        ExecutionCreate(target=Identifier(ResourceType.LAUNCH_PLAN, lp, PROJECT, DOMAIN, "v1")),
+        ANONYMOUS,
     )
     # what the engine host writes when an execution ends: its row's phase and record
     data = json.dumps({**json.loads(_record(svc, record.id.name)), "phase": phase.value})

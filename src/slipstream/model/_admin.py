@@ -73,6 +73,9 @@ class Settings(msgspec.Struct, frozen=True, omit_defaults=True, forbid_unknown_f
     environment: dict[str, str] | None = None
     max_parallelism: int | None = None
     runner: str | None = None
+    allowed_input_prefixes: tuple[str, ...] | None = None
+    """URI prefixes (``s3://bucket/data/``) whose blobs launchers may pass as inputs, besides the
+    project's own uploads and executions' data; set by an admin."""
 
 
 class Registered(msgspec.Struct, Generic[T], frozen=True, omit_defaults=True):

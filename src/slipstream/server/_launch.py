@@ -1,10 +1,12 @@
 """Starting executions: create (from a launch plan, a workflow's default launch plan, or a task),
 relaunch and recover.
 
-Everything is checked before anything is stored: the target exists, the inputs are exactly the
-interface's (none missing, none unknown, none fixed by the launch plan) and every literal has its
-input's type. A new execution is stored QUEUED with one ``created`` event; the engine host picks
-it up from there.
+Everything is checked before anything is stored: the caller is a launcher of the target's
+project and domain, the target exists, the inputs are exactly the interface's (none missing, none
+unknown, none fixed by the launch plan), every literal has its input's type (the one validator,
+``literal_problem``), and the inputs are data the caller may pass (:mod:`._input_policy`). A
+relaunch or a recovery checks its source's inputs again, as the caller's. A new execution is stored
+QUEUED with one ``created`` event; the engine host picks it up from there.
 """
 
 from __future__ import annotations
@@ -19,7 +21,13 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from slipstream.errors import ConflictError, InputError, NotFoundError, ValidationError
+from slipstream.errors import (
+    ConflictError,
+    InputError,
+    NotFoundError,
+    PermissionDeniedError,
+    ValidationError,
+)
 from slipstream.model import (
     CompiledWorkflow,
     ExecutionCreate,
@@ -33,23 +41,27 @@ from slipstream.model import (
     LaunchPlanSpec,
     RelaunchRequest,
     ResourceType,
+    Role,
     TaskTemplate,
     Variable,
     literal_problem,
     type_str,
 )
 
+from ._auth import ANONYMOUS, Principal
 from ._db import Database
 from ._execution_rows import add_event, decode_record, find_row, record_row
+from ._input_policy import InputPolicy
 from ._names import LATEST, check_domain, check_name, check_project, check_version
 from ._projects import ProjectService
 from ._registry import Registry, decode_spec
 from ._tables import ExecutionRow
 
-__all__ = ["LaunchService", "check_actor", "check_labels"]
+__all__ = ["SYSTEM_PREFIX", "LaunchService", "check_actor", "check_labels", "child_name"]
 
 _RECOVERABLE = frozenset({ExecutionPhase.FAILED, ExecutionPhase.ABORTED, ExecutionPhase.TIMED_OUT})
 _MAX_LABELS = 64
+_NAME_ATTEMPTS = 4
 
 
 @dataclass(frozen=True)
@@ -80,13 +92,20 @@ def check_labels(labels: dict[str, str], field: str) -> None:
             )
 
 
-def child_name(parent: ExecutionId, node: str) -> str:
+SYSTEM_PREFIX = "_"
+"""The first character of the names the server gives executions it starts itself (schedule
+ticks, launch plan children), which a user-given name cannot take, so nobody pre-creates them."""
+
+
+def child_name(parent: ExecutionId, node: str, attempt: int = 0) -> str:
     """The name of the child execution a launch plan node starts: stable, so that a resumed
-    parent finds the child it already started."""
+    parent finds the child it already started (``attempt`` > 0: the next name to try when one
+    is taken by an execution this node did not start)."""
     import hashlib
 
-    digest = hashlib.sha256(f"{parent.project}/{parent.domain}/{parent.name}/{node}".encode())
-    return f"{parent.name[:40]}-c{digest.hexdigest()[:12]}"
+    key = f"{parent.project}/{parent.domain}/{parent.name}/{node}"
+    digest = hashlib.sha256(f"{key}#{attempt}".encode() if attempt else key.encode())
+    return f"{SYSTEM_PREFIX}{parent.name[:40]}-c{digest.hexdigest()[:12]}"
 
 
 def new_name() -> str:
@@ -98,34 +117,42 @@ def new_name() -> str:
 class LaunchService:
     """Creates executions; see the module docstring."""
 
-    def __init__(self, db: Database, projects: ProjectService, registry: Registry) -> None:
+    def __init__(
+        self, db: Database, projects: ProjectService, registry: Registry, inputs: InputPolicy
+    ) -> None:
         self.db = db
         self.projects = projects
         self.registry = registry
+        self.inputs = inputs
 
     # -- create -------------------------------------------------------------------------------
 
-    def create(
+    def create(self, request: ExecutionCreate, caller: Principal) -> ExecutionRecord:
+        """Validate and store a new QUEUED execution of ``request.target``, launched by
+        ``caller`` (who must be a launcher there; the body's ``launched_by`` is not trusted)."""
+        return self._create(request, caller.name, caller)
+
+    def _create(
         self,
         request: ExecutionCreate,
-        actor: str = "",
-        *,
+        actor: str,
+        caller: Principal | None,
         parent: tuple[ExecutionId, str] | None = None,
     ) -> ExecutionRecord:
-        """Validate and store a new QUEUED execution of ``request.target``.
-
-        ``parent`` (execution, node path) links a child execution that a launch plan node of
-        another execution started.
+        """``caller=None``: the server itself starts a child execution whose inputs its engine
+        made; ``parent`` (execution, node path) links it to the launch plan node that started it.
         """
-        actor = check_actor(actor or request.launched_by, "launched_by")
+        actor = check_actor(actor, "launched_by")
         target = request.target
         check_project(target.project)
         check_domain(target.domain, self.projects.domains)
+        if caller is not None:
+            _require_launcher(caller, target.project, target.domain)
         check_name(target.name)
         if target.version and target.version != LATEST:
             check_version(target.version)
         if request.name:
-            _check_execution_name(request.name)
+            _check_execution_name(request.name, _is_system(caller))
         if request.max_parallelism is not None and request.max_parallelism < 1:
             raise ValidationError(
                 f"max_parallelism must be at least 1, got {request.max_parallelism}"
@@ -136,6 +163,16 @@ class LaunchService:
             self.projects.require(session, target.project, active=True)
             resolved = self._resolve(session, target)
             inputs = _resolve_inputs(resolved, request.inputs)
+            if caller is not None:
+                self.inputs.check(
+                    session,
+                    target.project,
+                    target.domain,
+                    resolved.interface.inputs,
+                    inputs,
+                    request.inputs.keys(),
+                    caller,
+                )
         lp = resolved.launch_plan
         spec = ExecutionSpec(
             target=resolved.target,
@@ -153,20 +190,39 @@ class LaunchService:
         return self._insert(target.project, target.domain, request.name, spec, actor)
 
     def create_child(
-        self, parent: ExecutionId, node: str, launch_plan: Identifier, inputs: dict[str, Any]
+        self,
+        parent: ExecutionId,
+        node: str,
+        launch_plan: Identifier,
+        inputs: dict[str, Any],
+        launched_by: str = "",
     ) -> ExecutionRecord:
-        """The child execution of ``parent``'s launch plan node ``node``: created on the first
-        call, found on later ones (its name is made from the parent's and the node's)."""
-        name = child_name(parent, node)
-        request = ExecutionCreate(target=launch_plan, inputs=inputs, name=name)
-        try:
-            return self.create(request, f"execution {parent.name}", parent=(parent, node))
-        except ConflictError:
-            with self.db.session() as session:
-                row = find_row(
-                    session, launch_plan.project, launch_plan.domain, name, self.projects.domains
-                )
-                return decode_record(row)
+        """The child execution of ``parent``'s launch plan node ``node``, launched as
+        ``launched_by`` (the user who launched the parent): created on the first call, found on
+        later ones by its name, and adopted only if its record names this parent and node."""
+        actor = launched_by or f"execution {parent.name}"
+        for attempt in range(_NAME_ATTEMPTS):
+            name = child_name(parent, node, attempt)
+            request = ExecutionCreate(target=launch_plan, inputs=inputs, name=name)
+            try:
+                return self._create(request, actor, None, (parent, node))
+            except ConflictError:
+                with self.db.session() as session:
+                    row = find_row(
+                        session,
+                        launch_plan.project,
+                        launch_plan.domain,
+                        name,
+                        self.projects.domains,
+                    )
+                    record = decode_record(row)
+                if record.spec.parent_execution == parent and record.spec.parent_node == node:
+                    return record
+        raise ConflictError(
+            f"the names of the child execution of {parent.name} node {node} are all taken by "
+            "executions it did not start",
+            details={"execution": parent.name, "node": node},
+        )
 
     def _resolve(self, session: Session, target: Identifier) -> _Resolved:
         version = target.version or LATEST
@@ -198,17 +254,17 @@ class LaunchService:
     # -- relaunch and recover -----------------------------------------------------------------
 
     def relaunch(
-        self, project: str, domain: str, name: str, request: RelaunchRequest, actor: str = ""
+        self, project: str, domain: str, name: str, request: RelaunchRequest, caller: Principal
     ) -> ExecutionRecord:
         """A new execution of the same target with the same inputs."""
-        return self._again(project, domain, name, request, actor, "relaunch")
+        return self._again(project, domain, name, request, caller, "relaunch")
 
     def recover(
-        self, project: str, domain: str, name: str, request: RelaunchRequest, actor: str = ""
+        self, project: str, domain: str, name: str, request: RelaunchRequest, caller: Principal
     ) -> ExecutionRecord:
         """A new execution that reuses what succeeded in a failed, aborted or timed-out one (the
         engine host copies the source's succeeded nodes)."""
-        return self._again(project, domain, name, request, actor, "recover")
+        return self._again(project, domain, name, request, caller, "recover")
 
     def _again(
         self,
@@ -216,15 +272,23 @@ class LaunchService:
         domain: str,
         name: str,
         request: RelaunchRequest,
-        actor: str,
+        caller: Principal,
         mode: str,
     ) -> ExecutionRecord:
-        actor = check_actor(actor or request.launched_by, "launched_by")
+        """The source's inputs run again as ``caller``'s own: checked against the interface and
+        the input policy as if given now (a value stored before a rule existed cannot pass it)."""
+        actor = check_actor(caller.name, "launched_by")
         if request.name:
             _check_execution_name(request.name)
+        check_domain(domain, self.projects.domains)
+        _require_launcher(caller, project, domain)
         with self.db.session() as session:
             self.projects.require(session, project, active=True)
             source = decode_record(find_row(session, project, domain, name, self.projects.domains))
+            iface = self._resolve(session, source.spec.target).interface
+            inputs = source.spec.inputs
+            _check_literals(iface, inputs, f"execution {source.id}")
+            self.inputs.check(session, project, domain, iface.inputs, inputs, inputs, caller)
         if mode == "recover" and source.phase not in _RECOVERABLE:
             allowed = ", ".join(sorted(p.value for p in _RECOVERABLE))
             raise ValidationError(
@@ -280,14 +344,38 @@ class LaunchService:
         ).first()
 
 
-def _check_execution_name(name: str) -> None:
-    """Execution names: letters, digits, ``_ . -``, starting with a letter or digit, at most 64."""
+def _require_launcher(caller: Principal, project: str, domain: str) -> None:
+    """Roles are checked where the data is used: a launch needs launcher on its own target."""
+    if not caller.allows(Role.LAUNCHER, project, domain):
+        held = caller.role_on(project, domain)
+        raise PermissionDeniedError(
+            f"launching in {project}/{domain} needs the launcher role there; "
+            f"{caller.name} has {held.value if held is not None else 'no role'}",
+            details={"role": Role.LAUNCHER.value, "project": project, "domain": domain},
+        )
+
+
+def _check_execution_name(name: str, system: bool = False) -> None:
+    """Execution names: letters, digits, ``_ . -``, starting with a letter or digit, at most 64;
+    only the server's own (``system``) start with :data:`SYSTEM_PREFIX`."""
     check_name(name)
     if len(name) > 64:
         raise ValidationError(
             f"invalid execution name {name[:70]!r}: at most 64 characters",
             details={"field": "name", "value": name},
         )
+    if name.startswith(SYSTEM_PREFIX) and not system:
+        raise ValidationError(
+            f"invalid execution name {name!r}: names starting with {SYSTEM_PREFIX!r} are those "
+            "the server gives the executions it starts (schedule ticks, launch plan children)",
+            details={"field": "name", "value": name},
+        )
+
+
+def _is_system(caller: Principal | None) -> bool:
+    """Whether the server itself launches: a child (no caller) or a principal that no token
+    made (a schedule's)."""
+    return caller is None or (not caller.token_id and caller is not ANONYMOUS)
 
 
 def _unregistered_default(v: Variable) -> bool:
@@ -351,8 +439,17 @@ def _resolve_inputs(resolved: _Resolved, given: dict[str, Any]) -> dict[str, Any
             },
         )
     checked = {*given, *fixed, *(lp.default_inputs if lp is not None else ())}
+    out = {v.name: values[v.name] for v in iface.inputs}
+    _check_literals(iface, out, what, checked)
+    return out
+
+
+def _check_literals(
+    iface: Interface, values: dict[str, Any], what: str, only: set[str] | None = None
+) -> None:
+    """Every value (of ``only``, when given) has its input's literal type: the one validator."""
     for v in iface.inputs:
-        if v.name not in checked:  # the interface's own default, made by the SDK
+        if v.name not in values or (only is not None and v.name not in only):
             continue
         problem = literal_problem(values[v.name], v.type)
         if problem:
@@ -360,4 +457,3 @@ def _resolve_inputs(resolved: _Resolved, given: dict[str, Any]) -> dict[str, Any
                 f"{what}: input {v.name!r} of type {type_str(v.type)}: {problem}",
                 details={"input": v.name, "type": type_str(v.type), "problem": problem},
             )
-    return {v.name: values[v.name] for v in iface.inputs}

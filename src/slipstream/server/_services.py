@@ -11,6 +11,7 @@ from ._db import Database
 from ._execution_control import ExecutionControl
 from ._execution_data import ExecutionData
 from ._executions import ExecutionService
+from ._input_policy import InputPolicy
 from ._launch import LaunchService
 from ._projects import ProjectService
 from ._promotion import PromotionService
@@ -66,7 +67,7 @@ class Services:
             promotions=PromotionService(db, projects, registry),
             executions=ExecutionService(db, projects),
             auth=AuthService(db, config.domains),
-            launches=LaunchService(db, projects, registry),
+            launches=LaunchService(db, projects, registry, InputPolicy(config.store_url, settings)),
             control=ExecutionControl(db, projects),
             data=ExecutionData(db, projects, config.store_url),
             schedules=ScheduleService(db, projects, registry),

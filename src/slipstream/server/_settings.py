@@ -15,10 +15,12 @@ import msgspec
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from slipstream.errors import ValidationError
-from slipstream.model import ResourceSpec, Settings, TaskTemplate
+from slipstream.errors import PermissionDeniedError, ValidationError
+from slipstream.model import ResourceSpec, Role, Settings, TaskTemplate
 
+from ._auth import Principal
 from ._db import Database
+from ._input_uris import check_prefixes
 from ._projects import ProjectService
 from ._quantities import check_spec, exceeding
 from ._tables import SettingsRow
@@ -62,10 +64,22 @@ class SettingsService:
             self._check_scope(session, project, domain)
             return self._load(session, project, domain)
 
-    def put(self, project: str, domain: str, settings: Settings) -> Settings:
-        """Replace the settings of a project (``domain=""``) or a project+domain."""
+    def put(
+        self, project: str, domain: str, settings: Settings, caller: Principal | None = None
+    ) -> Settings:
+        """Replace the settings of a project (``domain=""``) or a project+domain.
+
+        ``allowed_input_prefixes`` widens what launchers may read, so only an admin of the project
+        (or ``caller=None``: the server itself) changes it; a body without it from anyone else
+        keeps the stored one.
+        """
         _validate(settings)
-        body = msgspec.json.encode(settings).decode()
+        settings = msgspec.structs.replace(
+            settings,
+            allowed_input_prefixes=check_prefixes(
+                settings.allowed_input_prefixes, "allowed_input_prefixes"
+            ),
+        )
         with self.db.session() as session:
             self._check_scope(session, project, domain)
             row = session.scalars(
@@ -73,6 +87,17 @@ class SettingsService:
                     SettingsRow.project == project, SettingsRow.domain == domain
                 )
             ).one_or_none()
+            if caller is not None and not caller.allows(Role.ADMIN, project, domain):
+                stored = self._load(session, project, domain).allowed_input_prefixes
+                if settings.allowed_input_prefixes is None:
+                    settings = msgspec.structs.replace(settings, allowed_input_prefixes=stored)
+                elif settings.allowed_input_prefixes != stored:
+                    raise PermissionDeniedError(
+                        "allowed_input_prefixes is set by an admin of the project: it decides "
+                        "which data launchers may pass as inputs",
+                        details={"field": "allowed_input_prefixes", "role": Role.ADMIN.value},
+                    )
+            body = msgspec.json.encode(settings).decode()
             if row is None:
                 session.add(
                     SettingsRow(project=project, domain=domain, body=body, updated_at=time.time())

@@ -17,7 +17,7 @@ from ._file import File
 from ._file_access import BoundFileAccess, FileAccessProvider
 from ._guess import guess_python_type
 from ._hash_method import HashMethod
-from ._hashes import fill_hashes, has_blobs, iter_blobs
+from ._hashes import fill_hashes, has_blobs, iter_blobs, iter_typed_blobs
 from ._pickle import PickleWarning
 from ._registry import TypeEngine, default_engine
 from ._structured import Columns, StructuredDataset, kwtypes
@@ -82,6 +82,7 @@ __all__ = [
     "fill_hashes",
     "has_blobs",
     "iter_blobs",
+    "iter_typed_blobs",
     "guess_python_type",
     "kwtypes",
     "metavar_of",

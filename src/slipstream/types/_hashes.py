@@ -16,7 +16,7 @@ from slipstream.storage import BlobStore, hash_uri, store_for_uri
 
 from ._collections import PICKLE_MARKER
 
-__all__ = ["fill_hashes", "has_blobs", "iter_blobs"]
+__all__ = ["fill_hashes", "has_blobs", "iter_blobs", "iter_typed_blobs"]
 
 _BLOB_KINDS = frozenset({Kind.FILE, Kind.DIR, Kind.DATASET, Kind.NDARRAY, Kind.PICKLE})
 _PICKLE = LiteralType(Kind.PICKLE)
@@ -34,34 +34,43 @@ def has_blobs(literal_type: LiteralType) -> bool:
 
 def iter_blobs(literal: Any, literal_type: LiteralType) -> Iterator[dict[str, Any]]:
     """Every blob literal (a dict with a ``uri``) inside ``literal`` of type ``literal_type``."""
+    for blob, _ in iter_typed_blobs(literal, literal_type):
+        yield blob
+
+
+def iter_typed_blobs(
+    literal: Any, literal_type: LiteralType
+) -> Iterator[tuple[dict[str, Any], LiteralType]]:
+    """Every blob literal inside ``literal``, with its literal type there (the ``$pickle`` of a
+    bare ``list``/``dict`` has kind pickle): what a reader needs to know how it will be loaded."""
     if literal is None:
         return
     k = literal_type.kind
     if k in _BLOB_KINDS:
         if type(literal) is dict and type(literal.get("uri")) is str:
-            yield literal
+            yield literal, literal_type
     elif k is Kind.LIST:
         if type(literal) is list:
             for item in literal:
-                yield from iter_blobs(item, literal_type.args[0])
+                yield from iter_typed_blobs(item, literal_type.args[0])
     elif k is Kind.DICT:
         if type(literal) is dict:
             for v in literal.values():
-                yield from iter_blobs(v, literal_type.args[1])
+                yield from iter_typed_blobs(v, literal_type.args[1])
     elif k is Kind.STRUCT:
         if type(literal) is dict:
             for f in literal_type.fields:
                 if f.name in literal:
-                    yield from iter_blobs(literal[f.name], f.type)
+                    yield from iter_typed_blobs(literal[f.name], f.type)
     elif k is Kind.UNION:
         if type(literal) is dict:
             tag = literal.get("$u")
             for variant in literal_type.args:
                 if variant.tag == tag:
-                    yield from iter_blobs(literal.get("v"), variant)
+                    yield from iter_typed_blobs(literal.get("v"), variant)
                     break
     elif k is Kind.ANY and type(literal) is dict and PICKLE_MARKER in literal:
-        yield from iter_blobs(literal[PICKLE_MARKER], _PICKLE)
+        yield from iter_typed_blobs(literal[PICKLE_MARKER], _PICKLE)
 
 
 def fill_hashes(literal: Any, literal_type: LiteralType, store: BlobStore) -> Any:

@@ -29,7 +29,7 @@ from slipstream.model import (
 
 from .._pagination import PageRequest
 from .._services import Services
-from ._deps import caller, page_params, services
+from ._deps import caller, page_params, principal, services
 from ._io import doc, json_response, read_body, record_response
 
 __all__ = ["router"]
@@ -67,7 +67,9 @@ async def create_execution(request: Request, svc: Svc) -> Response:
     stored QUEUED and the engine host runs it.
     """
     body = await read_body(request, ExecutionCreate)
-    return record_response(await run_in_threadpool(svc.launches.create, body, caller(request)), 201)
+    return record_response(
+        await run_in_threadpool(svc.launches.create, body, principal(request)), 201
+    )
 
 
 @router.get("/executions/{project}/{domain}", **doc(response=Page[ExecutionRecord]))
@@ -112,7 +114,7 @@ async def relaunch_execution(
     """A new execution of the same target with the same inputs (``mode`` ``relaunch``)."""
     body = await _body_or_empty(request, RelaunchRequest)
     record = await run_in_threadpool(
-        svc.launches.relaunch, project, domain, name, body, caller(request)
+        svc.launches.relaunch, project, domain, name, body, principal(request)
     )
     return json_response(record, 201)
 
@@ -127,7 +129,7 @@ async def recover_execution(
     the outputs of every node that succeeded in it."""
     body = await _body_or_empty(request, RelaunchRequest)
     record = await run_in_threadpool(
-        svc.launches.recover, project, domain, name, body, caller(request)
+        svc.launches.recover, project, domain, name, body, principal(request)
     )
     return json_response(record, 201)
 

@@ -82,7 +82,9 @@ def get_project_settings(project: str, svc: Svc) -> Response:
 async def put_project_settings(project: str, request: Request, svc: Svc) -> Response:
     """Replace the project-level settings."""
     body = await read_body(request, Settings)
-    return json_response(await run_in_threadpool(svc.settings.put, project, "", body))
+    return json_response(
+        await run_in_threadpool(svc.settings.put, project, "", body, principal(request))
+    )
 
 
 @router.get("/projects/{project}/domains/{domain}/settings", **doc(response=Settings))
@@ -101,7 +103,9 @@ async def put_domain_settings(project: str, domain: str, request: Request, svc: 
     body = await read_body(request, Settings)
     if not domain:
         raise ValidationError("domain must not be empty")
-    return json_response(await run_in_threadpool(svc.settings.put, project, domain, body))
+    return json_response(
+        await run_in_threadpool(svc.settings.put, project, domain, body, principal(request))
+    )
 
 
 @router.get("/projects/{project}/domains/{domain}/settings/resolved", **doc(response=Settings))

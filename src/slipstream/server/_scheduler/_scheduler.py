@@ -29,8 +29,9 @@ from sqlalchemy import CursorResult, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from slipstream.errors import ConflictError, SlipstreamError
-from slipstream.model import ExecutionCreate, Identifier, LaunchPlanSpec, ResourceType
+from slipstream.model import ExecutionCreate, Grant, Identifier, LaunchPlanSpec, ResourceType, Role
 
+from .._auth import Principal
 from .._db import Database
 from .._launch import LaunchService
 from .._loops import run_passes
@@ -42,6 +43,14 @@ from ._ticks import due_ticks
 __all__ = ["SCHEDULER_ACTOR", "Scheduler", "tick_execution_name"]
 
 SCHEDULER_ACTOR = "scheduler"
+
+
+def scheduler_caller(project: str, domain: str) -> Principal:
+    """Who a tick launches as: a launcher of its own schedule's project and domain only, so that
+    the launch service checks a tick's inputs as it checks anyone's (they are the plan's)."""
+    return Principal(SCHEDULER_ACTOR, (Grant(Role.LAUNCHER, project, domain),))
+
+
 _log = logging.getLogger("slipstream.scheduler")
 
 
@@ -234,7 +243,7 @@ class Scheduler:
                     labels={"origin": tick.origin},
                     launched_by=SCHEDULER_ACTOR,
                 ),
-                actor=SCHEDULER_ACTOR,
+                scheduler_caller(tick.project, tick.domain),
             )
         except ConflictError:
             pass  # made before: by this scheduler before a restart, or by another one
