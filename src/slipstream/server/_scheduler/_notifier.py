@@ -107,7 +107,12 @@ class Notifier:
             ).all()
         for pk, data, updated in rows:
             high = max(high, updated)
-            found += self._record(pk, _record.decode(data), now)
+            try:
+                record = _record.decode(data)
+            except msgspec.DecodeError as e:  # one unreadable row never stops the others
+                _log.warning("execution %s: its record cannot be read, no notification: %s", pk, e)
+                continue
+            found += self._record(pk, record, now)
         # next time from a little before the newest seen: a transaction may commit late
         self._since = max(since, high - self.overlap_s) if len(rows) < batch else high
         return found
