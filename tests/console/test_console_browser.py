@@ -8,9 +8,12 @@ Chromium is installed with apt when ``/usr/bin/chromium`` is missing (CI machine
 
 from __future__ import annotations
 
+import html
+import http.server
 import os
 import shutil
 import subprocess
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,6 +21,7 @@ from typing import Any
 
 import pytest
 from big_execution import make_big_execution
+from console_client import login_link
 from live_server import LiveServer
 
 from slipstream.remote import Remote
@@ -71,16 +75,123 @@ def chromium() -> Iterator[Any]:
 
 @pytest.fixture
 def page(chromium: Any, server: LiveServer) -> Iterator[Any]:
-    """A logged-in page (its own browser context: its own cookies)."""
+    """A page logged in by a one-time login link (its own browser context: its own cookies).
+    No page may break its Content-Security-Policy: a violation fails the test."""
     context = chromium.new_context(viewport={"width": 1400, "height": 1000})
     page = context.new_page()
     page.set_default_timeout(30_000)
-    page.goto(f"{server.url}/console/login?next=/console/projects")
-    page.fill("input[name=token]", server.token)
-    page.click("button[type=submit]")
+    blocked: list[str] = []
+    page.on(
+        "console",
+        lambda m: blocked.append(m.text) if "Content Security Policy" in m.text else None,
+    )
+    page.goto(login_link(server.url, server.token))
     page.wait_for_url("**/console/projects")
     yield page
     context.close()
+    # (framing is refused on purpose: the test of another port's page frames the console)
+    assert not [b for b in blocked if "frame-ancestors" not in b], blocked
+
+
+def test_login_form_in_the_browser(chromium: Any, server: LiveServer) -> None:
+    """The login form posts the token with its CSRF token from the console's own origin."""
+    context = chromium.new_context()
+    try:
+        page = context.new_page()
+        page.goto(f"{server.url}/console/login?next=/console/projects")
+        page.fill("input[name=token]", server.token)
+        page.click("button[type=submit]")
+        page.wait_for_url("**/console/projects")
+        assert page.locator("#projects").count() == 1
+    finally:
+        context.close()
+
+
+class _AttackerPage:
+    """A plain HTTP server on another port of 127.0.0.1 serving the pages of ``pages``."""
+
+    def __init__(self, pages: dict[str, str]) -> None:
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                body = pages.get(self.path.split("?")[0], "").encode()
+                self.send_response(200 if body else 404)
+                self.send_header("Content-Type", "text/html")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+def _auto_post(action: str, fields: dict[str, str]) -> str:
+    inputs = "".join(
+        f'<input type="hidden" name="{html.escape(k)}" value="{html.escape(v)}">'
+        for k, v in fields.items()
+    )
+    return (
+        f'<!doctype html><form id="f" method="post" action="{html.escape(action)}">{inputs}'
+        '</form><script>document.getElementById("f").submit()</script>'
+    )
+
+
+def test_a_page_on_another_port_cannot_abort_launch_or_frame(
+    page: Any, server: LiveServer, project: str, artifacts: Path
+) -> None:
+    """The victim is logged in (the admin); a page served from another port of the same host
+    posts to the console's abort and launch actions and frames the console: each is refused and
+    nothing changes. (SameSite does not help here: another port is the same site.)"""
+    console = server.url.replace("localhost", "127.0.0.1")
+    with Remote(server.url, project=project, token=server.token) as remote:
+        record = remote.execute(wf(project, "gated"))
+        name = record.id.name
+        deadline = time.monotonic() + 30
+        while remote.fetch_execution(name).phase.value != "RUNNING":
+            assert time.monotonic() < deadline
+            time.sleep(0.1)
+        before = len(remote.recent_executions(limit=200))
+        base = f"{console}/console/executions/{project}/development/{name}"
+        launch = f"{console}/console/projects/{project}/development/launch_plans/quick_lp/launch"
+        attacker = _AttackerPage(
+            {
+                "/abort": _auto_post(f"{base}/abort", {"cause": "csrf"}),
+                "/launch": _auto_post(launch, {"x": "5", "label": "csrf", "csrf": "0" * 64}),
+                "/frame": f'<!doctype html><iframe id="victim" src="{base}"></iframe>',
+            }
+        )
+        answers: list[int] = []
+        page.on(
+            "response", lambda r: answers.append(r.status) if r.request.method == "POST" else None
+        )
+        try:
+            for path in ("/abort", "/launch"):
+                answers.clear()
+                page.goto(f"{attacker.url}{path}")
+                deadline = time.monotonic() + 15
+                while not answers and time.monotonic() < deadline:
+                    page.wait_for_timeout(100)
+                assert answers == [403], (path, answers)
+                page.screenshot(path=str(artifacts / f"csrf-refused-{path[1:]}.png"))
+            page.goto(f"{attacker.url}/frame")
+            page.wait_for_timeout(1000)
+            framed = [f for f in page.frames if f != page.main_frame]
+            assert framed, "the attacker's page has no frame"
+            for f in framed:  # the browser refused to show the console in the frame
+                assert f.url.startswith("chrome-error://") or f.locator("header.top").count() == 0
+            assert remote.fetch_execution(name).phase.value == "RUNNING"
+            assert len(remote.recent_executions(limit=200)) == before
+        finally:
+            attacker.close()
+            remote.terminate(name, "test over")
 
 
 def wf(project: str, name: str) -> str:
