@@ -22,9 +22,23 @@ from live_server import LiveServer, live, unique
 from slipstream.cli import main
 from slipstream.remote import Remote
 
-FLOWS = """
+FRAMES = """
 import pandas as pd
 
+from slipstream import task, workflow
+
+
+@task
+def frame(n: int) -> pd.DataFrame:
+    return pd.DataFrame({"a": list(range(n)), "b": [str(i) for i in range(n)]})
+
+
+@workflow
+def frames(n: int = 7) -> pd.DataFrame:
+    return frame(n=n)
+"""
+
+FLOWS = """
 from slipstream import LaunchPlan, current_context, task, workflow
 
 
@@ -40,16 +54,6 @@ def double(x: int) -> int:
 @workflow
 def pipeline(x: int = 3) -> int:
     return double(x=x)
-
-
-@task
-def frame(n: int) -> pd.DataFrame:
-    return pd.DataFrame({"a": list(range(n)), "b": [str(i) for i in range(n)]})
-
-
-@workflow
-def frames(n: int = 7) -> pd.DataFrame:
-    return frame(n=n)
 
 
 @task
@@ -85,6 +89,7 @@ def env(
     package.mkdir()
     (package / "__init__.py").write_text("")
     (package / "flows.py").write_text(FLOWS)
+    (package / "frames.py").write_text(FRAMES)  # pandas only where a test needs it
     return project, package / "flows.py", package.name
 
 
@@ -112,17 +117,17 @@ def test_run_remote_prints_the_console_url(
     env: tuple[str, Path, str], server: LiveServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     project, flows, _ = env
-    started = cli("run", "--remote", str(flows), "frames", "--n", "2")
+    started = cli("run", "--remote", str(flows), "pipeline", "--x", "2")
     name = started.stdout.strip().rsplit("/", 1)[1]
     url = f"{server.url}/console/executions/{project}/development/{name}"
     assert started.stdout.strip() == f"{project}/development/{name}"  # stdout: the name alone
     assert f"console: {url}" in started.stderr
     _ended(name)
-    data = json.loads(cli("run", "--remote", "--json", str(flows), "frames").stdout)
+    data = json.loads(cli("run", "--remote", "--json", str(flows), "pipeline").stdout)
     assert data["url"].startswith(f"{server.url}/console/executions/{project}/development/")
     assert data["url"].endswith("/" + data["execution"].rsplit("/", 1)[1])
     _ended(data["execution"].rsplit("/", 1)[1])
-    waited = cli("run", "--remote", "--wait", str(flows), "frames", "--n", "2")
+    waited = cli("run", "--remote", "--wait", str(flows), "pipeline", "--x", "2")
     assert f"console: {server.url}/console/executions/{project}/development/" in waited.stderr
     described = json.loads(cli("execution", "describe", name, "--json").stdout)
     assert described["url"] == url
@@ -130,12 +135,13 @@ def test_run_remote_prints_the_console_url(
 
 def test_a_dataframe_output_is_previewed_on_every_path(env: tuple[str, Path, str]) -> None:
     _, flows, _ = env
+    frames = str(flows.parent / "frames.py")
     # the first run imports FILE (its Python types); the next read the remembered specs
     for _ in range(2):
-        text = cli("run", "--remote", "--wait", str(flows), "frames", "--n", "7").stdout
+        text = cli("run", "--remote", "--wait", frames, "frames", "--n", "7").stdout
         assert "o0: 7 rows x 2 columns (a, b) at " in text, text
         data = json.loads(
-            cli("run", "--remote", "--wait", "--json", str(flows), "frames", "--n", "7").stdout
+            cli("run", "--remote", "--wait", "--json", frames, "frames", "--n", "7").stdout
         )
         assert data["o0"]["rows"] == 7 and data["o0"]["columns"] == ["a", "b"]
         assert data["o0"]["uri"]

@@ -184,4 +184,5 @@ def launch(**_: Any) -> None:
     --launchplan a launch plan; its inputs are options typed by the registered interface
     (`slipstream launch ENTITY --help` lists them). Prints the execution's name and console
     URL; with --wait follows it and prints its outputs (exit 1 when it did not succeed).
+    Launch options go before ENTITY or after it (before it when an input has the same name).
     """
