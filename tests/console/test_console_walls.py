@@ -312,3 +312,24 @@ def test_a_dataframe_preview_reads_only_the_executions_own_data(
     assert "/console/blob" in html and "no preview" in html  # read (it does not exist)
     sneaky = f"{store}/{project}/development/../../{other_project}/production/x"
     assert "/console/blob" not in str(render_value({"uri": sneaky}, frame, owned))
+
+
+def test_the_cli_prints_a_login_link(server: LiveServer, tmp_path: Path) -> None:
+    """``slipstream auth login-link --json`` prints a link that logs a browser in once."""
+    import json
+
+    token = user_with(server, "viewer", unique("nowhere"))
+    done = subprocess.run(
+        cli_command("auth", "login-link", "--endpoint", server.url, "--token", token, "--json"),
+        capture_output=True,
+        text=True,
+        env=child_env(tmp_path),
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    url = json.loads(done.stdout)["url"]
+    assert url.startswith(f"{server.url}/console/login/link?code=")
+    with httpx.Client(timeout=30) as client:
+        assert client.get(url).status_code == 303
+        assert client.get(f"{server.url}/console/projects").status_code == 200
+        assert client.get(url).status_code == 401

@@ -463,12 +463,28 @@ def test_remote_uses_the_home_token(guarded: LiveServer, monkeypatch: pytest.Mon
 
 
 def test_console_writes_are_audited_and_cross_site_posts_refused(guarded: LiveServer) -> None:
+    import re
+
+    def csrf(html: str) -> dict[str, str]:
+        found = re.search(r'name="csrf" value="([0-9a-f]+)"', html)
+        assert found is not None, html[:300]
+        return {"csrf": found.group(1)}
+
+    own = {"Origin": guarded.url}
     with httpx.Client(base_url=guarded.url, timeout=30) as browser:
-        login = browser.post("/console/login", data={"token": guarded.token, "next": "/console"})
+        form = {
+            "token": guarded.token,
+            "next": "/console",
+            **csrf(browser.get("/console/login").text),
+        }
+        login = browser.post("/console/login", data=form, headers=own)
         assert login.status_code == 303 and "slipstream_session" in login.headers["set-cookie"]
-        forged = browser.post("/console/logout", headers={"Origin": "http://evil.example"})
+        token = csrf(browser.get("/console/projects").text)
+        forged = browser.post(
+            "/console/logout", data=token, headers={"Origin": "http://evil.example"}
+        )
         assert forged.status_code == 403
-        assert browser.post("/console/logout").status_code == 303
+        assert browser.post("/console/logout", data=token, headers=own).status_code == 303
     rows = _db_rows(
         guarded, "SELECT caller, status FROM audit_log WHERE path = '/console/logout' ORDER BY id"
     )

@@ -74,19 +74,17 @@ async def form_of(request: Request, limit: int = MAX_FORM_BYTES) -> dict[str, st
 
 
 async def posted(request: Request, limit: int = MAX_FORM_BYTES) -> dict[str, str] | Response:
-    """The form of a state-changing request that came from the console's own page: its origin
-    is the server's (scheme, host and port), its body at most ``limit`` bytes, its CSRF token
-    this browser's. Else the page that says why (403, 413), and nothing is done."""
-    refused = check_origin(request)
-    if refused is not None:
-        return error_page(request, refused)
+    """The form of a state-changing request that came from the console's own page: its body at
+    most ``limit`` bytes (counted first, so that no check reads more), its origin the server's
+    (scheme, host and port), its CSRF token this browser's. Else the page that says why (413,
+    403), and nothing is done."""
     try:
         form = await form_of(request, limit)
     except SlipstreamError as e:
         response = error_page(request, e)
         response.headers["Connection"] = "close"
         return response
-    refused = check_csrf(request, form)
+    refused = check_origin(request) or check_csrf(request, form)
     if refused is not None:
         return error_page(request, refused)
     return form
