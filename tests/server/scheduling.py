@@ -72,12 +72,13 @@ def register(
     *,
     version: str = "v1",
     notifications: tuple[Notification, ...] = (),
+    project: str = PROJECT,
 ) -> LaunchPlanSpec:
     """A workflow of no nodes taking ``at: datetime`` and its launch plan ``name``."""
-    wid = Identifier(ResourceType.WORKFLOW, f"{name}_wf", PROJECT, DOMAIN, version)
+    wid = Identifier(ResourceType.WORKFLOW, f"{name}_wf", project, DOMAIN, version)
     wf = CompiledWorkflow(workflow=WorkflowSpec(id=wid, interface=AT, nodes=(), outputs=()))
     lp = LaunchPlanSpec(
-        id=Identifier(ResourceType.LAUNCH_PLAN, name, PROJECT, DOMAIN, version),
+        id=Identifier(ResourceType.LAUNCH_PLAN, name, project, DOMAIN, version),
         workflow=wid,
         default_inputs={"at": "2000-01-01T00:00:00+00:00"},
         schedule=schedule,

@@ -46,7 +46,7 @@ def test_activated_schedule_runs_each_tick_once_with_its_time(
     ]
     ticks = svc.schedules.ticks(PROJECT, DOMAIN, "hourly", _page()).items
     assert [t.state for t in ticks] == ["created", "created"]
-    assert all(t.execution.startswith("s") for t in ticks)
+    assert all(t.execution.startswith("_s") for t in ticks)
 
 
 def test_exactly_once_across_a_restart_between_claim_and_create(

@@ -1,6 +1,13 @@
 """Child executions on the server: a launch plan node starts its launch plan as an execution of
 its own (linked both ways: the child names its parent and node, the node record names the child),
-through the same launch service as the API, so that its inputs are checked the same way."""
+through the same launch service as the API, so that its inputs are checked the same way.
+
+A child is launched as the user who launched its parent (recorded as the child's ``launched_by``,
+so a grandchild is launched as the same user), and that user's roles are checked when it starts:
+without the launcher role on the child's project/domain the node fails with a permission error,
+whatever roles the workflow's registrant held. A launch made by the server itself (a schedule's
+tick: no user of that name) is the registrant's, checked at registration.
+"""
 
 from __future__ import annotations
 
@@ -10,13 +17,22 @@ from typing import Any
 import msgspec
 from sqlalchemy import select
 
-from slipstream.errors import ConflictError
-from slipstream.model import AbortRequest, ExecutionId, ExecutionRecord, Identifier, decode
+from slipstream.errors import ConflictError, PermissionDeniedError
+from slipstream.model import (
+    AbortRequest,
+    ExecutionId,
+    ExecutionRecord,
+    Grant,
+    Identifier,
+    Role,
+    decode,
+)
 
+from .._auth import Principal
 from .._db import Database
 from .._execution_control import ExecutionControl
 from .._launch import LaunchService
-from .._tables import ExecutionRow
+from .._tables import ExecutionRow, GrantRow, UserRow
 from ._offload import load_outputs
 
 __all__ = ["DbChildExecutions"]
@@ -33,7 +49,42 @@ class DbChildExecutions:
     def start(
         self, parent: ExecutionId, node: str, launch_plan: Identifier, inputs: dict[str, Any]
     ) -> ExecutionId:
-        return self.launches.create_child(parent, node, launch_plan, inputs).id
+        user = self._launcher_of(parent, launch_plan)
+        return self.launches.create_child(parent, node, launch_plan, inputs, user).id
+
+    def _launcher_of(self, parent: ExecutionId, target: Identifier) -> str:
+        """Who launched ``parent``, once checked to hold the launcher role on ``target``'s
+        project/domain (:class:`PermissionDeniedError` otherwise)."""
+        with self.db.session() as session:
+            user = session.scalars(
+                select(ExecutionRow.launched_by).where(
+                    ExecutionRow.project == parent.project,
+                    ExecutionRow.domain == parent.domain,
+                    ExecutionRow.name == parent.name,
+                )
+            ).first()
+            if user is None or session.get(UserRow, user) is None:
+                return user or ""  # the server's own launch (a schedule), or no auth at all
+            grants = tuple(
+                Grant(Role(r.role), r.project, r.domain)
+                for r in session.scalars(select(GrantRow).where(GrantRow.user == user))
+            )
+        caller = Principal(user, grants)
+        if not caller.allows(Role.LAUNCHER, target.project, target.domain):
+            held = caller.role_on(target.project, target.domain)
+            raise PermissionDeniedError(
+                f"{target.resource_type.value} {target.project}/{target.domain}/{target.name} "
+                f"is launched as {user!r}, who launched execution {parent.name}: that needs the "
+                f"launcher role on project {target.project!r}, domain {target.domain!r}, and "
+                f"{user!r} holds {held.value if held is not None else 'no role'} there",
+                details={
+                    "needed": Role.LAUNCHER.value,
+                    "project": target.project,
+                    "domain": target.domain,
+                    "user": user,
+                },
+            )
+        return user
 
     def poll(self, child: ExecutionId) -> ExecutionRecord | None:
         with self.db.engine.connect() as conn:

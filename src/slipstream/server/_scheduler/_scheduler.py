@@ -33,7 +33,8 @@ from slipstream.model import ExecutionCreate, Grant, Identifier, LaunchPlanSpec,
 
 from .._auth import Principal
 from .._db import Database
-from .._launch import LaunchService
+from .._execution_rows import decode_record, find_row
+from .._launch import SYSTEM_PREFIX, LaunchService
 from .._loops import run_passes
 from .._registry import decode_spec
 from .._tables import ScheduleRow, ScheduleTickRow
@@ -43,6 +44,7 @@ from ._ticks import due_ticks
 __all__ = ["SCHEDULER_ACTOR", "Scheduler", "tick_execution_name"]
 
 SCHEDULER_ACTOR = "scheduler"
+_NAME_ATTEMPTS = 4
 
 
 def scheduler_caller(project: str, domain: str) -> Principal:
@@ -54,11 +56,16 @@ def scheduler_caller(project: str, domain: str) -> Principal:
 _log = logging.getLogger("slipstream.scheduler")
 
 
-def tick_execution_name(project: str, domain: str, name: str, tick_at: float) -> str:
-    """The name of the execution of a tick: the same for every scheduler that makes it."""
-    digest = hashlib.sha256(f"{project}/{domain}/{name}/{tick_at!r}".encode()).hexdigest()
+def tick_execution_name(
+    project: str, domain: str, name: str, tick_at: float, attempt: int = 0
+) -> str:
+    """The name of the execution of a tick: the same for every scheduler that makes it, with the
+    prefix no user-given name takes (``attempt`` > 0: the next name to try when one is taken
+    by an execution that is not this tick's)."""
+    key = f"{project}/{domain}/{name}/{tick_at!r}" + (f"#{attempt}" if attempt else "")
+    digest = hashlib.sha256(key.encode()).hexdigest()
     stamp = dt.datetime.fromtimestamp(tick_at, dt.UTC).strftime("%Y%m%dt%H%M%S")
-    return f"s{digest[:12]}-{stamp}"
+    return f"{SYSTEM_PREFIX}s{digest[:12]}-{stamp}"
 
 
 def kickoff_literal(tick_at: float) -> str:
@@ -217,9 +224,8 @@ class Scheduler:
     def _create_one(
         self, tick: ScheduleTickRow, plans: dict[tuple[str, str, str, str], LaunchPlanSpec]
     ) -> None:
-        name = tick_execution_name(tick.project, tick.domain, tick.name, tick.tick_at)
         key = (tick.project, tick.domain, tick.name, tick.version)
-        state, error = "created", ""
+        state, error, name = "created", "", ""
         if tick.origin == "schedule" and not self._still_active(tick):
             # deactivated (or another version activated) while its catch-up ticks waited
             self._mark(tick.id, "cancelled", "", "the schedule was deactivated before it ran")
@@ -232,27 +238,52 @@ class Scheduler:
             arg = lp.schedule.kickoff_time_input_arg if lp.schedule is not None else None
             if arg:
                 inputs[arg] = kickoff_literal(tick.tick_at)
-            self.launches.create(
-                ExecutionCreate(
-                    target=Identifier(
-                        ResourceType.LAUNCH_PLAN, tick.name, tick.project, tick.domain, tick.version
-                    ),
-                    inputs=inputs,
-                    name=name,
-                    annotations={"scheduled_at": kickoff_literal(tick.tick_at)},
-                    labels={"origin": tick.origin},
-                    launched_by=SCHEDULER_ACTOR,
-                ),
-                scheduler_caller(tick.project, tick.domain),
-            )
-        except ConflictError:
-            pass  # made before: by this scheduler before a restart, or by another one
+            name = self._launch_tick(tick, inputs)
         except SlipstreamError as e:
             if e.kind != "USER":
                 raise
             state, error = "failed", e.message
             _log.warning("tick %s of %s failed: %s", tick.tick_at, tick.name, e.message)
         self._mark(tick.id, state, name if state == "created" else "", error)
+
+    def _launch_tick(self, tick: ScheduleTickRow, inputs: dict[str, str]) -> str:
+        """Create the execution of ``tick``; its name. A name already taken is this tick's
+        execution (made before a restart, or by another scheduler) only if that execution's
+        record is this tick's: launched by the scheduler, of this launch plan, at this time;
+        otherwise the next name is tried."""
+        target = Identifier(
+            ResourceType.LAUNCH_PLAN, tick.name, tick.project, tick.domain, tick.version
+        )
+        scheduled_at = kickoff_literal(tick.tick_at)
+        for attempt in range(_NAME_ATTEMPTS):
+            name = tick_execution_name(tick.project, tick.domain, tick.name, tick.tick_at, attempt)
+            try:
+                self.launches.create(
+                    ExecutionCreate(
+                        target=target,
+                        inputs=inputs,
+                        name=name,
+                        annotations={"scheduled_at": scheduled_at},
+                        labels={"origin": tick.origin},
+                        launched_by=SCHEDULER_ACTOR,
+                    ),
+                    scheduler_caller(tick.project, tick.domain),
+                )
+                return name
+            except ConflictError:
+                with self.db.session() as session:
+                    row = find_row(session, tick.project, tick.domain, name, (tick.domain,))
+                    spec = decode_record(row).spec
+                if (
+                    spec.launched_by == SCHEDULER_ACTOR
+                    and spec.launch_plan == target
+                    and spec.annotations.get("scheduled_at") == scheduled_at
+                ):
+                    return name
+        raise ConflictError(
+            f"the names of tick {scheduled_at} of {tick.name} are all taken by executions that "
+            "are not its own"
+        )
 
     def _mark(self, tick_id: int, state: str, execution: str, error: str) -> None:
         with self.db.session() as session:
