@@ -61,7 +61,10 @@ def test_auth_commands(server: LiveServer, monkeypatch: pytest.MonkeyPatch) -> N
     assert run("auth", "token").strip() == token
     refused = run("auth", "users", code=1)
     assert "error [forbidden]" in refused and "admin role" in refused
-    own = run("auth", "token", "create", "--description", "laptop")
+    # a token that expires cannot make one that outlives it
+    outliving = run("auth", "token", "create", "--description", "forever", code=1)
+    assert "error [forbidden]" in outliving and "outlive" in outliving
+    own = run("auth", "token", "create", "--description", "laptop", "--expires-in", "1h")
     assert own.strip().splitlines()[-1].startswith("ss_") and "shown once" in own
     monkeypatch.delenv("SLIPSTREAM_TOKEN")
 
