@@ -123,6 +123,13 @@ def test_allowed_prefixes_are_an_admins_setting(svc: Services) -> None:
     svc.settings.put(PROJECT, "", Settings(max_parallelism=4), editor)
     kept = svc.settings.get(PROJECT)
     assert kept.allowed_input_prefixes == ("s3://bucket/data",) and kept.max_parallelism == 4
+    # a domain's own list wins over the project's
+    svc.settings.put(PROJECT, DOMAIN, Settings(allowed_input_prefixes=("gs://b/x/",)), admin)
+    with svc.db.session() as session:
+        prefixes = svc.settings.allowed_input_prefixes
+        assert prefixes(session, PROJECT, DOMAIN) == ("gs://b/x",)
+        assert prefixes(session, PROJECT, "production") == ("s3://bucket/data",)
+        assert prefixes(session, "other", DOMAIN) == ()
     for bad in (("s3://bucket",), ("data/",), ("s3://bucket/a/../b",), ("s3://b/%2e%2e/x",)):
         with pytest.raises(ValidationError, match="allowed_input_prefixes"):
             svc.settings.put(PROJECT, "", Settings(allowed_input_prefixes=bad), admin)
@@ -150,6 +157,9 @@ def test_uris_are_brought_to_one_form(uri: str, normal: str) -> None:
         ("file:///srv/data/../../etc/passwd", "segment"),
         ("s3://bucket/data/./x", "segment"),
         ("s3://bucket//x", "segment"),
+        ("s3://bucket/x//", "segment"),
+        ("file:////etc/passwd", "segment"),
+        ("s3://bucket/a/..", "segment"),
         ("s3://bucket/data/%2e%2e/x", "percent"),
         ("s3://bucket/data/%2F..", "percent"),
         ("s3://bucket/data\\..\\x", "backslash"),

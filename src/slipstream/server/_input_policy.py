@@ -98,8 +98,7 @@ class InputPolicy:
                     if any(under(normal, p) for p in own):
                         continue
                     if allowed is None:
-                        resolved = self.settings.resolve_in(session, project, domain)
-                        allowed = resolved.allowed_input_prefixes or ()
+                        allowed = self.settings.allowed_input_prefixes(session, project, domain)
                     if any(under(normal, p) for p in allowed):
                         continue
                     why = (

@@ -19,6 +19,8 @@ __all__ = ["MAX_URI", "check_prefixes", "normal_uri", "under"]
 MAX_URI = 4096
 _SCHEME = re.compile(r"[a-z][a-z0-9+.-]{0,31}")
 _ESCAPE = re.compile(r"%[0-9A-Fa-f]{2}")
+_UNSAFE = re.compile(r"[\x00-\x1f\x7f\\]")
+_DOTS = re.compile(r"(?:^|/)\.\.?(?:/|$)")
 _MAX_PREFIXES = 64
 
 
@@ -32,7 +34,7 @@ def normal_uri(uri: object) -> tuple[str, str]:
         return "", "not a URI"
     if len(uri) > MAX_URI:
         return "", f"longer than {MAX_URI} characters"
-    if any(ord(c) < 0x20 or c in "\\\x7f" for c in uri):
+    if _UNSAFE.search(uri):
         return "", "it holds a control character or a backslash"
     scheme, sep, rest = uri.partition("://")
     scheme = scheme.lower()
@@ -47,8 +49,7 @@ def normal_uri(uri: object) -> tuple[str, str]:
     else:
         body = rest
     body = body[:-1] if body.endswith("/") else body
-    parts = body.split("/")
-    if not body or any(p in ("", ".", "..") for p in parts):
+    if not body or "//" in body or body[0] == "/" or body[-1] == "/" or _DOTS.search(body):
         return "", "every path segment must be a name (no empty, '.' or '..' segment)"
     return (f"file:///{body}" if scheme == "file" else f"{scheme}://{body}"), ""
 

@@ -148,6 +148,23 @@ class SettingsService:
             resolved = platform
         return resolved if override is None else merge_settings(resolved, override)
 
+    def allowed_input_prefixes(
+        self, session: Session, project: str, domain: str
+    ) -> tuple[str, ...]:
+        """The prefixes an admin allows as inputs in ``project``/``domain`` (the domain's list
+        wins over the project's), read in one query: it is on the path of a launch."""
+        rows = session.execute(
+            select(SettingsRow.domain, SettingsRow.body).where(
+                SettingsRow.project == project, SettingsRow.domain.in_(("", domain))
+            )
+        ).all()
+        found: dict[str, tuple[str, ...] | None] = {
+            row[0]: msgspec.json.decode(row[1], type=Settings).allowed_input_prefixes
+            for row in rows
+        }
+        chosen = found.get(domain)
+        return chosen if chosen is not None else (found.get("") or ())
+
     def max_resources(self, session: Session, project: str, domain: str) -> ResourceSpec | None:
         """The resource ceiling for ``project``/``domain`` (None: no ceiling)."""
         return self.resolve_in(session, project, domain).max_resources
