@@ -25,6 +25,7 @@ the system's: ``kind`` drives retries and is recorded with every failed attempt.
     ├── NondeterministicError (RuntimeError)  a resumed eager body made other calls than recorded
     ├── IllegalTransitionError (RuntimeError)  a state machine was asked for a forbidden move
     ├── StorageError (OSError)              a blob could not be read or written
+    │   └── StoreFullError                  the store has no room left (not retried)
     ├── NotFoundError (KeyError)            an entity, execution or blob that does not exist
     ├── ConflictError (ValueError)          an immutable entity registered again with other content
     ├── ConfigError (ValueError)            bad configuration
@@ -61,6 +62,7 @@ __all__ = [
     "RemoteError",
     "SlipstreamError",
     "StorageError",
+    "StoreFullError",
     "TaskOutOfMemoryError",
     "TaskTimeoutError",
     "TooLargeError",
@@ -269,6 +271,13 @@ class StorageError(SlipstreamError, OSError):
     """A blob could not be read or written."""
 
     code = "storage_error"
+
+
+class StoreFullError(StorageError):
+    """The blob store has no room left (no space on its disk, or over a quota): another attempt
+    would only write the same bytes again, so it is not retried."""
+
+    code = "store_full"
 
 
 class NotFoundError(SlipstreamError, KeyError):

@@ -80,12 +80,27 @@ def test_worker_killed_is_a_system_error_naming_the_signal(
         assert wait_for(runner, 1)[0].outputs == {"o0": 2}  # a fresh worker took its place
 
 
-def test_segfault_is_a_system_error(make_request: MakeRequest) -> None:
+def test_segfault_is_the_task_own_worker_lost(make_request: MakeRequest) -> None:
+    # the task crashed its own process: its own retries pay for it, not the platform's
     with LocalRunner(workers=1) as runner:
         runner.submit(make_request(crash))
         (result,) = wait_for(runner, 1)
-    assert result.error is not None and result.error.kind == ErrorKind.SYSTEM
+    assert result.error is not None and result.error.kind == ErrorKind.USER
+    assert result.error.code == "worker_lost"
     assert "SIGSEGV" in result.error.message
+
+
+def test_only_the_running_attempt_is_blamed_for_a_crash(make_request: MakeRequest) -> None:
+    # the attempts queued behind the one that crashed its worker never started: they run again
+    with LocalRunner(workers=1) as runner:
+        runner.submit(make_request(crash))
+        runner.submit(make_request(quick, {"x": 1}))
+        runner.submit(make_request(quick, {"x": 2}))
+        results = wait_for(runner, 3)
+    failed = [r for r in results if not r.ok]
+    assert len(failed) == 1 and failed[0].error is not None
+    assert failed[0].error.code == "worker_lost"
+    assert sorted(r.outputs["o0"] for r in results if r.ok and r.outputs) == [2, 3]
 
 
 def test_timeout_is_its_own_kind(make_request: MakeRequest) -> None:

@@ -22,6 +22,7 @@ def engine(
     worker_user: str | None,
     runner: str | None,
     ray_address: str | None,
+    shutdown_grace_s: float,
 ) -> None:
     """Run executions stored in the database; several engines share them through leases."""
     from slipstream.server import ServerConfig, serve_engine
@@ -39,5 +40,6 @@ def engine(
         on_ready=ready,
         runner=runner_of(runner),
         ray_address=ray_address,
+        shutdown_grace_s=shutdown_grace_s,
     )
     click.echo("slipstream engine stopped")

@@ -31,7 +31,18 @@ def storage_options(f: F) -> F:
 
 
 def worker_options(f: F) -> F:
-    """``--workers``, ``--runner``, ``--ray-address``."""
+    """``--workers``, ``--runner``, ``--ray-address``, ``--shutdown-grace``."""
+    f = click.option(
+        "--shutdown-grace",
+        "shutdown_grace_s",
+        type=click.FloatRange(min=0),
+        default=10.0,
+        show_default=True,
+        envvar="SLIPSTREAM_SHUTDOWN_GRACE_S",
+        help="Seconds a stopping engine host waits for running attempts before it hands them "
+        "back as interrupted (they run again on the next host; no retry is spent) "
+        "[env: SLIPSTREAM_SHUTDOWN_GRACE_S].",
+    )(f)
     f = click.option(
         "--ray-address",
         default=None,

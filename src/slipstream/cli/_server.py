@@ -59,6 +59,7 @@ def server(
     worker_user: str | None,
     runner: str | None,
     ray_address: str | None,
+    shutdown_grace_s: float,
 ) -> None:
     """Start the slipstream server; stops cleanly on Ctrl-C or SIGTERM."""
     from slipstream.remote import console_url
@@ -97,6 +98,7 @@ def server(
         workers=workers,
         runner=runner_of(runner),
         ray_address=ray_address,
+        shutdown_grace_s=shutdown_grace_s,
     )
     click.echo("slipstream server stopped")
 

@@ -1,5 +1,6 @@
 """The engine: runs compiled workflows over a state store, a catalog and a runner."""
 
+from ._attempts import interrupted
 from ._bindings import coerce, resolve, select
 from ._catalog import LocalCatalog, MemoryCatalog, cache_key, cache_version_of
 from ._closures import task_closure
@@ -41,6 +42,7 @@ __all__ = [
     "cache_key",
     "cache_version_of",
     "coerce",
+    "interrupted",
     "pack_exception",
     "resolve",
     "select",

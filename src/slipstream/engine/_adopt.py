@@ -2,8 +2,9 @@
 
 A finished node gets its recorded outputs or error; a ``@dynamic`` node that generated its
 workflow before runs that workflow again without rerunning its body. On resume, a task node that
-runs anew keeps the failures its earlier attempts spent, an attempt that died with the engine host
-counts as a SYSTEM failure, and its attempts are numbered on from the last recorded one.
+runs anew keeps its start and the failures its earlier attempts spent, an attempt that died with
+the engine host counts as a SYSTEM failure (one its host interrupted on shutdown counts as nothing),
+and its attempts are numbered on from the last recorded one.
 """
 
 from __future__ import annotations
@@ -64,6 +65,10 @@ def adopt(ex: Engine, nr: NodeRun) -> bool:
         return True
     if replay.resume:
         nr.budget = Budget.of(replay.attempts.get(path, ()))
+        known = replay.nodes.get(path)
+        if known is not None:  # it keeps its start and its count of attempts across hosts
+            nr.record.started_at = known.started_at
+            nr.record.attempts = known.attempts
     return False
 
 

@@ -30,12 +30,41 @@ from slipstream.storage import DataLayout, node_segment, open_store
 
 from ._interfaces import Runner, StateStore
 from ._replay import Replay
+from ._retry import INTERRUPTED
 
-__all__ = ["Attempts"]
+__all__ = ["Attempts", "interrupted"]
 
 
 def _illegal(msg: str) -> Exception:
     return IllegalTransitionError(msg)
+
+
+def interrupted(
+    execution: ExecutionId | None,
+    node: str,
+    attempt: int,
+    started_at: float,
+    worker: str = "",
+    log_uri: str = "",
+) -> AttemptResult:
+    """The result of an attempt stopped because its engine host shut down (a routine restart):
+    recorded ``INTERRUPTED`` with its real start, run again without spending any retry budget."""
+    return AttemptResult(
+        node,
+        attempt,
+        False,
+        error=ErrorInfo(
+            code=INTERRUPTED,
+            message="the engine host shut down before the attempt ended; it runs again",
+            kind=ErrorKind.SYSTEM.value,
+            node=node,
+        ),
+        started_at=started_at,
+        ended_at=time.time(),
+        worker=worker,
+        execution=execution,
+        log_uri=log_uri,
+    )
 
 
 class Attempts:
@@ -130,8 +159,11 @@ class Attempts:
             if r.ok
             else (AttemptPhase.TIMED_OUT if r.timed_out else AttemptPhase.FAILED)
         )
-        if r.error is not None and r.error.kind == ErrorKind.ABORTED.value:
-            phase = AttemptPhase.ABORTED
+        if r.error is not None:
+            if r.error.kind == ErrorKind.ABORTED.value:
+                phase = AttemptPhase.ABORTED
+            elif r.error.code == INTERRUPTED:
+                phase = AttemptPhase.INTERRUPTED
         self.save(
             r.node,
             r.attempt,
@@ -142,6 +174,17 @@ class Attempts:
             r.ended_at,
             r.log_uri,
             r.deck_uri,
+        )
+
+    def unstarted(self, node: str, number: int) -> None:
+        """Record that attempt ``number`` of ``node`` was handed to the runner's queue but never
+        started before its host shut down: it is not charged, and the next host runs it under the
+        same number."""
+        self.store.save_attempt(
+            self.id,
+            AttemptRecord(
+                node=node, number=number, phase=AttemptPhase.QUEUED, runner=self.runner.name
+            ),
         )
 
     def save(

@@ -364,7 +364,8 @@ class Executor:
         if self.replay is not None and adopt(self, nr):
             return
         rec = nr.record
-        rec.started_at = time.time()
+        if rec.started_at is None:  # a resumed node keeps its first start
+            rec.started_at = time.time()
         kind = node.kind
         kt = type(kind)
         if kt is TaskNode:
@@ -491,6 +492,14 @@ class Executor:
         )
         if key is not None:
             self._calls.release(self, nr, key, None, self._start_task)
+
+    def unstarted(self, path: str, attempt: int) -> None:
+        """An attempt this executor handed out never started before its host shut down: it is
+        recorded so (never charged), and the host that resumes the execution runs it under the
+        same number. A map item's needs no record: an unfinished item simply runs again."""
+        nr = self._inflight.pop((path, attempt), None)
+        if nr is not None and type(nr.node.kind) is not MapNode:
+            self._attempts.unstarted(path, attempt)
 
     def record_attempt(self, r: AttemptResult) -> None:
         """Append the record of a finished attempt."""

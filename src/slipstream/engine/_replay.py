@@ -3,7 +3,9 @@
 Two uses, one mechanism. **Resume**: an engine host that restarts (or takes over a dead host's
 lease) runs the same execution again from its records: every finished node keeps its result, a
 ``@dynamic`` node keeps the workflow it generated, an attempt that was running when the host died is
-counted as lost (a SYSTEM failure) and the next attempt starts from its checkpoint. **Recover**: a
+counted as lost (a SYSTEM failure) and the next attempt starts from its checkpoint. A host that shut
+down on purpose left its running attempts ``INTERRUPTED`` (never charged) and those that never
+started ``QUEUED`` (their numbers are used again). **Recover**: a
 new execution copies the outputs of every node that succeeded in a failed one, and each task that
 runs again gets the last checkpoint its source node wrote.
 
@@ -16,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from slipstream.model import AttemptRecord, NodePhase, NodeRecord
+from slipstream.model import AttemptPhase, AttemptRecord, NodePhase, NodeRecord
 from slipstream.storage import node_segment
 
 __all__ = ["Replay"]
@@ -84,15 +86,24 @@ class Replay:
         rec = self.nodes.get(path)
         if rec is None or rec.attempts == 0 or rec.phase.terminal:
             return 0
+        # a QUEUED record: handed to the runner's queue but never started (not lost, not ended)
         ended = {a.number for a in self.attempts.get(path, ()) if a.phase.value != "RUNNING"}
         return 0 if rec.attempts in ended else rec.attempts
 
     def last_attempt(self, path: str) -> int:
-        """The highest attempt number recorded for ``path`` (0 when none)."""
+        """The highest attempt number recorded for ``path`` (0 when none), leaving out attempts
+        that never started (recorded ``QUEUED`` when their host shut down): the next attempt
+        takes their number."""
         rec = self.nodes.get(path)
         n = rec.attempts if rec is not None else 0
+        unstarted: set[int] = set()
         for a in self.attempts.get(path, ()):
-            n = max(n, a.number)
+            if a.phase is AttemptPhase.QUEUED:  # never started: its number is used again
+                unstarted.add(a.number)
+            else:
+                n = max(n, a.number)
+        while n in unstarted:
+            n -= 1
         return n
 
     def checkpoint_of(self, path: str) -> str:

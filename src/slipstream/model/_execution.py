@@ -18,12 +18,13 @@ __all__ = [
 ]
 
 
-class ErrorInfo(msgspec.Struct, frozen=True, omit_defaults=True):
+class ErrorInfo(msgspec.Struct, frozen=True):
     """A failure as recorded: a stable code, the user's or the system's fault, and where.
 
     ``type`` is the qualified name of the original exception class; ``traceback`` holds user frames
     (with the chained exceptions); ``cause`` names the root of the chain (``Type: message``) when
-    the exception was raised while handling, or from, another.
+    the exception was raised while handling, or from, another. Every field is written, defaults
+    too: a reader of the JSON sees ``"kind": "USER"`` rather than no kind at all.
     """
 
     code: str

@@ -71,6 +71,9 @@ class AttemptPhase(enum.StrEnum):
     FAILED = "FAILED"
     TIMED_OUT = "TIMED_OUT"
     ABORTED = "ABORTED"
+    INTERRUPTED = "INTERRUPTED"
+    """Stopped because its engine host shut down (a routine restart): the node runs again, and
+    no retry budget is spent."""
 
 
 class CacheStatus(enum.StrEnum):
@@ -128,11 +131,12 @@ NODE_TRANSITIONS: Mapping[NodePhase, frozenset[NodePhase]] = {
 _A = AttemptPhase
 ATTEMPT_TRANSITIONS: Mapping[AttemptPhase, frozenset[AttemptPhase]] = {
     _A.QUEUED: frozenset({_A.RUNNING, _A.ABORTED, _A.FAILED}),
-    _A.RUNNING: frozenset({_A.SUCCEEDED, _A.FAILED, _A.TIMED_OUT, _A.ABORTED}),
+    _A.RUNNING: frozenset({_A.SUCCEEDED, _A.FAILED, _A.TIMED_OUT, _A.ABORTED, _A.INTERRUPTED}),
     _A.SUCCEEDED: frozenset(),
     _A.FAILED: frozenset(),
     _A.TIMED_OUT: frozenset(),
     _A.ABORTED: frozenset(),
+    _A.INTERRUPTED: frozenset(),
 }
 
 

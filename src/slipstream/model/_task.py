@@ -54,6 +54,10 @@ class TaskMetadata(msgspec.Struct, frozen=True, omit_defaults=True):
     docs: str = ""
     non_retryable: tuple[str, ...] = ()
     """Qualified names of exception classes that are never retried."""
+    system_retries: int | None = None
+    """At most this many retries of failures that are not the task's own (a lost worker, a lost
+    engine host); None: the platform's default, 0: none (restarts of the engine host are never
+    charged)."""
 
 
 class TaskLoader(msgspec.Struct, frozen=True, omit_defaults=True):

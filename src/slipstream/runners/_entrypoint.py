@@ -73,13 +73,23 @@ def user_traceback(tb: TracebackType | None) -> TracebackType | None:
 
 
 def error_info(e: BaseException, node: str, kind: str | None = None) -> ErrorInfo:
-    """The recorded form of an exception: code, user or system, class, user frames."""
+    """The recorded form of an exception: code, user or system, class, user frames.
+
+    The traceback of slipstream's own error (a store that failed under the task's call, say)
+    keeps only the task's frames: slipstream's are not shown as if they were the user's code.
+    """
     tb = user_traceback(e.__traceback__)
     text = ""
     if tb is not None:
         import traceback
 
-        text = "".join(traceback.format_exception(type(e), e, tb))
+        if isinstance(e, SlipstreamError):
+            frames = [f for f in traceback.extract_tb(tb) if not f.filename.startswith(_PKG_DIR)]
+            text = "Traceback (most recent call last):\n" + "".join(
+                [*traceback.format_list(frames), *traceback.format_exception_only(type(e), e)]
+            )
+        else:
+            text = "".join(traceback.format_exception(type(e), e, tb))
     if isinstance(e, SlipstreamError):
         code, k = e.code, e.kind
     else:
@@ -307,7 +317,11 @@ def _execute(
         from slipstream.storage import open_store
 
         uri = f"{req.output_prefix}/outputs.json"
-        open_store(req.store).put_bytes(uri, encoded)
+        try:
+            open_store(req.store).put_bytes(uri, encoded)
+        except SlipstreamError as e:  # the store refused the outputs (full, away): said so
+            e.__traceback__ = None  # none of its frames are the task's
+            return _failure(req, e, worker, live, started)
         return AttemptResult(
             node, attempt, True, outputs_uri=uri,
             started_at=started, ended_at=time.time(), worker=worker, execution=req.execution,

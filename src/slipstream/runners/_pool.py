@@ -18,8 +18,11 @@ never held back.
 Failures and their kinds: a worker enforces task timeouts itself (SIGALRM, kind ``TIMEOUT``) and
 memory limits (kind ``OOM``, see ``_memory``; the worker is then retired and replaced). The pool
 kills and replaces a worker that does not answer long after its deadline (``TIMEOUT``) or that dies
-(``SYSTEM``, naming the signal or exit code). A cancelled attempt ends ``ABORTED``; the attempts
-that shared its worker are quietly submitted again.
+(``worker_lost``, naming the signal or exit code: ``USER`` when the task's process crashed or exited
+by itself, ``SYSTEM`` when it was killed from outside). A cancelled attempt ends ``ABORTED``; the
+attempts that shared its worker (never started) are quietly submitted again. When the engine host
+shuts down, :meth:`LocalRunner.interrupt` ends what runs ``INTERRUPTED`` and hands back what never
+started.
 
 Environments: an attempt of a task with an ``ImageSpec`` waits (parked) while its environment is
 built in a background thread (``_envs``), then runs in a small group of workers started with that
@@ -35,6 +38,7 @@ import contextlib
 import multiprocessing
 import multiprocessing.connection
 import os
+import signal
 import sys
 import threading
 import time
@@ -43,7 +47,7 @@ from typing import Any
 
 import msgspec
 
-from slipstream.engine import AttemptRequest, AttemptResult
+from slipstream.engine import AttemptRequest, AttemptResult, interrupted
 from slipstream.errors import (
     SlipstreamError,
     TaskOutOfMemoryError,
@@ -60,11 +64,30 @@ from ._memory import OOM_EXIT_CODE
 from ._pool_worker import Slot, Worker, how_it_ended, queue_len
 from ._privileges import IsolatingContext, StoreWalls, WorkerIsolation, isolated_request
 from ._resources import Capacity, Demand, demand_of
-from ._runner_results import aborted, failure, what
+from ._runner_results import aborted, failure, log_of, what
 
 __all__ = ["LocalRunner"]
 
 _GRACE_S = 5.0
+
+
+_PLATFORM_SIGNALS = frozenset({signal.SIGKILL, signal.SIGTERM, signal.SIGINT, signal.SIGHUP})
+"""Signals that end a worker from outside (the kernel's OOM killer, an operator, a shutdown)."""
+
+
+_UNKNOWN_EXIT = 255
+"""What multiprocessing reports for a fork-server child whose status it could not learn (the
+fork server itself went): nothing says the task did it."""
+
+
+def _own_crash(exitcode: int | None) -> bool:
+    """Whether a worker that died ended by its task's own doing: a fault signal (SIGSEGV,
+    SIGABRT, SIGBUS...) or an exit of its own (``os._exit``), not a kill from outside."""
+    if exitcode is None or exitcode == _UNKNOWN_EXIT:
+        return False
+    if exitcode >= 0:
+        return True
+    return -exitcode not in _PLATFORM_SIGNALS
 
 
 class LocalRunner:
@@ -365,6 +388,8 @@ class LocalRunner:
                     self._release(slot)
                     if self._isolation is not None:
                         confine(result, slot.request)
+                    if w.queue:  # the next one starts now
+                        w.queue[0].started = time.time()
                 if result.error is not None and result.error.kind == ErrorKind.OOM:
                     self._retire(w)
                 results.append(result)
@@ -401,35 +426,53 @@ class LocalRunner:
             t = head.request.timeout_s
             if t is not None and now > head.sent + t * len(w.queue) + _GRACE_S:
                 why = f"{what(head.request)} did not stop at its {t:g} s timeout and was killed"
-                out.append(failure(head.request, TaskTimeoutError(why), ErrorKind.TIMEOUT, w.name))
+                out.append(
+                    failure(
+                        head.request, TaskTimeoutError(why), ErrorKind.TIMEOUT, w.name, head.started
+                    )
+                )
                 self._evict(w, head)
             elif not w.alive():
                 out.extend(self._lost(w))
         return out
 
     def _lost(self, w: Worker) -> list[AttemptResult]:
-        """``w`` died: its attempts fail (SYSTEM, or OOM when it stopped itself for memory)."""
+        """``w`` died: the attempt it ran fails, the ones queued behind it (never started) are
+        submitted again.
+
+        The kind says whose doing it was: ``OOM`` when the worker stopped itself over the task's
+        memory limit; ``USER`` (``worker_lost``, the task's own retries) when the task's process
+        crashed or exited by itself (a segfault, ``os._exit``); ``SYSTEM`` when something outside
+        killed it (SIGKILL: the kernel's OOM killer or an operator; SIGTERM).
+        """
         with contextlib.suppress(Exception):
             w.proc.join(1.0)
         code = w.proc.exitcode
         why = how_it_ended(code)
         out: list[AttemptResult] = []
-        blamed = False
-        for slot in w.queue:
-            req = slot.request
-            if code == OOM_EXIT_CODE and not blamed and req.task.limits.mem is not None:
-                blamed = True
-                msg = (
-                    f"{what(req)} went over its memory limit of {req.task.limits.mem}; "
-                    "the worker stopped itself"
-                )
-                out.append(failure(req, TaskOutOfMemoryError(msg), ErrorKind.OOM, w.name))
-            else:
-                out.append(failure(req, WorkerLostError(why), ErrorKind.SYSTEM, w.name))
+        slots = list(w.queue)
+        for slot in slots:
             self._release(slot)
         w.queue.clear()
         w.outbox.clear()
         self._replace(w)
+        if not slots:
+            return out
+        req = slots[0].request
+        if code == OOM_EXIT_CODE and req.task.limits.mem is not None:
+            msg = (
+                f"{what(req)} went over its memory limit of {req.task.limits.mem}; "
+                "the worker stopped itself"
+            )
+            out.append(
+                failure(req, TaskOutOfMemoryError(msg), ErrorKind.OOM, w.name, slots[0].started)
+            )
+        else:
+            kind = ErrorKind.USER if _own_crash(code) else ErrorKind.SYSTEM
+            err = WorkerLostError(f"{what(req)}: {why}")
+            out.append(failure(req, err, kind, w.name, slots[0].started))
+        for slot in slots[1:]:
+            self.submit(slot.request)
         return out
 
     def _evict(self, w: Worker, culprit: Slot) -> None:
@@ -500,6 +543,42 @@ class LocalRunner:
             else:
                 self._evict(w, slot)
             return
+
+    def interrupt(self) -> tuple[list[AttemptResult], list[AttemptRequest]]:
+        """Stop everything because the engine host shuts down; only :meth:`close` follows.
+
+        Returns the results already in, with the attempt each busy worker was running ended
+        ``INTERRUPTED`` (from its real start), and the requests that never started: queued behind
+        it, held for resources or parked while their environment builds. Busy workers are killed.
+        """
+        results = self.wait(0.0)
+        unstarted = [r for r, _ in self._held]
+        self._held.clear()
+        for env in self._envs.values():
+            unstarted.extend(env.parked)
+            env.parked = []
+        for w in self._workers:
+            if not w.queue:
+                continue
+            head = w.queue[0].request
+            if any(r is head for r in w.outbox):  # not even sent to the worker
+                unstarted.append(head)
+            else:
+                started = w.queue[0].started
+                results.append(
+                    interrupted(
+                        head.execution, head.node, head.attempt, started, w.name, log_of(head)
+                    )
+                )
+            unstarted.extend(s.request for s in list(w.queue)[1:])
+            for s in w.queue:
+                self._release(s)
+            w.queue.clear()
+            w.outbox.clear()
+            w.kill()
+        results.extend(self._failed)
+        self._failed = []
+        return results, unstarted
 
     def close(self) -> None:
         for w in self._workers:

@@ -29,12 +29,14 @@ __all__ = ["Slot", "Worker", "how_it_ended", "queue_len"]
 class Slot:
     """One attempt handed to a worker: the request, what it holds, when it was sent."""
 
-    __slots__ = ("demand", "request", "sent")
+    __slots__ = ("demand", "request", "sent", "started")
 
     def __init__(self, request: AttemptRequest, demand: Demand | None) -> None:
         self.request = request
         self.demand = demand
         self.sent = time.monotonic()
+        self.started = time.time()
+        """When it started (wall clock): when sent, or when the attempt before it ended."""
 
 
 class Worker:

@@ -12,11 +12,17 @@ import time
 
 from slipstream.engine import AttemptRequest, AttemptResult
 from slipstream.errors import SlipstreamError
-from slipstream.model import ErrorInfo, ErrorKind
+from slipstream.model import LOG_FILE, ErrorInfo, ErrorKind
 
 from ._entrypoint import error_info
 
-__all__ = ["aborted", "failure", "what"]
+__all__ = ["aborted", "failure", "log_of", "what"]
+
+
+def log_of(req: AttemptRequest) -> str:
+    """Where the attempt's log is, when it was kept as it ran ("" for spooled map items and
+    attempts without logs): the output a task printed before its worker died stays readable."""
+    return f"{req.log_dir}/{LOG_FILE}" if req.log_dir and not req.log_spool else ""
 
 
 def what(req: AttemptRequest) -> str:
@@ -30,10 +36,14 @@ def aborted(req: AttemptRequest, worker: str = "") -> AttemptResult:
 
 
 def failure(
-    req: AttemptRequest, e: SlipstreamError, kind: str | None = None, worker: str = ""
+    req: AttemptRequest,
+    e: SlipstreamError,
+    kind: str | None = None,
+    worker: str = "",
+    started_at: float | None = None,
 ) -> AttemptResult:
     """The result of an attempt that failed with ``e`` outside a worker's attempt (``kind``
-    overrides the error's own)."""
+    overrides the error's own); ``started_at`` when it ran (default: it ends as it starts)."""
     from slipstream.engine import pack_exception
 
     now = time.time()
@@ -44,10 +54,11 @@ def failure(
         error=error_info(e, req.node, kind),
         exception=pack_exception(e),
         timed_out=kind == ErrorKind.TIMEOUT,
-        started_at=now,
+        started_at=now if started_at is None else started_at,
         ended_at=now,
         worker=worker,
         execution=req.execution,
+        log_uri=log_of(req),
     )
 
 
@@ -65,4 +76,5 @@ def _stopped(
         ended_at=now,
         worker=worker,
         execution=req.execution,
+        log_uri=log_of(req),
     )

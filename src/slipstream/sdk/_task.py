@@ -69,6 +69,7 @@ class PythonTask(Generic[P, R]):
         deprecated: str = "",
         docs: Any = None,
         non_retryable: Iterable[type[BaseException]] = (),
+        system_retries: int | None = None,
         name: str | None = None,
         check_returns: bool = True,
         **cluster_options: Any,
@@ -105,6 +106,9 @@ class PythonTask(Generic[P, R]):
         if retries < 0:
             raise CompileError(f"task {self.name}: retries must be >= 0", location=where)
         self.retries = retries
+        if system_retries is not None and system_retries < 0:
+            raise CompileError(f"task {self.name}: system_retries must be >= 0", location=where)
+        self.system_retries = system_retries
         self.timeout_s = _seconds(timeout, self.name, where)
         self.interruptible = bool(interruptible)
         self._cache_salt = ""
@@ -177,6 +181,7 @@ class PythonTask(Generic[P, R]):
                 type=self.task_type,
                 metadata=TaskMetadata(
                     retries=self.retries,
+                    system_retries=self.system_retries,
                     timeout_s=self.timeout_s,
                     interruptible=self.interruptible,
                     cache=CacheSpec(
@@ -436,7 +441,9 @@ def task(_fn: Any = None, **kwargs: Any) -> Any:
     ``cache_ignore_input_vars``, ``retries``, ``timeout`` (seconds or timedelta), ``interruptible``,
     ``requests``, ``limits``, ``resources``, ``environment``, ``secret_requests``,
     ``container_image``, ``deprecated``, ``docs``; and slipstream's ``non_retryable`` (exception
-    classes that are never retried). Unlike flytekit, every exception is retried up to ``retries``.
+    classes that are never retried) and ``system_retries`` (at most this many retries of failures
+    that are not the task's own, such as a lost engine host; 0 opts out). Unlike flytekit, every
+    exception is retried up to ``retries``, and so is a crash of the task's own process.
     """
     if _fn is not None:
         if not callable(_fn):

@@ -29,6 +29,7 @@ def serve(
     workers: int | None = None,
     runner: str = "local",
     ray_address: str | None = None,
+    shutdown_grace_s: float = 10.0,
 ) -> None:
     """Serve until SIGINT or SIGTERM; ``on_ready`` gets the URL once requests are accepted.
 
@@ -55,7 +56,7 @@ def serve(
         try:
             db.upgrade()
             if pool is not None:
-                host = _start_host(db, config, pool)
+                host = _start_host(db, config, pool, shutdown_grace_s)
             services = Services.build(config, db)
             services.bundles.sweep()
             stop_background, loops = start_background(
@@ -115,8 +116,12 @@ def serve_engine(
     on_ready: Callable[[str], None] | None = None,
     runner: str = "local",
     ray_address: str | None = None,
+    shutdown_grace_s: float = 10.0,
 ) -> None:
     """Run an engine host alone (``slipstream engine``) until SIGINT or SIGTERM.
+
+    Stopped, a host (here or in a server) waits up to ``shutdown_grace_s`` for its running
+    attempts and hands back the rest as interrupted: a restart spends no task's retries.
 
     Several of them (and servers started with ``--no-engine``) share one database: each claims
     executions through leases, and takes over those of a host that died once its leases expire.
@@ -124,7 +129,7 @@ def serve_engine(
     pool = _pool(workers, runner, ray_address, config.home, set_workers_apart(config, runner))
     db = Database(config.db_url, config.db_timeout_s)
     db.upgrade()
-    host = _start_host(db, config, pool)
+    host = _start_host(db, config, pool, shutdown_grace_s)
     stop = host[0].stop
 
     def on_signal(sig: int, frame: FrameType | None) -> None:
@@ -178,7 +183,9 @@ def _pool(
     return LocalRunner(workers=workers, isolation=isolation)
 
 
-def _start_host(db: Database, config: ServerConfig, runner: Any) -> tuple[Any, Any, Any]:
+def _start_host(
+    db: Database, config: ServerConfig, runner: Any, shutdown_grace_s: float = 10.0
+) -> tuple[Any, Any, Any]:
     import logging
     import os
 
@@ -188,6 +195,7 @@ def _start_host(db: Database, config: ServerConfig, runner: Any) -> tuple[Any, A
         home=config.home,
         store_url=config.store_url,
         lease_s=float(os.environ.get("SLIPSTREAM_LEASE_S", "10")),
+        shutdown_grace_s=max(0.0, shutdown_grace_s),
     )
     services = Services.build(config, db)
     children = DbChildExecutions(db, services.launches, services.control)
@@ -207,5 +215,5 @@ def _start_host(db: Database, config: ServerConfig, runner: Any) -> tuple[Any, A
 
 def _stop_host(host: Any, thread: Any, runner: Any) -> None:
     host.stop()
-    thread.join(30)
+    thread.join(30 + host.settings.shutdown_grace_s)  # it drains running attempts first
     runner.close()

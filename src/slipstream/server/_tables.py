@@ -91,6 +91,7 @@ class EntityRow(Base):
         UniqueConstraint("resource_type", "project", "domain", "name", "version"),
         Index("ix_entities_listing", "resource_type", "project", "domain", "id"),
         Index("ix_entities_by_name", "resource_type", "project", "domain", "name", "id"),
+        Index("ix_entities_bundle", "bundle"),
     )
 
     id: Mapped[int] = mapped_column(_Id, primary_key=True, autoincrement=True)

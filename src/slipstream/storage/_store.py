@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import abc
 import contextlib
+import errno
 import os
 import threading
 import uuid
@@ -19,7 +20,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any, cast
 
-from slipstream.errors import NotFoundError, SlipstreamError, StorageError
+from slipstream.errors import NotFoundError, SlipstreamError, StorageError, StoreFullError
 
 __all__ = [
     "BlobStore",
@@ -31,6 +32,8 @@ __all__ = [
 ]
 
 _FILE = "file://"
+_FULL = frozenset({errno.ENOSPC, errno.EDQUOT})
+"""Errors that say the store has no room: another try would write the same bytes for nothing."""
 
 
 def is_local_url(url: str) -> bool:
@@ -56,6 +59,10 @@ def _translate(uri: str, action: str) -> Iterator[None]:
         raise
     except FileNotFoundError:
         raise NotFoundError(f"blob not found: {uri}") from None
+    except OSError as e:
+        if e.errno in _FULL:
+            raise StoreFullError(f"cannot {action} {uri}: the store is full ({e})") from e
+        raise StorageError(f"cannot {action} {uri}: {type(e).__name__}: {e}") from e
     except Exception as e:
         raise StorageError(f"cannot {action} {uri}: {type(e).__name__}: {e}") from e
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import time
 from collections import deque
 
-from slipstream.engine import AttemptRequest, AttemptResult, Runner
+from slipstream.engine import AttemptRequest, AttemptResult, Runner, interrupted
 from slipstream.errors import UnsendableError
 from slipstream.model import ExecutionId
 from slipstream.runners import error_info
@@ -119,6 +119,31 @@ class Dispatch:
             self._order.clear()
         for key in [k for k in self._sent if k[0] == execution]:
             self.cancel(*key)
+
+    def take_waiting(self) -> list[_Key]:
+        """Drop every attempt not yet handed to the runner and return their keys: the host is
+        shutting down, and they never started."""
+        keys = list(self._pending)
+        self._pending.clear()
+        self._order.clear()
+        self._queued_at.clear()
+        return keys
+
+    def interrupt(self) -> tuple[list[AttemptResult], list[_Key]]:
+        """The host is shutting down: stop what the runner holds. Returns the results of the
+        attempts that ran (``INTERRUPTED``, with their real start) and the keys of those only
+        queued in the runner, never started. A runner that cannot tell them apart (it has no
+        ``interrupt``) has all it holds counted as started when it was handed over."""
+        stop = getattr(self.runner, "interrupt", None)
+        unstarted: list[_Key] = []
+        if stop is not None:
+            results, queued = stop()
+            unstarted = [(r.execution, r.node, r.attempt) for r in queued]
+        else:
+            now, wall = time.perf_counter(), time.time()
+            results = [interrupted(*k, started_at=wall - (now - t)) for k, t in self._sent.items()]
+        self._sent.clear()
+        return results, unstarted
 
 
 def unsendable(request: AttemptRequest, e: Exception) -> AttemptResult:

@@ -25,7 +25,7 @@ from pathlib import Path
 
 import msgspec
 
-from slipstream.engine import ChildExecutions, RetryPolicy, Runner
+from slipstream.engine import AttemptResult, ChildExecutions, RetryPolicy, Runner
 from slipstream.model import (
     CompiledWorkflow,
     ErrorInfo,
@@ -64,6 +64,9 @@ class HostSettings:
     at once when it creates or aborts one)."""
     max_executions: int = 1000
     system_retries: int = 3
+    shutdown_grace_s: float = 10.0
+    """Asked to stop, the host waits this long for running attempts to end before it hands them
+    back as interrupted (run again by the next host, no retry spent)."""
     owner: str = ""
     """This host's name in leases (default: host name, pid and a random suffix)."""
 
@@ -164,15 +167,7 @@ class EngineHost:
         else:
             self.wake.wait(timeout)
             results = []
-        for r in results:
-            owner = self._by_id.get(r.execution) if r.execution is not None else None
-            if owner is None:
-                continue
-            try:
-                owner.executor.on_result(r)
-            except Exception as e:
-                log.exception("execution %s: engine error", owner.executor.id)
-                owner.executor.crash(e)
+        self._hand_over(results)
         # the results are written by the next turn's flush, in the same transaction as the
         # RUNNING records of what they made ready, before any of that reaches the runner
 
@@ -367,7 +362,18 @@ class EngineHost:
             log.warning("handing back %d leases failed: %s", len(pks), cause(e))
 
     def shutdown(self) -> None:
-        """Write what is buffered and give every lease back (another host resumes them)."""
+        """Write what is buffered and give every lease back (another host resumes them).
+
+        Asked to stop (:meth:`stop`: a SIGTERM, a routine restart), the host first claims nothing
+        more and starts no more attempts, waits up to ``shutdown_grace_s`` for the running ones to
+        end and records them, then records the rest ``INTERRUPTED`` (the next host runs them again,
+        no retry budget spent) and those that never started as never started.
+        """
+        try:
+            if self._stopping.is_set():
+                self._drain(self.settings.shutdown_grace_s)
+        except Exception:
+            log.exception("ending the running attempts failed; the next host counts them lost")
         try:
             self._flush()
         finally:
@@ -378,6 +384,36 @@ class EngineHost:
                 release(self.db, self.owner, pks)
             self.active.clear()
             self._by_id.clear()
+
+    def _drain(self, grace_s: float) -> None:
+        """Take results for up to ``grace_s`` seconds (writing each batch at once), then
+        interrupt what still runs; see :meth:`shutdown`."""
+        dispatch = self.dispatch
+        deadline = time.monotonic() + grace_s
+        while dispatch.at_runner:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                break
+            self._hand_over(dispatch.wait(min(left, 0.25)))
+            self._flush()
+        results, unstarted = dispatch.interrupt()
+        self._hand_over(results)
+        for execution, node, attempt in unstarted + dispatch.take_waiting():
+            owner = self._by_id.get(execution)
+            if owner is not None:
+                owner.executor.unstarted(node, attempt)
+
+    def _hand_over(self, results: list[AttemptResult]) -> None:
+        """Give each result to the execution it belongs to (one that fails fails alone)."""
+        for r in results:
+            owner = self._by_id.get(r.execution) if r.execution is not None else None
+            if owner is None:
+                continue
+            try:
+                owner.executor.on_result(r)
+            except Exception as e:
+                log.exception("execution %s: engine error", owner.executor.id)
+                owner.executor.crash(e)
 
 
 def _pid_alive(pid: int) -> bool:
