@@ -24,7 +24,10 @@ import specs
 from live_server import LiveServer, start_server, unique
 from test_auth import make_user
 
-from slipstream.model import Identifier, ResourceType
+from slipstream.errors import PermissionDeniedError
+from slipstream.model import Grant, Identifier, PromoteRequest, ResourceType, Role
+from slipstream.server import ServerConfig, Services
+from slipstream.server._auth import Principal
 
 pytestmark = pytest.mark.timeout(180)
 
@@ -296,3 +299,20 @@ def test_promotion_needs_read_access_to_the_source(
         r = editor.post("/promotions", json=request)
     assert r.status_code == 201, r.text
     assert _names(admin, "workflows", a, "staging") == ["wp@v1"]
+
+
+def test_the_promotion_service_itself_needs_admin_for_a_protected_domain(
+    srv: LiveServer, admin: httpx.Client, world: dict[str, Any], tmp_path: Path
+) -> None:
+    b = world["b"]
+    svc = Services.build(
+        ServerConfig.load(home=tmp_path, db_url=srv.db_url, protected_domains=("production",))
+    )
+    editor = Principal("eve", (Grant(Role.EDITOR, b),), token_id="0123456789abcdef")
+    request = PromoteRequest(ResourceType.WORKFLOW, b, "wb", "v1", "development", "production")
+    try:
+        with pytest.raises(PermissionDeniedError, match="admin role"):
+            svc.promotions.promote(request, editor)
+    finally:
+        svc.db.dispose()
+    assert _names(admin, "workflows", b, "production") == []

@@ -50,8 +50,8 @@ class PromotionService:
         """Register the entity (and what it needs) in ``to_domain``; record who did it.
 
         ``caller`` (None: the server itself) must be able to read the source domain, besides
-        editing the target (checked by registration), so that nobody copies out what they may
-        not read."""
+        editing the target (checked by registration; an admin's role for a protected domain),
+        so that nobody copies out what they may not read."""
         check_project(request.project)
         check_name(request.name)
         check_version(request.version)
@@ -64,6 +64,9 @@ class PromotionService:
             raise ValidationError("promoted_by must have at most 255 characters and no NUL")
         what = f"promoting from {request.project}/{request.from_domain} (reading it)"
         require_role(caller, Role.VIEWER, request.project, request.from_domain, what)
+        if request.to_domain in self.registry.protected:
+            what = f"promoting into the protected domain {request.to_domain!r}"
+            require_role(caller, Role.ADMIN, request.project, request.to_domain, what)
         return self.registry.retrying(lambda session: self._promote(session, request, caller))
 
     def _promote(
