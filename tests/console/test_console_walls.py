@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import re
 import subprocess
 import time
 from collections.abc import Iterator
@@ -333,3 +334,38 @@ def test_the_cli_prints_a_login_link(server: LiveServer, tmp_path: Path) -> None
         assert client.get(url).status_code == 303
         assert client.get(f"{server.url}/console/projects").status_code == 200
         assert client.get(url).status_code == 401
+
+
+def test_logging_out_revokes_a_link_session(server: LiveServer) -> None:
+    token = user_with(server, "viewer", unique("nowhere"))
+    with ConsoleClient(server.url, token) as browser:
+        session = browser.cookies["slipstream_session"]
+        assert browser.post("/console/logout").status_code == 303
+    with httpx.Client(base_url=f"{server.url}/api/v1", timeout=30) as c:
+        r = c.get("/whoami", headers={"Authorization": f"Bearer {session}"})
+        assert r.status_code == 401 and "revoked" in r.text
+        # the token that made the link is still good
+        assert c.get("/whoami", headers={"Authorization": f"Bearer {token}"}).status_code == 200
+
+
+def test_without_auth_forms_still_need_their_csrf_token(tmp_path: Path) -> None:
+    from live_server import start_server
+
+    server = start_server(
+        "sqlite", f"sqlite:///{tmp_path / 'x.db'}", tmp_path / "home", "--no-auth"
+    )
+    try:
+        with httpx.Client(base_url=server.url, timeout=30) as client:
+            page = client.get("/console/projects")
+            assert page.status_code == 200 and "slipstream_csrf=" in page.headers["set-cookie"]
+            found = re.search(r'<meta name="csrf-token" content="([0-9a-f]+)">', page.text)
+            assert found is not None
+            form = {"csrf": found.group(1)}
+            own = {"Origin": server.url}
+            assert client.post("/console/logout", headers=own).status_code == 403
+            assert client.post("/console/logout", data=form).status_code == 403
+            r = client.post("/console/logout", data=form, headers={"Origin": "http://evil.example"})
+            assert r.status_code == 403
+            assert client.post("/console/logout", data=form, headers=own).status_code == 303
+    finally:
+        server.stop()

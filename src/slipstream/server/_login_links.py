@@ -4,7 +4,8 @@ A link carries a random code; the server keeps only its SHA-256, the user and th
 asked for it, and an expiry a few minutes away. Visiting the link uses the code up (an atomic
 ``UPDATE ... WHERE used_at IS NULL``, so two visits cannot both win) and gives the browser a
 session token of its own, made by the token that asked for the link: it expires no later than
-that token and is revoked with it. A link that was used, has expired or is unknown logs no one in.
+that token and is revoked with it (and when the browser logs out). A link that was used, has
+expired or is unknown logs no one in.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import re
 import secrets
 import time
 
-from sqlalchemy import update
+from sqlalchemy import delete, update
 
 from slipstream.errors import AuthenticationError
 from slipstream.model import LoginLink
@@ -27,6 +28,7 @@ __all__ = ["LINK_PATH", "LINK_SECONDS", "SESSION_SECONDS", "LoginLinks"]
 LINK_PATH = "/console/login/link"
 LINK_SECONDS = 300.0
 SESSION_SECONDS = 12 * 3600.0
+SESSION_DESCRIPTION = "console session (login link)"
 _CODE = re.compile(r"[A-Za-z0-9_-]{32,64}")
 _INVALID = (
     "this login link is not valid (used, expired or unknown): make a new one with "
@@ -55,6 +57,8 @@ class LoginLinks:
         if caller.expires_at is not None:
             expires_at = min(expires_at, caller.expires_at)
         with self.db.session() as session:
+            # links past their time are of no use to anyone: forget them as new ones are made
+            session.execute(delete(LoginLinkRow).where(LoginLinkRow.expires_at < now - 3600))
             session.add(
                 LoginLinkRow(
                     id=_hash(code),
@@ -95,5 +99,16 @@ class LoginLinks:
             ):
                 raise AuthenticationError(_INVALID)
             return self.auth.new_child_token(
-                session, parent, "console session (login link)", now + SESSION_SECONDS
+                session, parent, SESSION_DESCRIPTION, now + SESSION_SECONDS
             )
+
+    def end(self, principal: Principal) -> None:
+        """Log a browser out: a session a login link made is revoked (a token pasted into the
+        login form is the user's own, and stays)."""
+        if not principal.token_id:
+            return
+        with self.db.session() as session:
+            row = session.get(TokenRow, principal.token_id)
+            made_by_link = row is not None and row.description == SESSION_DESCRIPTION
+        if made_by_link:
+            self.auth.revoke_token(principal.token_id, principal)

@@ -30,6 +30,7 @@ from slipstream.model import (
 )
 
 from .._api._guard import SESSION_COOKIE
+from .._auth import Principal
 from .._login_links import LoginLinks
 from ._forms import fields_of, parse_form
 from ._pages import launch_target
@@ -108,10 +109,13 @@ def _logged_in(request: Request, token: str, nxt: str) -> Response:
 
 @router.post("/console/logout")
 async def logout(request: Request) -> Response:
-    """Forget the session."""
+    """Forget the session (and revoke it, when a login link made it)."""
     form = await posted(request)
     if isinstance(form, Response):
         return form
+    principal = request.scope.get("state", {}).get("principal")
+    if isinstance(principal, Principal):
+        await run_in_threadpool(LoginLinks(services_of(request).auth).end, principal)
     response = RedirectResponse("/console/login", status_code=303)
     response.delete_cookie(SESSION_COOKIE, path="/console")
     return response
