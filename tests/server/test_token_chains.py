@@ -114,3 +114,26 @@ def test_revoking_a_token_revokes_what_it_made(
     listed = {t["id"]: t for t in api.get("/tokens", params={"user": name}).json()}
     for gone in (child, grandchild):
         assert listed[gone.split("_")[1]]["revoked_at"] is not None
+
+
+def test_a_login_link_is_used_once_and_made_by_its_token(
+    server: LiveServer, user: tuple[str, str]
+) -> None:
+    """On each database: the link's session is a token made by the token that asked for it,
+    expiring no later; the link logs in once."""
+    _name, token = user
+    with _client(server, token) as c:
+        made = c.post("/login-links")
+        assert made.status_code == 201, made.text
+        link = made.json()
+        assert link["expires_at"] <= time.time() + 301
+    with httpx.Client(base_url=server.url, timeout=30) as browser:
+        first = browser.get(link["path"], follow_redirects=False)
+        assert first.status_code == 303
+        session = browser.cookies["slipstream_session"]
+        assert browser.get(link["path"], follow_redirects=False).status_code == 401
+    with _client(server, session) as c:
+        assert c.get("/whoami").status_code == 200
+        mine = _ids(c)[session.split("_")[1]]
+        assert mine["parent"] == token.split("_")[1]
+        assert mine["expires_at"] <= time.time() + 3600
