@@ -96,3 +96,38 @@ def _node(retries: int | None = None):  # type: ignore[no-untyped-def]
         interface=Interface(),
         overrides=NodeOverrides(retries=retries),
     )
+
+
+def test_interrupted_attempts_spend_nothing_and_unstarted_ones_keep_their_number() -> None:
+    import msgspec
+
+    from slipstream.engine import Budget, Replay, RetryPolicy
+    from slipstream.model import NodePhase, NodeRecord, TaskMetadata
+
+    t = always_dies.template
+    policy = RetryPolicy(system_retries=0)
+    interrupted = ErrorInfo(code="interrupted", message="x", kind=ErrorKind.SYSTEM.value)
+    b = Budget()
+    assert all(policy.retry(b, interrupted, "SYSTEM", t, _node(retries=0)) for _ in range(10))
+    assert (b.user, b.system) == (0, 0)
+    # a task's system_retries caps the platform's budget (0: none)
+    lost = ErrorInfo(code="worker_lost", message="x", kind=ErrorKind.SYSTEM.value)
+    opted_out = msgspec.structs.replace(
+        t, metadata=msgspec.structs.replace(t.metadata, system_retries=0)
+    )
+    assert isinstance(opted_out.metadata, TaskMetadata)
+    assert not RetryPolicy().retry(Budget(), lost, "SYSTEM", opted_out, _node())
+    assert RetryPolicy().retry(Budget(), lost, "SYSTEM", t, _node())
+    # resuming: 1 failed (the task's), 2 interrupted by a restart, 3 never started
+    user = ErrorInfo(code="user_error", message="x")
+    recs = [
+        AttemptRecord(node="n0", number=1, phase=AttemptPhase.FAILED, error=user),
+        AttemptRecord(node="n0", number=2, phase=AttemptPhase.INTERRUPTED, error=interrupted),
+        AttemptRecord(node="n0", number=3, phase=AttemptPhase.QUEUED),
+    ]
+    resumed = Budget.of(recs)
+    assert (resumed.user, resumed.system) == (1, 0)
+    node = NodeRecord(path="n0", phase=NodePhase.RUNNING, attempts=3)
+    replay = Replay([node], recs, resume=True)
+    assert replay.lost_attempt("n0") == 0  # nothing was lost: 3 never ran
+    assert replay.last_attempt("n0") == 2  # so the next attempt is 3 again

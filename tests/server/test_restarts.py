@@ -114,6 +114,32 @@ def test_four_sigterm_restarts_during_a_long_task_spend_no_retry(
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
+def test_a_standalone_engine_stopped_with_sigterm_hands_its_attempt_back(
+    backend: str, tmp_path: Path
+) -> None:
+    mark_file = _mark_file()
+    env = {**_env(mark_file), "SLIPSTREAM_SHUTDOWN_GRACE_S": "0.5"}  # the option's variable
+    with cluster(backend, tmp_path, **env) as c:
+        _serve(c, "--no-engine")
+        register_flows(c, PROJECT, module="restarts")
+        name = launch(c, "long_run", {"seconds": 2.0}, PROJECT, module="restarts")
+        for k in range(2):
+            engine = c.engine(f"e{k}")
+            engine.start()
+            engine.wait_output("running executions")
+            if k == 0:
+                _wait_runs(mark_file, name, 1)
+                engine.stop()
+                assert engine.process is not None and engine.process.returncode == 0
+                assert "slipstream engine stopped" in engine.output()
+        rec = wait_phase(c, name, timeout=90)
+        assert rec["phase"] == "SUCCEEDED", rec
+        attempts = _get(c, f"{name}/nodes/{_only_node(c, name)['path']}/attempts")
+        assert [a["phase"] for a in attempts] == ["INTERRUPTED", "SUCCEEDED"], attempts
+        assert _runs(mark_file, name) == {0: 1, 1: 1}
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
 def test_an_attempt_that_ends_within_the_grace_is_recorded_and_not_run_again(
     backend: str, tmp_path: Path
 ) -> None:
