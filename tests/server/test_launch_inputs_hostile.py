@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import pickle
+import subprocess
 import sys
 import tempfile
 import time
@@ -22,7 +23,15 @@ from typing import Any
 import cloudpickle
 import httpx
 import pytest
-from live_server import BACKENDS, LiveServer, pg_database, start_server, unique
+from live_server import (
+    BACKENDS,
+    LiveServer,
+    child_env,
+    cli_command,
+    pg_database,
+    start_server,
+    unique,
+)
 
 from slipstream.errors import InputError
 from slipstream.remote import Remote
@@ -103,6 +112,7 @@ class World:
     launcher: str
     editor: str
     module: Any
+    code: Path
 
     def client(self, token: str) -> httpx.Client:
         headers = {"Authorization": f"Bearer {token}"}
@@ -147,7 +157,7 @@ def world(request: pytest.FixtureRequest) -> Iterator[World]:
                 warnings.simplefilter("ignore", PickleWarning)
                 remote.register(code / package, version="v1")
     module = sys.modules[f"{package}.flows"]
-    yield World(server, a, b, server.token, launcher, editor, module)
+    yield World(server, a, b, server.token, launcher, editor, module, code / package)
     server.stop()
 
 
@@ -369,3 +379,22 @@ def test_values_the_engine_cannot_carry_are_refused(world: World) -> None:
         ok = remote.execute(world.module.add, {"n": 2**63 - 4, "p": world.module.Point(1, 2)})
         assert remote.wait(ok, timeout=90).phase.value == "SUCCEEDED"
     assert _rows(world) == before + 1
+
+
+def test_run_remote_shows_the_servers_refusal(world: World, tmp_path: Path) -> None:
+    env = child_env(tmp_path / "client-home")
+    # run --remote registers first, so an editor: the data rule holds for editors too
+    env.update(SLIPSTREAM_ENDPOINT=world.server.url, SLIPSTREAM_TOKEN=world.editor)
+    before = _rows(world)
+    flows = str(world.code / "flows.py")
+    uri = f"http://127.0.0.1:1/{world.b}/secret.txt"
+    done = subprocess.run(
+        cli_command("run", "--remote", "-p", world.a, flows, "read_file", "--f", uri),
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "input 'f'" in done.stderr and "is refused" in done.stderr, done.stderr
+    assert _rows(world) == before
