@@ -1,5 +1,5 @@
 """Workflows for the outage tests: a chain of sequential sleeping tasks (long enough for an
-outage to land mid-run), and one quick task."""
+outage to land mid-run) that looks the cache up between them, and one quick task."""
 
 from __future__ import annotations
 
@@ -14,11 +14,17 @@ def nap(i: int, delay: float) -> int:
     return i + 1
 
 
+@task(cache=True, cache_version="1")
+def remember(i: int) -> int:
+    return i
+
+
 @workflow
 def chain(delay: float = 0.5) -> int:
+    """Six naps one after the other, with cache lookups between them."""
     a = nap(i=0, delay=delay)
-    b = nap(i=a, delay=delay)
-    c = nap(i=b, delay=delay)
+    b = nap(i=remember(i=a), delay=delay)
+    c = nap(i=remember(i=b), delay=delay)
     d = nap(i=c, delay=delay)
     e = nap(i=d, delay=delay)
     return nap(i=e, delay=delay)

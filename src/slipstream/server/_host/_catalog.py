@@ -10,6 +10,7 @@ hosts may race for the same key.
 from __future__ import annotations
 
 import hashlib
+import logging
 import threading
 import time
 from typing import Any
@@ -20,10 +21,13 @@ from slipstream.model import decode, encode
 from slipstream.storage import BlobStore, open_store, store_for_uri
 
 from .._db import Database
+from .._loops import cause, is_transient
 from .._tables import CacheEntryRow, CacheReservationRow
 from ._dialect import insert_for, table_of
 
 __all__ = ["DbCatalog"]
+
+log = logging.getLogger("slipstream.engine_host")
 
 _entries = table_of(CacheEntryRow)
 _reservations = table_of(CacheReservationRow)
@@ -46,11 +50,27 @@ class DbCatalog:
         self._limit = offload_bytes
         self._lock = threading.Lock()
         self._pending: dict[str, dict[str, Any]] = {}
+        self._missing = False
+        """Whether the last lookup failed (the outage is logged once)."""
 
     # -- Catalog --------------------------------------------------------------------------------------
 
     def get(self, key: str) -> dict[str, Any] | None:
-        """The cached outputs for ``key`` (this host's unflushed entries included), or None."""
+        """The cached outputs for ``key`` (this host's unflushed entries included), or None
+        (also while the database or the store is away: a miss, the task runs)."""
+        try:
+            found = self._get(key)
+        except Exception as e:
+            if not is_transient(e):
+                raise
+            if not self._missing:  # once per outage
+                log.warning("cache lookups fail, taken as misses: %s", cause(e))
+            self._missing = True
+            return None
+        self._missing = False
+        return found
+
+    def _get(self, key: str) -> dict[str, Any] | None:
         with self._lock:
             row = self._pending.get(key)
         if row is None:
@@ -90,8 +110,12 @@ class DbCatalog:
         """Forget ``key`` now (its data is gone), buffered or stored."""
         with self._lock:
             self._pending.pop(key, None)
-        with self.db.engine.begin() as conn:
-            conn.execute(delete(_entries).where(_entries.c.key == key))
+        try:
+            with self.db.engine.begin() as conn:
+                conn.execute(delete(_entries).where(_entries.c.key == key))
+        except Exception as e:  # the entry stays; its data is gone, so the next lookup misses too
+            if not is_transient(e):
+                raise
 
     def reserve(self, key: str, owner: str, ttl_s: float) -> bool:
         """Take the right to compute ``key`` for ``ttl_s`` seconds, unless another owner holds an
@@ -103,8 +127,13 @@ class DbCatalog:
             set_={"owner": ins.excluded.owner, "expires": ins.excluded.expires},
             where=(_reservations.c.owner == owner) | (_reservations.c.expires <= now),
         ).returning(_reservations.c.key)
-        with self.db.engine.begin() as conn:
-            return conn.execute(stmt).first() is not None
+        try:
+            with self.db.engine.begin() as conn:
+                return conn.execute(stmt).first() is not None
+        except Exception as e:  # the database is away: compute it here rather than wait
+            if not is_transient(e):
+                raise
+            return True
 
     def release(self, key: str, owner: str) -> None:
         """Give ``owner``'s reservation of ``key`` back (another owner's is left alone)."""

@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 import os
 import socket
+import sqlite3
 import threading
 import time
 import uuid
@@ -24,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import msgspec
+from sqlalchemy.exc import SQLAlchemyError
 
 from slipstream.engine import AttemptResult, ChildExecutions, RetryPolicy, Runner
 from slipstream.model import (
@@ -101,6 +103,7 @@ class EngineHost:
         self._next_renew = 0.0
         self.on_finished: Callable[[ExecutionRecord], None] | None = None
         self.backoff = Backoff("the engine host", log)
+        self._load_faults: dict[int, int] = {}
 
     # -- the loop -----------------------------------------------------------------------------
 
@@ -204,12 +207,13 @@ class EngineHost:
                     children=self.children,
                 )
             except Exception as e:
-                if is_transient(e):  # not the execution's fault: load it again later
+                if self._load_again(pk, e):  # not the execution's fault: load it again later
                     self._release_quietly([p for p in pks if p not in self.active])
                     raise
                 log.warning("execution %s cannot be loaded: %s", pk, cause(e))
                 self._fail_stored(pk, "load_failed", f"cannot load the execution: {cause(e)}")
                 continue
+            self._load_faults.pop(pk, None)
             ex = loaded.executor
             self.active[pk] = loaded
             self._by_id[ex.id] = loaded
@@ -222,6 +226,21 @@ class EngineHost:
                 log.exception("execution %s: engine error", ex.id)
                 ex.crash(e)
         return len(pks) == room
+
+    def _load_again(self, pk: int, e: Exception) -> bool:
+        """Whether execution ``pk``, which failed to load with ``e``, is to be loaded again
+        later (the turn backs off) rather than failed. A database fault always is (the database
+        comes back); another transient fault (a store error) is, up to three times in a row, so
+        that one execution whose blobs stay unreadable cannot hold the loop back for ever."""
+        if not is_transient(e):
+            return False
+        if isinstance(e, (SQLAlchemyError, sqlite3.Error)):
+            return True
+        faults = self._load_faults[pk] = self._load_faults.get(pk, 0) + 1
+        if faults <= 3:
+            return True
+        del self._load_faults[pk]
+        return False
 
     def _renew(self) -> None:
         try:

@@ -15,6 +15,7 @@ from slipstream.engine import PENDING, REJECTED
 from slipstream.model import ExecutionId, GateNode, decode
 
 from .._db import Database
+from .._loops import is_transient
 from .._tables import ExecutionRow, SignalRow
 
 __all__ = ["DbSignals"]
@@ -42,8 +43,13 @@ class DbSignals:
                 s.name == gate.name,
             )
         )
-        with self.db.engine.connect() as conn:
-            value = conn.execute(stmt).scalar()
+        try:
+            with self.db.engine.connect() as conn:
+                value = conn.execute(stmt).scalar()
+        except Exception as e:
+            if not is_transient(e):
+                raise
+            return PENDING  # the database is away: asked again at the gate's next poll
         if value is None:
             return PENDING
         literal = decode(value, Any)
