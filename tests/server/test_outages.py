@@ -8,6 +8,8 @@ that keeps dying, each on a real server process.
 * An execution whose input the workers cannot be sent (an int past 64 bits, stored directly, as
   rows written before launch-time validation are) among 50 good ones: it alone fails, saying why;
   a restart with such rows (and an unreadable one) stored does not crash-loop.
+* An execution whose records the database refuses (a trigger) among ten that it takes: the
+  batch is written again execution by execution, and only that one fails.
 * An engine host whose loop keeps dying: ``slipstream engine`` exits non-zero and the server's
   ``/healthz`` answers 503.
 """
@@ -343,3 +345,33 @@ def test_an_engine_whose_loop_keeps_dying_exits_non_zero_and_the_server_is_unhea
         assert health.status_code == 503, health.text
         assert health.json()["engine host"]["alive"] is False
         assert _readyz(c).status_code == 503
+
+
+def test_an_execution_whose_records_the_database_refuses_fails_alone(tmp_path: Path) -> None:
+    with cluster("sqlite", tmp_path) as c:
+        server = c.server()
+        server.start()
+        c.wait_ready()
+        _register(c)
+        path = c.db_url.removeprefix("sqlite:///")
+        with sqlite3.connect(path) as conn:  # the database refuses one execution's node records
+            for event in ("INSERT", "UPDATE"):
+                conn.execute(
+                    f"CREATE TRIGGER refuse_{event.lower()} BEFORE {event} ON node_executions "
+                    "WHEN NEW.record LIKE '%UNWRITABLE%' "
+                    "BEGIN SELECT RAISE(ABORT, 'this record is refused'); END"
+                )
+        names = [_launch(c, "say", {"s": f"fine {i}"}) for i in range(5)]
+        names.insert(2, _launch(c, "say", {"s": "unwritable"}))
+        names += [_launch(c, "say", {"s": f"fine {i}"}) for i in range(5, 10)]
+        ended = _wait_all(c, names)
+        bad = ended.pop(names[2])
+        assert bad["phase"] == "FAILED", bad
+        assert bad["error"]["code"] == "unrecordable", bad["error"]
+        assert "this record is refused" in bad["error"]["message"]
+        assert sorted(r["outputs"]["o0"] for r in ended.values()) == sorted(
+            f"FINE {i}" for i in range(10)
+        )
+        assert _healthz(c).status_code == 200
+        out = server.output()
+        assert "writing execution records failed" in out and "Traceback" not in out, out[-3000:]

@@ -33,3 +33,13 @@ def chain(delay: float = 0.5) -> int:
 @workflow
 def once(x: int = 1) -> int:
     return nap(i=x, delay=0.0)
+
+
+@task
+def shout(s: str) -> str:
+    return s.upper()
+
+
+@workflow
+def say(s: str = "hi") -> str:
+    return shout(s=s)
