@@ -140,6 +140,29 @@ def test_a_standalone_engine_stopped_with_sigterm_hands_its_attempt_back(
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
+def test_an_attempt_lost_with_a_killed_server_keeps_its_start_and_log(
+    backend: str, tmp_path: Path
+) -> None:
+    mark_file = _mark_file()
+    with cluster(backend, tmp_path, **_env(mark_file)) as c:
+        server = _serve(c)
+        register_flows(c, PROJECT, module="restarts")
+        name = launch(c, "long_run", {"seconds": 1.0}, PROJECT, module="restarts")
+        _wait_runs(mark_file, name, 1)
+        time.sleep(0.3)
+        server.kill9()  # not a routine restart: the attempt is lost, a SYSTEM failure
+        _serve(c)
+        rec = wait_phase(c, name, timeout=90)
+        assert rec["phase"] == "SUCCEEDED", rec
+        path = _only_node(c, name)["path"]
+        lost, ok = _get(c, f"{name}/nodes/{path}/attempts")
+        assert lost["phase"] == "FAILED" and lost["error"]["code"] == "attempt_lost", lost
+        assert lost["ended_at"] - lost["started_at"] >= 0.3, lost  # from its real start
+        assert lost["log_uri"], lost  # what it printed stays readable
+        assert ok["phase"] == "SUCCEEDED"
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
 def test_an_attempt_that_ends_within_the_grace_is_recorded_and_not_run_again(
     backend: str, tmp_path: Path
 ) -> None:

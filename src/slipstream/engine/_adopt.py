@@ -85,7 +85,16 @@ def resumed_attempt(ex: Engine, nr: NodeRun, task: TaskTemplate, attempts: Attem
             kind=ErrorKind.SYSTEM.value,
             node=nr.path,
         )
-        attempts.save(nr.path, lost, AttemptPhase.FAILED, err, worker="")
+        began = next((a for a in replay.attempts.get(nr.path, ()) if a.number == lost), None)
+        attempts.save(  # it keeps its start, worker and log from the record made as it ran
+            nr.path,
+            lost,
+            AttemptPhase.FAILED,
+            err,
+            worker=began.worker if began is not None else "",
+            started_at=began.started_at if began is not None else None,
+            log_uri=began.log_uri if began is not None else "",
+        )
         if not ex.retry_policy.retry(nr.budget, err, err.kind, task, nr.node):
             ex.node_failed(nr, err, None)
             return 0

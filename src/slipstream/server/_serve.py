@@ -78,6 +78,8 @@ def serve(
                     if self.should_exit and sig == signal.SIGINT:
                         self.force_exit = True
                     self.should_exit = True
+                    if host is not None:  # claims nothing more; drains while the API stops
+                        host[0].stop()
 
                 async def startup(self, sockets: Any = None) -> None:
                     await super().startup(sockets)
