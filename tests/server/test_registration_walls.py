@@ -240,10 +240,12 @@ def test_bundles_are_served_only_to_readers_of_an_entity_using_them(
     for who in ("viewer_a", "editor_a", "launcher_a"):
         with _client(srv, users[who]) as c:
             r = c.get(f"/bundles/{digest}")
+            assert c.head(f"/bundles/{digest}").status_code == 404  # not even its existence
         assert r.status_code == 404, (who, r.text)
         assert b"SECRET_OF_B" not in r.content
     with _client(srv, users["viewer_b"]) as c:
         r = c.get(f"/bundles/{digest}")
+        assert c.head(f"/bundles/{digest}").status_code == 200
     assert r.status_code == 200
     assert b"SECRET_OF_B" in gzip.decompress(r.content)
 

@@ -451,20 +451,26 @@ class Registry:
         """Bundle ``digest`` as a stream, for a caller who may read an entity that uses it in
         some project/domain (an admin of every project: any bundle). Others get the same
         :class:`NotFoundError` as for a bundle that does not exist: a digest says nothing."""
-        check_digest(digest)
-        if caller is not None and not caller.is_admin:
-            with self.db.session() as session:
-                scopes = session.execute(
-                    select(EntityRow.project, EntityRow.domain)
-                    .where(EntityRow.bundle == digest)
-                    .distinct()
-                ).all()
-            if not any(caller.allows(Role.VIEWER, p, d) for p, d in scopes):
-                raise NotFoundError(
-                    f"code bundle {digest} does not exist or no entity you may read uses it",
-                    details={"bundle": digest},
-                )
+        if not self.may_read_bundle(digest, caller):
+            raise NotFoundError(
+                f"code bundle {digest} does not exist or no entity you may read uses it",
+                details={"bundle": digest},
+            )
         return self.bundles.open(digest)
+
+    def may_read_bundle(self, digest: str, caller: Principal | None) -> bool:
+        """Whether bundle ``digest`` exists and ``caller`` may read an entity that uses it (or
+        is the server, or an admin of every project)."""
+        check_digest(digest)
+        if caller is None or caller.is_admin:
+            return self.bundles.exists(digest)
+        with self.db.session() as session:
+            scopes = session.execute(
+                select(EntityRow.project, EntityRow.domain)
+                .where(EntityRow.bundle == digest)
+                .distinct()
+            ).all()
+        return any(caller.allows(Role.VIEWER, p, d) for p, d in scopes)
 
     def get(
         self, resource_type: ResourceType, project: str, domain: str, name: str, version: str

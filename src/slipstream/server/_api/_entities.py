@@ -36,9 +36,11 @@ _CHUNK = 1024 * 1024
 
 
 @router.head("/bundles/{digest}")
-def bundle_exists(digest: str, svc: Svc) -> Response:
-    """200 when the bundle was uploaded, 404 otherwise (no body)."""
-    return Response(status_code=200 if svc.bundles.exists(digest) else 404)
+def bundle_exists(digest: str, request: Request, svc: Svc) -> Response:
+    """200 when the bundle was uploaded and the caller may read an entity that uses it, 404
+    otherwise (no body): a client that gets 404 uploads it, which is a no-op when it exists."""
+    found = svc.registry.may_read_bundle(digest, principal(request))
+    return Response(status_code=200 if found else 404)
 
 
 @router.get("/bundles/{digest}", response_class=Response)
