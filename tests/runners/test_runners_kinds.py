@@ -1,5 +1,7 @@
-"""Every way an attempt can end in the pool carries its error kind: a worker that dies is SYSTEM
-(naming the signal), a timeout TIMEOUT, a cancelled attempt ABORTED, the task's own error USER."""
+"""Every way an attempt can end in the pool carries its error kind: a worker killed from outside is
+SYSTEM (naming the signal), one its own task crashed USER ``worker_lost``, a timeout TIMEOUT, a
+cancelled attempt ABORTED, an attempt stopped by the host's shutdown ``interrupted``, the task's
+own error USER."""
 
 from __future__ import annotations
 
@@ -176,3 +178,42 @@ def _alive(pid: int) -> bool:
             return f.read().rsplit(")", 1)[1].split()[0] != "Z"
     except FileNotFoundError:
         return False
+
+
+def test_interrupt_ends_the_running_attempt_and_hands_back_the_queued_ones(
+    make_request: MakeRequest, tmp_path: Path
+) -> None:
+    marker = tmp_path / "pid"
+    with LocalRunner(workers=1) as runner:
+        slow = make_request(report_pid_and_sleep, {"where": str(marker), "pause": 30.0})
+        behind = [make_request(quick, {"x": k}) for k in range(2)]
+        for r in (slow, *behind):
+            runner.submit(r)
+        assert runner.wait(0) == []
+        pid = _pid_in(marker)
+        time.sleep(0.2)
+        results, unstarted = runner.interrupt()
+    (result,) = results
+    assert (result.node, result.attempt) == (slow.node, 1)
+    assert result.error is not None and result.error.code == "interrupted"
+    assert result.ended_at - result.started_at >= 0.2  # from its real start
+    assert [r.node for r in unstarted] == [r.node for r in behind]
+    deadline = time.monotonic() + 10
+    while _alive(pid):  # the worker was killed: the attempt does not go on
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return Path(f"/proc/{pid}").exists() and "Z" not in _state(pid)
+
+
+def _state(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0]
+    except OSError:
+        return "Z"

@@ -551,12 +551,12 @@ class LocalRunner:
         ``INTERRUPTED`` (from its real start), and the requests that never started: queued behind
         it, held for resources or parked while their environment builds. Busy workers are killed.
         """
-        results = self.wait(0.0)
-        unstarted = [r for r, _ in self._held]
+        unstarted = [r for r, _ in self._held]  # first: taking results must not admit them
         self._held.clear()
         for env in self._envs.values():
             unstarted.extend(env.parked)
             env.parked = []
+        results = self.wait(0.0)
         for w in self._workers:
             if not w.queue:
                 continue
