@@ -32,8 +32,9 @@ from ._db import Database
 from ._names import check_domain, check_name, check_project, check_version
 from ._pagination import PageRequest, paginate
 from ._projects import ProjectService
-from ._registry import _SPEC_TYPES, Entry, Registry, decode_spec, require_role, spec_id
+from ._registry import _SPEC_TYPES, Entry, Registry, decode_spec, spec_id
 from ._tables import EntityRow, PromotionRow
+from ._walls import require_role
 
 __all__ = ["PromotionService"]
 

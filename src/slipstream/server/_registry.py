@@ -29,11 +29,9 @@ from slipstream.errors import (
     ValidationError,
 )
 from slipstream.model import (
-    BranchNode,
     CompiledWorkflow,
     Identifier,
     LaunchPlanSpec,
-    Node,
     Page,
     Registered,
     RegisterRequest,
@@ -63,6 +61,7 @@ from ._references import check_reference, is_reference
 from ._settings import SettingsService
 from ._source_diff import bundle_sources, changed_functions, code_refs, render_functions
 from ._tables import EntityRow
+from ._walls import check_walls, subworkflows, walk
 
 __all__ = [
     "Entry",
@@ -70,7 +69,6 @@ __all__ = [
     "Registry",
     "Spec",
     "decode_spec",
-    "require_role",
     "to_registered",
 ]
 
@@ -172,7 +170,7 @@ class Registry:
                 details={"bundle": request.bundle},
             )
         written = [e.id for e in with_closures(entries)]
-        written += [sub.id for e in entries for sub in _subworkflows(e.spec)]
+        written += [sub.id for e in entries for sub in subworkflows(e.spec)]
         protected = sorted({i.domain for i in written} & set(self.protected))
         if protected:
             raise PermissionDeniedError(
@@ -202,11 +200,9 @@ class Registry:
         """Validate and insert ``entries`` (and workflows' task closures) in the caller's
         transaction.
 
-        Every identifier inside a body is checked like the top-level one, before anything is
-        read or compared: each entity written (closure tasks and subworkflows included) lies in
-        its workflow's project/domain, where ``caller`` holds the editor role; each entity
-        referenced (reference stubs, launch plan nodes) lies where ``caller`` holds the launcher
-        role. So a conflict diff only ever shows entities of a project/domain the caller edits.
+        Every identifier inside them is checked against ``caller``'s roles (:mod:`._walls`)
+        before anything is read or compared, so a conflict diff only ever shows entities of a
+        project/domain the caller edits.
         """
         stubs = [e for e in entries if is_reference(e.spec)]
         if stubs:
@@ -216,7 +212,7 @@ class Registry:
                 details={"id": msgspec.to_builtins(stubs[0].id)},
             )
         unique = self._dedupe(with_closures(entries))
-        _check_walls(unique, caller)
+        check_walls([(e.id, e.spec) for e in unique], caller)
         for project in sorted({e.id.project for e in unique}):
             self.projects.require(session, project, active=True)
         self._check_references(session, unique)
@@ -342,7 +338,7 @@ class Registry:
                         check_reference(t, f"workflow {spec.workflow.id}", fetch)
                 for sub in spec.subworkflows.values():
                     self._check_id(sub.id, ResourceType.WORKFLOW, what="subworkflow")
-                for node in _walk(spec):
+                for node in walk(spec):
                     lp = getattr(node.kind, "launch_plan", None)
                     if isinstance(lp, Identifier):
                         self._check_id(lp, ResourceType.LAUNCH_PLAN, what="launch plan reference")
@@ -626,27 +622,13 @@ def _changes(changes: Iterable[Any]) -> list[dict[str, Any]]:
     return [{"path": c.path, "old": c.old, "new": c.new} for c in changes]
 
 
-def _walk_nodes(nodes: Iterable[Node | None]) -> Iterator[Node]:
-    for node in nodes:
-        if node is None:
-            continue
-        yield node
-        if isinstance(node.kind, BranchNode):
-            yield from _walk_nodes(case.then for case in node.kind.cases)
-
-
-def _walk(wf: CompiledWorkflow) -> Iterator[Node]:
-    for spec in (wf.workflow, *wf.subworkflows.values()):
-        yield from _walk_nodes((*spec.nodes, spec.on_failure))
-
-
 def _resource_requests(entry: Entry) -> Iterator[tuple[str, ResourceSpec]]:
     spec = entry.spec
     if isinstance(spec, TaskTemplate):
         yield f"task {spec.id.name} requests", spec.requests
         yield f"task {spec.id.name} limits", spec.limits
     elif isinstance(spec, CompiledWorkflow):
-        for node in _walk(spec):
+        for node in walk(spec):
             where = f"workflow {spec.workflow.id.name} node {node.id}"
             if node.overrides.requests is not None:
                 yield f"{where} requests", node.overrides.requests
@@ -657,63 +639,3 @@ def _resource_requests(entry: Entry) -> Iterator[tuple[str, ResourceSpec]]:
 def _chunks(items: list[Any], size: int) -> Iterator[list[Any]]:
     for i in range(0, len(items), size):
         yield items[i : i + size]
-
-
-def _subworkflows(spec: Spec) -> Iterable[Any]:
-    return spec.subworkflows.values() if isinstance(spec, CompiledWorkflow) else ()
-
-
-def _references(spec: CompiledWorkflow) -> Iterator[tuple[str, Identifier]]:
-    """What a workflow calls elsewhere: its reference stubs and its launch plan nodes."""
-    for t in spec.tasks.values():
-        if is_reference(t):
-            yield "references", t.id
-    for node in _walk(spec):
-        lp = getattr(node.kind, "launch_plan", None)
-        if isinstance(lp, Identifier):
-            yield "launches", lp
-
-
-def _check_walls(entries: list[Entry], caller: Principal | None) -> None:
-    """Refuse an entity written where ``caller`` may not edit, one written outside its
-    workflow's project/domain, and a reference to where ``caller`` may not launch."""
-    for entry in entries:
-        _require(caller, Role.EDITOR, entry.id, f"registering {entry.id.resource_type} {entry.id}")
-        spec = entry.spec
-        if not isinstance(spec, CompiledWorkflow):
-            continue
-        wid = spec.workflow.id
-        inner = [t.id for t in spec.tasks.values() if not is_reference(t)]
-        inner += [sub.id for sub in spec.subworkflows.values()]
-        for ident in inner:
-            _require(caller, Role.EDITOR, ident, f"workflow {wid} writes {ident}")
-            if (ident.project, ident.domain) != (wid.project, wid.domain):
-                raise ValidationError(
-                    f"workflow {wid} holds {ident.resource_type} {ident} of another "
-                    f"project/domain: the entities of a workflow's closure are registered in "
-                    f"its own project {wid.project!r} and domain {wid.domain!r}",
-                    details={"id": msgspec.to_builtins(ident)},
-                )
-        for verb, ref in _references(spec):
-            if ref.project and ref.domain:
-                _require(caller, Role.LAUNCHER, ref, f"workflow {wid} {verb} {ref}")
-
-
-def _require(caller: Principal | None, role: Role, ident: Identifier, what: str) -> None:
-    require_role(caller, role, ident.project, ident.domain, what)
-
-
-def require_role(
-    caller: Principal | None, role: Role, project: str, domain: str, what: str
-) -> None:
-    """:class:`PermissionDeniedError` saying what ``what`` needs, unless ``caller`` (None: the
-    server itself) holds ``role`` or a higher one on ``project``/``domain``."""
-    if caller is None or caller.allows(role, project, domain):
-        return
-    held = caller.role_on(project, domain)
-    has = f"holds {held.value}" if held is not None else "holds no role"
-    raise PermissionDeniedError(
-        f"{what}: that needs the {role.value} role on project {project!r}, domain "
-        f"{domain!r}; user {caller.name!r} {has} there",
-        details={"needed": role.value, "project": project, "domain": domain, "user": caller.name},
-    )
