@@ -86,3 +86,18 @@ def test_the_cli_and_the_validator_say_the_same() -> None:
     with pytest.raises(BadValue, match="missing required field 'y'"):
         parse_text('{"x": 1}', literal_type(Point))
     assert parse_text('{"x": 1, "y": 2}', literal_type(Point)) == {"x": 1, "y": 2}
+
+
+def test_trees_nested_past_the_limit_are_refused_not_recursed_into() -> None:
+    deep: object = 1
+    for _ in range(150):
+        deep = [deep]
+    assert "nested deeper than 100 levels" in (literal_problem(deep, LiteralType(Kind.ANY)) or "")
+    nested = LiteralType(Kind.INT)
+    for _ in range(150):
+        nested = LiteralType(Kind.LIST, args=(nested,))
+    assert "nested deeper than 100 levels" in (literal_problem(deep, nested) or "")
+    shallow: object = 1
+    for _ in range(50):
+        shallow = {"k": shallow}
+    assert literal_problem(shallow, LiteralType(Kind.ANY)) is None

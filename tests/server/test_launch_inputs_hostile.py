@@ -8,6 +8,7 @@ walls (tests/server/test_worker_isolation.py tests those).
 
 from __future__ import annotations
 
+import json
 import os
 import pickle
 import subprocess
@@ -373,6 +374,19 @@ def test_values_the_engine_cannot_carry_are_refused(world: World) -> None:
         "unknown field 'z'"
         in _refused(_launch(world, world.launcher, "add", unknown), 400, "p")["message"]
     )
+    deep: Any = 1
+    for _ in range(150):
+        deep = [deep]
+    nested = _refused(_launch(world, world.launcher, "count", {"xs": deep}), 400, "xs")
+    assert "nested deeper than 100 levels" in nested["message"]
+    target = {"resource_type": "task", "name": "x", "project": world.a, "domain": DOMAIN}
+    xs = "[" * 5000 + "1" + "]" * 5000
+    body = f'{{"target": {json.dumps(target)}, "inputs": {{"xs": {xs}}}}}'
+    with world.client(world.launcher) as c:
+        headers = {"content-type": "application/json"}
+        too_deep = c.post("/executions", content=body, headers=headers)
+        assert too_deep.status_code == 400, too_deep.text
+        assert "nested too deeply" in too_deep.json()["message"], too_deep.text
     with Remote(world.server.url, world.a, DOMAIN, token=world.launcher) as remote:
         with pytest.raises(InputError, match=r"input 'n'.*outside the 64-bit integer range"):
             remote.execute(world.module.add, {"n": 2**64, "p": world.module.Point(1, 2)})

@@ -24,6 +24,8 @@ __all__ = ["literal_problem"]
 _NON_FINITE = frozenset({"nan", "inf", "-inf"})
 _INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
 _INT64_RANGE = "is outside the 64-bit integer range (-2**63 to 2**63-1)"
+MAX_DEPTH = 100
+"""How deeply a literal may nest: deeper trees are refused before they reach a recursive codec."""
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
@@ -37,7 +39,7 @@ def literal_problem(value: Any, t: LiteralType, where: str = "") -> str | None:
 
     ``where`` prefixes the reason with the position inside a nested value (``[2]``, ``.name``).
     """
-    return _problem(value, t, where)
+    return _problem(value, t, where, 0)
 
 
 def _bad(where: str, t: LiteralType, value: Any, why: str = "") -> str:
@@ -50,6 +52,10 @@ def _is_int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
+def _too_deep(where: str) -> str:
+    return f"at {where}: nested deeper than {MAX_DEPTH} levels"
+
+
 def _int_problem(value: int, where: str) -> str | None:
     """Integers travel as 64-bit integers: a larger one would fail in the engine's encoder."""
     if _INT64_MIN <= value <= _INT64_MAX:
@@ -58,27 +64,31 @@ def _int_problem(value: int, where: str) -> str | None:
     return f"{at}{_show(value)} {_INT64_RANGE}"
 
 
-def _json_problem(value: Any, where: str) -> str | None:
+def _json_problem(value: Any, where: str, depth: int = 0) -> str | None:
     """Any JSON tree (``any``, a blob reference's extra keys): every integer fits 64 bits."""
+    if depth > MAX_DEPTH:
+        return _too_deep(where)
     if _is_int(value):
         return _int_problem(value, where)
     if isinstance(value, list):
         for i, item in enumerate(value):
-            problem = _json_problem(item, f"{where}[{i}]")
+            problem = _json_problem(item, f"{where}[{i}]", depth + 1)
             if problem:
                 return problem
     elif isinstance(value, dict):
         for key, item in value.items():
-            problem = _json_problem(item, f"{where}[{key!r}]")
+            problem = _json_problem(item, f"{where}[{key!r}]", depth + 1)
             if problem:
                 return problem
     return None
 
 
-def _problem(value: Any, t: LiteralType, where: str) -> str | None:
+def _problem(value: Any, t: LiteralType, where: str, depth: int) -> str | None:
+    if depth > MAX_DEPTH:
+        return _too_deep(where)
     k = t.kind
     if k is Kind.ANY:
-        return _json_problem(value, where)
+        return _json_problem(value, where, depth)
     if k is Kind.NONE:
         return None if value is None else _bad(where, t, value)
     if k is Kind.INT or k is Kind.DURATION:
@@ -126,7 +136,7 @@ def _problem(value: Any, t: LiteralType, where: str) -> str | None:
         if not isinstance(value, list):
             return _bad(where, t, value, "a JSON array")
         for i, item in enumerate(value):
-            problem = _problem(item, t.args[0], f"{where}[{i}]")
+            problem = _problem(item, t.args[0], f"{where}[{i}]", depth + 1)
             if problem:
                 return problem
         return None
@@ -134,12 +144,12 @@ def _problem(value: Any, t: LiteralType, where: str) -> str | None:
         if not isinstance(value, dict):
             return _bad(where, t, value, "a JSON object")
         for key, item in value.items():
-            problem = _problem(item, t.args[1], f"{where}[{key!r}]")
+            problem = _problem(item, t.args[1], f"{where}[{key!r}]", depth + 1)
             if problem:
                 return problem
         return None
     if k is Kind.UNION:
-        return _union_problem(value, t, where)
+        return _union_problem(value, t, where, depth)
     if k is Kind.STRUCT:
         if not isinstance(value, dict):
             return _bad(where, t, value, "a JSON object of its fields")
@@ -152,21 +162,21 @@ def _problem(value: Any, t: LiteralType, where: str) -> str | None:
         if missing:
             return _bad(where, t, value, f"missing required field {missing[0]!r}")
         for name, item in value.items():
-            problem = _problem(item, fields[name], f"{where}.{name}") if fields else None
+            problem = _problem(item, fields[name], f"{where}.{name}", depth + 1) if fields else None
             if problem:
                 return problem
-        return _json_problem(value, where) if not fields else None
+        return _json_problem(value, where, depth) if not fields else None
     # file, dir, dataset, ndarray, pickle: a reference into a blob store
     if not isinstance(value, dict) or not isinstance(value.get("uri"), str) or not value["uri"]:
         return _bad(where, t, value, 'a blob reference {"uri": ...}')
-    return _json_problem(value, where)
+    return _json_problem(value, where, depth)
 
 
-def _union_problem(value: Any, t: LiteralType, where: str) -> str | None:
+def _union_problem(value: Any, t: LiteralType, where: str, depth: int) -> str | None:
     tags = {variant.tag: variant for variant in t.args}
     if not isinstance(value, dict) or set(value) != {"$u", "v"}:
         return _bad(where, t, value, 'a union literal {"$u": tag, "v": value}')
     variant = tags.get(value["$u"])
     if variant is None:
         return _bad(where, t, value, f"unknown variant {value['$u']!r}; one of {', '.join(tags)}")
-    return _problem(value["v"], variant, where)
+    return _problem(value["v"], variant, where, depth + 1)

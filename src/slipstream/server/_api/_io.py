@@ -61,6 +61,8 @@ async def read_body(request: Request, tp: type[T]) -> T:
         raise ValidationError(f"invalid request body: {e}", details={"reason": str(e)}) from None
     except msgspec.DecodeError as e:
         raise ValidationError(f"request body is not valid JSON: {e}") from None
+    except RecursionError:  # msgspec's decoder stops at its own depth limit
+        raise ValidationError("request body is nested too deeply") from None
 
 
 def _hook(tp: Any) -> dict[str, Any]:
