@@ -21,7 +21,7 @@ import httpx
 import msgspec
 import pytest
 import specs
-from live_server import LiveServer, start_server, unique
+from live_server import BACKENDS, LiveServer, pg_database, start_server, unique
 from test_auth import make_user
 
 from slipstream.errors import PermissionDeniedError
@@ -34,18 +34,14 @@ pytestmark = pytest.mark.timeout(180)
 _UNPACKED_LIMIT = 64 * 1024 * 1024
 
 
-@pytest.fixture(scope="module")
-def srv() -> Iterator[LiveServer]:
-    """A server (SQLite, no engine) with ``production`` protected and a small unpacked limit."""
+@pytest.fixture(scope="module", params=BACKENDS)
+def srv(request: pytest.FixtureRequest) -> Iterator[LiveServer]:
+    """A server (no engine) with ``production`` protected and a small unpacked limit."""
     home = Path(tempfile.mkdtemp(prefix="slipstream-walls-"))
     (home / "config.toml").write_text(f"[server]\nmax_bundle_unpacked_bytes = {_UNPACKED_LIMIT}\n")
+    db = f"sqlite:///{home / 'slipstream.db'}" if request.param == "sqlite" else pg_database()
     server = start_server(
-        "sqlite",
-        f"sqlite:///{home / 'slipstream.db'}",
-        home,
-        "--protected-domains",
-        "production",
-        "--no-engine",
+        request.param, db, home, "--protected-domains", "production", "--no-engine"
     )
     yield server
     server.stop()
