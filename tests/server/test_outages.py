@@ -375,3 +375,24 @@ def test_an_execution_whose_records_the_database_refuses_fails_alone(tmp_path: P
         assert _healthz(c).status_code == 200
         out = server.output()
         assert "writing execution records failed" in out and "Traceback" not in out, out[-3000:]
+
+
+def test_an_output_the_worker_cannot_send_back_fails_its_attempt_not_the_worker(
+    tmp_path: Path,
+) -> None:
+    with cluster("sqlite", tmp_path) as c:
+        server = c.server()
+        server.start()
+        c.wait_ready()
+        _register(c)
+        good = [_launch(c, "once", {"x": i}) for i in range(6)]
+        bad = _launch(c, "too_big", {"x": 1})
+        good += [_launch(c, "once", {"x": i}) for i in range(6, 12)]
+        ended = _wait_all(c, [*good, bad])
+        failed = ended.pop(bad)
+        assert failed["phase"] == "FAILED", failed
+        assert failed["error"]["code"] == "type_mismatch", failed["error"]
+        assert "cannot be sent back from the worker" in failed["error"]["message"]
+        assert sorted(r["outputs"]["o0"] for r in ended.values()) == list(range(1, 13))
+        out = server.output()
+        assert "Traceback" not in out, out[-3000:]

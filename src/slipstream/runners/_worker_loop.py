@@ -13,9 +13,10 @@ from typing import Any
 import msgspec
 
 from slipstream.engine import AttemptRequest, AttemptResult
+from slipstream.errors import LiteralTypeError
 from slipstream.sdk._secrets import granted_secrets
 
-from ._entrypoint import run_attempt
+from ._entrypoint import error_info, run_attempt
 from ._isolation import use_code_root
 from ._lifetime import die_with_parent
 from ._privileges import WorkerIsolation, enter_isolation
@@ -61,7 +62,7 @@ def worker_loop(
             if batch and time.monotonic() - sent >= _REPORT_AFTER_S:
                 # what ended goes back before more starts: the pool records it sooner, and a
                 # crash of the next attempt cannot take it along
-                conn.send_bytes(encoder.encode(batch))
+                conn.send_bytes(_encoded(encoder, batch))
                 batch = []
                 sent = time.monotonic()
             if req.code_root:
@@ -72,4 +73,37 @@ def worker_loop(
             where = f"project {req.execution.project}, domain {req.execution.domain}"
             with granted_secrets(req.secret_values, where):
                 batch.append(run_attempt(req, name))
-        conn.send_bytes(encoder.encode(batch))
+        conn.send_bytes(_encoded(encoder, batch))
+
+
+_UNENCODABLE = (TypeError, ValueError, OverflowError, msgspec.EncodeError)
+
+
+def _encoded(encoder: msgspec.msgpack.Encoder, batch: list[AttemptResult]) -> bytes:
+    """``batch`` as one message; a result that cannot be encoded (an output holding an int past
+    64 bits) is sent as its attempt's failure, saying why, so that the worker lives on and the
+    other results of the batch arrive."""
+    try:
+        return encoder.encode(batch)
+    except _UNENCODABLE:
+        return encoder.encode([_sendable(encoder, r) for r in batch])
+
+
+def _sendable(encoder: msgspec.msgpack.Encoder, r: AttemptResult) -> AttemptResult:
+    try:
+        encoder.encode(r)
+    except _UNENCODABLE as e:
+        why = LiteralTypeError(
+            f"the outputs of node {r.node} cannot be sent back from the worker: "
+            f"{type(e).__name__}: {e}"
+        )
+        return msgspec.structs.replace(
+            r,
+            ok=False,
+            outputs=None,
+            outputs_uri="",
+            dynamic=b"",
+            exception=b"",
+            error=error_info(why, r.node),
+        )
+    return r

@@ -43,3 +43,13 @@ def shout(s: str) -> str:
 @workflow
 def say(s: str = "hi") -> str:
     return shout(s=s)
+
+
+@task
+def huge(x: int) -> list:  # type: ignore[type-arg]
+    return [2**70 + x]  # an output the worker's wire cannot carry
+
+
+@workflow
+def too_big(x: int = 1) -> list:  # type: ignore[type-arg]
+    return huge(x=x)
