@@ -369,3 +369,27 @@ def test_without_auth_forms_still_need_their_csrf_token(tmp_path: Path) -> None:
             assert client.post("/console/logout", data=form, headers=own).status_code == 303
     finally:
         server.stop()
+
+
+def test_a_second_session_cookie_cannot_key_the_csrf_token(
+    browser: ConsoleClient, server: LiveServer, project: str, running: str
+) -> None:
+    """Another port of the host may set a cookie of the same name for a wider path: the browser
+    sends the victim's first. The action is the victim's, so the attacker's own CSRF token
+    (keyed by the attacker's session) must not pass for it."""
+    attacker = ConsoleClient(server.url, user_with(server, "viewer", unique("nowhere")))
+    with attacker:
+        theirs, their_csrf = attacker.cookies["slipstream_session"], attacker.csrf
+    victim = browser.cookies["slipstream_session"]
+    base = f"/console/executions/{project}/development/{running}"
+    with httpx.Client(base_url=server.url, timeout=30) as raw:
+        r = raw.post(
+            f"{base}/abort",
+            data={"csrf": their_csrf},
+            headers={
+                "Origin": server.url,
+                "Cookie": f"slipstream_session={victim}; slipstream_session={theirs}",
+            },
+        )
+        assert r.status_code == 403, r.text[:300]
+    assert phase_of(server, project, running) == "RUNNING"

@@ -119,12 +119,25 @@ def check_origin(request: Request) -> PermissionDeniedError | None:
     return None
 
 
+def _session_cookie(request: Request) -> str:
+    """The session cookie as the API's edge reads it: the first of that name (the browser sends
+    the one of the most specific path first)."""
+    for part in request.headers.get("cookie", "").split(";"):
+        key, _, value = part.strip().partition("=")
+        if key == SESSION_COOKIE:
+            return value.strip()
+    return ""
+
+
 def _binding(request: Request, *, create: bool) -> tuple[bytes, bytes] | None:
     """The key and the value a CSRF token is made from: the session's token, else the nonce of
     the CSRF cookie (made when ``create`` and there is none)."""
     principal = request.scope.get("state", {}).get("principal")
-    session = request.cookies.get(SESSION_COOKIE, "")
-    if session and principal is not None and getattr(principal, "token_id", ""):
+    token_id = getattr(principal, "token_id", "")
+    session = _session_cookie(request)
+    if token_id and session.startswith(f"ss_{token_id}_"):
+        # the very token the API's edge authenticated (a second cookie of the same name, set
+        # by another page for a wider path, can neither log in nor key the token)
         return session.encode(), b"slipstream console csrf"
     nonce = request.scope.get(_NEW_NONCE) or request.cookies.get(CSRF_COOKIE, "")
     if len(nonce) < 32 or len(nonce) > 64:
