@@ -143,6 +143,7 @@ def test_each_action_checks_its_own_target(
     before = count_executions(server, other_project, "production")
     with ConsoleClient(server.url, token) as launcher:
         into_other = f"/console/projects/{other_project}/production/launch_plans/quick_lp/launch"
+        assert launcher.get(into_other).status_code == 403  # nor is the form offered
         r = launcher.post(into_other, data={"x": "1", "label": "x"})
         assert r.status_code == 403 and "launcher" in r.text, r.text[:300]
         assert count_executions(server, other_project, "production") == before

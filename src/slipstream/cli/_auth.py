@@ -121,10 +121,11 @@ def token_list(endpoint: str | None, user: str | None, as_json: bool) -> None:
             "created": _when(t.created_at),
             "expires": _when_or(t.expires_at, "never"),
             "revoked": _when_or(t.revoked_at),
+            "made by": t.parent,
         }
         for t in tokens
     ]
-    echo_table(rows, ["id", "user", "description", "created", "expires", "revoked"])
+    echo_table(rows, ["id", "user", "description", "created", "expires", "revoked", "made by"])
 
 
 @token.command("revoke")

@@ -51,9 +51,12 @@ def queries_of(request: Request) -> ConsoleQueries:
     return found
 
 
-async def answer(request: Request, method: str, api_path: str, build: Any) -> Response:
-    """Check access, then run ``build(principal)`` in a thread; errors become pages."""
-    who = access(request, method, api_path)
+async def answer(
+    request: Request, method: str, api_path: str, build: Any, body: Any = None
+) -> Response:
+    """Check access (``body``: for rules that find their target in it), then run ``build`` in
+    a thread; errors become pages."""
+    who = access(request, method, api_path, body)
     if isinstance(who, Response):
         return who
     try:
@@ -211,7 +214,8 @@ async def launch_form(request: Request, project: str, domain: str, name: str) ->
             values={},
         )
 
-    return await answer(request, "POST", "/executions", build)
+    target = {"target": {"project": project, "domain": domain}}
+    return await answer(request, "POST", "/executions", build, target)
 
 
 def launch_target(svc: Any, project: str, domain: str, name: str, version: str) -> Any:
