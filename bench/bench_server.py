@@ -153,6 +153,7 @@ def run(backend: str, map_n: int, skip_map: bool) -> dict[str, Any]:
     from slipstream.remote import Remote
 
     tmp = Path(tempfile.mkdtemp(prefix="slipstream-bench-"))
+    tmp.chmod(0o755)  # a server started as root runs its workers as a user that passes through
     pg_name = ""
     if backend == "sqlite":
         db_url = f"sqlite:///{tmp / 'bench.db'}"

@@ -62,6 +62,9 @@ SCRUBBED = (
 
 _SECRET_PREFIXES = ("_FSEC_", "SLIPSTREAM_SECRET_")
 _NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*")
+PRELOAD = ("slipstream.runners._worker_loop", "ctypes", "resource")
+"""Imported by the fork server, as root: what the entrypoint imports late (log capture, memory
+limits) must not depend on the worker user's reading the Python installation."""
 WALL = 0o2710
 """Traverse-only for the worker group (setgid, so what is made inside keeps the group)."""
 OPEN = 0o2770
@@ -100,7 +103,7 @@ class IsolatingContext:
 
         self.isolation = isolation
         self._ctx = multiprocessing.get_context("forkserver")
-        self._ctx.set_forkserver_preload(["slipstream.runners._worker_loop"])
+        self._ctx.set_forkserver_preload(list(PRELOAD))
 
     def Process(self, **kwargs: Any) -> Any:
         return self._ctx.Process(**kwargs)
@@ -267,6 +270,7 @@ class StoreWalls:
         a folder that cannot be made fails the attempt when its worker writes there)."""
         if execution in self._open:
             return
+        self._open.add(execution)  # tried once: a failure is not retried for every attempt
         with contextlib.suppress(OSError):
             self._open_execution(execution)
 
@@ -287,7 +291,6 @@ class StoreWalls:
         folder.mkdir(exist_ok=True)
         os.chown(folder, -1, self.gid)
         os.chmod(folder, OPEN)
-        self._open.add(execution)
 
     def _wall(self, path: Path) -> None:
         path.mkdir(parents=True, exist_ok=True)

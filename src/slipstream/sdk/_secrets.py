@@ -48,6 +48,7 @@ REDACTED = "***"
 _granted: dict[tuple[str, str], str] | None = None
 """The secrets the server granted the running attempt (None outside a server's worker)."""
 _granted_to = ""
+_wrote_files = False
 
 
 class MountType(enum.Enum):
@@ -199,6 +200,8 @@ class SecretsManager:
                 fh.write(value)
             os.replace(tmp, path)
         self._files[(group, key)] = path
+        global _wrote_files
+        _wrote_files = True
         return str(path)
 
     def __getattr__(self, group: str) -> _Group:
@@ -247,7 +250,7 @@ def granted_secrets(values: Iterable[tuple[str, str, str]], where: str) -> Itera
     """While an attempt runs in a server's worker: only ``values`` (``(group, key, value)``,
     granted to ``where``, its project and domain) are secrets; the files a ``FILE`` mount wrote
     are removed after."""
-    global _granted, _granted_to
+    global _granted, _granted_to, _wrote_files
     _granted = {(g, k): v for g, k, v in values}
     _granted_to = where
     try:
@@ -255,11 +258,14 @@ def granted_secrets(values: Iterable[tuple[str, str, str]], where: str) -> Itera
     finally:
         _granted = None
         _granted_to = ""
-        import shutil
-        import tempfile
+        if _wrote_files:
+            _wrote_files = False
+            import shutil
+            import tempfile
 
-        uid = os.getuid() if hasattr(os, "getuid") else 0
-        shutil.rmtree(Path(tempfile.gettempdir()) / f"slipstream-secrets-{uid}", ignore_errors=True)
+            uid = os.getuid() if hasattr(os, "getuid") else 0
+            folder = Path(tempfile.gettempdir()) / f"slipstream-secrets-{uid}"
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 def redact(exc: BaseException, values: list[str]) -> None:

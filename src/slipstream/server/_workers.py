@@ -23,6 +23,7 @@ import os
 import pwd
 import re
 import shutil
+import stat
 import subprocess
 import sys
 import tempfile
@@ -80,6 +81,7 @@ def set_workers_apart(config: ServerConfig, runner: str | None) -> WorkerIsolati
     )
     walls = StoreWalls.of(isolation)
     if walls is not None:
+        _reachable(config.home)
         walls.secure()
     if uid is None:
         import getpass
@@ -132,6 +134,16 @@ def secure_home(config: ServerConfig, worker_gid: int | None) -> None:
     if store_root is not None and worker_gid is None:
         Path(store_root).mkdir(parents=True, exist_ok=True)
         os.chmod(store_root, _SERVER_ONLY_DIR)
+
+
+def _reachable(home: Path) -> None:
+    """Workers pass through the folders above the home to reach its store and bundles."""
+    for folder in home.resolve().parents:
+        if not folder.stat().st_mode & stat.S_IXOTH:
+            raise ConfigError(
+                f"the worker user cannot reach the home {home}: {folder} is closed to other "
+                "users; let them pass (chmod o+x) or choose a home elsewhere"
+            )
 
 
 def _mode(path: Path, mode: int, gid: int | None) -> None:
