@@ -246,6 +246,8 @@ def test_postgresql_away_mid_run_executions_finish_and_the_api_says_503(
         out = server.output()
         # the outage is logged once per loop, with its cause, not a traceback per turn
         assert out.count("the engine host failed, retrying") == 1, out[-4000:]
+        assert out.count("requests refused, the database is unavailable") == 1, out[-4000:]
+        assert "Traceback" not in out, out[-4000:]
         assert "works again" in out
 
 

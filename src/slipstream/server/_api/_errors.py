@@ -4,6 +4,7 @@ details}`` for every failure, and never a traceback or a 500 for a client's mist
 from __future__ import annotations
 
 import logging
+import time
 from typing import Any
 
 from fastapi import FastAPI, Request, Response
@@ -45,6 +46,8 @@ DATABASE_OUTAGES: tuple[type[Exception], ...] = (
 """Errors of a database that is away (refusing connections, locked, full, too slow to answer):
 a 503 to try again, not a 500."""
 RETRY_AFTER_S = 5
+_LOG_REFUSALS_EVERY_S = 30.0
+_refusals_logged_at = -_LOG_REFUSALS_EVERY_S
 _HTTP_CODES = {
     404: "not_found",
     405: "method_not_allowed",
@@ -92,7 +95,11 @@ def database_unavailable(exc: Exception) -> Response:
     """503 with ``Retry-After`` and a JSON error naming the database."""
     from .._loops import cause
 
-    log.warning("request refused, the database is unavailable: %s", cause(exc))
+    global _refusals_logged_at
+    now = time.monotonic()
+    if now - _refusals_logged_at >= _LOG_REFUSALS_EVERY_S:  # not a line per request
+        _refusals_logged_at = now
+        log.warning("requests refused, the database is unavailable: %s", cause(exc))
     response = _error(
         503,
         "database_unavailable",
