@@ -73,6 +73,43 @@ def _run(url: str, token: str, project: str, workflow: str, inputs: dict[str, An
     raise AssertionError(f"{workflow} in {project} did not finish")
 
 
+def _user(api: httpx.Client, role: str, project: str) -> httpx.Client:
+    name = f"{role}-{project}-{time.time_ns()}"
+    assert api.post("/users", json={"name": name}).status_code == 201
+    grant = {"role": role, "project": project, "domain": ""}
+    assert api.post(f"/users/{name}/grants", json=grant).status_code == 200
+    token = api.post("/tokens", json={"user": name, "description": "test"}).json()["token"]
+    return httpx.Client(base_url=str(api.base_url), headers={"Authorization": f"Bearer {token}"})
+
+
+def _define_secrets(url: str, token: str, home: Path) -> None:
+    """Each project's admin defines its secret through the API; others cannot touch it."""
+    headers = {"Authorization": f"Bearer {token}"}
+    one = "/secrets/{}/development/db/password"
+    with httpx.Client(base_url=f"{url}/api/v1", headers=headers, timeout=30) as api:
+        for project in ("a", "b"):
+            with _user(api, "admin", project) as admin:
+                r = admin.put(one.format(project), json={"value": f"{project}-password"})
+                assert r.status_code == 204, r.text
+        with _user(api, "editor", "a") as editor, _user(api, "launcher", "a") as launcher:
+            assert editor.get("/secrets/a/development").json() == [
+                {"group": "db", "key": "password"}
+            ]
+            assert editor.put(one.format("a"), json={"value": "x"}).status_code == 403
+            assert editor.get("/secrets/b/development").status_code == 403
+            assert editor.delete(one.format("b")).status_code == 403
+            assert launcher.get("/secrets/a/development").status_code == 403
+        for group, key in ((".hidden", "k"), ("db", "..."), ("db", "a b")):
+            bad = api.put(f"/secrets/a/development/{group}/{key}", json={"value": "x"})
+            assert bad.status_code == 400, bad.text
+    for project in ("a", "b"):
+        path = home / "secrets" / "projects" / project / "development" / "db" / "password"
+        assert path.read_text() == f"{project}-password" and _mode(path) == 0o600
+    assert sorted(
+        p.name for p in (home / "secrets" / "projects" / "a" / "development").iterdir()
+    ) == ["db"]
+
+
 def _mode(path: Path) -> int:
     return stat.S_IMODE(path.stat().st_mode)
 
@@ -89,9 +126,7 @@ def test_a_task_reads_nothing_of_the_server_nor_of_another_project(shared_tmp: P
             with Remote(url, project=project, domain="development", token=token) as r:
                 r.create_project(project)
                 versions[project] = r.register(FLOWS).version
-            secret = home / "secrets" / "projects" / project / "development" / "db" / "password"
-            secret.parent.mkdir(parents=True)
-            secret.write_text(f"{project}-password\n")
+        _define_secrets(url, token, home)
         in_b = _run(url, token, "b", "own_data", {"text": "b's data"})
         assert in_b == "b's data"
         (b_execution,) = [p for p in (home / "data" / "b" / "development").iterdir()]

@@ -46,6 +46,7 @@ __all__ = [
     "private_dir",
     "scoped_secrets",
     "scrubbed",
+    "secret_folder",
 ]
 
 SCRUBBED = (
@@ -174,21 +175,29 @@ def scoped_secrets(
     variables). A secret defined nowhere is left out (the task then fails naming it); a name
     that is not a plain file name fails the attempt, since it could reach outside the folder."""
     base = Path(root)
-    scoped = base / "projects" / _safe("project", execution.project)
-    scoped = scoped / _safe("domain", execution.domain)
     out: list[tuple[str, str, str]] = []
     for r in requests:
-        parts = [_safe("secret group", r.group)]
-        if r.key:
-            parts.append(_safe("secret key", r.key))
-        value = _read(scoped.joinpath(*parts))
+        names = (r.group, r.key) if r.key else (r.group,)
+        value = _read(secret_folder(root, execution.project, execution.domain, *names))
         if value is None:
-            value = _read(base.joinpath(*parts))
+            value = _read(base.joinpath(*_plain_names(names)))
         if value is None:
             value = _from_env(r.group, r.key)
         if value is not None:
             out.append((r.group, r.key or "", value))
     return tuple(out)
+
+
+def secret_folder(root: str, project: str, domain: str, *names: str) -> Path:
+    """``{root}/projects/{project}/{domain}/{names...}``: where the secrets of a project and
+    domain are kept; a name that is not a plain file name is a :class:`ConfigError`."""
+    scope = _safe("project", project), _safe("domain", domain)
+    return Path(root, "projects", *scope, *_plain_names(names))
+
+
+def _plain_names(names: tuple[str, ...]) -> list[str]:
+    what = ("secret group", "secret key")
+    return [_safe(what[min(i, 1)], n) for i, n in enumerate(names)]
 
 
 def _safe(what: str, name: str) -> str:

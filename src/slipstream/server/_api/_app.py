@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import APIRouter, FastAPI
 
 from .._services import Services
-from . import _auth, _data, _entities, _executions, _health, _projects, _schedules
+from . import _auth, _data, _entities, _executions, _health, _projects, _schedules, _secrets
 from ._errors import install_error_handlers
 from ._guard import Guard
 from ._io import schema_components
@@ -32,7 +32,7 @@ def create_app(services: Services) -> FastAPI:
     app.state.loops = {}  # this process's background loops by name (the server fills it in)
     install_error_handlers(app)
     api = APIRouter(prefix=API_PREFIX)
-    for module in (_projects, _entities, _executions, _data, _auth, _schedules):
+    for module in (_projects, _entities, _executions, _data, _auth, _schedules, _secrets):
         api.include_router(module.router)
     app.include_router(api)
     app.include_router(_health.router)

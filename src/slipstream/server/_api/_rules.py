@@ -193,6 +193,16 @@ RULES += [
         ),
         ({"POST"}, r"/projects", Rule(Role.ADMIN, Scope.GLOBAL, name="creating projects")),
         (
+            READS,
+            rf"/secrets/{_P}/{_D}",
+            Rule(Role.EDITOR, Scope.PATH, name="listing the names of secrets"),
+        ),
+        (
+            {"PUT", "DELETE"},
+            rf"/secrets/{_P}/{_D}/[^/]+/[^/]+",
+            Rule(Role.ADMIN, Scope.PATH, name="setting and deleting secrets"),
+        ),
+        (
             {"POST"},
             rf"/projects/{_P}/archive",
             Rule(Role.ADMIN, Scope.PATH, name="archiving a project"),
