@@ -14,16 +14,19 @@ from slipstream.errors import InputError, PermissionDeniedError, ValidationError
 from slipstream.model import (
     CompiledWorkflow,
     ExecutionCreate,
+    GateNode,
     Grant,
     Identifier,
     Interface,
     Kind,
     LaunchPlanSpec,
     LiteralType,
+    Node,
     RegisterRequest,
     ResourceType,
     Role,
     Settings,
+    SignalSend,
     Variable,
     WorkflowSpec,
 )
@@ -133,6 +136,45 @@ def test_allowed_prefixes_are_an_admins_setting(svc: Services) -> None:
     for bad in (("s3://bucket",), ("data/",), ("s3://bucket/a/../b",), ("s3://b/%2e%2e/x",)):
         with pytest.raises(ValidationError, match="allowed_input_prefixes"):
             svc.settings.put(PROJECT, "", Settings(allowed_input_prefixes=bad), admin)
+
+
+def test_a_signals_value_is_held_to_the_input_policy(svc: Services) -> None:
+    pickled = LiteralType(Kind.PICKLE, name="m.Opaque")
+    gates = tuple(
+        Node(
+            id=f"g{i}",
+            kind=GateNode("wait_for_input", name=n, value_type=t),
+            interface=Interface(outputs=(Variable("o0", t),)),
+        )
+        for i, (n, t) in enumerate((("data", FILE), ("obj", pickled)))
+    )
+    wid = Identifier(ResourceType.WORKFLOW, "gated", PROJECT, DOMAIN, "v1")
+    spec = WorkflowSpec(id=wid, interface=Interface(), nodes=gates, outputs=())
+    svc.registry.register(RegisterRequest(workflows=(CompiledWorkflow(workflow=spec),)))
+    launcher = Principal("lena", (Grant(Role.LAUNCHER, PROJECT),))
+    name = svc.launches.create(ExecutionCreate(target=wid), launcher).id.name
+    send = svc.control.signal
+    outside = SignalSend(name="data", value={"uri": "file:///etc/passwd"})
+    with pytest.raises(InputError, match="signal 'data'"):
+        send(PROJECT, DOMAIN, name, outside, "lena", launcher)
+    code = SignalSend(name="obj", value=_upload(svc, PROJECT))
+    with pytest.raises(PermissionDeniedError, match="signal 'obj' is a pickled value"):
+        send(PROJECT, DOMAIN, name, code, "lena", launcher)
+    assert not [s for s in svc.control.signals(PROJECT, DOMAIN, name) if s.sent]
+    send(
+        PROJECT,
+        DOMAIN,
+        name,
+        SignalSend(name="data", value=_upload(svc, PROJECT)),
+        "lena",
+        launcher,
+    )
+    editor = Principal("ed", (Grant(Role.EDITOR, PROJECT),))
+    send(PROJECT, DOMAIN, name, code, "ed", editor)
+    assert sorted(s.name for s in svc.control.signals(PROJECT, DOMAIN, name) if s.sent) == [
+        "data",
+        "obj",
+    ]
 
 
 @pytest.mark.parametrize(

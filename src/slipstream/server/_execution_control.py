@@ -2,8 +2,10 @@
 
 Abort of a QUEUED execution ends it ABORTED at once (no engine has it yet); a RUNNING one becomes
 ABORTING and the engine host that runs it stops its attempts and ends it ABORTED. A signal is
-stored once per gate name, after checking that the execution's workflow has that gate and that
-the value has the gate's type; the engine host's signal source reads it from there.
+stored once per gate name, after checking that the execution's workflow has that gate, that
+the value has the gate's type and that it is data the sender may pass (the launch's input policy:
+a signal's value becomes an input of the nodes after its gate); the engine host's signal source
+reads it from there.
 """
 
 from __future__ import annotations
@@ -26,12 +28,15 @@ from slipstream.model import (
     LiteralType,
     SignalInfo,
     SignalSend,
+    Variable,
     literal_problem,
     type_str,
 )
 
+from ._auth import Principal
 from ._db import Database
 from ._execution_rows import add_event, decode_record, find_row, gates_of, target_spec, write_record
+from ._input_policy import InputPolicy
 from ._launch import check_actor
 from ._names import check_name
 from ._projects import ProjectService
@@ -54,9 +59,12 @@ def gate_type(gate: GateNode) -> LiteralType:
 class ExecutionControl:
     """Abort and signals; see the module docstring."""
 
-    def __init__(self, db: Database, projects: ProjectService) -> None:
+    def __init__(
+        self, db: Database, projects: ProjectService, inputs: InputPolicy | None = None
+    ) -> None:
         self.db = db
         self.projects = projects
+        self.inputs = inputs
 
     def abort(
         self, project: str, domain: str, name: str, request: AbortRequest, actor: str = ""
@@ -135,9 +143,16 @@ class ExecutionControl:
         return out
 
     def signal(
-        self, project: str, domain: str, name: str, request: SignalSend, actor: str = ""
+        self,
+        project: str,
+        domain: str,
+        name: str,
+        request: SignalSend,
+        actor: str = "",
+        caller: Principal | None = None,
     ) -> SignalInfo:
-        """Store ``request.value`` for the gate ``request.name`` of a running execution."""
+        """Store ``request.value`` for the gate ``request.name`` of a running execution; a value
+        from ``caller`` is held to the input policy as a launch's inputs are."""
         actor = check_actor(actor or request.sent_by, "sent_by")
         check_name(request.name)
         now = time.time()
@@ -166,6 +181,12 @@ class ExecutionControl:
                     raise InputError(
                         f"signal {request.name!r} of type {type_str(t)}: {problem}",
                         details={"signal": request.name, "type": type_str(t), "problem": problem},
+                    )
+                if caller is not None and self.inputs is not None:
+                    given = {request.name: request.value}
+                    gate_var = (Variable(request.name, t),)
+                    self.inputs.check(
+                        session, project, domain, gate_var, given, given, caller, "signal"
                     )
                 session.add(
                     SignalRow(

@@ -74,9 +74,11 @@ class InputPolicy:
         values: dict[str, Any],
         given: Collection[str],
         caller: Principal,
+        what: str = "input",
     ) -> None:
         """Refuse a pickle in ``given`` unless ``caller`` is an editor there (403), and any blob
-        outside the project's data and allowed prefixes (400); both name the input."""
+        outside the project's data and allowed prefixes (400); both name the input (or, with
+        ``what="signal"``, the signal)."""
         own: tuple[str, ...] | None = None
         allowed: tuple[str, ...] | None = None
         for v in inputs:
@@ -86,10 +88,10 @@ class InputPolicy:
                 pickled = v.name in given and _unpickled(blob, t)
                 if pickled and not caller.allows(Role.EDITOR, project, domain):
                     raise PermissionDeniedError(
-                        f"input {v.name!r} is a pickled value, which runs code when a worker "
+                        f"{what} {v.name!r} is a pickled value, which runs code when a worker "
                         f"loads it: only an editor of {project}/{domain} (who may register code) "
                         "may pass one",
-                        details={"input": v.name, "role": Role.EDITOR.value},
+                        details={what: v.name, "role": Role.EDITOR.value},
                     )
                 uri = blob.get("uri")
                 normal, why = normal_uri(uri)
@@ -108,6 +110,6 @@ class InputPolicy:
                     )
                 shown = str(uri)[:200]
                 raise InputError(
-                    f"input {v.name!r}: the blob {shown!r} is refused: {why}",
-                    details={"input": v.name, "uri": shown},
+                    f"{what} {v.name!r}: the blob {shown!r} is refused: {why}",
+                    details={what: v.name, "uri": shown},
                 )

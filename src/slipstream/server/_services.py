@@ -56,6 +56,7 @@ class Services:
             config.max_bundle_bytes,
             config.max_bundle_unpacked_bytes,
         )
+        inputs = InputPolicy(config.store_url, settings)
         registry = Registry(db, projects, settings, bundles, config.protected_domains)
         return cls(
             config=config,
@@ -67,8 +68,8 @@ class Services:
             promotions=PromotionService(db, projects, registry),
             executions=ExecutionService(db, projects),
             auth=AuthService(db, config.domains),
-            launches=LaunchService(db, projects, registry, InputPolicy(config.store_url, settings)),
-            control=ExecutionControl(db, projects),
+            launches=LaunchService(db, projects, registry, inputs),
+            control=ExecutionControl(db, projects, inputs),
             data=ExecutionData(db, projects, config.store_url),
             schedules=ScheduleService(db, projects, registry),
             notifications=NotificationLog(db, projects),

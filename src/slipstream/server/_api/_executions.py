@@ -145,7 +145,9 @@ async def send_signal(project: str, domain: str, name: str, request: Request, sv
     """Send a value to a gate (``wait_for_input``; ``true``/``false`` for ``approve``). The gate
     must exist in the execution's workflow and the value must have its type; one value per gate."""
     body = await read_body(request, SignalSend)
-    info = await run_in_threadpool(svc.control.signal, project, domain, name, body, caller(request))
+    info = await run_in_threadpool(
+        svc.control.signal, project, domain, name, body, caller(request), principal(request)
+    )
     return json_response(info, 201)
 
 

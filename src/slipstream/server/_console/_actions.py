@@ -211,6 +211,7 @@ async def _act(request: Request, project: str, domain: str, name: str, action: s
             name,
             SignalSend(name=signal, value=value),
             who.name,
+            who,
         )
         return _go(request, f"{page}/{name}")
     except SlipstreamError as e:
