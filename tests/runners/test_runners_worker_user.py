@@ -51,6 +51,7 @@ PROBES = textwrap.dedent(
             "env": sorted(k for k in os.environ if "TOKEN" in k or "SECRET" in k or "FSEC" in k
                           or k == "SLIPSTREAM_DB"),
             "fds": len(fds),
+            "dumpable": __import__("ctypes").CDLL(None).prctl(3, 0, 0, 0, 0),
         })
 
 
@@ -136,6 +137,7 @@ def test_workers_are_another_user_without_the_servers_secrets(
         str(home / "slipstream.db"),
         str(home),
         str(home / "secrets" / "projects" / "b" / "development" / "db" / "password"),
+        str(work),
     ]
     with open(home / "slipstream.db") as held:  # a descriptor the server holds
         paths.append(f"/proc/self/fd/{held.fileno()}")
@@ -155,15 +157,18 @@ def test_workers_are_another_user_without_the_servers_secrets(
     me, probed, mine, theirs, escape = (results[r.node] for r in requests)
     who = json.loads(_value(me))
     assert who["uid"] == uid and who["gid"] == gid and who["groups"] == []
-    assert who["cwd"] == who["home"] == who["tmp"] == str(work / "local-0")
+    assert who["cwd"] == who["home"] == who["tmp"]
+    assert Path(who["cwd"]).parent == work and Path(who["cwd"]).name.startswith("local-0-")
+    assert who["dumpable"] == 0  # its /proc entries are closed to the other workers
     assert who["env"] == []
     assert who["fds"] <= 5, who  # stdin/out/err, its pipe, the listing itself
-    assert [p.split(":")[0] for p in _value(probed)] == ["denied"] * 5, _value(probed)
+    assert [p.split(":")[0] for p in _value(probed)] == ["denied"] * 6, _value(probed)
     assert _value(mine) == "a-password|a-password"
     assert _value(theirs) == "b-password|b-password"
     assert not escape.ok and escape.error is not None
     assert "bad secret group" in escape.error.message
-    assert os.stat(work / "local-0").st_mode & 0o777 == 0o700
+    (private,) = work.iterdir()
+    assert private.stat().st_mode & 0o777 == 0o700 and private.stat().st_uid == uid
     assert (home / "admin-token").read_text() == "ss_admin_secret\n"  # nothing changed
 
 

@@ -20,6 +20,7 @@ from slipstream.engine import AttemptRequest
 
 from ._env_workers import EnvProcess, PoolEnv
 from ._privileges import private_dir
+from ._privileges import private_dir
 from ._resources import Demand
 from ._worker_loop import worker_loop
 
@@ -50,7 +51,7 @@ class Worker:
         kernel = threading.current_thread() is threading.main_thread()
         isolation = getattr(ctx, "isolation", None)  # an IsolatingContext's
         if isolation is not None:
-            private_dir(isolation, self.name)
+            isolation = private_dir(isolation, self.name)
         self.proc: Any
         if env is None:
             self.proc = ctx.Process(

@@ -24,9 +24,10 @@ never lists another project's.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import os
 import re
-import shutil
+import secrets
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -87,6 +88,8 @@ class WorkerIsolation:
     uid: int | None = None
     gid: int | None = None
     store_root: str = ""
+    private: str = ""
+    """The directory of one worker (set by :func:`private_dir`)."""
 
     @property
     def switches_user(self) -> bool:
@@ -113,17 +116,17 @@ class IsolatingContext:
         return self._ctx.Pipe(duplex=duplex)
 
 
-def private_dir(iso: WorkerIsolation, worker: str) -> str:
-    """Make ``worker``'s private directory afresh (what a previous worker of that name left
-    goes), owned by the worker user with mode 0700; called by the pool, as the server."""
-    path = Path(iso.work_root) / worker
-    if path.exists():
-        shutil.rmtree(path, ignore_errors=True)
+def private_dir(iso: WorkerIsolation, worker: str) -> WorkerIsolation:
+    """Make a private directory for ``worker`` (owned by the worker user, mode 0700) and return
+    ``iso`` naming it; called by the pool, as the server. Its name ends with a random part: the
+    workers share one user, and one must not find another's directory (the work folder lets
+    them pass, not list, and a worker's ``/proc`` entries are closed to its siblings)."""
+    path = Path(iso.work_root) / f"{worker}-{secrets.token_hex(8)}"
     path.mkdir(mode=0o700)
     if iso.uid is not None and iso.gid is not None:
         os.chown(path, iso.uid, iso.gid)
     os.chmod(path, 0o700)
-    return str(path)
+    return dataclasses.replace(iso, private=str(path))
 
 
 def enter_isolation(iso: WorkerIsolation, worker: str, keep_fd: int) -> None:
@@ -133,7 +136,7 @@ def enter_isolation(iso: WorkerIsolation, worker: str, keep_fd: int) -> None:
         os.setgroups([])
         os.setgid(iso.gid)
         os.setuid(iso.uid)
-    home = str(Path(iso.work_root) / worker)
+    home = iso.private or str(Path(iso.work_root) / worker)
     os.chdir(home)
     for name in list(os.environ):
         if _scrubbed(name):
