@@ -20,7 +20,6 @@ from slipstream.engine import AttemptRequest
 
 from ._env_workers import EnvProcess, PoolEnv
 from ._privileges import private_dir
-from ._privileges import private_dir
 from ._resources import Demand
 from ._worker_loop import worker_loop
 
