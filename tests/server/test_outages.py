@@ -273,11 +273,15 @@ def _small_disk(path: Path) -> Iterator[Path]:
 
 
 def _fill(path: Path) -> Path:
+    """Write a ballast file until the disk is full."""
     ballast = path / "ballast"
-    with open(ballast, "wb") as f, contextlib.suppress(OSError):
-        while True:
-            f.write(b"\0" * 65536)
-            f.flush()
+    fd = os.open(ballast, os.O_WRONLY | os.O_CREAT, 0o600)
+    try:
+        with contextlib.suppress(OSError):
+            while True:
+                os.write(fd, b"\0" * 65536)
+    finally:
+        os.close(fd)
     return ballast
 
 
