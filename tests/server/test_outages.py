@@ -402,3 +402,22 @@ def test_an_output_the_worker_cannot_send_back_fails_its_attempt_not_the_worker(
         assert sorted(r["outputs"]["o0"] for r in ended.values()) == list(range(1, 13))
         out = server.output()
         assert "Traceback" not in out, out[-3000:]
+
+
+def test_a_queued_execution_shows_its_phase_and_readiness_without_an_engine(
+    tmp_path: Path,
+) -> None:
+    with cluster("sqlite", tmp_path) as c:
+        server = c.server("--no-engine")  # nothing runs what is launched
+        server.start()
+        c.wait_ready()
+        _register(c)
+        name = _launch(c, "once", {"x": 1})
+        r = _get(c, name)
+        assert r.status_code == 200 and r.json()["phase"] == "QUEUED", r.text
+        ready = _readyz(c)
+        assert ready.status_code == 200, ready.text
+        checks = ready.json()["checks"]
+        assert checks["database"]["ok"] and checks["store"]["ok"]
+        assert "engine host" not in checks
+        assert checks["scheduler"]["alive"] and checks["notifier"]["alive"]
