@@ -142,7 +142,8 @@ def _reachable(home: Path) -> None:
         if not folder.stat().st_mode & stat.S_IXOTH:
             raise ConfigError(
                 f"the worker user cannot reach the home {home}: {folder} is closed to other "
-                "users; let them pass (chmod o+x) or choose a home elsewhere"
+                "users; let them pass (chmod o+x), choose a home elsewhere (--home), or run the "
+                "workers as the server itself (--worker-user root; see docs/security.md)"
             )
 
 
