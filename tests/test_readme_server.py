@@ -67,7 +67,10 @@ def test_readme_server_walkthrough_runs(tmp_path: Path) -> None:
         run_out = outputs[[c.startswith("slipstream run") for c in commands[1:]].index(True)]
         assert "HELLO WORLD!" in run_out
         describe = outputs[
-            [c.startswith("slipstream execution describe") for c in commands[1:]].index(True)
+            [
+                c.startswith(("slipstream execution describe", "slipstream get execution "))
+                for c in commands[1:]
+            ].index(True)
         ]
         assert "SUCCEEDED" in describe
     finally:
