@@ -42,7 +42,7 @@ DOMAIN = "development"
 MODULE = """
 from dataclasses import dataclass
 
-from slipstream import File, task
+from slipstream import File, task, wait_for_input, workflow
 
 
 @dataclass
@@ -92,6 +92,12 @@ def count(xs: list) -> int:
 @task
 def add(n: int, p: Point) -> int:
     return n + p.x + p.y
+
+
+@workflow
+def gated() -> str:
+    f = wait_for_input("data", timeout=120, expected_type=File)
+    return read_file(f=f)
 
 
 @task
@@ -412,3 +418,32 @@ def test_run_remote_shows_the_servers_refusal(world: World, tmp_path: Path) -> N
     assert done.returncode == 2, done.stdout + done.stderr
     assert "input 'f'" in done.stderr and "is refused" in done.stderr, done.stderr
     assert _rows(world) == before
+
+
+def test_a_signals_value_is_data_too(world: World) -> None:
+    target = {
+        "resource_type": "workflow",
+        "name": f"{world.module.__name__}.gated",
+        "project": world.a,
+        "domain": DOMAIN,
+        "version": "v1",
+    }
+    with world.client(world.launcher) as c:
+        made = c.post("/executions", json={"target": target})
+        assert made.status_code == 201, made.text
+        name = made.json()["id"]["name"]
+        signals = f"/executions/{world.a}/{DOMAIN}/{name}/signals"
+        deadline = time.monotonic() + 60
+        while not any(s["name"] == "data" for s in c.get(signals).json()):
+            assert time.monotonic() < deadline
+            time.sleep(0.2)
+        secret = {"name": "data", "value": {"uri": (world.server.home / "admin-token").as_uri()}}
+        refused = c.post(signals, json=secret)
+        assert refused.status_code == 400, refused.text
+        assert "signal 'data'" in refused.json()["message"]
+        assert not any(s.get("sent") for s in c.get(signals).json())
+        mine = _upload(world, world.launcher, world.a, "gate.txt", b"through the gate")
+        sent = c.post(signals, json={"name": "data", "value": {"uri": mine}})
+        assert sent.status_code == 201, sent.text
+    assert _finished(world, world.launcher, name)["phase"] == "SUCCEEDED"
+    assert _outputs(world, name) == {"o0": "through the gate"}
