@@ -394,8 +394,15 @@ def test_values_the_engine_cannot_carry_are_refused(world: World) -> None:
         assert too_deep.status_code == 400, too_deep.text
         assert "nested too deeply" in too_deep.json()["message"], too_deep.text
     with Remote(world.server.url, world.a, DOMAIN, token=world.launcher) as remote:
+        # refused before it is sent, with the server's message
         with pytest.raises(InputError, match=r"input 'n'.*outside the 64-bit integer range"):
             remote.execute(world.module.add, {"n": 2**64, "p": world.module.Point(1, 2)})
+        by_name = f"{world.module.__name__}.add"
+        with pytest.raises(InputError, match=r"input 'p'.*missing required field 'y'"):
+            remote.execute(by_name, {"n": 1, "p": {"x": 1}}, version="v1")
+        # literals given as they are reach the server, which refuses them the same way
+        with pytest.raises(InputError, match=r"input 'n'.*outside the 64-bit integer range"):
+            remote.execute(by_name, literals={"n": 2**64, "p": point}, version="v1")
         ok = remote.execute(world.module.add, {"n": 2**63 - 4, "p": world.module.Point(1, 2)})
         assert remote.wait(ok, timeout=90).phase.value == "SUCCEEDED"
     assert _rows(world) == before + 1

@@ -39,6 +39,7 @@ from slipstream.model import (
     SignalInfo,
     SignalSend,
     TaskTemplate,
+    literal_problem,
 )
 
 from ._console import console_url
@@ -465,12 +466,21 @@ def _guessed_literals(
 
 def _encode(entity: str, key: str, codec: Any, value: Any, ctx: TypeContext) -> Any:
     """One input as a literal; a local file or a DataFrame is uploaded through ``ctx`` (the
-    server's upload location is only asked for when some value is written there)."""
+    server's upload location is only asked for when some value is written there). The literal
+    is checked by the validator the server checks launches with, so that a value it would refuse
+    (an integer past 64 bits) is refused here with the same message, before it is sent."""
+    t = codec.literal_type
     try:
-        return codec.to_literal(value, ctx if codec.needs_context else None)
+        literal = codec.to_literal(value, ctx if codec.needs_context else None)
     except (LiteralTypeError, TypeError, ValueError, AttributeError) as e:
-        t = codec.literal_type
         raise InputError(f"{entity}: input {key!r} of type {t}: {e}") from None
+    problem = literal_problem(literal, t)
+    if problem is not None:
+        raise InputError(
+            f"{entity}: input {key!r} of type {t}: {problem}",
+            details={"input": key, "type": str(t), "problem": problem},
+        )
+    return literal
 
 
 def _to_python(values: ExecutionValues, entity: Any, *, outputs: bool) -> dict[str, Any]:
