@@ -50,7 +50,7 @@ PROBES = textwrap.dedent(
             "cwd": os.getcwd(), "home": os.environ.get("HOME"), "tmp": os.environ.get("TMPDIR"),
             "env": sorted(k for k in os.environ if "TOKEN" in k or "SECRET" in k or "FSEC" in k
                           or k == "SLIPSTREAM_DB"),
-            "fds": len(fds),
+            "fds": len(fds), "pid": os.getpid(),
             "dumpable": __import__("ctypes").CDLL(None).prctl(3, 0, 0, 0, 0),
         })
 
@@ -154,6 +154,7 @@ def test_workers_are_another_user_without_the_servers_secrets(
             for r in requests:
                 runner.submit(r)
             results = {r.node: r for r in wait_for(runner, len(requests))}
+            privates = [(p.stat().st_mode & 0o777, p.stat().st_uid) for p in work.iterdir()]
     me, probed, mine, theirs, escape = (results[r.node] for r in requests)
     who = json.loads(_value(me))
     assert who["uid"] == uid and who["gid"] == gid and who["groups"] == []
@@ -167,8 +168,8 @@ def test_workers_are_another_user_without_the_servers_secrets(
     assert _value(theirs) == "b-password|b-password"
     assert not escape.ok and escape.error is not None
     assert "bad secret group" in escape.error.message
-    (private,) = work.iterdir()
-    assert private.stat().st_mode & 0o777 == 0o700 and private.stat().st_uid == uid
+    assert privates == [(0o700, uid)]  # b's attempt got a fresh worker; the first one's went
+    assert list(work.iterdir()) == []  # closed: no worker folder left
     assert (home / "admin-token").read_text() == "ss_admin_secret\n"  # nothing changed
 
 
@@ -188,3 +189,25 @@ def test_a_result_is_confined_to_its_attempt(shared_tmp: Path, make_request: Mak
     honest = AttemptResult("x", 1, True, outputs_uri=f"{req.output_prefix}/outputs.json")
     confine(honest, req)
     assert honest.ok and honest.outputs_uri == f"{req.output_prefix}/outputs.json"
+
+
+def test_a_worker_serves_one_project_and_domain(
+    shared_tmp: Path, make_request: MakeRequest
+) -> None:
+    uid, gid = _worker_ids()
+    templates = _templates(shared_tmp)
+    work = shared_tmp / "work"
+    work.mkdir(mode=0o711)
+    iso = WorkerIsolation(str(work), str(shared_tmp / "secrets"), uid, gid)
+    a, b = ExecutionId("a", "development", "e1"), ExecutionId("b", "development", "e2")
+    order = [a, b, a, a, ExecutionId("a", "production", "e3")]
+    requests = [
+        make_request(templates["whoami"], code_root=str(shared_tmp), execution=e) for e in order
+    ]
+    with LocalRunner(workers=1, isolation=iso) as runner:
+        for r in requests:  # all at once: b waits until the one worker drains a's
+            runner.submit(r)
+        results = {r.node: r for r in wait_for(runner, len(requests))}
+    pids = [json.loads(_value(results[r.node]))["pid"] for r in requests]
+    assert pids[0] == pids[2] == pids[3]  # a's attempts share a warm worker
+    assert len({pids[0], pids[1], pids[4]}) == 3  # b, and a's other domain, get fresh ones

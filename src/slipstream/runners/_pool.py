@@ -65,6 +65,7 @@ from ._pool_worker import Slot, Worker, how_it_ended, queue_len
 from ._privileges import IsolatingContext, StoreWalls, WorkerIsolation, isolated_request
 from ._resources import Capacity, Demand, demand_of
 from ._runner_results import aborted, failure, log_of, what
+from ._tenants import Tenants
 
 __all__ = ["LocalRunner"]
 
@@ -126,6 +127,7 @@ class LocalRunner:
         )
         self._isolation = isolation
         self._walls = StoreWalls.of(isolation)
+        self._tenants = Tenants(self._recycle) if isolation is not None else None
         self._code_root = code_root or (sys.path[0] if sys.path and sys.path[0] else os.getcwd())
         self._depth = max(1, depth)
         self._workers = [Worker(self._ctx, i, self._code_root) for i in range(n)]
@@ -182,6 +184,9 @@ class LocalRunner:
             and lim.mem is None
             and lim.gpu is None
         ):  # asks nothing: the common case, straight to the least busy worker
+            if self._tenants is not None:  # a worker of its own project and domain
+                self._dispatch(request, None)
+                return
             w = min(self._group(request), key=queue_len)
             w.queue.append(Slot(request, None))
             w.outbox.append(request)
@@ -295,9 +300,24 @@ class LocalRunner:
         self._env_active = groups
 
     def _dispatch(self, request: AttemptRequest, d: Demand | None) -> None:
-        w = min(self._group(request), key=queue_len)
+        if self._tenants is None:
+            w = min(self._group(request), key=queue_len)
+        else:
+            picked = self._tenants.pick(self._group(request), request, d)
+            if picked is None:
+                return  # waits for a worker of its project and domain
+            w = picked
+        self._enqueue(w, request, d)
+
+    def _enqueue(self, w: Worker, request: AttemptRequest, d: Demand | None) -> None:
         w.queue.append(Slot(request, d))
         w.outbox.append(request)
+
+    def _recycle(self, w: Worker) -> Worker:
+        """A fresh worker in place of idle ``w`` (for an attempt of another tenant)."""
+        i = self._workers.index(w)
+        self._replace(w)
+        return self._workers[i]
 
     def _release(self, slot: Slot) -> None:
         if slot.demand is not None:
@@ -354,6 +374,8 @@ class LocalRunner:
             self._take_built()
         if self._held:  # room may have been made outside wait (a cancel)
             self._admit_held()
+        if self._tenants is not None and self._tenants.waiting:
+            self._tenants.place(self._group, self._enqueue)
         self._flush()
         if self._failed:
             out, self._failed = self._failed, []
@@ -399,6 +421,10 @@ class LocalRunner:
             results.extend(self._reap_overdue())
         if self._held and self._admit_held():
             self._flush()
+        if self._tenants is not None and self._tenants.waiting:
+            moved = self._tenants.place(self._group, self._enqueue)
+            if moved:
+                self._flush()
         if self._failed:
             results.extend(self._failed)
             self._failed = []
@@ -530,6 +556,10 @@ class LocalRunner:
                 del self._held[i]
                 self._failed.append(aborted(r))
                 return
+        waiting = self._tenants.remove(match) if self._tenants is not None else None
+        if waiting is not None:
+            self._failed.append(aborted(waiting))
+            return
         for w in list(self._workers):
             slot = next((s for s in w.queue if match(s.request)), None)
             if slot is None:
@@ -553,6 +583,9 @@ class LocalRunner:
         """
         unstarted = [r for r, _ in self._held]  # first: taking results must not admit them
         self._held.clear()
+        if self._tenants is not None:
+            unstarted.extend(r for r, _ in self._tenants.waiting)
+            self._tenants.waiting.clear()
         for env in self._envs.values():
             unstarted.extend(env.parked)
             env.parked = []
@@ -594,6 +627,7 @@ class LocalRunner:
                 w.proc.kill()
                 w.proc.join(1)
             w.conn.close()
+            w.forget_dir()
         self._workers = []
         self._active = []
         self._env_active = {}

@@ -51,6 +51,9 @@ class Worker:
         isolation = getattr(ctx, "isolation", None)  # an IsolatingContext's
         if isolation is not None:
             isolation = private_dir(isolation, self.name)
+        self.private = isolation.private if isolation is not None else ""
+        self.tenant: tuple[str, str] | None = None
+        """The project and domain it serves, in a pool whose workers are isolated."""
         self.proc: Any
         if env is None:
             self.proc = ctx.Process(
@@ -85,6 +88,15 @@ class Worker:
         except Exception:
             pass
         self.conn.close()
+        self.forget_dir()
+
+    def forget_dir(self) -> None:
+        """Remove the private directory of a worker that ended (an isolated pool's)."""
+        if self.private:
+            import shutil
+
+            shutil.rmtree(self.private, ignore_errors=True)
+            self.private = ""
 
 
 def _descendants(pid: int) -> list[int]:
