@@ -22,6 +22,7 @@ admin's prefixes are read only for a URI outside the store.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Collection
 from typing import Any
 
@@ -30,7 +31,7 @@ from sqlalchemy.orm import Session
 from slipstream.errors import InputError, PermissionDeniedError
 from slipstream.model import Kind, LiteralType, Role, Variable
 from slipstream.storage import open_store
-from slipstream.types import iter_typed_blobs
+from slipstream.types import has_blobs, iter_typed_blobs
 
 from ._auth import Principal
 from ._input_uris import normal_uri, under
@@ -40,6 +41,12 @@ __all__ = ["InputPolicy"]
 
 _PICKLE_FORMATS = frozenset({"pickle", "pkl", "cloudpickle"})
 _SYSTEM_ROOTS = frozenset({"uploads", "bundles"})
+
+
+@functools.lru_cache(maxsize=4096)
+def _may_hold_blobs(t: LiteralType) -> bool:
+    """``has_blobs`` per literal type, remembered: most inputs hold none and are skipped whole."""
+    return has_blobs(t)
 
 
 def _unpickled(blob: dict[str, Any], t: LiteralType) -> bool:
@@ -82,7 +89,7 @@ class InputPolicy:
         own: tuple[str, ...] | None = None
         allowed: tuple[str, ...] | None = None
         for v in inputs:
-            if v.name not in values:
+            if v.name not in values or not _may_hold_blobs(v.type):
                 continue
             for blob, t in iter_typed_blobs(values[v.name], v.type):
                 pickled = v.name in given and _unpickled(blob, t)
