@@ -51,11 +51,20 @@ def _server(home: Path, *extra: str, user: str = WORKER) -> tuple[Proc, str]:
     raise AssertionError("server did not start:\n" + proc.output())
 
 
-def _run(url: str, token: str, project: str, workflow: str, inputs: dict[str, Any]) -> Any:
-    """Launch ``isolation.<workflow>`` in ``project`` and return its output (or fail)."""
+def _run(
+    url: str,
+    token: str,
+    project: str,
+    workflow: str,
+    inputs: dict[str, Any],
+    ok: bool = True,
+    kind: str = "workflow",
+) -> Any:
+    """Launch ``isolation.<workflow>`` in ``project`` and return its output (or fail); with
+    ``ok`` False, its record once it ended."""
     headers = {"Authorization": f"Bearer {token}"}
     body = {
-        "target": {"resource_type": "workflow", "project": project, "domain": "development",
+        "target": {"resource_type": kind, "project": project, "domain": "development",
                    "name": f"isolation.{workflow}"},
         "inputs": inputs,
     }  # fmt: skip
@@ -67,6 +76,8 @@ def _run(url: str, token: str, project: str, workflow: str, inputs: dict[str, An
         while time.monotonic() < deadline:
             rec = api.get(f"/executions/{project}/development/{name}").json()
             if rec["phase"] in ("SUCCEEDED", "FAILED", "ABORTED", "TIMED_OUT"):
+                if not ok:
+                    return rec
                 assert rec["phase"] == "SUCCEEDED", rec
                 return rec["outputs"]["o0"]
             time.sleep(0.1)
@@ -159,6 +170,11 @@ def test_a_task_reads_nothing_of_the_server_nor_of_another_project(shared_tmp: P
         guesses = [str(home / "bundles" / d.split(".")[0]) for d in digests]
         found = _run(url, token, "a", "try_paths", {"paths": guesses})
         assert all(f.startswith("denied:FileNotFound") for f in found), found
+        # an eager body would run in the engine host's process, as the server: refused
+        path = {"path": str(home / "admin-token")}
+        rec = _run(url, token, "a", "read_in_engine", path, ok=False, kind="task")
+        assert rec["phase"] == "FAILED" and "does not allow" in rec["error"]["message"], rec
+        assert token not in str(rec)
         assert b_execution.is_dir()
         assert {p: p.read_bytes() for p in before} == before  # nothing changed
     finally:

@@ -78,6 +78,17 @@ def start_engine_task(ex: Engine, nr: NodeRun, task: TaskTemplate) -> None:
         outputs = {v.name: given.get(v.name) for v in task.interface.outputs}
         ex.node_succeeded(nr, outputs, CacheStatus.DISABLED)
         return
+    runner = getattr(ex, "runner", None)
+    if getattr(runner, "user_code_apart", False):  # its body would run as the server
+        from slipstream.errors import UnschedulableError
+
+        e = UnschedulableError(
+            f"eager workflow {task.id.name} runs its body in the engine host's process, which a "
+            "server whose workers run as a user of their own does not allow (the body would run "
+            "as the server); run it locally or on a server whose workers run as the server"
+        )
+        ex.node_failed(nr, _error_of(e, nr.path, "USER"), e)
+        return
     EagerRun(ex, nr, task).start()
 
 

@@ -164,6 +164,12 @@ class LocalRunner:
         """How many submitted attempts wait for resources."""
         return len(self._held)
 
+    @property
+    def user_code_apart(self) -> bool:
+        """Whether its workers run as another user than the engine's process: user code must
+        then not run in the engine's process (eager bodies)."""
+        return self._isolation is not None and self._isolation.switches_user
+
     # -- submitting ----------------------------------------------------------------------------
 
     def submit(self, request: AttemptRequest) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 
-from slipstream import File, Secret, current_context, task, workflow
+from slipstream import File, Secret, current_context, eager, task, workflow
 
 
 @task
@@ -67,3 +67,10 @@ def my_secret() -> str:
 @workflow
 def own_data(text: str) -> str:
     return read_text(f=write_text(text=text))
+
+
+@eager
+async def read_in_engine(path: str) -> str:
+    """Would read ``path`` in the engine host's process, if a server ran eager bodies there."""
+    with open(path) as f:
+        return f.read()

@@ -174,6 +174,11 @@ class Lane:
     def capacity(self) -> int:
         return self._dispatch.runner.capacity
 
+    @property
+    def user_code_apart(self) -> bool:
+        """The runner's: whether user code must stay out of the engine's process."""
+        return bool(getattr(self._dispatch.runner, "user_code_apart", False))
+
     def submit(self, request: AttemptRequest) -> None:
         self._dispatch.submit(request)
 
