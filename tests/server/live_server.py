@@ -19,6 +19,7 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -171,6 +172,18 @@ def live(backend: str) -> LiveServer:
         atexit.register(server.stop)
         _servers[backend] = server
         return server
+
+
+def user_with_role(admin: Any, role: str, project: str, domain: str = "") -> tuple[str, str]:
+    """A new user holding ``role`` on ``project`` (``domain=""``: all its domains), made through
+    ``admin`` (an ``httpx.Client`` of an admin on ``/api/v1``): their name and a token of theirs."""
+    name = unique(role)
+    assert admin.post("/users", json={"name": name}).status_code == 201
+    grant = {"role": role, "project": project, "domain": domain}
+    assert admin.post(f"/users/{name}/grants", json=grant).status_code == 200
+    made = admin.post("/tokens", json={"user": name, "description": "test"})
+    assert made.status_code == 201, made.text
+    return name, str(made.json()["token"])
 
 
 def unique(prefix: str) -> str:

@@ -12,7 +12,7 @@ from typing import Any
 
 import httpx
 import pytest
-from live_server import BACKENDS, LiveServer, pg_database, start_server, unique
+from live_server import BACKENDS, LiveServer, pg_database, start_server, unique, user_with_role
 from sqlalchemy import create_engine, text
 
 MAX_UPLOAD = 64 * 1024
@@ -48,13 +48,7 @@ def project(admin: httpx.Client) -> str:
 
 def user(admin: httpx.Client, role: str, project: str) -> tuple[str, str]:
     """A new user with ``role`` on ``project``: their name and a token."""
-    name = unique(role)
-    assert admin.post("/users", json={"name": name}).status_code == 201
-    grant = {"role": role, "project": project, "domain": ""}
-    assert admin.post(f"/users/{name}/grants", json=grant).status_code == 200
-    made = admin.post("/tokens", json={"user": name, "description": "test"})
-    assert made.status_code == 201, made.text
-    return name, made.json()["token"]
+    return user_with_role(admin, role, project)
 
 
 def location(c: httpx.Client, project: str) -> dict[str, Any]:

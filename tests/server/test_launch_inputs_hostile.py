@@ -32,6 +32,7 @@ from live_server import (
     pg_database,
     start_server,
     unique,
+    user_with_role,
 )
 
 from slipstream.errors import InputError
@@ -130,17 +131,6 @@ class World:
         return (self.server.home / "data").as_uri()
 
 
-def _user(admin: httpx.Client, role: str, project: str) -> str:
-    name = unique(role)
-    assert admin.post("/users", json={"name": name}).status_code == 201
-    grant = {"role": role, "project": project, "domain": ""}
-    assert admin.post(f"/users/{name}/grants", json=grant).status_code == 200
-    made = admin.post("/tokens", json={"user": name, "description": "test"})
-    assert made.status_code == 201, made.text
-    token: str = made.json()["token"]
-    return token
-
-
 @pytest.fixture(scope="module", params=BACKENDS)
 def world(request: pytest.FixtureRequest) -> Iterator[World]:
     home = Path(tempfile.mkdtemp(prefix="slipstream-inputs-"))
@@ -155,8 +145,8 @@ def world(request: pytest.FixtureRequest) -> Iterator[World]:
     (code / package / "__init__.py").write_text("")
     (code / package / "flows.py").write_text(MODULE)
     with httpx.Client(base_url=f"{server.url}/api/v1", headers=server.headers, timeout=30) as admin:
-        launcher = _user(admin, "launcher", a)
-        editor = _user(admin, "editor", a)
+        _, launcher = user_with_role(admin, "launcher", a)
+        _, editor = user_with_role(admin, "editor", a)
     for project in (a, b):
         with Remote(server.url, project, DOMAIN, token=server.token) as remote:
             remote.create_project(project)
