@@ -2,7 +2,8 @@
 project and domain.
 
 Checked at every launch (the API, the console, relaunch, recover, schedule ticks and backfills)
-on the inputs the execution will run with, after their shapes were checked:
+on the inputs the execution will run with, after their shapes were checked, and on each value
+sent to a gate (it becomes an input of the nodes after it):
 
 - **Pickles are code.** A value a worker would unpickle (a pickle literal, the ``$pickle`` of a
   bare ``list``/``dict``, a blob whose format is pickle) runs whatever its author wrote when it is
