@@ -211,3 +211,20 @@ def test_a_worker_serves_one_project_and_domain(
     pids = [json.loads(_value(results[r.node]))["pid"] for r in requests]
     assert pids[0] == pids[2] == pids[3]  # a's attempts share a warm worker
     assert len({pids[0], pids[1], pids[4]}) == 3  # b, and a's other domain, get fresh ones
+
+
+@pytest.mark.parametrize(
+    "line",
+    ["-r /srv/home/admin-token", "--index-url http://x/", "./pkg", "/abs/pkg", "~/pkg",
+     "pkg @ file:///srv/home/admin-token", "pkg @ ../up", "pkg==${SLIPSTREAM_TOKEN}"],
+)  # fmt: skip
+def test_a_server_builds_no_environment_from_local_sources(line: str) -> None:
+    from slipstream.errors import EnvironmentBuildError
+    from slipstream.model import EnvironmentSpec
+    from slipstream.runners._privileges import refuse_local_sources
+
+    with pytest.raises(EnvironmentBuildError, match="names an option, a local path"):
+        refuse_local_sources(EnvironmentSpec(packages=("inflection==0.5.1", line)), "t")
+    refuse_local_sources(
+        EnvironmentSpec(packages=("inflection==0.5.1", "pkg @ https://x/p.whl")), "t"
+    )

@@ -62,7 +62,13 @@ from ._confine import confine
 from ._env_workers import PoolEnv
 from ._memory import OOM_EXIT_CODE
 from ._pool_worker import Slot, Worker, how_it_ended, queue_len
-from ._privileges import IsolatingContext, StoreWalls, WorkerIsolation, isolated_request
+from ._privileges import (
+    IsolatingContext,
+    StoreWalls,
+    WorkerIsolation,
+    isolated_request,
+    refuse_local_sources,
+)
 from ._resources import Capacity, Demand, demand_of
 from ._runner_results import aborted, failure, log_of, what
 from ._tenants import Tenants
@@ -236,6 +242,8 @@ class LocalRunner:
             env = self._envs[key] = PoolEnv(key, dict(spec.env))
             try:
                 refuse_image_only(spec, "the local pool", request.task.id.name)
+                if self._isolation is not None:  # built by the server: no options, no paths
+                    refuse_local_sources(spec, request.task.id.name)
             except SlipstreamError as e:
                 env.error = e
             else:

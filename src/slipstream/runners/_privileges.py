@@ -34,8 +34,8 @@ from pathlib import Path
 from typing import Any
 
 from slipstream.engine import AttemptRequest
-from slipstream.errors import ConfigError
-from slipstream.model import ExecutionId, SecretRequest
+from slipstream.errors import ConfigError, EnvironmentBuildError
+from slipstream.model import EnvironmentSpec, ExecutionId, SecretRequest
 
 __all__ = [
     "SCRUBBED",
@@ -45,6 +45,7 @@ __all__ = [
     "enter_isolation",
     "isolated_request",
     "private_dir",
+    "refuse_local_sources",
     "scoped_secrets",
     "scrubbed",
     "secret_folder",
@@ -315,3 +316,17 @@ def _dirs(path: Path) -> list[Path]:
         return [p for p in path.iterdir() if p.is_dir() and not p.is_symlink()]
     except OSError:
         return []
+
+
+_LOCAL_SOURCE = re.compile(r"^\s*[-./~]|file:|@\s*[./~]|\$\{")
+
+
+def refuse_local_sources(spec: EnvironmentSpec, task: str) -> None:
+    """A server builds task environments as itself: a package line that is an option (``-r``,
+    ``--index-url``), a local path or a ``file:`` URL would have it read its own files."""
+    for line in (*spec.packages, *spec.requirements):
+        if line.strip() and not line.lstrip().startswith("#") and _LOCAL_SOURCE.search(line):
+            raise EnvironmentBuildError(
+                f"task {task}: the environment's package line {line!r} names an option, a local "
+                "path or a file URL, which a server does not build; name packages from an index"
+            )

@@ -170,7 +170,9 @@ def _build(spec: EnvironmentSpec, path: Path, say: Callable[[str], None]) -> Non
 
 
 def _uv_run(cmd: list[str], say: Callable[[str], None]) -> None:
-    env = dict(os.environ)
+    from .._privileges import scrubbed
+
+    env = scrubbed(os.environ)  # what a package's build code runs with: no tokens, no secrets
     env.pop("VIRTUAL_ENV", None)
     lines: list[str] = []
     with subprocess.Popen(
