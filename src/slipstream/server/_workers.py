@@ -57,9 +57,27 @@ def set_workers_apart(config: ServerConfig, runner: str | None) -> WorkerIsolati
     root = os.getuid() == 0 if hasattr(os, "getuid") else False
     name = config.worker_user or DEFAULT_WORKER_USER
     uid = gid = None
+    why = "as configured" if root else "not started as root"
     if root and runner == "local":
         uid, gid = _worker_user(name)
         if uid == os.getuid():  # told to run them as the server itself
+            uid = gid = None
+    if uid is not None and gid is not None:
+        unreachable = _unreachable(config.home)
+        if unreachable and config.worker_user:
+            raise ConfigError(
+                f"the worker user {name!r} {unreachable}, or run the workers as the server "
+                "itself (--worker-user root; see docs/security.md)"
+            )
+        problem = unreachable or _cannot_run_as(uid, gid)
+        if problem and config.worker_user:  # asked for: keep it, and say what will break
+            _say(
+                f"the worker user {name!r} {problem}: tasks importing modules the workers did "
+                "not load before they switched users will fail; install Python where other "
+                "users can read it (see docs/security.md)"
+            )
+        elif problem:  # the default user on a machine not laid out for it: say so, keep working
+            why = f"the worker user {name!r} {problem}"
             uid = gid = None
     secure_home(config, gid)
     if runner == "ray":
@@ -81,12 +99,10 @@ def set_workers_apart(config: ServerConfig, runner: str | None) -> WorkerIsolati
     )
     walls = StoreWalls.of(isolation)
     if walls is not None:
-        _reachable(config.home)
         walls.secure()
     if uid is None:
         import getpass
 
-        why = "as configured" if root else "not started as root"
         _say(
             f"workers run as the server's user ({getpass.getuser()}, {why}): tasks can read "
             f"what it can, including its home {config.home} (the database, the admin token, "
@@ -136,15 +152,42 @@ def secure_home(config: ServerConfig, worker_gid: int | None) -> None:
         os.chmod(store_root, _SERVER_ONLY_DIR)
 
 
-def _reachable(home: Path) -> None:
-    """Workers pass through the folders above the home to reach its store and bundles."""
+def _cannot_run_as(uid: int, gid: int) -> str:
+    """Why a worker dropped to this user could not run here ("" when it can): it must start
+    this interpreter and import the standard library and slipstream. Python installed under a
+    private folder (such as root's home) is the usual reason."""
+    args = [sys.executable, "-c", "import json, zoneinfo, slipstream.runners"]
+    try:
+        done = subprocess.run(
+            args,
+            user=uid,
+            group=gid,
+            extra_groups=[],
+            cwd="/",
+            env={"PATH": os.environ.get("PATH", "/usr/bin:/bin")},
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    except (OSError, subprocess.SubprocessError) as e:
+        return f"cannot start this Python ({sys.executable}): {e}"
+    if done.returncode != 0:
+        last = (done.stderr.strip().splitlines() or ["exit code " + str(done.returncode)])[-1]
+        return f"cannot run this Python ({last})"
+    return ""
+
+
+def _unreachable(home: Path) -> str:
+    """Why workers cannot pass through the folders above the home to reach its store and
+    bundles ("" when they can)."""
     for folder in home.resolve().parents:
         if not folder.stat().st_mode & stat.S_IXOTH:
-            raise ConfigError(
-                f"the worker user cannot reach the home {home}: {folder} is closed to other "
-                "users; let them pass (chmod o+x), choose a home elsewhere (--home), or run the "
-                "workers as the server itself (--worker-user root; see docs/security.md)"
+            return (
+                f"cannot reach the home {home}: {folder} is closed to other users; let them "
+                "pass (chmod o+x) or choose a home elsewhere (--home)"
             )
+    return ""
 
 
 def _mode(path: Path, mode: int, gid: int | None) -> None:
