@@ -23,6 +23,7 @@ from slipstream.model import (
     LiteralType,
     Node,
     RegisterRequest,
+    RelaunchRequest,
     ResourceType,
     Role,
     Settings,
@@ -107,10 +108,18 @@ def test_pickles_in_a_launch_plan_are_the_registrants_not_the_launchers(svc: Ser
     lp = LaunchPlanSpec(id=lid, workflow=wid, default_inputs={"o": pickled})
     svc.registry.register(RegisterRequest(workflows=(wf,), launch_plans=(lp,)))
     launcher = Principal("lena", (Grant(Role.LAUNCHER, PROJECT),))
-    svc.launches.create(ExecutionCreate(target=lid), launcher)  # the plan's own default
+    first = svc.launches.create(ExecutionCreate(target=lid), launcher)  # the plan's own default
     with pytest.raises(PermissionDeniedError, match="input 'o' is a pickled value"):
         svc.launches.create(ExecutionCreate(target=lid, inputs={"o": pickled}), launcher)
     assert _rows(svc) == 1
+    # relaunching runs the plan's own value again: still the registrant's, not the launcher's
+    svc.launches.relaunch(PROJECT, DOMAIN, first.id.name, RelaunchRequest(), launcher)
+    editor = Principal("ed", (Grant(Role.EDITOR, PROJECT),))
+    other = {"uri": svc.uploads.uri(PROJECT, DOMAIN, "2" * 32, "w.pkl")}
+    given = svc.launches.create(ExecutionCreate(target=lid, inputs={"o": other}), editor)
+    with pytest.raises(PermissionDeniedError, match="input 'o' is a pickled value"):
+        svc.launches.relaunch(PROJECT, DOMAIN, given.id.name, RelaunchRequest(), launcher)
+    assert _rows(svc) == 3
 
 
 def test_allowed_prefixes_are_an_admins_setting(svc: Services) -> None:

@@ -276,7 +276,9 @@ class LaunchService:
         mode: str,
     ) -> ExecutionRecord:
         """The source's inputs run again as ``caller``'s own: checked against the interface and
-        the input policy as if given now (a value stored before a rule existed cannot pass it)."""
+        the input policy as if given now (a value stored before a rule existed cannot pass it),
+        except that a value its launch plan or interface stored is the registrant's, not the
+        caller's (a launcher may relaunch a plan whose own default is a pickle)."""
         actor = check_actor(caller.name, "launched_by")
         if request.name:
             _check_execution_name(request.name)
@@ -288,7 +290,9 @@ class LaunchService:
             iface = self._resolve(session, source.spec.target).interface
             inputs = source.spec.inputs
             _check_literals(iface, inputs, f"execution {source.id}")
-            self.inputs.check(session, project, domain, iface.inputs, inputs, inputs, caller)
+            stored = self._stored_values(session, source.spec.launch_plan, iface)
+            given = {k for k, v in inputs.items() if k not in stored or stored[k] != v}
+            self.inputs.check(session, project, domain, iface.inputs, inputs, given, caller)
         if mode == "recover" and source.phase not in _RECOVERABLE:
             allowed = ", ".join(sorted(p.value for p in _RECOVERABLE))
             raise ValidationError(
@@ -300,6 +304,27 @@ class LaunchService:
             source.spec, mode=mode, source_execution=source.id, launched_by=actor
         )
         return self._insert(project, domain, request.name, spec, actor)
+
+    def _stored_values(
+        self, session: Session, plan: Identifier | None, iface: Interface
+    ) -> dict[str, Any]:
+        """The input values a registrant stored: the interface's defaults and the launch plan's
+        defaults and fixed inputs."""
+        values = {v.name: v.default for v in iface.inputs if v.has_default}
+        if plan is not None:
+            row = self.registry.get_row(
+                session,
+                ResourceType.LAUNCH_PLAN,
+                plan.project,
+                plan.domain,
+                plan.name,
+                plan.version,
+            )
+            lp = decode_spec(row)
+            if isinstance(lp, LaunchPlanSpec):
+                values.update(lp.default_inputs)
+                values.update(lp.fixed_inputs)
+        return values
 
     # -- storing ------------------------------------------------------------------------------
 
