@@ -269,6 +269,8 @@ def _hostile_uris(world: World) -> list[tuple[str, str]]:
         ("another project's data", f"{store}/{world.b}/{DOMAIN}/e1/n0/0/outputs/o0"),
         ("the code bundles", f"{store}/bundles/0123"),
         ("the store's root", store),
+        ("beside the store", f"{store}-x/uploads/{world.a}/{DOMAIN}/x.txt"),
+        ("a's domain's name extended", f"{store}/uploads/{world.a}/{DOMAIN}-x/x.txt"),
     ]
 
 
