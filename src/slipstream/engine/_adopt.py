@@ -64,7 +64,7 @@ def adopt(ex: Engine, nr: NodeRun) -> bool:
         start_dynamic(ex, nr, decode(generated, CompiledWorkflow), generated)
         return True
     if replay.resume:
-        nr.budget = Budget.of(replay.attempts.get(path, ()))
+        nr.budget = Budget.of(replay.attempts.get(path, ()), ex.retry_policy.oom)
         known = replay.nodes.get(path)
         if known is not None:  # it keeps its start and its count of attempts across hosts
             nr.record.started_at = known.started_at
@@ -94,6 +94,7 @@ def resumed_attempt(ex: Engine, nr: NodeRun, task: TaskTemplate, attempts: Attem
             worker=began.worker if began is not None else "",
             started_at=began.started_at if began is not None else None,
             log_uri=began.log_uri if began is not None else "",
+            memory_limit=began.memory_limit if began is not None else 0,
         )
         if not ex.retry_policy.retry(nr.budget, err, err.kind, task, nr.node):
             ex.node_failed(nr, err, None)

@@ -4,13 +4,17 @@ An attempt's request says where its outputs, checkpoint and log go, under the ex
 in the blob store (``{node}/{attempt}/outputs``, ``.../checkpoint``, ``.../logs``), and where the
 checkpoint to start from is (the attempt before it, or on a first attempt what a replay recorded).
 Attempt records are written here only: one when an attempt ends, and, when logs are captured, one
-while it runs so that its log can be followed.
+while it runs so that its log can be followed. An attempt given more memory after one was killed
+for memory carries its task with the grown limit and request, so that every runner enforces and
+accounts the grown figure; its record keeps the limit it ran under and the peak its worker saw.
 """
 
 from __future__ import annotations
 
 import time
 from typing import Any
+
+import msgspec
 
 from slipstream.errors import IllegalTransitionError
 from slipstream.model import (
@@ -25,12 +29,13 @@ from slipstream.model import (
     ExecutionId,
     TaskTemplate,
     check_transition,
+    format_memory,
 )
 from slipstream.storage import DataLayout, node_segment, open_store
 
 from ._interfaces import Runner, StateStore
 from ._replay import Replay
-from ._retry import INTERRUPTED
+from ._retry import INTERRUPTED, memory_of, quantity_bytes
 
 __all__ = ["Attempts", "interrupted"]
 
@@ -75,6 +80,7 @@ class Attempts:
         "capture_logs",
         "code_root",
         "id",
+        "limits",
         "prefix",
         "replay",
         "runner",
@@ -98,6 +104,8 @@ class Attempts:
         self.code_root = code_root
         self.capture_logs = capture_logs
         self.replay = replay
+        self.limits: dict[tuple[str, int], int] = {}
+        """The memory limit of each running attempt that has one, for its record."""
         layout = DataLayout(open_store(blob_store))
         self.prefix = (
             layout.execution_prefix(execution_id.project, execution_id.domain, execution_id.name)
@@ -112,9 +120,15 @@ class Attempts:
         inputs: dict[str, Any],
         timeout_s: float | None,
         segment: str | None,
+        memory: int = 0,
     ) -> AttemptRequest:
         """The request of attempt ``attempt`` of ``path``; ``timeout_s`` is the node's override of
-        the task's timeout, ``segment`` the path's storage segment when the caller knows it."""
+        the task's timeout, ``segment`` the path's storage segment when the caller knows it,
+        ``memory`` the bytes an attempt after one killed for memory gets (0: the task's own)."""
+        if memory:
+            task = grown(task, memory)
+        if task.limits.mem is not None:
+            self.limits[(path, attempt)] = memory_of(task)
         node_dir = self.prefix + (segment or node_segment(path))
         if attempt > 1:
             checkpoint_src = f"{node_dir}/{attempt - 1}/checkpoint"
@@ -149,6 +163,7 @@ class Attempts:
                 runner=self.runner.name,
                 log_uri=f"{request.log_dir}/{LOG_FILE}",
                 started_at=time.time(),
+                memory_limit=self.limits.get((request.node, request.attempt), 0),
             ),
         )
 
@@ -174,12 +189,15 @@ class Attempts:
             r.ended_at,
             r.log_uri,
             r.deck_uri,
+            self.limits.pop((r.node, r.attempt), 0) if self.limits else 0,
+            r.memory_peak,
         )
 
     def unstarted(self, node: str, number: int) -> None:
         """Record that attempt ``number`` of ``node`` was handed to the runner's queue but never
         started before its host shut down: it is not charged, and the next host runs it under the
         same number."""
+        self.limits.pop((node, number), None)
         self.store.save_attempt(
             self.id,
             AttemptRecord(
@@ -198,6 +216,8 @@ class Attempts:
         ended_at: float | None = None,
         log_uri: str = "",
         deck_uri: str = "",
+        memory_limit: int = 0,
+        memory_peak: int = 0,
     ) -> None:
         """Record that attempt ``number`` of ``node`` ended in ``phase`` (checked against the
         declared transitions from RUNNING); it ends now unless ``ended_at`` says otherwise."""
@@ -217,5 +237,19 @@ class Attempts:
                 error=error,
                 started_at=started_at,
                 ended_at=ended_at if ended_at is not None else time.time(),
+                memory_limit=memory_limit,
+                memory_peak=memory_peak,
             ),
         )
+
+
+def grown(task: TaskTemplate, memory: int) -> TaskTemplate:
+    """``task`` with its memory limit set to ``memory`` bytes and its request grown in the same
+    ratio (never above the limit)."""
+    req = task.requests
+    old = memory_of(task)
+    if req.mem is not None and old:
+        ask = min(memory, quantity_bytes(req.mem, f"{task.id.name}.requests.mem") * memory // old)
+        req = msgspec.structs.replace(req, mem=format_memory(ask))
+    limits = msgspec.structs.replace(task.limits, mem=format_memory(memory))
+    return msgspec.structs.replace(task, limits=limits, requests=req)

@@ -26,7 +26,7 @@ from ._blobs import blobs_exist, fill_hashes
 from ._catalog import cache_version_of
 from ._children import start_dynamic
 from ._exceptions import unpack_exception
-from ._retry import Budget, kind_of
+from ._retry import Budget
 
 if TYPE_CHECKING:
     from ._ops import Engine
@@ -174,7 +174,7 @@ def _dispatch_item(ex: Engine, nr: NodeRun, state: MapState, idx: int) -> bool:
             return False
         if replay.resume:
             attempt = replay.last_attempt(path) + 1
-            state.budgets[idx] = Budget.of(replay.attempts.get(path, ()))
+            state.budgets[idx] = Budget.of(replay.attempts.get(path, ()), ex.retry_policy.oom)
     inputs = state.item_inputs(idx)
     if state.version is not None and ex.catalog is not None:
         fill_hashes(inputs, state.task.interface, ex.blob_store)
@@ -184,7 +184,9 @@ def _dispatch_item(ex: Engine, nr: NodeRun, state: MapState, idx: int) -> bool:
             _item_done(ex, nr, state, idx, hit, CacheStatus.HIT)
             return False
     state.running += 1
-    ex.submit_attempt(nr, path, attempt, state.task, inputs, f"{state.segment}@{idx}")
+    budget = state.budgets.get(idx)
+    memory = budget.memory if budget is not None else 0
+    ex.submit_attempt(nr, path, attempt, state.task, inputs, f"{state.segment}@{idx}", memory)
     return True
 
 
@@ -224,16 +226,16 @@ def on_item_result(ex: Engine, nr: NodeRun, r: AttemptResult) -> None:
         _item_done(ex, nr, state, idx, outputs, status, r)
         return
     ex.record_attempt(r)
-    err = r.error or ErrorInfo(code="failed", message="attempt failed")
     budget = state.budgets.get(idx)
     if budget is None:
         budget = state.budgets[idx] = Budget()
-    if ex.retry_policy.retry(budget, err, kind_of(err, r.timed_out), state.task, nr.node):
+    err = ex.retry_policy.decide(budget, r, state.task, nr.node)
+    if err is None:
         state.retrying[idx] = r.attempt + 1
         state.running += 1
         ex.submit_attempt(
             nr, r.node, r.attempt + 1, state.task, state.item_inputs(idx),
-            f"{state.segment}@{idx}",
+            f"{state.segment}@{idx}", budget.memory,
         )  # fmt: skip
         return
     state.retrying.pop(idx, None)

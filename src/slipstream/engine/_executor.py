@@ -78,7 +78,7 @@ from ._failure_report import failure_exception
 from ._gates import NoSignals, SignalSource
 from ._interfaces import Catalog, ChildExecutions, Runner, StateStore
 from ._replay import Replay
-from ._retry import RetryPolicy, kind_of
+from ._retry import RetryPolicy
 from ._scope import NodeRun, Scope, walk
 
 __all__ = ["Executor", "Listener"]
@@ -414,7 +414,7 @@ class Executor:
             self.transition(nr, NodePhase.RUNNING)
         else:
             self.store.save_node(self.id, rec)
-        self.submit_attempt(nr, nr.path, attempt, task, nr.inputs or {})
+        self.submit_attempt(nr, nr.path, attempt, task, nr.inputs or {}, memory=nr.budget.memory)
 
     def cache_key(self, task: TaskTemplate, version: str, inputs: dict[str, Any]) -> str:
         """The cache key of a call, with the per-task part computed once per execution."""
@@ -428,13 +428,15 @@ class Executor:
         task: TaskTemplate,
         inputs: dict[str, Any],
         segment: str | None = None,
+        memory: int = 0,
     ) -> None:
         """Hand one attempt of ``path`` (a node or a map item of ``nr``) to the runner.
 
-        ``segment`` is the path's storage segment when the caller already knows it (map items).
+        ``segment`` is the path's storage segment when the caller already knows it (map items);
+        ``memory`` the bytes it gets after an attempt killed for memory (0: the task's own).
         """
         request = self._attempts.request(
-            path, attempt, task, inputs, nr.node.overrides.timeout_s, segment
+            path, attempt, task, inputs, nr.node.overrides.timeout_s, segment, memory
         )
         self.runner.submit(request)
         self._inflight[(path, attempt)] = nr
@@ -479,8 +481,8 @@ class Executor:
             return
         task = nr.task
         assert task is not None
-        err = r.error or ErrorInfo(code="failed", message="attempt failed")
-        if self.retry_policy.retry(nr.budget, err, kind_of(err, r.timed_out), task, nr.node):
+        err = self.retry_policy.decide(nr.budget, r, task, nr.node)
+        if err is None:
             self._submit(nr, r.attempt + 1)
             return
         key = nr.state if isinstance(nr.state, str) else None

@@ -89,8 +89,9 @@ class Engine(Protocol):
         task: TaskTemplate,
         inputs: dict[str, Any],
         segment: str | None = None,
+        memory: int = 0,
     ) -> None:
-        """Hand one attempt of ``path`` to the runner."""
+        """Hand one attempt of ``path`` to the runner (with ``memory`` bytes when grown)."""
 
     def record_attempt(self, r: AttemptResult) -> None:
         """Append the record of a finished attempt."""

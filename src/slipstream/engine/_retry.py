@@ -10,16 +10,39 @@ that is full, a task asking more than the machine has).
 
 An attempt ``INTERRUPTED`` by a routine restart of its engine host (code ``interrupted``) spends no
 budget at all: it always runs again, on the next host.
+
+An attempt killed for memory (``OOM``) runs again with more memory: its limit (and its request) times
+``OomRetry.factor``, never above ``OomRetry.max``. These retries spend no budget either, the
+task's nor the platform's: each one grows the limit, so the cap bounds them. One that goes over a
+limit already at the cap fails the node, with an error that names the cap. A task without any
+memory figure to grow has its ``OOM`` retried as a ``SYSTEM`` failure.
 """
 
 from __future__ import annotations
 
+import functools
+import logging
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from slipstream.model import AttemptRecord, ErrorInfo, ErrorKind, Node, TaskTemplate
+import msgspec
 
-__all__ = ["INTERRUPTED", "Budget", "RetryPolicy", "kind_of"]
+from slipstream.model import (
+    AttemptRecord,
+    AttemptResult,
+    ErrorInfo,
+    ErrorKind,
+    Node,
+    OomRetry,
+    TaskTemplate,
+    format_memory,
+    memory_use,
+    parse_quantity,
+)
+
+__all__ = ["INTERRUPTED", "Budget", "RetryPolicy", "kind_of", "memory_of", "quantity_bytes"]
+
+log = logging.getLogger("slipstream.engine")
 
 SYSTEM_RETRIES = 3
 """The platform's default budget of retries for failures that are not the task's own."""
@@ -39,27 +62,63 @@ def kind_of(err: ErrorInfo, timed_out: bool = False) -> str:
     return err.kind or ErrorKind.USER.value
 
 
-class Budget:
-    """Failures spent so far by one node (or one map item), by whose fault they were."""
+@functools.lru_cache(maxsize=256)
+def quantity_bytes(text: str, where: str) -> int:
+    """The bytes of a memory quantity such as ``"60Mi"`` (``where`` names it in an error)."""
+    return int(parse_quantity(text, field=where))
 
-    __slots__ = ("system", "user")
+
+def memory_of(task: TaskTemplate) -> int:
+    """The memory ``task`` may use in bytes: its limit, else its request; 0 when it sets neither."""
+    text = task.limits.mem or task.requests.mem
+    return quantity_bytes(text, f"{task.id.name}.mem") if text else 0
+
+
+class Budget:
+    """Failures spent so far by one node (or one map item), by whose fault they were, and the
+    memory its next attempt gets (``memory``, bytes; 0: the task's own)."""
+
+    __slots__ = ("capped", "memory", "system", "user")
 
     def __init__(self, user: int = 0, system: int = 0) -> None:
         self.user = user
         self.system = system
+        self.memory = 0
+        self.capped = ""
+        """Why the last attempt killed for memory was not retried (its limit was the cap)."""
 
     @classmethod
-    def of(cls, attempts: Iterable[AttemptRecord]) -> Budget:
-        """The budget already spent by recorded failed attempts (to resume after a restart)."""
+    def of(cls, attempts: Iterable[AttemptRecord], oom: OomRetry | None = None) -> Budget:
+        """The budget already spent by recorded failed attempts (to resume after a restart),
+        with the memory grown after the last one killed for memory."""
         b = cls()
+        grow = _Growth(oom or OomRetry())
         for a in attempts:
             if a.error is None or a.phase == "SUCCEEDED" or a.error.code == INTERRUPTED:
                 continue
-            if a.error.kind in _SYSTEM_KINDS:
+            if a.error.kind == ErrorKind.OOM.value and a.memory_limit:
+                b.memory = max(b.memory, grow.next(a.memory_limit) or a.memory_limit)
+            elif a.error.kind in _SYSTEM_KINDS:
                 b.system += 1
             else:
                 b.user += 1
         return b
+
+
+class _Growth:
+    """The memory after an attempt killed for memory, as one :class:`OomRetry` says."""
+
+    __slots__ = ("cap", "factor")
+
+    def __init__(self, oom: OomRetry) -> None:
+        self.factor = oom.factor
+        self.cap = quantity_bytes(oom.max, "oom_retry.max")
+
+    def next(self, limit: int) -> int:
+        """The limit after ``limit`` (0: ``limit`` is at or over the cap; no growth is left)."""
+        if limit >= self.cap or self.factor <= 1:
+            return 0
+        return min(self.cap, int(limit * self.factor))
 
 
 @dataclass(frozen=True)
@@ -67,6 +126,8 @@ class RetryPolicy:
     """Decides whether a failed attempt runs again."""
 
     system_retries: int = SYSTEM_RETRIES
+    oom: OomRetry = field(default_factory=OomRetry)
+    """How an attempt killed for memory grows (a project's ``oom_retry`` setting on a server)."""
 
     def retry(
         self,
@@ -81,6 +142,10 @@ class RetryPolicy:
             return True
         if kind == ErrorKind.ABORTED.value or err.code in _NEVER_CODES:
             return False
+        if kind == ErrorKind.OOM.value:
+            limit = budget.memory or memory_of(task)
+            if limit:
+                return self._grow(budget, limit)
         if kind in _SYSTEM_KINDS:
             budget.system += 1
             limit = self.system_retries
@@ -95,3 +160,34 @@ class RetryPolicy:
         if retries is None:
             retries = task.metadata.retries
         return budget.user <= retries
+
+    def decide(
+        self, budget: Budget, r: AttemptResult, task: TaskTemplate, node: Node
+    ) -> ErrorInfo | None:
+        """Spend failed attempt ``r`` on ``budget``: None when another attempt runs, else the
+        error its node fails with (naming the cap when memory could grow no more)."""
+        err = r.error or ErrorInfo(code="failed", message="attempt failed")
+        kind = kind_of(err, r.timed_out)
+        before = budget.memory
+        if self.retry(budget, err, kind, task, node):
+            if budget.memory != before:
+                log.info(
+                    "%s: attempt %d runs with %s after attempt %d used %s",
+                    r.node, r.attempt + 1, format_memory(budget.memory), r.attempt,
+                    memory_use(r.memory_peak, before or memory_of(task)),
+                )  # fmt: skip
+            return None
+        if kind == ErrorKind.OOM.value and budget.capped:
+            return msgspec.structs.replace(err, message=f"{err.message}; {budget.capped}")
+        return err
+
+    def _grow(self, budget: Budget, limit: int) -> bool:
+        grown = _Growth(self.oom).next(limit)
+        if not grown:
+            budget.capped = (
+                f"it ran with {format_memory(limit)}, the cap of memory retries "
+                f"(oom_retry max {self.oom.max}); it is not retried"
+            )
+            return False
+        budget.memory = grown
+        return True

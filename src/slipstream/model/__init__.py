@@ -4,6 +4,7 @@ Frozen ``msgspec`` structs encoded as JSON. Nothing here imports the rest of sli
 """
 
 from ._admin import (
+    OomRetry,
     Page,
     Project,
     ProjectCreate,
@@ -57,7 +58,7 @@ from ._phases import (
     NodePhase,
     check_transition,
 )
-from ._quantities import parse_quantity
+from ._quantities import format_memory, memory_use, parse_quantity
 from ._schedules import (
     BackfillRequest,
     BackfillResult,
@@ -164,6 +165,7 @@ __all__ = [
     "NodeRecord",
     "Notification",
     "Operand",
+    "OomRetry",
     "Page",
     "Project",
     "ProjectCreate",
@@ -198,6 +200,8 @@ __all__ = [
     "hash_literals",
     "is_assignable",
     "literal_problem",
+    "format_memory",
+    "memory_use",
     "parse_quantity",
     "to_builtins",
     "type_str",

@@ -17,6 +17,7 @@ from ._task import ResourceSpec, TaskTemplate
 from ._workflow import CompiledWorkflow
 
 __all__ = [
+    "OomRetry",
     "Page",
     "Project",
     "ProjectCreate",
@@ -58,6 +59,16 @@ class Project(msgspec.Struct, frozen=True, omit_defaults=True):
     created_at: float = 0.0
 
 
+class OomRetry(msgspec.Struct, frozen=True, omit_defaults=True, forbid_unknown_fields=True):
+    """How an attempt killed for memory runs again: with its memory limit (and request) times
+    ``factor``, never above ``max`` (a quantity such as ``"8Gi"``). Such retries spend neither the
+    task's ``retries`` nor the platform's budget; the cap bounds them. An attempt that goes over a
+    limit already at the cap fails the node."""
+
+    factor: float = 2.0
+    max: str = "8Gi"
+
+
 class Settings(msgspec.Struct, frozen=True, omit_defaults=True, forbid_unknown_fields=True):
     """Settings of a project or of a project+domain (Flyte's matchable attributes).
 
@@ -76,6 +87,8 @@ class Settings(msgspec.Struct, frozen=True, omit_defaults=True, forbid_unknown_f
     allowed_input_prefixes: tuple[str, ...] | None = None
     """URI prefixes (``s3://bucket/data/``) whose blobs launchers may pass as inputs, besides the
     project's own uploads and executions' data; set by an admin."""
+    oom_retry: OomRetry | None = None
+    """How attempts killed for memory grow on retry (the engine's default when unset)."""
 
 
 class Registered(msgspec.Struct, Generic[T], frozen=True, omit_defaults=True):

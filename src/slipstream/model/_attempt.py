@@ -91,3 +91,6 @@ class AttemptResult(msgspec.Struct, omit_defaults=True):
     execution: ExecutionId | None = None
     deck_uri: str = ""
     """The attempt's decks as one HTML page in the blob store ("" when the task made none)."""
+    memory_peak: int = 0
+    """The most resident memory the worker was seen using in bytes, where its memory was watched
+    (an attempt with a memory limit, in a worker process); 0 otherwise."""

@@ -118,3 +118,8 @@ class AttemptRecord(msgspec.Struct, frozen=True, omit_defaults=True):
     ended_at: float | None = None
     deck_uri: str = ""
     """The attempt's decks (``render_decks``), one HTML page in the blob store; "" if none."""
+    memory_limit: int = 0
+    """The memory limit in bytes this attempt ran under (grown after one killed for memory); 0
+    when its task has none."""
+    memory_peak: int = 0
+    """The most resident memory its worker was seen using, in bytes (0: not measured)."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from decimal import Decimal, InvalidOperation
 
-__all__ = ["parse_quantity"]
+__all__ = ["format_memory", "memory_use", "parse_quantity"]
 
 _SUFFIXES: dict[str, Decimal] = {
     "": Decimal(1),
@@ -45,3 +45,23 @@ def parse_quantity(text: str, *, field: str = "quantity") -> Decimal:
         from slipstream.errors import ValidationError
 
         raise ValidationError(f"invalid {field} quantity {text!r}") from None
+
+
+def format_memory(n: int) -> str:
+    """``n`` bytes as a quantity that :func:`parse_quantity` reads back exactly: ``"120Mi"``,
+    ``"8Gi"``, or plain bytes when no binary suffix divides it."""
+    for suffix, size in (("Ti", 1 << 40), ("Gi", 1 << 30), ("Mi", 1 << 20), ("Ki", 1 << 10)):
+        if n >= size and n % size == 0:
+            return f"{n // size}{suffix}"
+    return str(n)
+
+
+def memory_use(peak: int, limit: int) -> str:
+    """What an attempt used of its limit, for messages: ``"382 MiB of 200Mi"`` (``"over 200Mi"``
+    when the peak was not measured)."""
+    if not peak:
+        return f"over {format_memory(limit)}"
+    for unit, size in (("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)):
+        if peak >= size:
+            return f"{peak / size:.3g} {unit} of {format_memory(limit)}"
+    return f"{peak} B of {format_memory(limit)}"

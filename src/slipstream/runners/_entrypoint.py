@@ -27,7 +27,7 @@ from slipstream.sdk import (
 from slipstream.types import TypeContext
 
 from ._logs import OutputCapture
-from ._memory import MemoryWatch
+from ._memory import MemoryWatch, rss_bytes
 from ._resources import memory_limit_of
 
 __all__ = ["error_info", "run_attempt", "user_traceback"]
@@ -201,6 +201,8 @@ def run_attempt(req: AttemptRequest, worker: str = "", live: bool = False) -> At
             result = _failure(req, e, worker, live, started)
         if watch is not None and watch.tripped:
             result = _failure(req, watch.error(), worker, live, started, ErrorKind.OOM)
+        if watch is not None:
+            result.memory_peak = max(watch.peak, rss_bytes())
     if capture is not None:
         result.log_uri = capture.uri
     return result

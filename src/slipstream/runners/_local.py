@@ -16,6 +16,7 @@ from slipstream.engine import (
     Listener,
     LocalCatalog,
     MemoryStateStore,
+    RetryPolicy,
     Runner,
     TerminalSignals,
     task_closure,
@@ -24,6 +25,7 @@ from slipstream.model import (
     CompiledWorkflow,
     ExecutionId,
     ExecutionRecord,
+    OomRetry,
 )
 from slipstream.sdk import PyInterface
 from slipstream.storage import DataLayout, default_store_url, open_store, slipstream_home
@@ -91,18 +93,20 @@ def make_runner(
     (warm actors on the Ray cluster at ``RAY_ADDRESS``, or a private local Ray)."""
     if not isinstance(kind, str):
         return kind
+    from ._connectors import ConnectorRunner  # connector task types run beside any of them
+
     if kind == "inline":
         from ._inline import InlineRunner
 
-        return InlineRunner()
+        return ConnectorRunner(InlineRunner())
     if kind == "local":
         from ._pool import LocalRunner
 
-        return LocalRunner(workers=workers, code_root=code_root)
+        return ConnectorRunner(LocalRunner(workers=workers, code_root=code_root))
     if kind == "ray":
         from ._ray import RayRunner
 
-        return RayRunner(code_root=code_root, max_actors=workers)
+        return ConnectorRunner(RayRunner(code_root=code_root, max_actors=workers))
     from slipstream.errors import ConfigError
 
     raise ConfigError(f"unknown runner {kind!r}; use 'inline', 'local' or 'ray'")
@@ -144,8 +148,12 @@ def execute_local(
     max_parallelism: int | None = None,
     name: str | None = None,
     cache: bool = True,
+    oom_retry: OomRetry | None = None,
 ) -> LocalRun:
-    """Run ``entity`` (workflow or task) with Python ``inputs``; returns the finished run."""
+    """Run ``entity`` (workflow or task) with Python ``inputs``; returns the finished run.
+
+    ``oom_retry`` says how an attempt killed for memory grows on retry (the engine's default:
+    twice the memory, up to 8Gi)."""
     entity, inputs = _launched(entity, inputs)
     iface: PyInterface = entity.python_interface
     closure = closure_of(entity)
@@ -199,6 +207,7 @@ def execute_local(
             max_parallelism=max_parallelism,
             listener=listener,
             signals=TerminalSignals(),  # gates ask on the terminal (fail clearly without one)
+            retry_policy=RetryPolicy(oom=oom_retry) if oom_retry is not None else None,
         )
         executor.run()
     finally:

@@ -7,7 +7,8 @@ loops stop at once); if the attempt still runs three seconds later (stuck in nat
 was swallowed while memory kept growing) the worker exits with :data:`OOM_EXIT_CODE` and the pool
 reports the attempt as out of memory. Either way the attempt's kind is ``OOM`` and the pool replaces
 the worker, whose heap may stay large. The limit counts the worker process's whole resident memory,
-as a container's limit would.
+as a container's limit would. The highest figure read is the attempt's peak (``memory_peak`` on its
+result), kept on its record beside its limit.
 """
 
 from __future__ import annotations
@@ -83,6 +84,8 @@ class MemoryWatch:
             while not self._stop.wait(_INTERVAL_S):
                 rss = int(os.pread(fd, 128, 0).split()[1]) * _PAGE
                 if rss <= self.limit:
+                    if rss > self.peak:  # the attempt's record shows its peak
+                        self.peak = rss
                     continue
                 self.peak = max(self.peak, rss)
                 self.tripped = True
