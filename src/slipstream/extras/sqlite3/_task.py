@@ -33,9 +33,13 @@ class SQLite3Config:
 def _unarchive(archive: str, into: str) -> str:
     """The one file an archive holds, unpacked under ``into``."""
     import shutil
+    import zipfile
 
     folder = os.path.join(into, "_archive")
-    shutil.unpack_archive(archive, folder, filter="data")
+    if zipfile.is_zipfile(archive):  # shutil's zip unpacking skips names outside the folder
+        shutil.unpack_archive(archive, folder, format="zip")
+    else:  # a tar: only plain files and folders inside the folder ("data" filter)
+        shutil.unpack_archive(archive, folder, filter="data")
     files = [os.path.join(d, f) for d, _, names in os.walk(folder) for f in names]
     if len(files) != 1:
         raise StorageError(f"the archive holds {len(files)} files; a database archive holds one")
