@@ -2,12 +2,15 @@
 
 import os
 import time
+from dataclasses import dataclass
+from datetime import timedelta
 
 import pandas as pd
 
 from slipstream import (
     CronSchedule,
     File,
+    FixedRate,
     LaunchPlan,
     Webhook,
     WorkflowExecutionPhase,
@@ -119,3 +122,28 @@ def note(text: str) -> File:
 @workflow
 def outputs_by_type(n: int = 12) -> tuple[pd.DataFrame, File]:
     return table(n=n), note(text="hello file")
+
+
+@dataclass
+class Point:
+    x: int
+    name: str
+
+
+@task
+def points(n: int, tag: str | None = None) -> tuple[list[Point], str | None, Point]:
+    return [Point(x=i, name=f"p{i}") for i in range(n)], tag, Point(x=-1, name="origin")
+
+
+@workflow
+def records(n: int = 3, tag: str | None = None) -> tuple[list[Point], str | None, Point]:
+    return points(n=n, tag=tag)
+
+
+pinned = LaunchPlan.get_or_create(
+    quick,
+    name="pinned_lp",
+    fixed_inputs={"label": "pinned label"},
+    default_inputs={"x": 5},
+    schedule=FixedRate(timedelta(hours=6)),
+)

@@ -366,6 +366,7 @@ class Executor:
         rec = nr.record
         if rec.started_at is None:  # a resumed node keeps its first start
             rec.started_at = time.time()
+        rec.inputs = nr.inputs  # known from its start: a running node shows what it runs with
         kind = node.kind
         kt = type(kind)
         if kt is TaskNode:

@@ -32,8 +32,8 @@ from slipstream.model import (
 from .._api._guard import SESSION_COOKIE
 from .._auth import Principal
 from .._login_links import LoginLinks
-from ._forms import fields_of, parse_form
-from ._pages import launch_target
+from ._forms import fields_of, parse_form, parse_labels
+from ._pages import launch_target, render_launch
 from ._security import CSRF_FIELD, SecureRoute
 from ._session import LOGIN_FORM_BYTES, access, posted, safe_next, set_session
 from ._views import error_page, render, services_of
@@ -138,36 +138,40 @@ async def launch(request: Request, project: str, domain: str, name: str) -> Resp
     svc = services_of(request)
     form.pop(CSRF_FIELD, None)
     version = form.pop("__version", "") or "latest"
+    labels_text = form.pop("__labels", "")
+    source = form.pop("__from", "")
     try:
         lp, interface = await run_in_threadpool(launch_target, svc, project, domain, name, version)
-        fields = fields_of(interface, lp)
-        values, errors = parse_form(fields, form)
+        values, errors = parse_form(fields_of(interface, lp), form)
+        labels, bad_labels = parse_labels(labels_text)
+        if bad_labels:
+            errors["__labels"] = bad_labels
         if not errors:
             request_body = ExecutionCreate(
                 target=Identifier(ResourceType.LAUNCH_PLAN, name, project, domain, lp.id.version),
                 inputs=values,
+                labels=labels,
             )
             record = await run_in_threadpool(svc.launches.create, request_body, who)
             return _go(request, f"/console/executions/{project}/{domain}/{record.id.name}")
     except SlipstreamError as e:
-        field = (e.details or {}).get("input") if isinstance(e.details, dict) else None
+        # the server's own check refused a value: its message goes next to the field it names
+        details = e.details if isinstance(e.details, dict) else {}
+        field = details.get("input") or ("__labels" if e.message.startswith("labels:") else "")
         if not field:
             return error_page(request, e)
         errors = {str(field): e.message}
         lp, interface = await run_in_threadpool(launch_target, svc, project, domain, name, version)
-        fields = fields_of(interface, lp)
-    return render(
+    return await run_in_threadpool(
+        render_launch,
         request,
-        "launch.html",
-        422,
-        project=project,
-        domain=domain,
-        name=name,
-        version=lp.id.version,
-        fields=fields,
-        fixed=lp.fixed_inputs,
-        errors=errors,
-        values=form,
+        lp,
+        interface,
+        errors,
+        form,
+        labels=labels_text,
+        source=source,
+        status=422,
     )
 
 

@@ -6,16 +6,25 @@ the execution."""
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from typing import Any
 
 import msgspec
 from fastapi import APIRouter, Request, Response
 
 from slipstream.errors import NotFoundError, SlipstreamError, ValidationError
-from slipstream.model import CompiledWorkflow, ExecutionRecord, ResourceType, WorkflowSpec
+from slipstream.model import (
+    CompiledWorkflow,
+    ExecutionRecord,
+    LiteralType,
+    NodeRecord,
+    ResourceType,
+    WorkflowSpec,
+)
 
 from .._registry import decode_spec
 from ._pages import answer, graph_of, queries_of
+from ._queries import ConsoleQueries
 from ._render import owned_prefixes
 from ._security import SecureRoute
 from ._views import render, services_of
@@ -23,13 +32,15 @@ from ._views import render, services_of
 __all__ = ["router"]
 
 router = APIRouter(include_in_schema=False, route_class=SecureRoute)
+_RECOVER_HOPS = 8
+_MAX_PATH = 1024
 
 
 def _base(project: str, domain: str, name: str) -> str:
     return f"/executions/{project}/{domain}/{name}"
 
 
-def _workflow_of(svc: Any, record: ExecutionRecord) -> WorkflowSpec | None:
+def _compiled_of(svc: Any, record: ExecutionRecord) -> CompiledWorkflow | None:
     t = record.spec.target
     if t.resource_type is not ResourceType.WORKFLOW:
         return None
@@ -41,7 +52,86 @@ def _workflow_of(svc: Any, record: ExecutionRecord) -> WorkflowSpec | None:
             spec = decode_spec(row)
     except NotFoundError:
         return None
-    return spec.workflow if isinstance(spec, CompiledWorkflow) else None
+    return spec if isinstance(spec, CompiledWorkflow) else None
+
+
+def _workflow_of(svc: Any, record: ExecutionRecord) -> WorkflowSpec | None:
+    compiled = _compiled_of(svc, record)
+    return compiled.workflow if compiled is not None else None
+
+
+def _closure(request: Request, record: ExecutionRecord) -> CompiledWorkflow | None:
+    """The registered closure the execution runs (its tasks' interfaces type the nodes' values),
+    remembered per workflow version (registered specs never change)."""
+    cache: dict[Any, CompiledWorkflow | None] | None = getattr(
+        request.app.state, "console_closures", None
+    )
+    if cache is None:
+        cache = request.app.state.console_closures = {}
+    key = record.spec.target
+    if key not in cache:
+        if len(cache) > 200:
+            cache.clear()
+        cache[key] = _compiled_of(services_of(request), record)
+    return cache[key]
+
+
+@dataclass(frozen=True)
+class NodeValues:
+    """A node's inputs or outputs with the types its task declares (empty: rendered by shape)."""
+
+    values: dict[str, Any]
+    types: dict[str, LiteralType]
+
+
+def _node_values(
+    request: Request, record: ExecutionRecord, node: NodeRecord
+) -> tuple[NodeValues | None, NodeValues | None]:
+    """The node's inputs (known from its start) and outputs, typed by its task's interface."""
+    closure = _closure(request, record)
+    task = closure.tasks.get(node.task) if closure is not None and node.task else None
+    inputs_t = {v.name: v.type for v in task.interface.inputs} if task else {}
+    outputs_t = {v.name: v.type for v in task.interface.outputs} if task else {}
+    inputs = None if node.inputs is None else NodeValues(node.inputs, inputs_t)
+    outputs = None if node.outputs is None else NodeValues(node.outputs, outputs_t)
+    return inputs, outputs
+
+
+def recovered_times(
+    qs: ConsoleQueries, record: ExecutionRecord, nodes: list[NodeRecord]
+) -> dict[str, tuple[float, float | None]]:
+    """The start and end of each node of a recover that took its result from an earlier
+    execution (it started before this execution existed): its own run's times, found in the
+    execution it ran in (following recover after recover, in the same project and domain)."""
+    out: dict[str, tuple[float, float | None]] = {}
+    for node in nodes:
+        current, found = record, node
+        for _ in range(_RECOVER_HOPS):
+            src = current.spec.source_execution
+            if (
+                current.spec.mode != "recover"
+                or src is None
+                or found.started_at is None
+                or found.started_at >= current.created_at
+                or (src.project, src.domain) != (record.id.project, record.id.domain)
+            ):
+                break
+            try:
+                pk, current = qs.execution(src.project, src.domain, src.name)
+            except NotFoundError:
+                break
+            earlier = qs.node(pk, node.path)
+            if earlier is None or earlier.started_at is None:
+                break
+            found = earlier
+        if found is not node and found.started_at is not None:
+            out[node.path] = (found.started_at, found.ended_at)
+    return out
+
+
+def _workflow_of_cached(request: Request, record: ExecutionRecord) -> WorkflowSpec | None:
+    closure = _closure(request, record)
+    return closure.workflow if closure is not None else None
 
 
 def _node_ids(request: Request, record: ExecutionRecord) -> tuple[str, ...] | None:
@@ -95,6 +185,7 @@ async def execution(request: Request, project: str, domain: str, name: str) -> R
             notifications=notifications,
             store_url=owned_prefixes(svc.config.store_url, project, domain),
             terminal=record.phase.terminal,
+            selected=request.query_params.get("node", "")[:_MAX_PATH],
         )
 
     return await answer(request, "GET", _base(project, domain, name), build)
@@ -155,9 +246,15 @@ async def nodes(request: Request, project: str, domain: str, name: str) -> Respo
         parent = q.get("parent", "")
         ids = None if parent else _node_ids(request, record)
         rows, more = qs.children(pk, parent, after=_int(q.get("after"), "after"), ids=ids)
+        wf = None if parent else _workflow_of_cached(request, record)
+        labels = {n["id"]: n["label"] for n in graph_of(wf)["nodes"]} if wf else {}
+        source = record.spec.source_execution
         return render(
             request,
             "nodes.html",
+            labels=labels,
+            recovered=recovered_times(qs, record, [r.record for r in rows]),
+            source=source.name if source else "",
             rows=rows,
             more=more,
             parent=parent,
@@ -209,15 +306,21 @@ async def node(request: Request, project: str, domain: str, name: str) -> Respon
 
     def build() -> Response:
         qs = queries_of(request)
-        pk, _ = qs.execution(project, domain, name)
+        pk, record = qs.execution(project, domain, name)
         rec = qs.node(pk, path)
         if rec is None:
             raise NotFoundError(f"execution {project}/{domain}/{name} has no node {path!r}")
         attempts = qs.attempts(pk, path)
+        inputs, outputs = _node_values(request, record, rec)
+        source = record.spec.source_execution
         return render(
             request,
             "node.html",
             node=rec,
+            inputs=inputs,
+            outputs=outputs,
+            recovered=recovered_times(qs, record, [rec]).get(path),
+            source=source.name if source else "",
             attempts=attempts,
             project=project,
             domain=domain,

@@ -16,7 +16,7 @@ from typing import Any
 
 from slipstream.model import Interface, Kind, LaunchPlanSpec, LiteralType, type_str
 
-__all__ = ["FormField", "fields_of", "parse_form"]
+__all__ = ["FormField", "fields_of", "parse_form", "parse_labels", "text_of"]
 
 _TEXT_KINDS = {Kind.STR, Kind.DATETIME, Kind.DATE, Kind.DURATION, Kind.BYTES}
 _JSON_KINDS = {Kind.LIST, Kind.DICT, Kind.STRUCT, Kind.UNION, Kind.ANY, Kind.NDARRAY}
@@ -58,9 +58,14 @@ def _widget(tp: LiteralType) -> str:
     return "text"
 
 
-def _text_of(literal: Any, tp: LiteralType) -> str:
+def text_of(literal: Any, tp: LiteralType) -> str:
+    """A literal as its field shows it (what the typed parser reads back as the same value)."""
     if literal is None:
         return ""
+    if tp.kind is Kind.UNION and isinstance(literal, dict) and set(literal) == {"$u", "v"}:
+        variant = next((a for a in tp.args if a.tag == literal["$u"]), None)
+        if variant is not None:
+            return text_of(literal["v"], variant)
     if tp.kind in _TEXT_KINDS | {Kind.ENUM} and isinstance(literal, str):
         return literal
     if tp.kind in (Kind.FILE, Kind.DIR, Kind.DATASET) and isinstance(literal, dict):
@@ -83,7 +88,7 @@ def fields_of(interface: Interface, lp: LaunchPlanSpec | None) -> list[FormField
                 name=v.name,
                 type=v.type,
                 widget=_widget(v.type),
-                value=_text_of(default, v.type) if has_default else "",
+                value=text_of(default, v.type) if has_default else "",
                 required=not has_default,
                 description=v.description,
                 choices=v.type.values,
@@ -119,3 +124,16 @@ def parse_form(
         except (BadValue, ValueError, TypeError) as e:
             errors[f.name] = f"{f.name} ({f.type_label}): {e}"
     return values, errors
+
+
+def parse_labels(text: str) -> tuple[dict[str, str], str]:
+    """The labels typed as ``key=value, key=value``, and what is wrong with them (empty: none)."""
+    labels: dict[str, str] = {}
+    for part in (p.strip() for p in text.replace("\n", ",").split(",")):
+        if not part:
+            continue
+        key, eq, value = part.partition("=")
+        if not eq or not key.strip():
+            return {}, f"labels: {part!r} is not key=value"
+        labels[key.strip()] = value.strip()
+    return labels, ""

@@ -8,7 +8,9 @@ whatever the size of the execution.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
+from urllib.parse import quote
 
 import msgspec
 from fastapi import APIRouter, Request, Response
@@ -18,6 +20,7 @@ from starlette.concurrency import run_in_threadpool
 from slipstream.errors import NotFoundError, SlipstreamError, ValidationError
 from slipstream.model import (
     CompiledWorkflow,
+    Interface,
     LaunchPlanSpec,
     ResourceType,
     TaskTemplate,
@@ -27,13 +30,22 @@ from slipstream.model import (
 from .._auth import Principal
 from .._names import LATEST
 from .._registry import decode_spec
-from ._forms import fields_of
+from ._forms import fields_of, text_of
 from ._queries import ConsoleQueries, ExecutionFilter
 from ._security import SecureRoute
 from ._session import access
 from ._views import error_page, render, services_of
 
-__all__ = ["answer", "error_page", "graph_of", "launch_target", "queries_of", "render", "router"]
+__all__ = [
+    "answer",
+    "error_page",
+    "graph_of",
+    "launch_target",
+    "queries_of",
+    "render",
+    "render_launch",
+    "router",
+]
 
 router = APIRouter(include_in_schema=False, route_class=SecureRoute)
 _TYPES = {
@@ -114,15 +126,25 @@ async def project(request: Request, project: str, domain: str) -> Response:
     return await answer(request, "GET", f"/projects/{project}/domains/{domain}", build)
 
 
-def graph_of(wf: WorkflowSpec) -> dict[str, Any]:
-    """The nodes and edges of a workflow, for the graph layout in the browser."""
+_NODE_PAGES = {"task": "tasks", "launchplan": "launch_plans"}
+
+
+def graph_of(wf: WorkflowSpec, entities: str = "") -> dict[str, Any]:
+    """The nodes and edges of a workflow, for the graph layout in the browser; with
+    ``entities`` (a project's page, ``/console/projects/P/D``) each node that runs a registered
+    task, workflow or launch plan links to its page."""
     nodes = []
     for n in wf.nodes:
         kind = type(n.kind).__name__.removesuffix("Node").lower()
         target = getattr(n.kind, "task", None) or getattr(n.kind, "workflow", None) or ""
         target = target or getattr(n.kind, "name", "") or getattr(n.kind, "gate", "")
         label = n.overrides.name if getattr(n.overrides, "name", None) else target.split(".")[-1]
-        nodes.append({"id": n.id, "label": label or n.id, "kind": kind})
+        node = {"id": n.id, "label": label or n.id, "kind": kind}
+        lp = getattr(n.kind, "launch_plan", None)
+        page = lp.name if lp is not None else target
+        if entities and kind in _NODE_PAGES and isinstance(page, str) and page:
+            node["href"] = f"{entities}/{_NODE_PAGES[kind]}/{quote(page, safe='')}"
+        nodes.append(node)
     ids = {n.id for n in wf.nodes}
     edges = [[u, n.id] for n in wf.nodes for u in n.upstream if u in ids]
     return {"nodes": nodes, "edges": edges}
@@ -184,7 +206,11 @@ async def entity(request: Request, project: str, domain: str, kind: str, name: s
             spec=spec,
             interface=interface,
             launch_plan=spec if isinstance(spec, LaunchPlanSpec) else None,
-            graph=msgspec.json.encode(graph_of(workflow)).decode() if workflow else None,
+            graph=msgspec.json.encode(
+                graph_of(workflow, f"/console/projects/{project}/{domain}")
+            ).decode()
+            if workflow
+            else None,
             versions=queries_of(request).versions(rt.value, project, domain, name),
             schedule=schedule,
             ticks=ticks,
@@ -195,27 +221,67 @@ async def entity(request: Request, project: str, domain: str, kind: str, name: s
 
 @router.get("/console/projects/{project}/{domain}/launch_plans/{name}/launch")
 async def launch_form(request: Request, project: str, domain: str, name: str) -> Response:
-    """The form that launches a launch plan, generated from its typed interface."""
+    """The form that launches a launch plan, generated from its typed interface; with
+    ``?from=EXECUTION`` (the Relaunch button) its fields hold that execution's inputs."""
     svc = services_of(request)
     version = request.query_params.get("version") or LATEST
+    source = request.query_params.get("from", "")
 
     def build() -> Response:
         lp, interface = launch_target(svc, project, domain, name, version)
-        return render(
-            request,
-            "launch.html",
-            project=project,
-            domain=domain,
-            name=name,
-            version=lp.id.version,
-            fields=fields_of(interface, lp),
-            fixed=lp.fixed_inputs,
-            errors={},
-            values={},
-        )
+        values: dict[str, str] = {}
+        labels = ""
+        if source:
+            old = svc.data.inputs(project, domain, source)
+            _, record = queries_of(request).execution(project, domain, source)
+            values = {
+                f.name: text_of(old.values[f.name], f.type)
+                for f in fields_of(interface, lp)
+                if f.name in old.values
+            }
+            labels = ", ".join(f"{k}={v}" for k, v in sorted(record.spec.labels.items()))
+        return render_launch(request, lp, interface, {}, values, labels=labels, source=source)
 
     target = {"target": {"project": project, "domain": domain}}
     return await answer(request, "POST", "/executions", build, target)
+
+
+def render_launch(
+    request: Request,
+    lp: LaunchPlanSpec,
+    interface: Interface,
+    errors: dict[str, str],
+    values: Mapping[str, str],
+    *,
+    labels: str = "",
+    source: str = "",
+    status: int = 200,
+) -> Response:
+    """The launch form of ``lp``: its fields (``values`` typed or prefilled, ``errors`` next to
+    their fields), the versions to choose from, and the execution's labels."""
+    i = lp.id
+    return render(
+        request,
+        "launch.html",
+        status,
+        project=i.project,
+        domain=i.domain,
+        name=i.name,
+        version=i.version,
+        versions=[
+            v["version"]
+            for v in queries_of(request).versions(
+                ResourceType.LAUNCH_PLAN.value, i.project, i.domain, i.name
+            )
+        ],
+        fields=fields_of(interface, lp),
+        fixed=lp.fixed_inputs,
+        fixed_types={v.name: v.type for v in interface.inputs},
+        errors=errors,
+        values=values,
+        labels=labels,
+        source=source,
+    )
 
 
 def launch_target(svc: Any, project: str, domain: str, name: str, version: str) -> Any:

@@ -1,18 +1,19 @@
-"""Turning records and values into what the pages show: times, durations, phase colours,
-values rendered by their literal type (a table preview for DataFrames, links for files)."""
+"""Turning records and values into what the pages show: times, durations, phase colours, node
+labels, and the templates' environment (values by their literal type are :mod:`._values`)."""
 
 from __future__ import annotations
 
 import datetime as dt
-import json
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
-from markupsafe import Markup, escape
+from markupsafe import escape
 
-from slipstream.model import Kind, LiteralType, type_str
+from slipstream.model import memory_notes, type_str
+
+from ._values import owned_prefixes, render_value
 
 __all__ = ["PHASE_COLOURS", "environment", "owned_prefixes", "render_value"]
 
@@ -31,7 +32,6 @@ PHASE_COLOURS = {
     "RETRYABLE_FAILURE": "#f9a825",
 }
 _TEMPLATES = Path(__file__).parent / "templates"
-_PREVIEW_ROWS = 10
 
 
 def when(ts: float | None) -> str:
@@ -62,80 +62,12 @@ def phase_colour(phase: str) -> str:
     return PHASE_COLOURS.get(str(phase), "#757575")
 
 
-def _json(value: Any, limit: int = 2000) -> str:
-    text = json.dumps(value, indent=1, default=str)
-    return text if len(text) <= limit else text[:limit] + " …"
-
-
-def owned_prefixes(store_url: str, project: str, domain: str) -> tuple[str, ...]:
-    """The blob prefixes of one project and domain: its executions' data and its uploads. A
-    page links to and previews only values below these (the caller may read them); any other
-    URI a value holds is shown as text, never read."""
-    root = store_url.rstrip("/")
-    return (f"{root}/{project}/{domain}/", f"{root}/uploads/{project}/{domain}/")
-
-
-def _owned(uri: str, owned: tuple[str, ...]) -> bool:
-    return ".." not in uri.split("/") and any(uri.startswith(p) for p in owned)
-
-
-def _blob_link(uri: str, owned: tuple[str, ...]) -> Markup:
-    if _owned(uri, owned):
-        href = f"/console/blob?uri={quote(uri, safe='')}"
-        return Markup('<a href="{}">{}</a>').format(href, uri)
-    if uri.startswith(("http://", "https://")):
-        return Markup('<a href="{}" rel="noreferrer">{}</a>').format(uri, uri)
-    return Markup("<code>{}</code>").format(uri)
-
-
-def _frame_preview(uri: str, owned: tuple[str, ...]) -> Markup:
-    if not _owned(uri, owned):
-        return Markup("")
-    try:
-        import fsspec
-        import pyarrow.parquet as pq
-
-        with fsspec.open(uri, "rb") as f:
-            reader = pq.ParquetFile(f)
-            rows = reader.metadata.num_rows
-            batch = next(reader.iter_batches(batch_size=_PREVIEW_ROWS), None)
-            table = batch.to_pylist() if batch is not None else []
-            columns = reader.schema_arrow.names
-    except Exception as e:  # a preview is a courtesy: say why there is none
-        return Markup('<p class="muted">no preview: {}</p>').format(f"{type(e).__name__}: {e}")
-    head = Markup("").join(Markup("<th>{}</th>").format(c) for c in columns)
-    body = Markup("").join(
-        Markup("<tr>{}</tr>").format(
-            Markup("").join(Markup("<td>{}</td>").format(str(r.get(c))[:80]) for c in columns)
-        )
-        for r in table
-    )
-    return Markup(
-        '<table class="frame"><thead><tr>{}</tr></thead><tbody>{}</tbody></table>'
-        '<p class="muted">{} rows, {} columns; first {} shown</p>'
-    ).format(head, body, rows, len(columns), len(table))
-
-
-def render_value(literal: Any, tp: LiteralType | None, owned: tuple[str, ...] = ()) -> Markup:
-    """One input or output for people, by its type; blobs below ``owned`` (the prefixes of the
-    execution's project and domain, :func:`owned_prefixes`) are linked and previewed."""
-    kind = tp.kind if tp is not None else None
-    if kind in (Kind.FILE, Kind.DIR) and isinstance(literal, dict) and "uri" in literal:
-        return _blob_link(str(literal["uri"]), owned)
-    if kind is Kind.DATASET and isinstance(literal, dict) and "uri" in literal:
-        uri = str(literal["uri"])
-        return _blob_link(uri, owned) + _frame_preview(uri, owned)
-    if kind is Kind.BOOL or kind in (Kind.INT, Kind.FLOAT):
-        return Markup("<code>{}</code>").format(json.dumps(literal))
-    if kind in (Kind.STR, Kind.DATETIME, Kind.DATE, Kind.DURATION, Kind.ENUM) and isinstance(
-        literal, str
-    ):
-        return Markup('<span class="str">{}</span>').format(literal[:2000])
-    if isinstance(literal, dict) and "$pickle" in literal:
-        return Markup("<em>pickled value</em> ") + _blob_link(
-            str(literal["$pickle"].get("uri", "")), owned
-        )
-    return Markup("<pre>{}</pre>").format(_json(literal))
+def node_label(record: Any) -> str:
+    """What a node is called on the page: its call site's name, else its task's (a dynamic
+    node's children are named by what they run, not by their path)."""
+    name = getattr(record, "name", "") or ""
+    task = getattr(record, "task", "") or ""
+    return name or task.rsplit(".", 1)[-1] or str(getattr(record, "path", "")).rsplit("/", 1)[-1]
 
 
 def environment() -> Environment:
@@ -149,8 +81,10 @@ def environment() -> Environment:
     env.filters["when"] = when
     env.filters["colour"] = phase_colour
     env.filters["type_str"] = type_str
+    env.filters["label"] = node_label
     env.filters["q"] = lambda s: quote(str(s), safe="")
     env.globals["duration"] = duration
     env.globals["render_value"] = render_value
     env.globals["escape"] = escape
+    env.globals["memory_notes"] = memory_notes  # how an attempt's memory grew after an OOM
     return env

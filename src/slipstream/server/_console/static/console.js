@@ -45,8 +45,38 @@ function drawGraph(box) {
   }
   box.innerHTML = "";
   box.appendChild(svg);
+  svg.querySelectorAll("g.gnode").forEach((grp) => {
+    const href = nodeHref(box, grp.dataset.node, data);
+    if (!href) return;
+    grp.classList.add("link");
+    grp.setAttribute("tabindex", "0");
+    grp.setAttribute("role", "link");
+    grp.addEventListener("click", () => openNode(box, grp.dataset.node, href));
+    grp.addEventListener("keydown", (ev) => { if (ev.key === "Enter") openNode(box, grp.dataset.node, href); });
+  });
   const url = box.dataset.phases;
   if (url) follow(box, url);
+}
+
+function nodeHref(box, id, data) {
+  // an execution's graph: the node's own page address; an entity's graph: what the node runs
+  if (box.dataset.base) return `${box.dataset.base}?node=${encodeURIComponent(id)}`;
+  const n = data.nodes.find((x) => x.id === id);
+  return n && n.href ? n.href : "";
+}
+
+function openNode(box, id, href) {
+  const detail = document.getElementById("node-detail");
+  if (!box.dataset.base || !detail || !window.htmx) {
+    window.location.assign(href);
+    return;
+  }
+  htmx.ajax("GET", `${box.dataset.base}/node?path=${encodeURIComponent(id)}`, { target: "#node-detail" });
+  history.pushState({}, "", href);
+  box.querySelectorAll("g.gnode.selected").forEach((g) => g.classList.remove("selected"));
+  const g = box.querySelector(`g[data-node="${CSS.escape(id)}"]`);
+  if (g) g.classList.add("selected");
+  detail.scrollIntoView({ block: "nearest" });
 }
 
 async function follow(box, url) {
@@ -74,8 +104,26 @@ async function follow(box, url) {
   }
 }
 
+const INT_MAX = 2n ** 63n;
+
+function checkInt(v) {
+  // the server's validator refuses what does not fit 64 bits: so does the form
+  if (!/^-?\d+$/.test(v.trim())) return "a whole number, such as 42";
+  const n = BigInt(v.trim());
+  return n >= -INT_MAX && n < INT_MAX ? "" : "a whole number of at most 64 bits";
+}
+
+function checkLabels(v) {
+  for (const part of v.split(/[,\n]/).map((p) => p.trim()).filter((p) => p)) {
+    const eq = part.indexOf("=");
+    if (eq <= 0) return `'${part}' is not key=value`;
+  }
+  return "";
+}
+
 const CHECKS = {
-  int: (v) => (/^-?\d+$/.test(v.trim()) ? "" : "a whole number, such as 42"),
+  int: checkInt,
+  labels: checkLabels,
   float: (v) => (v.trim() !== "" && !isNaN(Number(v)) ? "" : "a number, such as 0.5"),
   json: (v) => { try { JSON.parse(v); return ""; } catch (e) { return "JSON: " + e.message; } },
 };
@@ -97,6 +145,13 @@ function checkField(input) {
 }
 
 function typedForm(form) {
+  // another version of the launch plan has its own fields: show its form, keeping the inputs
+  // of a relaunch
+  form.querySelectorAll("select[data-reload=version]").forEach((sel) => sel.addEventListener("change", () => {
+    const url = new URL(window.location.href);
+    url.searchParams.set("version", sel.value);
+    window.location.assign(url.toString());
+  }));
   const inputs = form.querySelectorAll("input[name]:not([type=hidden]), textarea, select");
   inputs.forEach((i) => i.addEventListener("blur", () => checkField(i)));
   form.addEventListener("submit", (ev) => {
