@@ -79,6 +79,7 @@ _COMMANDS: dict[str, tuple[str, str]] = {
     "auth": ("slipstream.cli._auth", "auth"),
     "launchplan": ("slipstream.cli._launchplan", "launchplan"),
     "env": ("slipstream.cli._env", "env"),
+    "lineage": ("slipstream.cli._lineage", "lineage"),
 }
 
 

@@ -46,6 +46,7 @@ from ._execution_api import (
 from ._identifier import ExecutionId, Identifier, ResourceType
 from ._interface import Interface, Variable
 from ._launch_plan import CronSchedule, FixedRate, LaunchPlanSpec, Notification, Schedule
+from ._lineage import Lineage, LineageBlob, LineageStep
 from ._literal_check import literal_problem
 from ._literal_types import Field, Kind, LiteralType, is_assignable, type_str
 from ._phases import (
@@ -59,7 +60,6 @@ from ._phases import (
     check_transition,
 )
 from ._quantities import format_memory, memory_use, parse_quantity
-from ._retention import GcReport, GcRequest, RetentionPolicy
 from ._schedules import (
     BackfillRequest,
     BackfillResult,
@@ -148,14 +148,15 @@ __all__ = [
     "Field",
     "FixedRate",
     "GateNode",
-    "GcReport",
-    "GcRequest",
     "Identifier",
     "Interface",
     "Kind",
     "LOG_FILE",
     "LaunchPlanNode",
     "LaunchPlanSpec",
+    "Lineage",
+    "LineageBlob",
+    "LineageStep",
     "ListOf",
     "LiteralType",
     "LogChunk",
@@ -182,7 +183,6 @@ __all__ = [
     "RelaunchRequest",
     "ResourceSpec",
     "ResourceType",
-    "RetentionPolicy",
     "Schedule",
     "SecretRequest",
     "Settings",

@@ -35,6 +35,7 @@ from ._bundle import build_bundle
 from ._discover import discover, source_paths
 from ._executions import RemoteExecutions
 from ._http import Http
+from ._lineage import RemoteLineage
 from ._schedules import RemoteSchedules
 from ._spec_cache import load_specs, save_specs, spec_cache_key
 from ._version import default_version
@@ -62,7 +63,7 @@ class Registration:
     """True when the specs came from the spec cache (the user's modules were not imported)."""
 
 
-class Remote(RemoteExecutions, RemoteSchedules):
+class Remote(RemoteExecutions, RemoteSchedules, RemoteLineage):
     """A connection to a slipstream server, with a default project and domain.
 
     ``Remote()`` finds the server from ``SLIPSTREAM_ENDPOINT`` or the config file

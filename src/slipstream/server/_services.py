@@ -13,6 +13,7 @@ from ._execution_data import ExecutionData
 from ._executions import ExecutionService
 from ._input_policy import InputPolicy
 from ._launch import LaunchService
+from ._lineage import LineageService
 from ._projects import ProjectService
 from ._promotion import PromotionService
 from ._registry import Registry
@@ -42,6 +43,7 @@ class Services:
     schedules: ScheduleService
     notifications: NotificationLog
     uploads: UploadService
+    lineage: LineageService
 
     @classmethod
     def build(cls, config: ServerConfig, db: Database | None = None) -> Services:
@@ -71,6 +73,7 @@ class Services:
             launches=LaunchService(db, projects, registry, inputs),
             control=ExecutionControl(db, projects, inputs),
             data=ExecutionData(db, projects, config.store_url),
+            lineage=LineageService(db, projects),
             schedules=ScheduleService(db, projects, registry),
             notifications=NotificationLog(db, projects),
             uploads=UploadService(

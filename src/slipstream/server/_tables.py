@@ -37,6 +37,7 @@ __all__ = [
     "EntityRow",
     "ExecutionRow",
     "GrantRow",
+    "LineageRow",
     "LoginLinkRow",
     "NodeExecutionRow",
     "NotificationRow",
@@ -430,3 +431,29 @@ class NotificationRow(Base):
     claim_expires: Mapped[float] = mapped_column(Float, default=0.0)
     created_at: Mapped[float] = mapped_column(Float)
     sent_at: Mapped[float | None] = mapped_column(Float, nullable=True)
+
+
+class LineageRow(Base):
+    """A blob URI a node execution wrote (``role`` output) or read (input): the lineage index.
+
+    Written with the node's records when they are flushed (its inputs once the node ended, its
+    outputs once it succeeded; an execution's own inputs with node ``""``). ``uri_key`` is the
+    SHA-256 of the URI in normal form, what lookups go through. Rows go with their execution
+    (``ON DELETE CASCADE``).
+    """
+
+    __tablename__ = "lineage"
+    __table_args__ = (
+        UniqueConstraint("execution_id", "node", "role", "uri_key"),
+        Index("ix_lineage_uri_key", "uri_key", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(_Id, primary_key=True, autoincrement=True)
+    execution_id: Mapped[int] = mapped_column(_Id, ForeignKey("executions.id", ondelete="CASCADE"))
+    node: Mapped[str] = mapped_column(String(512))
+    role: Mapped[str] = mapped_column(String(8))
+    uri_key: Mapped[str] = mapped_column(String(64))
+    uri: Mapped[str] = mapped_column(Text)
+    attempt: Mapped[int] = mapped_column(Integer, default=0)
+    cache: Mapped[str] = mapped_column(String(16), default="")
+    at: Mapped[float] = mapped_column(Float)

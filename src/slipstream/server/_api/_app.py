@@ -12,6 +12,7 @@ from . import _auth, _data, _entities, _executions, _health, _projects, _schedul
 from ._errors import install_error_handlers
 from ._guard import Guard
 from ._io import schema_components
+from ._lineage import router as _lineage_router
 
 __all__ = ["API_PREFIX", "create_app"]
 
@@ -34,6 +35,7 @@ def create_app(services: Services) -> FastAPI:
     api = APIRouter(prefix=API_PREFIX)
     for module in (_projects, _entities, _executions, _data, _auth, _schedules, _secrets):
         api.include_router(module.router)
+    api.include_router(_lineage_router)
     app.include_router(api)
     app.include_router(_health.router)
     app.include_router(_console_router())

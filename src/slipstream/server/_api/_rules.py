@@ -167,6 +167,11 @@ RULES += [
         ),
         (READS, r"/bundles/[^/]+", Rule(Role.VIEWER, Scope.ANY, name="reading code bundles")),
         (
+            READS,
+            r"/lineage",
+            Rule(Role.VIEWER, Scope.ANY, name="reading lineage (each step as the caller may)"),
+        ),
+        (
             {"PUT"},
             r"/bundles/[^/]+",
             Rule(Role.EDITOR, Scope.ANY, raw_body="bundle", name="uploading code bundles"),

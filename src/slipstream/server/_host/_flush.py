@@ -17,6 +17,7 @@ from sqlalchemy import Boolean, Connection, bindparam, or_, select, update
 from slipstream.model import ExecutionPhase
 
 from .._db import Database
+from .._lineage import index_rows, write_index
 from .._tables import AttemptRow, CacheEntryRow, EventRow, ExecutionRow, NodeExecutionRow
 from ._catalog import DbCatalog
 from ._dialect import table_of, upsert
@@ -126,6 +127,12 @@ def _write(db: Database, conn: Connection, batches: list[tuple[int, Pending]], n
         conn.execute(_upsert_attempts(db), attempts)
     if events:
         conn.execute(table_of(EventRow).insert(), events)
+    lineage = [
+        row
+        for pk, b in batches
+        for row in index_rows(pk, b.execution[1] if b.execution else None, b.nodes.values(), now)
+    ]
+    write_index(conn, db.dialect, lineage)
 
 
 _update_executions = (
