@@ -292,3 +292,100 @@ def test_a_map_of_100000_items(
     page.wait_for_selector("#node-detail .traceback:has-text('odd luck')")
     page.screenshot(path=str(artifacts / "map-100000.png"), full_page=True)
     assert loaded < 10, f"the page took {loaded:.1f} s"
+
+
+def test_graph_nodes_open_their_node_at_an_address_of_its_own(
+    page: Any, server: LiveServer, project: str, artifacts: Path
+) -> None:
+    with Remote(server.url, project=project, token=server.token) as remote:
+        record = remote.execute(wf(project, "quick"), inputs={"x": 5}, wait=True)
+    base = f"{server.url}/console/executions/{project}/development/{record.id.name}"
+    page.goto(base)
+    page.click("#graph svg g[data-node='n1']")
+    page.wait_for_selector("#node-detail .node-detail[data-path='n1']")
+    assert page.url == f"{base}?node=n1"
+    assert "20" in page.text_content("#node-outputs")  # double(10), rendered as a value
+    # the address opens the page with that node shown
+    page.goto(f"{base}?node=n0")
+    page.wait_for_selector("#node-detail .node-detail[data-path='n0']")
+    assert page.text_content("#node-detail h3").startswith("double")
+    # the list's names are links to the same addresses
+    page.click("#node-rows tr[data-path='n1'] a.node-name")
+    page.wait_for_selector("#node-detail .node-detail[data-path='n1']")
+    assert page.url == f"{base}?node=n1"
+    # on a workflow's page, a node opens the page of the task it runs
+    page.goto(
+        f"{server.url}/console/projects/{project}/development/workflows/{wf(project, 'quick')}"
+    )
+    page.click("#graph svg g[data-node='n0']")
+    page.wait_for_url("**/tasks/**")
+    assert page.text_content("h1").startswith(wf(project, "double"))
+
+
+def test_relaunch_opens_the_form_filled_in_and_checks_before_sending(
+    page: Any, server: LiveServer, project: str, artifacts: Path
+) -> None:
+    page.goto(f"{server.url}/console/projects/{project}/development/launch_plans/quick_lp")
+    page.click("#launch")
+    page.fill("#in-x", "9")
+    page.fill("#in-label", "first")
+    page.fill("#in-labels", "team=ml")
+    page.click("#submit-launch")
+    page.wait_for_url("**/console/executions/**")
+    page.wait_for_selector(".exec-header .phase[data-phase='SUCCEEDED']", timeout=60_000)
+    first = page.url
+    page.click("#relaunch")
+    page.wait_for_url("**/launch?**")
+    assert page.input_value("#in-x") == "9" and page.input_value("#in-label") == "first"
+    assert page.input_value("#in-labels") == "team=ml"
+    assert page.input_value("#in-version") == "v1"
+    # what the server would refuse is refused before sending, next to its field
+    page.fill("#in-x", str(2**70))
+    page.fill("#in-labels", "team")
+    page.click("#submit-launch")
+    assert page.text_content("#err-x") == "x: a whole number of at most 64 bits"
+    assert page.text_content("#err-labels") == "labels: 'team' is not key=value"
+    assert "/launch" in page.url
+    page.screenshot(path=str(artifacts / "relaunch-form.png"), full_page=True)
+    page.fill("#in-x", "10")
+    page.fill("#in-labels", "team=ml")
+    page.click("#submit-launch")
+    page.wait_for_url(lambda url: "/console/executions/" in url and url != first)
+    page.wait_for_selector(".exec-header .phase[data-phase='SUCCEEDED']", timeout=60_000)
+    assert "from the browser" not in page.text_content("body")
+    assert "40" in page.text_content("body")  # double(double(10))
+
+
+def test_pages_do_not_scroll_sideways(
+    chromium: Any, server: LiveServer, project: str, artifacts: Path
+) -> None:
+    """At the width of a small laptop window, no page is wider than the window: wide tables
+    scroll in their own box and long names wrap."""
+    with Remote(server.url, project=project, token=server.token) as remote:
+        records = remote.execute(wf(project, "records"), inputs={"n": 30}, wait=True)
+        frames = remote.execute(wf(project, "outputs_by_type"), inputs={"n": 3}, wait=True)
+    context = chromium.new_context(viewport={"width": 820, "height": 900})
+    try:
+        page = context.new_page()
+        page.goto(login_link(server.url, server.token))
+        page.wait_for_url("**/console/projects")
+        base = f"{server.url}/console"
+        pages = {
+            "execution-records": f"{base}/executions/{project}/development/{records.id.name}?node=n0",
+            "execution-frames": f"{base}/executions/{project}/development/{frames.id.name}",
+            "executions": f"{base}/executions/{project}/development",
+            "launch-plan": f"{base}/projects/{project}/development/launch_plans/pinned_lp",
+            "launch-form": f"{base}/projects/{project}/development/launch_plans/quick_lp/launch",
+            "workflow": f"{base}/projects/{project}/development/workflows/{wf(project, 'nested')}",
+        }
+        for shot, url in pages.items():
+            page.goto(url)
+            page.wait_for_load_state("networkidle")
+            if "?node=" in url:
+                page.wait_for_selector("#node-detail .node-detail")
+            wide = page.evaluate("document.documentElement.scrollWidth")
+            assert wide <= 820, (shot, wide)
+            page.screenshot(path=str(artifacts / f"narrow-{shot}.png"), full_page=True)
+        assert page.locator("table.records").count() == 0  # (the last page: a workflow)
+    finally:
+        context.close()

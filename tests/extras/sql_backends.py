@@ -4,6 +4,7 @@ file. Each test gets a table of its own, with a random suffix, dropped after."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import socket
 import subprocess
@@ -43,6 +44,10 @@ def ensure_mariadb() -> None:
         return
     if not Path(MARIADBD).exists() or shutil.which("start-stop-daemon") is None:
         raise RuntimeError(f"MariaDB does not answer on 127.0.0.1:3306 and {MARIADBD} is missing")
+    run_dir = Path("/run/mysqld")  # the socket's folder, gone after a reboot (/run is tmpfs)
+    if not run_dir.exists() and os.geteuid() == 0:
+        run_dir.mkdir(mode=0o755)
+        shutil.chown(run_dir, "mysql", "mysql")
     subprocess.run(
         ["start-stop-daemon", "--start", "--oknodo", "--background", "--exec", MARIADBD],
         check=True,

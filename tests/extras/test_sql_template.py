@@ -114,3 +114,15 @@ def test_values_are_converted_for_the_driver() -> None:
         "c": "red",
         "d": "2024-03-01 09:30:00",
     }
+
+
+def test_a_cached_query_is_versioned_by_its_template_and_database() -> None:
+    def version(template: str, uri: str) -> str:
+        t = SQLite3Task(
+            "cached", query_template=template, task_config=SQLite3Config(uri), cache=True
+        )
+        return t.template.metadata.cache.version  # type: ignore[union-attr]
+
+    first = version("select 1", "a.db")
+    assert first.startswith("src-") and first == version("select 1", "a.db")
+    assert first != version("select 2", "a.db") and first != version("select 1", "b.db")

@@ -60,6 +60,7 @@ from ._phases import (
     check_transition,
 )
 from ._quantities import format_memory, memory_use, parse_quantity
+from ._retention import GcReport, GcRequest, RetentionPolicy
 from ._schedules import (
     BackfillRequest,
     BackfillResult,
@@ -148,6 +149,8 @@ __all__ = [
     "Field",
     "FixedRate",
     "GateNode",
+    "GcReport",
+    "GcRequest",
     "Identifier",
     "Interface",
     "Kind",
@@ -183,6 +186,7 @@ __all__ = [
     "RelaunchRequest",
     "ResourceSpec",
     "ResourceType",
+    "RetentionPolicy",
     "Schedule",
     "SecretRequest",
     "Settings",

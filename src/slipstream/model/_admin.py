@@ -13,6 +13,7 @@ import msgspec
 
 from ._identifier import Identifier, ResourceType
 from ._launch_plan import LaunchPlanSpec
+from ._retention import RetentionPolicy
 from ._task import ResourceSpec, TaskTemplate
 from ._workflow import CompiledWorkflow
 
@@ -89,6 +90,9 @@ class Settings(msgspec.Struct, frozen=True, omit_defaults=True, forbid_unknown_f
     project's own uploads and executions' data; set by an admin."""
     oom_retry: OomRetry | None = None
     """How attempts killed for memory grow on retry (the engine's default when unset)."""
+    retention: RetentionPolicy | None = None
+    """Which ended executions are kept (all when unset); a domain's policy replaces the
+    project's as a whole."""
 
 
 class Registered(msgspec.Struct, Generic[T], frozen=True, omit_defaults=True):

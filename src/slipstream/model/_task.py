@@ -24,6 +24,8 @@ class CacheSpec(msgspec.Struct, frozen=True, omit_defaults=True):
     version: str
     serialize: bool = False
     ignore_inputs: tuple[str, ...] = ()
+    ttl_s: float | None = None
+    """How long an entry stays a hit after it was written (None: until evicted)."""
 
 
 class ResourceSpec(msgspec.Struct, frozen=True, omit_defaults=True):

@@ -57,6 +57,7 @@ class PythonTask(Generic[P, R]):
         cache_version: str = "",
         cache_serialize: bool = False,
         cache_ignore_input_vars: Iterable[str] = (),
+        cache_ttl: int | float | datetime.timedelta | None = None,
         retries: int = 0,
         timeout: int | float | datetime.timedelta | None = None,
         interruptible: bool | None = None,
@@ -123,6 +124,7 @@ class PythonTask(Generic[P, R]):
         self._cache_version = cache_version
         self.cache_serialize = cache_serialize
         self.cache_ignore_input_vars = tuple(cache_ignore_input_vars)
+        self.cache_ttl_s = _ttl(cache_ttl, self.name, where)
         for v in self.cache_ignore_input_vars:
             if self.python_interface.input(v) is None:
                 raise CompileError(
@@ -188,6 +190,7 @@ class PythonTask(Generic[P, R]):
                         version=self.cache_version,
                         serialize=self.cache_serialize,
                         ignore_inputs=self.cache_ignore_input_vars,
+                        ttl_s=self.cache_ttl_s,
                     )
                     if self.cache
                     else None,
@@ -391,6 +394,15 @@ def _seconds(
     return s
 
 
+def _ttl(ttl: int | float | datetime.timedelta | None, name: str, where: str) -> float | None:
+    if ttl is None:
+        return None
+    s = ttl.total_seconds() if isinstance(ttl, datetime.timedelta) else float(ttl)
+    if not s > 0:
+        raise CompileError(f"task {name}: cache_ttl must be positive, got {ttl!r}", location=where)
+    return s
+
+
 def _source_hash(fn: Callable[..., Any]) -> str:
     import hashlib
 
@@ -440,7 +452,8 @@ def task(_fn: Any = None, **kwargs: Any) -> Any:
     Options follow flytekit: ``cache``, ``cache_version``, ``cache_serialize``,
     ``cache_ignore_input_vars``, ``retries``, ``timeout`` (seconds or timedelta), ``interruptible``,
     ``requests``, ``limits``, ``resources``, ``environment``, ``secret_requests``,
-    ``container_image``, ``deprecated``, ``docs``; and slipstream's ``non_retryable`` (exception
+    ``container_image``, ``deprecated``, ``docs``; and slipstream's ``cache_ttl`` (seconds or
+    timedelta: a cached output older than this is a miss), ``non_retryable`` (exception
     classes that are never retried) and ``system_retries`` (at most this many retries of failures
     that are not the task's own, such as a lost engine host; 0 opts out). Unlike flytekit, every
     exception is retried up to ``retries``, and so is a crash of the task's own process.
