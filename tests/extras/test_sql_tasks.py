@@ -32,6 +32,7 @@ from slipstream import Secret, kwtypes
 from slipstream.errors import UserTaskError
 from slipstream.extras.sqlalchemy import SQLAlchemyConfig, SQLAlchemyTask
 from slipstream.extras.sqlite3 import SQLite3Config, SQLite3Task
+from slipstream.types.schema import FlyteSchema
 from slipstream.types.structured import StructuredDataset
 
 pytestmark = pytest.mark.timeout(60)
@@ -250,3 +251,20 @@ def test_sqlite3_task_never_creates_a_missing_database(tmp_path: Path) -> None:
     assert not missing.parent.exists()
     shutil.rmtree(tmp_path / "nowhere", ignore_errors=True)
     assert not os.path.exists(missing)
+
+
+def test_a_flyteschema_with_columns_reads_only_those_columns(tmp_path: Path) -> None:
+    db = _sqlite_file(tmp_path / "music.db")
+    q = SQLite3Task(
+        "typed_schema",
+        query_template="select id as TrackId, name as Name, added from tracks limit {{.inputs.limit}}",
+        inputs=kwtypes(limit=int),
+        output_schema_type=FlyteSchema[kwtypes(TrackId=int, Name=str)],
+        task_config=SQLite3Config(uri=str(db)),
+    )
+    out = q(limit=2)
+    assert isinstance(out, StructuredDataset)
+    assert out.open(pd.DataFrame).all().to_dict("records") == [
+        {"TrackId": 1, "Name": "track 1"},
+        {"TrackId": 2, "Name": "track 2"},
+    ]

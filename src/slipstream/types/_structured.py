@@ -75,6 +75,15 @@ class StructuredDataset:
         self._handlers: Any = None
         self._open_as: Any = None
 
+    def __class_getitem__(cls, columns: Any) -> Any:
+        """flytekit's ``FlyteSchema[kwtypes(a=int)]`` (a format after the columns is ignored:
+        tables are Parquet): ``Annotated[StructuredDataset, kwtypes(a=int)]``."""
+        import typing
+
+        if isinstance(columns, tuple):
+            columns = columns[0]
+        return typing.Annotated[cls, Columns(columns)]
+
     def _bind(self, store: BlobStore, fields: tuple[Any, ...], handlers: Any) -> None:
         """Where a received dataset is read from, with the columns its reader declared."""
         self._store = store
