@@ -95,3 +95,15 @@ def with_base_image() -> str:
 @task
 def module_file() -> str:
     return __file__
+
+
+@task(retries=0, limits=Resources(mem="300Mi"))
+def outgrows(mib: int) -> int:
+    """Goes over its limit on the first attempt; returns the memory Ray gave the attempt."""
+    import ray
+
+    block = bytearray(mib << 20)
+    for i in range(0, len(block), 4096):
+        block[i] = 1
+    time.sleep(0.3)
+    return int(ray.get_runtime_context().get_assigned_resources().get("memory", 0))

@@ -163,6 +163,16 @@ def test_a_task_larger_than_any_node_fails_at_once(runner: RayRunner) -> None:
     assert "the largest have 2 CPUs" in err.message
 
 
+def test_an_attempt_over_its_memory_runs_again_in_an_actor_with_twice_the_memory(
+    runner: RayRunner,
+) -> None:
+    run = execute_local(flows.outgrows, {"mib": 250}, runner=runner)  # an actor holds ~130 MiB
+    assert run.python_outputs() == 600 << 20  # the actor's Ray memory resource, grown
+    attempts = run.executor.store.attempts[run.executor.id]  # type: ignore[attr-defined]
+    assert [a.memory_limit >> 20 for a in attempts] == [300, 600]
+    assert attempts[0].error is not None and attempts[0].error.kind == ErrorKind.OOM
+
+
 def test_a_killed_actor_is_retried_as_system(runner: RayRunner, tmp_path: Path) -> None:
     box: dict[str, Any] = {}
     t = threading.Thread(

@@ -79,7 +79,9 @@ def describe(
         if record.phase is ExecutionPhase.SUCCEEDED:
             row["outputs"] = _outputs(remote, record)
         node_rows = (
-            [_node_row(n) for n in remote.node_executions(record, deep=True)] if nodes else []
+            [_node_row(remote, record, n) for n in remote.node_executions(record, deep=True)]
+            if nodes
+            else []
         )
     if as_json:
         echo_json({**row, "nodes": node_rows} if nodes else row)
@@ -96,6 +98,9 @@ def describe(
     if node_rows:
         click.echo("")
         echo_table(node_rows, ["path", "name", "phase", "attempts", "cache", "duration_s"])
+        for r in node_rows:
+            for note in r.get("memory", ()):
+                click.echo(f"{r['path']}: {note}")
 
 
 def _outputs(remote: Any, record: Any) -> Any:
@@ -111,7 +116,7 @@ def _outputs(remote: Any, record: Any) -> Any:
         return None
 
 
-def _node_row(node: Any) -> dict[str, Any]:
+def _node_row(remote: Any, record: Any, node: Any) -> dict[str, Any]:
     duration = None
     if node.started_at and node.ended_at:
         duration = round(node.ended_at - node.started_at, 3)
@@ -125,6 +130,17 @@ def _node_row(node: Any) -> dict[str, Any]:
     }
     if node.error is not None:
         row["error"] = node.error.message
+    if node.attempts > 1 and node.task:  # how its memory grew, when it did (one request)
+        from slipstream.model import memory_notes
+
+        attempts = remote.attempts(record, node.path)
+        notes = memory_notes(attempts)
+        if notes:
+            row["memory"] = list(notes.values())
+            row["attempt_memory"] = [
+                {"number": a.number, "limit": a.memory_limit, "peak": a.memory_peak}
+                for a in attempts
+            ]
     return row
 
 

@@ -171,9 +171,11 @@ class RetryPolicy:
         before = budget.memory
         if self.retry(budget, err, kind, task, node):
             if budget.memory != before:
-                log.info(
-                    "%s: attempt %d runs with %s after attempt %d used %s",
-                    r.node, r.attempt + 1, format_memory(budget.memory), r.attempt,
+                # a warning: the task outgrew its memory, and its limit is worth raising
+                log.warning(
+                    "%s%s: attempt %d runs with %s after attempt %d used %s",
+                    f"{r.execution} " if r.execution is not None else "", r.node, r.attempt + 1,
+                    format_memory(budget.memory), r.attempt,
                     memory_use(r.memory_peak, before or memory_of(task)),
                 )  # fmt: skip
             return None

@@ -59,7 +59,7 @@ from ._phases import (
     NodePhase,
     check_transition,
 )
-from ._quantities import format_memory, memory_use, parse_quantity
+from ._quantities import format_memory, memory_notes, memory_use, parse_quantity
 from ._retention import GcReport, GcRequest, RetentionPolicy
 from ._schedules import (
     BackfillRequest,
@@ -209,6 +209,7 @@ __all__ = [
     "is_assignable",
     "literal_problem",
     "format_memory",
+    "memory_notes",
     "memory_use",
     "parse_quantity",
     "to_builtins",

@@ -6,10 +6,16 @@ the local worker pool accounts the requests of running attempts against the mach
 
 from __future__ import annotations
 
+import itertools
 import re
+from collections.abc import Sequence
 from decimal import Decimal, InvalidOperation
+from typing import TYPE_CHECKING
 
-__all__ = ["format_memory", "memory_use", "parse_quantity"]
+if TYPE_CHECKING:
+    from ._execution import AttemptRecord
+
+__all__ = ["format_memory", "memory_notes", "memory_use", "parse_quantity"]
 
 _SUFFIXES: dict[str, Decimal] = {
     "": Decimal(1),
@@ -65,3 +71,16 @@ def memory_use(peak: int, limit: int) -> str:
         if peak >= size:
             return f"{peak / size:.3g} {unit} of {format_memory(limit)}"
     return f"{peak} B of {format_memory(limit)}"
+
+
+def memory_notes(attempts: Sequence[AttemptRecord]) -> dict[int, str]:
+    """By attempt number, how an attempt's memory grew after the one before it was killed for
+    memory: ``"attempt 2 ran with 400Mi after attempt 1 used 382 MiB of 200Mi"``."""
+    notes: dict[int, str] = {}
+    for before, after in itertools.pairwise(attempts):
+        if 0 < before.memory_limit < after.memory_limit:
+            notes[after.number] = (
+                f"attempt {after.number} ran with {format_memory(after.memory_limit)} after "
+                f"attempt {before.number} used {memory_use(before.memory_peak, before.memory_limit)}"
+            )
+    return notes

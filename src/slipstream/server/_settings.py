@@ -12,11 +12,11 @@ import time
 from typing import Any
 
 import msgspec
-from sqlalchemy import select
+from sqlalchemy import Connection, select
 from sqlalchemy.orm import Session
 
 from slipstream.errors import PermissionDeniedError, ValidationError
-from slipstream.model import ResourceSpec, Role, Settings, TaskTemplate
+from slipstream.model import OomRetry, ResourceSpec, Role, Settings, TaskTemplate, parse_quantity
 
 from ._auth import Principal
 from ._db import Database
@@ -25,7 +25,7 @@ from ._projects import ProjectService
 from ._quantities import check_spec, exceeding
 from ._tables import SettingsRow
 
-__all__ = ["SettingsService", "merge_settings"]
+__all__ = ["SettingsService", "merge_settings", "oom_retry_of"]
 
 _DICTS = ("labels", "annotations", "environment")
 
@@ -187,7 +187,33 @@ class SettingsService:
         return Settings() if body is None else msgspec.json.decode(body, type=Settings)
 
 
+def oom_retry_of(conn: Connection, project: str, domain: str) -> OomRetry | None:
+    """How attempts killed for memory grow in ``project``/``domain`` (the domain's setting wins
+    over the project's as a whole; None: the engine's default), read in one query when an engine
+    host loads an execution."""
+    rows = conn.execute(
+        select(SettingsRow.domain, SettingsRow.body).where(
+            SettingsRow.project == project, SettingsRow.domain.in_(("", domain))
+        )
+    ).all()
+    found = {row[0]: msgspec.json.decode(row[1], type=Settings).oom_retry for row in rows}
+    chosen = found.get(domain)
+    return chosen if chosen is not None else found.get("")
+
+
 def _validate(settings: Settings) -> None:
+    oom = settings.oom_retry
+    if oom is not None:
+        if not 1 < oom.factor <= 16:
+            raise ValidationError(
+                f"oom_retry.factor must be above 1 and at most 16, got {oom.factor}",
+                details={"field": "oom_retry.factor", "value": oom.factor},
+            )
+        if parse_quantity(oom.max, field="oom_retry.max") < 1 << 20:
+            raise ValidationError(
+                f"oom_retry.max must be at least 1Mi, got {oom.max!r}",
+                details={"field": "oom_retry.max", "value": oom.max},
+            )
     for name in ("default_resources", "max_resources"):
         spec = getattr(settings, name)
         if spec is not None:

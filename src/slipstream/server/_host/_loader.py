@@ -14,7 +14,7 @@ import shutil
 import tarfile
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from sqlalchemy import select
@@ -34,6 +34,7 @@ from slipstream.model import (
 from slipstream.storage import DataLayout, open_store
 
 from .._db import Database
+from .._settings import oom_retry_of
 from .._tables import EntityRow, ExecutionRow
 from ._catalog import DbCatalog
 from ._dispatch import Dispatch
@@ -74,7 +75,10 @@ def load_execution(
     """
     with db.engine.connect() as conn:
         row = conn.execute(select(ExecutionRow.record).where(ExecutionRow.id == pk)).scalar_one()
-    record = decode(row, ExecutionRecord)
+        record = decode(row, ExecutionRecord)
+        oom = oom_retry_of(conn, record.id.project, record.id.domain)
+    if oom is not None:  # the project's (or domain's) own growth of memory on retry
+        retry_policy = replace(retry_policy, oom=oom)
     target = record.spec.target
     program = programs.get(target) if programs is not None else None
     if program is None:
