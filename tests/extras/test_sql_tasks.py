@@ -76,6 +76,16 @@ def test_an_injection_attempt_stays_a_value(table: Table) -> None:
     assert q(x="ada")["id"].tolist() == [1]
 
 
+def test_a_list_input_binds_each_item(table: Table) -> None:
+    q = _query(
+        table,
+        "select id from TABLE where name in ({{ .inputs.names }}) order by id",
+        names=list[str],
+    )
+    assert q(names=["cy", "ada", "ada') or ('1'='1"])["id"].tolist() == [1, 3]
+    assert q(names=[]).empty
+
+
 def test_a_statement_commits_and_returns_no_rows(table: Table) -> None:
     insert = _query(
         table,

@@ -21,7 +21,7 @@ HERE = Path(__file__).name
 
 def _parse(template: str, inputs: tuple[str, ...] = ("x", "n")) -> tuple[str, str, tuple[str, ...]]:
     bound = parse_template(template, set(inputs), "task t", "here:1")
-    return bound.render("sqlite3"), bound.render("sqlalchemy"), bound.names
+    return bound.render("sqlite3", {}), bound.render("sqlalchemy", {}), bound.names
 
 
 def test_placeholders_become_parameters_quoted_or_not() -> None:
@@ -126,3 +126,13 @@ def test_a_cached_query_is_versioned_by_its_template_and_database() -> None:
     first = version("select 1", "a.db")
     assert first.startswith("src-") and first == version("select 1", "a.db")
     assert first != version("select 2", "a.db") and first != version("select 1", "b.db")
+
+
+def test_a_list_input_is_one_parameter_per_item() -> None:
+    bound = parse_template("select * from t where id in ({{ .inputs.ids }})", {"ids"}, "t", "w")
+    assert (
+        bound.render("sqlite3", {"ids": [4, 5]}) == "select * from t where id in (:ids__0, :ids__1)"
+    )
+    assert bound.values({"ids": [4, Color.RED]}) == {"ids__0": 4, "ids__1": "red"}
+    assert bound.render("sqlalchemy", {"ids": []}) == "select * from t where id in (NULL)"
+    assert bound.values({"ids": []}) == {}

@@ -4,8 +4,8 @@ flytekit's SQL tasks paste ``{{ .inputs.name }}`` into the query as text, so an 
 ``1; DROP TABLE t`` becomes SQL. Here each placeholder becomes a bind parameter of the driver
 (``:name``), and the value travels next to the query, never inside it: a value is only ever a
 value. A placeholder written inside quotes on its own (``'{{ .inputs.day }}'``, the way
-templates quote text for pasting) is the same parameter, quotes dropped. What a parameter cannot
-be is part of a longer string or a table or column name: such a template is refused when the
+templates quote text for pasting) is the same parameter, quotes dropped; a list input is one
+parameter per item (``IN ({{ .inputs.ids }})``). What a parameter cannot be is part of a longer string or a table or column name: such a template is refused when the
 task is defined, with the reason.
 
 The template is read once, at definition, by a small scanner that knows SQL's string literals,
@@ -47,14 +47,20 @@ class BoundTemplate:
         """The inputs the query binds, in order of first use."""
         return tuple(dict.fromkeys(p.name for p in self.parts if isinstance(p, _Param)))
 
-    def render(self, style: str) -> str:
+    def render(self, style: str, kwargs: dict[str, Any]) -> str:
         """The query with ``:name`` parameters: ``"sqlite3"`` for the standard library's driver,
         ``"sqlalchemy"`` for ``text()``, where a colon of the SQL itself that ``text()`` would
-        read as a parameter is escaped."""
+        read as a parameter is escaped. A list input is one parameter per item (``IN
+        ({{ .inputs.ids }})``), ``NULL`` when it is empty, so that it matches nothing."""
         out = []
         for p in self.parts:
             if isinstance(p, _Param):
-                out.append(f":{p.name}")
+                value = kwargs.get(p.name)
+                if isinstance(value, list | tuple):
+                    keys = [f":{p.name}__{i}" for i in range(len(value))]
+                    out.append(", ".join(keys) or "NULL")
+                else:
+                    out.append(f":{p.name}")
             elif style == "sqlalchemy":
                 out.append(_SQLALCHEMY_BIND.sub(r"\\:", p))
             else:
@@ -63,8 +69,15 @@ class BoundTemplate:
 
     def values(self, kwargs: dict[str, Any], *, text_dates: bool = False) -> dict[str, Any]:
         """The parameter values from the task's inputs (an Enum by its value; dates as ISO text
-        where the driver has no date type)."""
-        return {n: _db_value(kwargs[n], text_dates) for n in self.names}
+        where the driver has no date type; a list's items one by one)."""
+        out: dict[str, Any] = {}
+        for n in self.names:
+            value = kwargs[n]
+            if isinstance(value, list | tuple):
+                out.update((f"{n}__{i}", _db_value(v, text_dates)) for i, v in enumerate(value))
+            else:
+                out[n] = _db_value(value, text_dates)
+        return out
 
 
 def _db_value(value: Any, text_dates: bool) -> Any:

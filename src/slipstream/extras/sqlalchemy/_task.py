@@ -130,7 +130,9 @@ class SQLAlchemyTask(ClientSQLTask):
         engine = create_engine(self.config.uri, connect_args=args, poolclass=NullPool)
         try:
             with engine.begin() as conn:
-                result = conn.execute(text(bound.render("sqlalchemy")), bound.values(kwargs))
+                result = conn.execute(
+                    text(bound.render("sqlalchemy", kwargs)), bound.values(kwargs)
+                )
                 if not result.returns_rows:
                     return [], []
                 return list(result.keys()), [tuple(r) for r in result.fetchall()]

@@ -87,7 +87,7 @@ class SQLite3Task(ClientSQLTask):
             try:
                 with con:
                     cur = con.execute(
-                        bound.render("sqlite3"), bound.values(kwargs, text_dates=True)
+                        bound.render("sqlite3", kwargs), bound.values(kwargs, text_dates=True)
                     )
                     if cur.description is None:
                         return [], []
