@@ -162,7 +162,8 @@ class TaskTimeoutError(SlipstreamError, TimeoutError):
 class TaskOutOfMemoryError(SlipstreamError, MemoryError):
     """An attempt's worker went over the task's memory limit and the attempt was stopped.
 
-    Recorded with the error kind ``OOM`` (the platform's retry budget, not the task's).
+    Recorded with the error kind ``OOM``: the attempt runs again with more memory, up to a cap,
+    spending neither the task's retries nor the platform's budget.
     """
 
     code = "out_of_memory"

@@ -14,7 +14,9 @@ import pytest
 from click.testing import CliRunner, Result
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "console"))
 
+from console_client import ConsoleClient
 from live_server import LiveServer, live, unique
 
 from slipstream.cli import main
@@ -98,6 +100,11 @@ def test_an_attempt_killed_for_memory_succeeds_with_twice_the_memory(
     assert node["memory"][0].startswith("attempt 2 ran with 200Mi after attempt 1 used ")
     logged = [line for line in server.output if name in line and "runs with 200Mi" in line]
     assert logged and "n0: attempt 2 runs with 200Mi after attempt 1 used " in logged[0]
+    project = env[0]
+    with ConsoleClient(server.url, server.token) as browser:
+        base = f"/console/executions/{project}/development/{name}"
+        detail = browser.get(f"{base}/node", params={"path": "n0"}).text
+    assert '<p class="memory-note">attempt 2 ran with 200Mi after attempt 1 used ' in detail
 
 
 def test_the_project_cap_stops_the_growth_with_a_message_naming_it(

@@ -25,8 +25,9 @@ class ErrorKind(enum.StrEnum):
     """Why an attempt failed; the retry policy is driven by it.
 
     ``USER`` (the task's own exception) and ``TIMEOUT`` spend the task's ``retries``; ``SYSTEM`` (a
-    worker that died, a lost lease, an engine host that restarted) and ``OOM`` (killed for memory)
-    spend the platform's budget; ``ABORTED`` is never retried.
+    worker that died, a lost lease, an engine host that restarted) spends the platform's budget;
+    ``OOM`` (killed for memory) runs again with more memory, up to a cap (``OomRetry``); ``ABORTED``
+    is never retried.
     """
 
     USER = "USER"
