@@ -20,6 +20,7 @@ import pytest
 from sql_backends import (
     BACKENDS,
     MARIADB_URL,
+    PG_URL,
     ROWS,
     Table,
     count,
@@ -29,7 +30,7 @@ from sql_backends import (
 )
 
 from slipstream import Secret, kwtypes
-from slipstream.errors import UserTaskError
+from slipstream.errors import TaskTimeoutError, UserTaskError
 from slipstream.extras.sqlalchemy import SQLAlchemyConfig, SQLAlchemyTask
 from slipstream.extras.sqlite3 import SQLite3Config, SQLite3Task
 from slipstream.types.schema import FlyteSchema
@@ -130,6 +131,18 @@ def test_an_unreachable_database_is_named_without_its_password() -> None:
     message = str(info.value)
     assert "postgresql+psycopg://postgres:***@127.0.0.1:9/test" in message
     assert "Connection refused" in message and "hunter2" not in message
+
+
+def test_a_query_past_the_task_timeout_is_a_timeout() -> None:
+    slow = SQLAlchemyTask(
+        "slow",
+        query_template="select pg_sleep({{ .inputs.s }})",
+        inputs=kwtypes(s=float),
+        task_config=SQLAlchemyConfig(uri=PG_URL),
+        timeout=1,
+    )
+    with pytest.raises(TaskTimeoutError):
+        slow(s=5.0)
 
 
 @pytest.fixture

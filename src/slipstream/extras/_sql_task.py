@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from typing import Any, ClassVar
 from urllib.parse import urlsplit, urlunsplit
 
-from slipstream.errors import CompileError, UserTaskError
+from slipstream.errors import CompileError, TaskTimeoutError, UserTaskError
 from slipstream.sdk import Secret, SQLTask
 
 from ._sql_template import BoundTemplate, parse_template
@@ -140,6 +140,8 @@ class ClientSQLTask(SQLTask):
         try:
             secrets = self._resolve_secrets()
             columns, rows = self.run_query(self.bound, kwargs, secrets)
+        except TaskTimeoutError:
+            raise  # the attempt's own deadline, not the database's failure
         except Exception as e:
             message = f"{type(self).__name__} {self.name} on {self.service()}: {self.describe(e)}"
             for value in [*secrets.values(), *self.secrets_to_hide()]:
