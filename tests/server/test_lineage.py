@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Iterator
@@ -317,6 +318,32 @@ def test_the_cli(world: World) -> None:
         assert done.returncode == 2, (bad, done.stdout, done.stderr)
     missing = _cli(world, world.viewer_a, f"{world.consumer}/n7")
     assert missing.returncode == 1 and "n7" in missing.stderr
+
+
+def _console(world: World, token: str) -> Any:
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "console"))
+    from console_client import ConsoleClient
+
+    return ConsoleClient(world.server.url, token)
+
+
+def test_the_console_panel_links_both_ways(world: World) -> None:
+    a = f"/console/executions/{world.a}/{DOMAIN}"
+    with _console(world, world.viewer_a) as browser:
+        page = browser.get(f"{a}/{world.consumer}/node", params={"path": "n0"})
+        assert page.status_code == 200 and 'id="node-lineage"' in page.text
+        read = browser.get(f"{a}/{world.consumer}/lineage", params={"path": "n0"})
+        assert read.status_code == 200, read.text
+        assert world.made in read.text  # what it read, and the node that made it
+        assert f'href="{a}/{world.producer}?node=n0"' in read.text
+        made = browser.get(f"{a}/{world.producer}/lineage", params={"path": "n0"})
+        assert made.status_code == 200, made.text
+        assert f'href="{a}/{world.consumer}?node=n0"' in made.text  # and back
+        assert "hidden" in made.text and world.b not in made.text
+    with _console(world, world.viewer_b) as browser:
+        refused = browser.get(f"{a}/{world.producer}/lineage", params={"path": "n0"})
+        assert refused.status_code == 403, refused.text
+        assert world.consumer not in refused.text
 
 
 @pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
