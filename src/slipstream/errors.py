@@ -18,6 +18,7 @@ the system's: ``kind`` drives retries and is recorded with every failed attempt.
     ├── WorkerLostError                     the process running an attempt died under it
     ├── UnsendableError (ValueError)        an attempt's values cannot be encoded for a worker
     ├── EnvironmentBuildError (RuntimeError)  a task's environment (ImageSpec) cannot be built here
+    ├── ConnectorError (RuntimeError)       a connector's service refused, lost or failed a job
     ├── ExecutionFailedError                an execution ended FAILED (carries the node and error)
     │   └── BranchFailedError (ValueError)  a conditional took its ``else_().fail(message)`` case
     ├── EagerException                      an awaited call of an eager workflow failed (carries
@@ -49,6 +50,7 @@ __all__ = [
     "ConfigError",
     "BranchFailedError",
     "ConflictError",
+    "ConnectorError",
     "EagerException",
     "EnvironmentBuildError",
     "ErrorKind",
@@ -199,6 +201,14 @@ class EnvironmentBuildError(SlipstreamError, RuntimeError):
 
     code = "environment_build_failed"
     kind = "USER"
+
+
+class ConnectorError(SlipstreamError, RuntimeError):
+    """A connector's service refused a job, lost it, or could not be asked (a job that the service
+    itself ran and failed is recorded with kind ``USER``). The message names the service."""
+
+    code = "connector_error"
+    kind = "SYSTEM"
 
 
 class WaitTimeoutError(SlipstreamError, TimeoutError):

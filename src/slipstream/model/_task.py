@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import msgspec
 
 from ._environment import EnvironmentSpec
@@ -89,3 +91,6 @@ class TaskTemplate(msgspec.Struct, frozen=True, omit_defaults=True):
     container_image: str = ""
     environment_spec: EnvironmentSpec | None = None
     """The Python environment an ``ImageSpec`` asked for (None: the runner's own)."""
+    custom: dict[str, Any] = {}
+    """A plugin's settings (flytekit's ``TaskTemplate.custom``): what a connector for this ``type``
+    reads, such as the address of the service that runs it. Data only, never code."""

@@ -2,6 +2,7 @@
 
 from typing import TYPE_CHECKING, Any
 
+from ._connectors import ConnectorRunner
 from ._entrypoint import error_info, run_attempt, user_traceback
 from ._inline import InlineRunner
 from ._local import (
@@ -38,6 +39,7 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = [
+    "ConnectorRunner",
     "InlineRunner",
     "LocalRun",
     "LocalRunner",

@@ -93,18 +93,20 @@ def make_runner(
     (warm actors on the Ray cluster at ``RAY_ADDRESS``, or a private local Ray)."""
     if not isinstance(kind, str):
         return kind
+    from ._connectors import ConnectorRunner  # connector task types run beside any of them
+
     if kind == "inline":
         from ._inline import InlineRunner
 
-        return InlineRunner()
+        return ConnectorRunner(InlineRunner())
     if kind == "local":
         from ._pool import LocalRunner
 
-        return LocalRunner(workers=workers, code_root=code_root)
+        return ConnectorRunner(LocalRunner(workers=workers, code_root=code_root))
     if kind == "ray":
         from ._ray import RayRunner
 
-        return RayRunner(code_root=code_root, max_actors=workers)
+        return ConnectorRunner(RayRunner(code_root=code_root, max_actors=workers))
     from slipstream.errors import ConfigError
 
     raise ConfigError(f"unknown runner {kind!r}; use 'inline', 'local' or 'ray'")

@@ -82,7 +82,14 @@ class PythonTask(Generic[P, R]):
             )
         where = location_of(fn)
         task_config = cluster_options.get("task_config")
-        if task_config is not None:
+        self.custom: dict[str, Any] = {}
+        plugin_type = getattr(task_config, "task_type", None)
+        custom_of = getattr(task_config, "custom", None)
+        if isinstance(plugin_type, str) and callable(custom_of):
+            # a connector's config (slipstream.extend.backend): the body runs where it says
+            self.task_type = plugin_type
+            self.custom = dict(custom_of())
+        elif task_config is not None:
             cfg = type(task_config)
             raise CompileError(
                 f"task {fn.__qualname__}: task_config={cfg.__name__}(...) (from {cfg.__module__}) "
@@ -206,6 +213,7 @@ class PythonTask(Generic[P, R]):
                 secrets=tuple(s.to_spec() for s in self.secret_requests),
                 container_image=self.container_image,
                 environment_spec=self.environment_spec,
+                custom=self.custom,
             )
         return self._template
 

@@ -176,13 +176,15 @@ def _pool(
     scratch) lives under ``--home`` too, not under the home of whoever started it."""
     if home is not None:
         os.environ["SLIPSTREAM_HOME"] = str(home)
+    from slipstream.runners import ConnectorRunner  # connector jobs: in the host, no worker
+
     if runner == "ray":  # attempts go to Ray's warm actors; the engine host stays here
         from slipstream.runners import RayRunner
 
-        return RayRunner(ray_address, max_actors=workers)
+        return ConnectorRunner(RayRunner(ray_address, max_actors=workers))
     from slipstream.runners import LocalRunner
 
-    return LocalRunner(workers=workers, isolation=isolation)
+    return ConnectorRunner(LocalRunner(workers=workers, isolation=isolation))
 
 
 def _start_host(

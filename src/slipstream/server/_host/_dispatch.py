@@ -44,6 +44,9 @@ class Dispatch:
         self.measure = False
         self._queued_at: dict[_Key, float] = {}
         self._refused: list[AttemptResult] = []
+        self._free: set[_Key] = set()
+        """Attempts at the runner that hold no worker (connector jobs): outside ``room``."""
+        self._no_slot = getattr(runner, "takes_no_slot", None)
         """Results of attempts the runner refused to take (reported by the next :meth:`wait`)."""
 
     def lane(self, execution: ExecutionId) -> Lane:
@@ -69,7 +72,7 @@ class Dispatch:
 
     def dispatch(self) -> int:
         """Hand waiting attempts to the runner while it has room; returns how many went."""
-        room = self.room - len(self._sent)
+        room = self.room - len(self._sent) + len(self._free)
         n = 0
         pending, order = self._pending, self._order
         while pending and n < room:
@@ -86,7 +89,10 @@ class Dispatch:
             self._sent[key] = now
             if self.measure:
                 self.latencies.append(now - self._queued_at.pop(key, now))
-            n += 1
+            if self._no_slot is not None and self._no_slot(request):
+                self._free.add(key)
+            else:
+                n += 1
         return n
 
     def wait(self, timeout: float | None) -> list[AttemptResult]:
@@ -100,6 +106,7 @@ class Dispatch:
         for r in results:
             if r.execution is not None:
                 self._sent.pop((r.execution, r.node, r.attempt), None)
+                self._free.discard((r.execution, r.node, r.attempt))
         return results
 
     def cancel(self, execution: ExecutionId, node: str, attempt: int) -> None:
@@ -109,6 +116,7 @@ class Dispatch:
             self._queued_at.pop(key, None)
             return
         if self._sent.pop(key, None) is not None:
+            self._free.discard(key)
             self.runner.cancel(node, attempt, execution)
 
     def forget(self, execution: ExecutionId) -> None:
@@ -143,6 +151,7 @@ class Dispatch:
             now, wall = time.perf_counter(), time.time()
             results = [interrupted(*k, started_at=wall - (now - t)) for k, t in self._sent.items()]
         self._sent.clear()
+        self._free.clear()
         return results, unstarted
 
 

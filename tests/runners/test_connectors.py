@@ -1,0 +1,179 @@
+"""Connectors run beside the workers: timer jobs wait together and hold no worker, a service that
+raises or loses a job fails its task naming the service and the cause (and nothing else), a job
+over its timeout is stopped, an abort stops the job, and a node run again after its engine stopped
+follows the job it started instead of starting a second one."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import msgspec
+import pytest
+from connector_flows import (
+    add,
+    broken_beside_fine,
+    double,
+    two_timers,
+    wait,
+    wait_and_fail,
+    wait_too_long,
+)
+from runner_requests import MakeRequest
+
+from slipstream.extend.backend import ConnectorRegistry, Timer, TimerConnector
+from slipstream.model import AttemptRequest, ErrorKind, ExecutionId, TaskTemplate
+from slipstream.runners import ConnectorRunner, InlineRunner, execute_local, make_runner
+from slipstream.runners._connectors import pause_after
+
+
+def _attempts(run: object, node: str) -> list[object]:
+    ex = run.executor  # type: ignore[attr-defined]
+    return [a for a in ex.store.attempts[ex.id] if a.node == node]
+
+
+def _jobs(folder: Path) -> list[dict[str, object]]:
+    return [json.loads(p.read_text()) for p in sorted(folder.glob("*.json"))]
+
+
+def _timer_template(jobs: Path, **config: str) -> TaskTemplate:
+    return msgspec.structs.replace(wait.template, custom=Timer(str(jobs), **config).custom())
+
+
+def test_timers_wait_together_and_return() -> None:
+    began = time.perf_counter()
+    assert two_timers(a=0.4, b=0.5) == pytest.approx(0.9)
+    assert time.perf_counter() - began < 0.85  # not one after the other
+
+
+def test_a_sync_connector_answers_at_once() -> None:
+    assert double(x=21) == 42
+
+
+def test_connectors_are_found_by_task_type() -> None:
+    assert isinstance(ConnectorRegistry.get_connector("timer"), TimerConnector)
+    assert ConnectorRegistry.find("no-such-type") is None
+    with pytest.raises(ValueError, match="no connector runs task type 'no-such-type'"):
+        ConnectorRegistry.get_connector("no-such-type")
+
+
+def test_a_service_that_raises_fails_its_task_alone() -> None:
+    run = execute_local(broken_beside_fine, {"x": 3})
+    assert run.record.phase.value == "FAILED"
+    err = run.record.error
+    assert err is not None and err.kind == "SYSTEM" and err.code == "connector_error"
+    assert err.message == "broken service: RuntimeError: connection refused"
+    (fine,) = _attempts(run, "n1")
+    assert fine.phase.value == "SUCCEEDED"  # type: ignore[attr-defined]
+
+
+def test_a_failed_job_is_the_users_failure() -> None:
+    run = execute_local(wait_and_fail, {"seconds": 0.0})
+    err = run.record.error
+    assert err is not None and err.kind == "USER"
+    assert err.message == "timer service: the job failed: the timer broke"
+    assert len(_attempts(run, "n0")) == 1  # no retries asked for
+
+
+def test_a_job_over_its_timeout_is_stopped_and_retried() -> None:
+    began = time.perf_counter()
+    run = execute_local(wait_too_long, {"seconds": 30.0})
+    assert time.perf_counter() - began < 5
+    err = run.record.error
+    assert err is not None and err.kind == ErrorKind.TIMEOUT
+    assert "ran past its timeout of 0.5 s" in err.message
+    assert len(_attempts(run, "n0")) == 2  # retries=1
+
+
+def test_a_job_that_disappears_fails_naming_the_service(
+    tmp_path: Path, make_request: MakeRequest
+) -> None:
+    runner = ConnectorRunner(InlineRunner())
+    try:
+        req = make_request(_timer_template(tmp_path), {"seconds": 30.0})
+        runner.submit(req)
+        deadline = time.monotonic() + 5
+        while not list(tmp_path.glob("*.json")) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        for job in tmp_path.glob("*.json"):
+            job.unlink()
+        (result,) = runner.wait(10)
+        assert not result.ok and result.error is not None
+        assert result.error.message.startswith("timer service: timer job ")
+        assert result.error.message.endswith(" is gone")
+        assert result.error.kind == "SYSTEM"
+    finally:
+        runner.close()
+
+
+def test_abort_stops_the_job(tmp_path: Path, make_request: MakeRequest) -> None:
+    runner = ConnectorRunner(InlineRunner())
+    try:
+        req = make_request(_timer_template(tmp_path), {"seconds": 30.0})
+        runner.submit(req)
+        time.sleep(0.3)
+        runner.cancel(req.node, req.attempt, req.execution)
+        (result,) = runner.wait(10)
+        assert result.error is not None and result.error.kind == ErrorKind.ABORTED
+        assert [j["state"] for j in _jobs(tmp_path)] == ["STOPPED"]
+    finally:
+        runner.close()
+
+
+def test_a_node_run_again_follows_its_job(tmp_path: Path, make_request: MakeRequest) -> None:
+    """The engine stopped (here: interrupted) while the job ran; the node's next attempt finds
+    the job in the journal and follows it: one job, and the attempt ends with its output."""
+    jobs = tmp_path / "jobs"
+    jobs.mkdir()
+    store = f"file://{tmp_path / 'blobs'}"
+
+    def attempt(n: int, seconds: float) -> AttemptRequest:
+        req = make_request(_timer_template(jobs), {"seconds": seconds}, node="n0", store=store)
+        return msgspec.structs.replace(req, attempt=n, output_prefix=f"{store}/e1/n0/{n}/outputs")
+
+    first = attempt(1, 0.6)
+    runner = ConnectorRunner(InlineRunner())
+    runner.submit(first)
+    deadline = time.monotonic() + 5
+    while not list(jobs.glob("*.json")) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    time.sleep(0.1)  # the journal is written right after the job starts
+    results, unstarted = runner.interrupt()
+    runner.close()
+    assert [r.error.code for r in results if r.error] == ["interrupted"] and not unstarted
+    again = ConnectorRunner(InlineRunner())
+    try:
+        second = attempt(2, 0.6)
+        again.submit(second)
+        (result,) = again.wait(10)
+        assert result.ok and result.outputs == {"o0": 0.6}
+        assert len(_jobs(jobs)) == 1  # followed, not submitted again
+        third = attempt(3, 0.0)  # a later attempt (a retry) starts a job of its own
+        again.submit(third)
+        (result,) = again.wait(10)
+        assert result.ok and len(_jobs(jobs)) == 2
+    finally:
+        again.close()
+
+
+def test_workers_and_jobs_share_one_wait() -> None:
+    """Python tasks in the pool's workers and timer jobs in the same run."""
+    runner = make_runner("local", 1)
+    try:
+        run = execute_local(two_timers, {"a": 0.3, "b": 0.2}, runner=runner)
+        assert run.python_outputs() == pytest.approx(0.5)
+        assert runner.takes_no_slot(_request(wait.template))
+        assert not runner.takes_no_slot(_request(add.template))
+    finally:
+        runner.close()
+
+
+def _request(template: TaskTemplate) -> AttemptRequest:
+    return AttemptRequest(ExecutionId("p", "d", "e"), "n0", 1, template, {}, "file:///x", "x")
+
+
+def test_polls_slow_down_as_a_job_ages() -> None:
+    assert pause_after(0.0) == 0.05
+    assert pause_after(10.0) == 0.5
+    assert pause_after(10_000.0) == 10.0
