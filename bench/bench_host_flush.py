@@ -2,7 +2,7 @@
 flushes, on SQLite and PostgreSQL.
 
     python bench/bench_host_flush.py [--tasks 6000] [--batch 200] [--executions 1,200]
-                                     [--backends sqlite,postgresql]
+                                     [--backends sqlite,postgresql] [--metrics]
 
 Simulates what the engine host writes for task completions: per task a node record saved as
 RUNNING and SUCCEEDED (with small outputs), an attempt record saved as RUNNING and SUCCEEDED, and
@@ -13,6 +13,8 @@ task completions per second end to end (saves + flushes), rows per second of flu
 time of one flush of about 3,000 rows, and the database bytes per task. Goal on SQLite: at least
 1,000 task completions per second, and a flush of a few thousand rows well under a second.
 PostgreSQL gets a throwaway database on 127.0.0.1:5432 (user postgres), dropped at the end.
+``--metrics`` counts every saved attempt into a server's ``Metrics``, as a server with metrics on
+does (without it: off), to measure what counting costs.
 """
 
 from __future__ import annotations
@@ -44,6 +46,7 @@ from slipstream.model import (
 )
 from slipstream.server import Database
 from slipstream.server._host import DbStateStore, claim, flush
+from slipstream.server._metrics import NO_METRICS, Metrics
 from slipstream.server._tables import ExecutionRow, ProjectRow
 
 PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/test"
@@ -112,9 +115,14 @@ def _db_bytes(db: Database) -> int:
         return int(conn.execute(text("SELECT pg_database_size(current_database())")).scalar_one())
 
 
-def _run(db: Database, blob_url: str, tasks: int, batch: int, executions: int) -> dict[str, float]:
+def _run(
+    db: Database, blob_url: str, tasks: int, batch: int, executions: int, metrics: bool = False
+) -> dict[str, float]:
     pairs = _executions(db, executions)
     stores = [DbStateStore(db, pk, eid, blob_url) for pk, eid in pairs]
+    counted = Metrics() if metrics else NO_METRICS
+    for store in stores:
+        store.metrics = counted
     records = {}
     for st in stores:
         st.save_execution(
@@ -200,6 +208,7 @@ def main() -> None:
     ap.add_argument("--batch", type=int, default=200, help="task completions per flush")
     ap.add_argument("--executions", default="1,200", help="comma-separated counts")
     ap.add_argument("--backends", default="sqlite,postgresql")
+    ap.add_argument("--metrics", action="store_true", help="count attempts as a server does")
     args = ap.parse_args()
     results = []
     with tempfile.TemporaryDirectory(prefix="bench-host-") as tmp:
@@ -214,7 +223,8 @@ def main() -> None:
                 db = Database(url)
                 try:
                     db.upgrade()
-                    result = {"backend": backend, **_run(db, blob_url, args.tasks, args.batch, n)}
+                    found = _run(db, blob_url, args.tasks, args.batch, n, args.metrics)
+                    result = {"backend": backend, "metrics": args.metrics, **found}
                 finally:
                     db.dispose()
                     if pg_name:

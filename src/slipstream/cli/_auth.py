@@ -80,22 +80,40 @@ def token(ctx: click.Context) -> None:
 @click.option(
     "--expires-in", callback=_duration, default=None, help="Lifetime: 3600, 90m, 12h, 30d, 2w."
 )
+@click.option(
+    "--metrics",
+    is_flag=True,
+    help="A scraper's token: it may read GET /metrics and nothing else.",
+)
 @json_option
 @reports_errors
 def token_create(
-    endpoint: str | None, user: str, description: str, expires_in: float | None, as_json: bool
+    endpoint: str | None,
+    user: str,
+    description: str,
+    expires_in: float | None,
+    metrics: bool,
+    as_json: bool,
 ) -> None:
     """Make a token; it is printed this once and never shown again."""
     import msgspec
 
     with open_remote(endpoint, None, None) as remote:
-        new = remote.access.create_token(user, description=description, expires_in=expires_in)
+        new = remote.access.create_token(
+            user,
+            description=description,
+            expires_in=expires_in,
+            scope="metrics" if metrics else "",
+        )
     if as_json:
         echo_json(msgspec.to_builtins(new))
         return
     info = new.info
     until = f", expires {_when(info.expires_at)}" if info.expires_at is not None else ""
-    click.echo(f"token {info.id} for {info.user}{until} (shown once; keep it secret):", err=True)
+    only = ", for /metrics only" if info.scope else ""
+    click.echo(
+        f"token {info.id} for {info.user}{until}{only} (shown once; keep it secret):", err=True
+    )
     click.echo(new.token)
 
 
@@ -122,6 +140,7 @@ def token_list(endpoint: str | None, user: str | None, as_json: bool) -> None:
             "expires": _when_or(t.expires_at, "never"),
             "revoked": _when_or(t.revoked_at),
             "made by": t.parent,
+            "scope": t.scope or "all",
         }
         for t in tokens
     ]

@@ -91,6 +91,9 @@ class TokenCreate(msgspec.Struct, frozen=True, omit_defaults=True, forbid_unknow
     user: str = ""
     description: str = ""
     expires_in: float | None = None
+    scope: str = ""
+    """Empty: the token holds the user's grants; ``metrics``: it may only read ``GET /metrics``
+    (a scraper's token)."""
 
 
 class TokenInfo(msgspec.Struct, frozen=True, omit_defaults=True):
@@ -106,6 +109,8 @@ class TokenInfo(msgspec.Struct, frozen=True, omit_defaults=True):
     parent: str = ""
     """The id of the token that made this one (empty: the server made it); revoking that
     token revokes this one."""
+    scope: str = ""
+    """``metrics``: the token may only read ``GET /metrics``."""
 
 
 class NewToken(msgspec.Struct, frozen=True, omit_defaults=True):

@@ -54,10 +54,17 @@ class Access:
         return msgspec.json.decode(response.content, type=User)
 
     def create_token(
-        self, user: str = "", *, description: str = "", expires_in: float | None = None
+        self,
+        user: str = "",
+        *,
+        description: str = "",
+        expires_in: float | None = None,
+        scope: str = "",
     ) -> NewToken:
-        """A new token (for another user: admins only); its secret is shown only here."""
-        body = TokenCreate(user=user, description=description, expires_in=expires_in)
+        """A new token (for another user: admins only); its secret is shown only here.
+        ``scope="metrics"`` makes a scraper's token: it may read ``GET /metrics`` and nothing
+        else."""
+        body = TokenCreate(user=user, description=description, expires_in=expires_in, scope=scope)
         return self._http.send("POST", "/tokens", body, NewToken)
 
     def tokens(self, user: str | None = None) -> list[TokenInfo]:

@@ -54,6 +54,7 @@ __all__ = [
     "ANONYMOUS",
     "CACHE_SECONDS",
     "TOKEN_FILE",
+    "TOKEN_SCOPES",
     "AuthService",
     "Principal",
     "check_user",
@@ -62,6 +63,8 @@ __all__ = [
 ADMIN_USER = "admin"
 TOKEN_FILE = "admin-token"
 CACHE_SECONDS = 5.0
+TOKEN_SCOPES = ("", "metrics")
+"""What a token may reach: "" its user's grants; ``metrics`` only ``GET /metrics``."""
 _USER = re.compile(r"[a-z0-9][a-z0-9_.@-]{0,63}")
 _TOKEN = re.compile(r"ss_([0-9a-f]{16})_([A-Za-z0-9_-]{20,128})")
 _MAX_EXPIRY = 10 * 365 * 24 * 3600.0
@@ -86,6 +89,8 @@ class Principal:
     grants: tuple[Grant, ...]
     token_id: str = ""
     expires_at: float | None = None
+    scope: str = ""
+    """The token's scope: ``metrics`` reaches ``GET /metrics`` and nothing else."""
 
     def role_on(self, project: str, domain: str) -> Role | None:
         """The highest role held on ``project``/``domain`` (``domain=""``: the whole project)."""
@@ -169,7 +174,7 @@ class AuthService:
             if row.expires_at is not None and row.expires_at <= now:
                 raise AuthenticationError(f"token {token_id} expired")
             principal = Principal(
-                row.user, self._grants(session, row.user), token_id, row.expires_at
+                row.user, self._grants(session, row.user), token_id, row.expires_at, row.scope
             )
         with self._lock:
             if len(self._cache) > 10_000:
@@ -270,6 +275,12 @@ class AuthService:
             raise PermissionDeniedError(
                 "only an admin (role admin on project '*') may create tokens for other users"
             )
+        if request.scope not in TOKEN_SCOPES:
+            raise ValidationError(
+                f"scope must be one of {', '.join(map(repr, TOKEN_SCOPES))}, got {request.scope!r}"
+            )
+        if caller.scope and request.scope != caller.scope:
+            raise PermissionDeniedError("a token of a scope may only make tokens of its scope")
         if len(request.description) > 255 or "\x00" in request.description:
             raise ValidationError("description must have at most 255 characters and no NUL")
         expires = request.expires_in
@@ -284,7 +295,13 @@ class AuthService:
             self._require_user(session, user)
             self._check_outranks(session, caller, user)
             token, row = self._new_token(
-                session, user, request.description, expires_at, caller.name, caller.token_id
+                session,
+                user,
+                request.description,
+                expires_at,
+                caller.name,
+                caller.token_id,
+                request.scope,
             )
             return NewToken(token=token, info=_info(row))
 
@@ -404,7 +421,7 @@ class AuthService:
         if parent.expires_at is not None:
             expires_at = min(expires_at, parent.expires_at)
         token, _ = self._new_token(
-            session, parent.user, description, expires_at, parent.user, parent.id
+            session, parent.user, description, expires_at, parent.user, parent.id, parent.scope
         )
         return token
 
@@ -416,6 +433,7 @@ class AuthService:
         expires_at: float | None,
         by: str,
         parent: str = "",
+        scope: str = "",
     ) -> tuple[str, TokenRow]:
         if parent:
             made_by = session.get(TokenRow, parent)
@@ -433,6 +451,7 @@ class AuthService:
             expires_at=expires_at,
             revoked_at=None,
             parent=parent or None,
+            scope=scope,
         )
         session.add(row)
         session.flush()
@@ -477,6 +496,7 @@ def _info(row: TokenRow) -> TokenInfo:
         revoked_at=row.revoked_at,
         created_by=row.created_by,
         parent=row.parent or "",
+        scope=row.scope or "",
     )
 
 

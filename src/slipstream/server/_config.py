@@ -71,6 +71,9 @@ class ServerConfig:
     db_timeout_s: float = 5.0
     """How long a request waits for a database connection (PostgreSQL: to connect, or for a
     free one in the pool) before it is answered 503."""
+    metrics: bool = True
+    """Whether the server counts for ``GET /metrics`` (``SLIPSTREAM_METRICS=0`` or
+    ``metrics = false``: it counts nothing and ``/metrics`` answers 404)."""
 
     @property
     def url(self) -> str:
@@ -165,6 +168,7 @@ class ServerConfig:
             db_timeout_s=_seconds(
                 pick(None, "SLIPSTREAM_DB_TIMEOUT", "db_timeout_s"), cls.db_timeout_s
             ),
+            metrics=_flag(pick(None, "SLIPSTREAM_METRICS", "metrics"), "metrics", cls.metrics),
             **limits,
         )
 
@@ -177,6 +181,19 @@ def is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host.strip("[]")).is_loopback
     except ValueError:
         return False
+
+
+def _flag(raw: Any, key: str, default: bool) -> bool:
+    if raw is None:
+        return default
+    if isinstance(raw, bool):
+        return raw
+    word = str(raw).strip().lower()
+    if word in ("1", "true", "yes", "on"):
+        return True
+    if word in ("0", "false", "no", "off"):
+        return False
+    raise ConfigError(f"{key} must be true or false, got {raw!r}")
 
 
 def _seconds(raw: Any, default: float) -> float:

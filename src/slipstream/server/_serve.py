@@ -55,12 +55,12 @@ def serve(
         stop_background = None
         try:
             db.upgrade()
-            if pool is not None:
-                host = _start_host(db, config, pool, shutdown_grace_s)
             services = Services.build(config, db)
+            if pool is not None:
+                host = _start_host(db, config, pool, shutdown_grace_s, services.metrics)
             services.bundles.sweep()
             stop_background, loops = start_background(
-                db, config, services.launches, services.registry
+                db, config, services.launches, services.registry, services.metrics
             )
             if config.auth:
                 services.auth.bootstrap(config.home)
@@ -188,7 +188,11 @@ def _pool(
 
 
 def _start_host(
-    db: Database, config: ServerConfig, runner: Any, shutdown_grace_s: float = 10.0
+    db: Database,
+    config: ServerConfig,
+    runner: Any,
+    shutdown_grace_s: float = 10.0,
+    metrics: Any = None,
 ) -> tuple[Any, Any, Any]:
     import logging
     import os
@@ -213,8 +217,10 @@ def _start_host(
         }
 
     log = logging.getLogger("slipstream.engine_host")
-    loop = Supervised("engine host", host.serve, log, details=details).start()
-    return host, loop, runner
+    loop = Supervised("engine host", host.serve, log, details=details)
+    if metrics is not None:
+        host.count_into(metrics, lambda: loop.alive)
+    return host, loop.start(), runner
 
 
 def _stop_host(host: Any, thread: Any, runner: Any) -> None:

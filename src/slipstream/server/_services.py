@@ -14,6 +14,7 @@ from ._executions import ExecutionService
 from ._input_policy import InputPolicy
 from ._launch import LaunchService
 from ._lineage import LineageService
+from ._metrics import ExecutionCounts, Metrics
 from ._projects import ProjectService
 from ._promotion import PromotionService
 from ._registry import Registry
@@ -44,6 +45,8 @@ class Services:
     notifications: NotificationLog
     uploads: UploadService
     lineage: LineageService
+    metrics: Metrics
+    """What this server counts for ``GET /metrics`` (its parts count into it)."""
 
     @classmethod
     def build(cls, config: ServerConfig, db: Database | None = None) -> Services:
@@ -60,6 +63,9 @@ class Services:
         )
         inputs = InputPolicy(config.store_url, settings)
         registry = Registry(db, projects, settings, bundles, config.protected_domains)
+        metrics = Metrics(config.metrics)
+        if config.metrics:
+            metrics.registry.register(ExecutionCounts(db))
         return cls(
             config=config,
             db=db,
@@ -79,4 +85,5 @@ class Services:
             uploads=UploadService(
                 db, projects, config.store_url, config.home / "uploads", config.max_upload_bytes
             ),
+            metrics=metrics,
         )

@@ -7,8 +7,19 @@ from typing import Any
 
 from fastapi import APIRouter, FastAPI
 
+from .._metrics import RequestMetrics
 from .._services import Services
-from . import _auth, _data, _entities, _executions, _health, _projects, _schedules, _secrets
+from . import (
+    _auth,
+    _data,
+    _entities,
+    _executions,
+    _health,
+    _metrics,
+    _projects,
+    _schedules,
+    _secrets,
+)
 from ._errors import install_error_handlers
 from ._guard import Guard
 from ._io import schema_components
@@ -38,8 +49,11 @@ def create_app(services: Services) -> FastAPI:
     api.include_router(_lineage_router)
     app.include_router(api)
     app.include_router(_health.router)
+    app.include_router(_metrics.router)
     app.include_router(_console_router())
     app.add_middleware(Guard, services=services)
+    # outermost, so that requests the guard refuses count too
+    app.add_middleware(RequestMetrics, metrics=services.metrics, prefixes=(API_PREFIX,))
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:

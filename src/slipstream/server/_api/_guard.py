@@ -49,6 +49,15 @@ _PREFIX = "/api/v1"
 _UNBOUND = {"0.0.0.0", "::", ""}
 
 
+def _check_scope(principal: Principal, path: str) -> None:
+    """A token of a scope (``metrics``) reaches that scope's route alone."""
+    if principal.scope and path != f"/{principal.scope}":
+        raise PermissionDeniedError(
+            f"this token may only read /{principal.scope} (it was made with --{principal.scope})",
+            details={"scope": principal.scope},
+        )
+
+
 class _Duplicate(ValueError):
     pass
 
@@ -99,6 +108,7 @@ class Guard:
                 return
             self._check_nul(scope)
             principal = await self._authenticate(headers)
+            _check_scope(principal, path)
             api_path = path[len(_PREFIX) :] if path.startswith(_PREFIX + "/") else path
             rule, params, _ = match_rule(method, api_path)
             receive, body = await self._body(method, headers, rule, receive)
@@ -195,13 +205,13 @@ class Guard:
         if not token:
             return None
         auth = self.services.auth
-        cached = auth.cached(token)
-        if cached is not None:
-            return cached
-        try:
-            return await run_in_threadpool(auth.authenticate, token)
-        except AuthenticationError:
-            return None
+        found = auth.cached(token)
+        if found is None:
+            try:
+                found = await run_in_threadpool(auth.authenticate, token)
+            except AuthenticationError:
+                return None
+        return None if found.scope else found  # a scraper's token opens no console
 
     async def _body(
         self, method: str, headers: Headers, rule: Rule, receive: Receive

@@ -132,6 +132,7 @@ RULES: list[tuple[frozenset[str], re.Pattern[str], Rule]] = [
         (r"/docs(?:/.*)?", "the API docs"),
         (r"/domains", "the domains"),
         (r"/whoami", "who the caller is"),
+        (r"/metrics", "the server's metrics"),
     )
 ]
 RULES += [

@@ -22,6 +22,7 @@ from slipstream.storage import BlobStore, open_store, store_for_uri
 
 from .._db import Database
 from .._loops import cause, is_transient
+from .._metrics import NO_METRICS
 from .._tables import CacheEntryRow, CacheReservationRow
 from ._dialect import insert_for, table_of
 
@@ -52,6 +53,8 @@ class DbCatalog:
         self._pending: dict[str, dict[str, Any]] = {}
         self._missing = False
         """Whether the last lookup failed (the outage is logged once)."""
+        self.metrics = NO_METRICS
+        """Where lookups are counted (the engine host gives its server's)."""
 
     # -- Catalog --------------------------------------------------------------------------------------
 
@@ -66,8 +69,10 @@ class DbCatalog:
             if not self._missing:  # once per outage
                 log.warning("cache lookups fail, taken as misses: %s", cause(e))
             self._missing = True
+            self.metrics.cache_lookup("error")
             return None
         self._missing = False
+        self.metrics.cache_lookup("miss" if found is None else "hit")
         return found
 
     def _get(self, key: str) -> dict[str, Any] | None:

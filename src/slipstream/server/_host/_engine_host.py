@@ -40,6 +40,7 @@ from slipstream.model import (
 
 from .._db import Database
 from .._loops import Backoff, cause, is_transient
+from .._metrics import NO_METRICS, Metrics
 from ._catalog import DbCatalog
 from ._dispatch import Dispatch
 from ._flush import flush
@@ -104,6 +105,19 @@ class EngineHost:
         self.on_finished: Callable[[ExecutionRecord], None] | None = None
         self.backoff = Backoff("the engine host", log)
         self._load_faults: dict[int, int] = {}
+        self.metrics = NO_METRICS
+
+    def count_into(self, metrics: Metrics, alive: Callable[[], bool]) -> None:
+        """Count this host's attempts and cache lookups into ``metrics``; its gauges read the
+        runner (``alive``: whether the host's loop runs)."""
+        self.metrics = self.catalog.metrics = metrics
+        runner = self.dispatch.runner
+
+        def slots() -> int:  # a pool's workers; another runner's capacity
+            workers = getattr(runner, "workers", None)
+            return workers if isinstance(workers, int) else runner.capacity
+
+        metrics.watch_host(alive, lambda: self.dispatch.at_runner, slots)
 
     # -- the loop -----------------------------------------------------------------------------
 
@@ -215,6 +229,7 @@ class EngineHost:
                 continue
             self._load_faults.pop(pk, None)
             ex = loaded.executor
+            loaded.store.metrics = self.metrics
             self.active[pk] = loaded
             self._by_id[ex.id] = loaded
             aborting = ex.record.phase is ExecutionPhase.ABORTING

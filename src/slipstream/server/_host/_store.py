@@ -26,6 +26,7 @@ from slipstream.model import (
 )
 
 from .._db import Database
+from .._metrics import NO_METRICS
 from .._tables import AttemptRow, NodeExecutionRow
 from ._offload import Offloader, load_spec
 
@@ -83,6 +84,9 @@ class DbStateStore:
         self._pending = Pending()
         self._exec_phase = ""
         self._node_phases: dict[str, str] = {}
+        self.metrics = NO_METRICS
+        """Where ended attempts are counted (the engine host gives its server's)."""
+        self._ready_at: dict[tuple[str, int], float] = {}
 
     def __repr__(self) -> str:
         return f"DbStateStore({self.execution}, pk={self.execution_pk})"
@@ -131,6 +135,7 @@ class DbStateStore:
             record.phase.value,
             encode(record).decode(),
         )
+        self.metrics.attempt_saved(self.execution, record, self._ready_at)
 
     def nodes(self, execution: ExecutionId) -> Iterable[NodeRecord]:
         """Every node record of the execution: stored ones, overlaid with unflushed saves.

@@ -11,6 +11,7 @@ from .._config import ServerConfig
 from .._db import Database
 from .._launch import LaunchService
 from .._loops import Supervised
+from .._metrics import NO_METRICS, Metrics
 from .._registry import Registry
 from ._notifier import Notifier
 from ._scheduler import Scheduler
@@ -22,7 +23,11 @@ _log = logging.getLogger("slipstream.background")
 
 
 def start_background(
-    db: Database, config: ServerConfig, launches: LaunchService, registry: Registry
+    db: Database,
+    config: ServerConfig,
+    launches: LaunchService,
+    registry: Registry,
+    metrics: Metrics = NO_METRICS,
 ) -> tuple[Callable[[], None], list[Supervised]]:
     """Start the scheduler and the notifier (supervised daemon threads); returns what stops
     them, and the loops (for the health checks).
@@ -34,6 +39,7 @@ def start_background(
         raise ConfigError("the SMTP server needs a host")
     scheduler = Scheduler(db, launches)
     notifier = Notifier(db, registry, smtp=smtp, base_url=config.url)
+    scheduler.metrics = notifier.metrics = metrics
     loops = [
         Supervised("scheduler", scheduler.serve, _log).start(),
         Supervised("notifier", notifier.serve, _log).start(),

@@ -26,6 +26,7 @@ from slipstream.model import ExecutionRecord, Identifier, LaunchPlanSpec, Resour
 
 from .._db import Database
 from .._loops import run_passes
+from .._metrics import NO_METRICS
 from .._registry import Registry, decode_spec
 from .._tables import ExecutionRow, NotificationRow
 from ._senders import DeliveryError, Message, SmtpSettings, send
@@ -69,6 +70,8 @@ class Notifier:
         self._since: float | None = None
         self._plans: dict[Identifier, LaunchPlanSpec | None] = {}
         self._stop = threading.Event()
+        self.metrics = NO_METRICS
+        """Where given-up notifications are counted (its server's metrics)."""
 
     def serve(self, beat: Callable[[], None] | None = None) -> None:
         """Run passes until :meth:`stop` (see :func:`~.._loops.run_passes`)."""
@@ -243,6 +246,7 @@ class Notifier:
             values |= {"state": "sent", "sent_at": self.clock(), "last_error": ""}
         elif attempts > len(self.backoff_s):
             values |= {"state": "failed", "last_error": error}
+            self.metrics.notification_failed(row.kind)
             _log.warning("notification %s to %s failed: %s", row.id, row.recipient, error)
         else:
             values |= {"last_error": error, "next_at": now + self.backoff_s[attempts - 1]}

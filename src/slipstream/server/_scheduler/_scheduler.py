@@ -36,6 +36,7 @@ from .._db import Database
 from .._execution_rows import decode_record, find_row
 from .._launch import SYSTEM_PREFIX, LaunchService
 from .._loops import run_passes
+from .._metrics import NO_METRICS
 from .._registry import decode_spec
 from .._tables import ScheduleRow, ScheduleTickRow
 from ._service import decode_schedule
@@ -100,6 +101,8 @@ class Scheduler:
         self.catchup_pace_s = catchup_pace_s
         self.batch = batch
         self._stop = threading.Event()
+        self.metrics = NO_METRICS
+        """Where each created tick's lag is counted (its server's metrics)."""
 
     # -- the loop -----------------------------------------------------------------------------
 
@@ -239,6 +242,7 @@ class Scheduler:
             if arg:
                 inputs[arg] = kickoff_literal(tick.tick_at)
             name = self._launch_tick(tick, inputs)
+            self.metrics.schedule_lag(self.clock() - tick.tick_at)
         except SlipstreamError as e:
             if e.kind != "USER":
                 raise
