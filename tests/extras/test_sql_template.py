@@ -97,6 +97,14 @@ def test_secret_arguments_are_requested_by_the_task() -> None:
         ("other", "token"),
     ]
     assert t.template.type == "sqlalchemy"
+    assert t.template.custom == {
+        "query_template": "select 1",
+        "uri": "sqlite://",
+        "connect_args": [],
+        "secret_connect_args": {
+            "password": {"group": "db", "key": "password", "group_version": None}
+        },
+    }
     assert t.config.secret_connect_args_to_dicts() == {
         "password": {"group": "db", "key": "password", "group_version": None}
     }
@@ -136,3 +144,27 @@ def test_a_list_input_is_one_parameter_per_item() -> None:
     assert bound.values({"ids": [4, Color.RED]}) == {"ids__0": 4, "ids__1": "red"}
     assert bound.render("sqlalchemy", {"ids": []}) == "select * from t where id in (NULL)"
     assert bound.values({"ids": []}) == {}
+
+
+def test_the_template_shows_the_database_without_its_password() -> None:
+    t = SQLAlchemyTask(
+        "shown",
+        query_template="select {{ .inputs.n }}",
+        inputs=kwtypes(n=int),
+        task_config=SQLAlchemyConfig(
+            uri="postgresql+psycopg://app:hunter2@db:5432/shop",
+            connect_args={"password": "hunter2", "connect_timeout": 5},
+        ),
+    )
+    assert t.template.custom["uri"] == "postgresql+psycopg://app:***@db:5432/shop"
+    assert t.template.custom["connect_args"] == ["connect_timeout", "password"]
+    assert "hunter2" not in repr(t.template)
+    lite = SQLite3Task(
+        "lite", query_template="select 1", task_config=SQLite3Config("s3://b/x.zip", True)
+    )
+    assert lite.template.type == "sqlite"
+    assert lite.template.custom == {
+        "query_template": "select 1",
+        "uri": "s3://b/x.zip",
+        "compressed": True,
+    }

@@ -100,6 +100,7 @@ class ClientSQLTask(SQLTask):
             secret_requests=tuple(secret_requests or ()),
             **kwargs,
         )
+        self.custom = {"query_template": query_template, **self.settings()}
         if self.cache and not self._cache_version:
             text = repr((self.TASK_TYPE, query_template, self.service(), sorted(in_types)))
             self._cache_version = "src-" + hashlib.sha256(text.encode()).hexdigest()[:16]
@@ -108,6 +109,11 @@ class ClientSQLTask(SQLTask):
 
     def service(self) -> str:
         """The database, as messages name it (no password)."""
+        raise NotImplementedError
+
+    def settings(self) -> dict[str, Any]:
+        """The config as the task template's ``custom`` shows it (flytekit's keys): names and
+        locations only, never a password or a secret's value."""
         raise NotImplementedError
 
     def run_query(

@@ -97,6 +97,15 @@ class SQLAlchemyTask(ClientSQLTask):
         except Exception:
             return hide_password(self.config.uri)
 
+    def settings(self) -> dict[str, Any]:
+        """``uri`` (its password hidden), the names of ``connect_args`` (their values may be
+        credentials) and ``secret_connect_args`` by group and key."""
+        return {
+            "uri": self.service(),
+            "connect_args": sorted(self.config.connect_args or {}),
+            "secret_connect_args": self.config.secret_connect_args_to_dicts(),
+        }
+
     def secrets_to_hide(self) -> list[str]:
         """The URL's own password."""
         try:

@@ -64,6 +64,10 @@ class SQLite3Task(ClientSQLTask):
         """``sqlite3 database <uri>``."""
         return f"sqlite3 database {hide_password(self.config.uri)}"
 
+    def settings(self) -> dict[str, Any]:
+        """``uri`` (its password hidden) and ``compressed``."""
+        return {"uri": hide_password(self.config.uri), "compressed": self.config.compressed}
+
     def _database(self, scratch: str) -> str:
         from slipstream.storage import is_local_url
         from slipstream.types import FileAccessProvider
