@@ -81,11 +81,16 @@ def test_a_task_killed_for_memory_succeeds_with_twice_the_memory() -> None:
     run = execute_local(needs_more, {"mib": 200}, runner="local", workers=1)
     assert run.python_outputs() == 200
     attempts = run.executor.store.attempts[run.executor.id]  # type: ignore[attr-defined]
-    assert [a.phase.value for a in attempts] == ["FAILED", "SUCCEEDED"]  # retries=0 all the same
-    first, second = attempts
-    assert first.error is not None and first.error.kind == ErrorKind.OOM.value
-    assert first.memory_limit == 150 * MiB and first.memory_peak > 150 * MiB
-    assert second.memory_limit == 300 * MiB and 200 * MiB < second.memory_peak <= 300 * MiB
+    # a worker forked from a large test process starts with more memory: the limit may have to
+    # double more than once, each time after an attempt that went over it
+    *failed, last = attempts
+    assert failed and last.phase.value == "SUCCEEDED"  # retries=0 all the same
+    for i, a in enumerate(attempts):
+        assert a.memory_limit == (150 * MiB) << i
+    for a in failed:
+        assert a.error is not None and a.error.kind == ErrorKind.OOM.value
+        assert a.memory_peak > a.memory_limit
+    assert 200 * MiB < last.memory_peak <= last.memory_limit
 
 
 def test_at_the_cap_the_node_fails_with_a_message_naming_it() -> None:
