@@ -1,14 +1,16 @@
 """The ``timer`` task type: a connector whose job is a timer (for tests, examples and benchmarks).
 
 A timer job waits its ``seconds`` input and returns it as its output ``o0``. With ``jobs_dir``
-set, each job is a file in that folder, a stand-in for a service's job list that tests can count,
-delete (a job that disappears) or see stopped; without it, jobs live in the engine's memory.
+set (or, in the engine's environment, ``SLIPSTREAM_TIMER_JOBS_DIR``), each job is a file in that
+folder, a stand-in for a service's job list that tests can count, delete (a job that disappears)
+or see stopped; without it, jobs live in the engine's memory.
 ``fail`` makes every job end FAILED with that message.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import time
 import uuid
 from dataclasses import dataclass
@@ -73,7 +75,7 @@ class TimerConnector(AsyncConnectorBase):
             job_id=uuid.uuid4().hex,
             ends_at=time.time() + float(seconds),
             seconds=float(seconds),
-            jobs_dir=str(custom.get("jobs_dir") or ""),
+            jobs_dir=str(custom.get("jobs_dir") or os.environ.get("SLIPSTREAM_TIMER_JOBS_DIR", "")),
             fail=str(custom.get("fail") or ""),
         )
         if meta.jobs_dir:
