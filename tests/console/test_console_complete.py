@@ -123,7 +123,7 @@ def test_a_launch_plans_page_shows_its_own_inputs_and_schedule(
     x = re.search(r'<tr data-input="x">.*?</tr>', page, re.S)
     assert label and 'class="how">fixed' in label.group(0) and "pinned label" in label.group(0)
     assert x and 'class="how">default' in x.group(0) and "<code>5</code>" in x.group(0)
-    assert 'id="schedule"' in page and "every 21600" in page
+    assert 'id="schedule"' in page and "every 6h 00m 00s" in page
     assert 'id="lp-workflow"' in page and ".flows.quick" in page
     # the form shows the fixed input as fixed, not as a field
     form = browser.get(f"/console/projects/{project}/development/launch_plans/pinned_lp/launch")
