@@ -4,6 +4,7 @@ not installed)."""
 
 from __future__ import annotations
 
+import json
 import shutil
 import socket
 import subprocess
@@ -126,9 +127,9 @@ def test_metrics_count_executions_attempts_cache_and_requests(
         and ("route", "/api/v1/executions/{project}/{domain}/{name}") in labels
     ]
     assert reads, "reads of an execution count under the route's template"
-    # bounded labels: no execution name, no raw path anywhere
-    assert not [k for k in m if any(project in str(v) and k[0].startswith("slipstream_http")
-                                    for _, v in k[1])]  # fmt: skip
+    # bounded labels: requests count by route template, never by a path naming the project
+    routes = {v for name, labels in m for k, v in labels if k == "route"}
+    assert routes and not [r for r in routes if project in r], routes
     assert ("slipstream_schedule_lag_seconds_count", frozenset()) in m  # none scheduled: 0
 
 
@@ -180,24 +181,35 @@ def test_metrics_need_a_token_and_a_metrics_token_reads_nothing_else(
 
 
 def test_the_cli_makes_a_metrics_token(ran: tuple[LiveServer, str]) -> None:
+    from click.testing import CliRunner
+
     from slipstream.cli import main
 
     server, _ = ran
-    from click.testing import CliRunner
-
     out = CliRunner().invoke(
         main,
         ["auth", "token", "create", "--metrics", "--json", "--endpoint", server.url,
          "--token", server.token],
     )  # fmt: skip
     assert out.exit_code == 0, out.output
-    import json
-
     made = json.loads(out.output)
     assert made["info"]["scope"] == "metrics"
     assert _value(_scrape(server, made["token"]), "slipstream_engine_hosts") == 1
     with _api(server, made["token"]) as api:
         assert api.get("/whoami").status_code == 403
+
+
+def test_metrics_off_counts_nothing_and_answers_404(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SLIPSTREAM_METRICS", "0")
+    server = start_server("sqlite", f"sqlite:///{tmp_path / 'off.db'}", tmp_path, "--no-engine")
+    try:
+        r = httpx.get(f"{server.url}/metrics", headers=server.headers, timeout=10)
+        assert r.status_code == 404, r.text
+        assert "metrics are off" in r.json()["message"]
+    finally:
+        server.stop()
 
 
 def _free_port() -> int:
