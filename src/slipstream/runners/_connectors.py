@@ -3,7 +3,7 @@
 :class:`ConnectorRunner` wraps the runner of the workers. An attempt whose task type has a
 connector (``slipstream.extend.backend``) never reaches a worker: an asyncio loop on a thread of
 its own starts the job (``create``), polls it (``get``) with a pause that grows with the job's age
-(a twentieth of it, between 50 ms and 10 s), and stops it (``delete``) on abort or timeout. A
+(3% of it, between 50 ms and 10 s), and stops it (``delete``) on abort or timeout. A
 waiting job is a coroutine, not a process, so hundreds of them cost no worker. Every other attempt
 goes to the wrapped runner; results of both come back through the one :meth:`wait`.
 
@@ -22,7 +22,7 @@ import json
 import queue
 import threading
 import time
-from concurrent.futures import Future
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 from slipstream.engine import AttemptRequest, AttemptResult, Runner, interrupted
@@ -45,7 +45,7 @@ __all__ = ["ConnectorRunner"]
 
 _Key = tuple[ExecutionId | None, str, int]
 JOURNAL = "connector-job.json"
-MIN_PAUSE, MAX_PAUSE, AGE_SHARE = 0.05, 10.0, 0.05
+MIN_PAUSE, MAX_PAUSE, AGE_SHARE = 0.05, 10.0, 0.03
 _ENDED = frozenset({TaskExecution.SUCCEEDED, TaskExecution.FAILED, TaskExecution.ABORTED})
 _WORKER_TYPES = frozenset({"python", "dynamic", "map", "shell", "eager", "echo", "reference"})
 
@@ -210,6 +210,7 @@ class ConnectorRunner:
         with self._lock:
             if self._loop is None:
                 loop = asyncio.new_event_loop()
+                loop.set_default_executor(ThreadPoolExecutor(16, "slipstream-connector-io"))
                 self._thread = threading.Thread(
                     target=loop.run_forever, name="slipstream-connectors", daemon=True
                 )
@@ -245,8 +246,14 @@ class ConnectorRunner:
                 resource = await _timed(connector.get(meta, attempt_request=req), req, started)
                 if resource.log_links and resource.log_links != links:
                     links = resource.log_links
-                    await asyncio.to_thread(_write_links, req, service, links)
-                if resource.phase in _ENDED:
+                    _background(_write_links, req, service, links)
+                if resource.phase == TaskExecution.SUCCEEDED:
+                    # reported first: a node run again after a crash here finds the job ended
+                    # on its service and takes its outputs, so the mark can come after
+                    self._done(req, self._ended(req, service, resource, started))
+                    _background(_journal_ended, req)
+                    return
+                if resource.phase in _ENDED:  # marked first: a retry must not follow it
                     await asyncio.to_thread(_journal_ended, req)
                     self._done(req, self._ended(req, service, resource, started))
                     return
@@ -272,7 +279,8 @@ class ConnectorRunner:
     async def _attach_or_create(
         self, req: AttemptRequest, connector: AsyncConnectorBase
     ) -> ResourceMeta:
-        found = await asyncio.to_thread(_journal_open_job, req)
+        # a first attempt has no earlier one whose job it could follow
+        found = await asyncio.to_thread(_journal_open_job, req) if req.attempt > 1 else None
         if found is not None:
             known = connector.metadata_type.decode(found)
             await asyncio.to_thread(_journal_write, req, found, "running")
@@ -326,6 +334,17 @@ async def _timed(call: Any, req: AttemptRequest, started: float) -> Any:
         raise TaskTimeoutError(
             f"task {req.task.id.name} (node {req.node}) ran past its timeout of {req.timeout_s} s"
         ) from None
+
+
+def _background(fn: Any, *args: Any) -> None:
+    """Run a small write on the loop's threads without waiting for it (its failure is lost:
+    what it writes is a convenience, such as the job's links)."""
+
+    def quietly() -> None:
+        with contextlib.suppress(Exception):
+            fn(*args)
+
+    asyncio.get_running_loop().run_in_executor(None, quietly)
 
 
 def _service_error(service: str, e: Exception) -> ConnectorError:
