@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 import msgspec
 from sqlalchemy import select, tuple_
@@ -278,20 +279,29 @@ def _visible(session: Session, step: _Step) -> LineageStep:
 
 def _cache_entry(session: Session, e: ExecutionRow, task: str, outputs: list[str]) -> str:
     """The cache entry of ``task`` in ``e``'s project and domain whose outputs hold one of
-    ``outputs``: ``{key prefix} from {the execution that computed it}``; "" if none is kept."""
+    ``outputs``: ``{key prefix} from {the execution that computed it}``; "" if none is kept.
+    The newest entries of a task are read once per session."""
     if not task or not outputs:
         return ""
+    memo = session.info.setdefault("lineage_cache_entries", {})
+    scope = (e.project, e.domain, task)
+    if scope not in memo:
+        memo[scope] = _newest_entries(session, *scope)
+    for key, source, text in memo[scope]:
+        if any(u in text for u in outputs):
+            return f"{key[:16]} from {source}"
+    return ""
+
+
+def _newest_entries(session: Session, project: str, domain: str, task: str) -> list[Any]:
     entries = session.execute(
         select(CacheEntryRow.key, CacheEntryRow.source, CacheEntryRow.outputs)
         .where(
-            CacheEntryRow.project == e.project,
-            CacheEntryRow.domain == e.domain,
+            CacheEntryRow.project == project,
+            CacheEntryRow.domain == domain,
             CacheEntryRow.task == task,
         )
         .order_by(CacheEntryRow.created_at.desc())
         .limit(_CACHE_ENTRIES_SCANNED)
     ).tuples()
-    for key, source, text in entries:
-        if any(u in text for u in outputs):
-            return f"{key[:16]} from {source}"
-    return ""
+    return list(entries)
