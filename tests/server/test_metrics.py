@@ -212,6 +212,26 @@ def test_metrics_off_counts_nothing_and_answers_404(
         server.stop()
 
 
+def _check_dashboard(prometheus: str, server: LiveServer) -> None:
+    """Every query of the Grafana dashboard is valid PromQL (Prometheus runs it) and names only
+    metrics the server exposes (a family with no series yet included); so do the alert rules."""
+    import re
+
+    text = httpx.get(f"{server.url}/metrics", headers=server.headers, timeout=10).text
+    exposed = set(re.findall(r"^# TYPE (\S+)", text, re.M))
+    dashboard = json.loads((DEPLOY / "grafana-dashboard.json").read_text())
+    queries = [t["expr"] for p in dashboard["panels"] for t in p["targets"]]
+    assert queries
+    for name in re.findall(r"slipstream_[a-z_]+", (DEPLOY / "prometheus-alerts.yml").read_text()):
+        assert re.sub(r"_(bucket|count|sum)$", "", name) in exposed, name
+    for query in queries:
+        for name in re.findall(r"slipstream_[a-z_]+", query):
+            assert re.sub(r"_(bucket|count|sum)$", "", name) in exposed, (name, query)
+        concrete = query.replace("$job", "slipstream").replace("$project", ".*")
+        r = httpx.get(f"{prometheus}/api/v1/query", params={"query": concrete}, timeout=10)
+        assert r.status_code == 200 and r.json()["status"] == "success", (query, r.text)
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -277,6 +297,7 @@ def test_prometheus_scrapes_the_server_and_the_rules_are_valid(
             f"http://127.0.0.1:{port}/api/v1/query", params={"query": "up"}, timeout=5
         ).json()["data"]["result"]
         assert [float(u["value"][1]) for u in up] == [1.0]
+        _check_dashboard(f"http://127.0.0.1:{port}", server)
         rules = httpx.get(f"http://127.0.0.1:{port}/api/v1/rules", timeout=5).json()
         names = {r["name"] for g in rules["data"]["groups"] for r in g["rules"]}
         assert {"SlipstreamEngineHostDown", "SlipstreamQueueWaitHigh"} <= names, names
