@@ -116,6 +116,8 @@ def test_metrics_count_executions_attempts_cache_and_requests(
     assert _value(m, "slipstream_engine_hosts") == 1
     assert _value(m, "slipstream_worker_slots") == 2
     assert _value(m, "slipstream_running_attempts") == 0
+    assert _value(m, "slipstream_queued_oldest_seconds") == 0  # nothing waits
+    assert _value(m, "slipstream_executions_current", **where, phase="QUEUED") == 0
     launched = _value(
         m, "slipstream_http_requests_total", route="/api/v1/executions", method="POST", status="201"
     )
@@ -197,6 +199,29 @@ def test_the_cli_makes_a_metrics_token(ran: tuple[LiveServer, str]) -> None:
     assert _value(_scrape(server, made["token"]), "slipstream_engine_hosts") == 1
     with _api(server, made["token"]) as api:
         assert api.get("/whoami").status_code == 403
+
+
+def test_a_server_without_an_engine_host_shows_executions_waiting(tmp_path: Path) -> None:
+    from slipstream.remote import Remote
+
+    db = f"sqlite:///{tmp_path / 'queued.db'}"
+    server = start_server("sqlite", db, tmp_path, "--no-engine")
+    try:
+        with Remote(server.url, project="q", domain="development", token=server.token) as r:
+            r.create_project("q")
+            r.register(FLOWS)
+        with _api(server) as api:
+            _launch(api, "q", "twice", {"x": 1})
+        time.sleep(1.1)
+        m = _scrape(server)
+        assert _value(m, "slipstream_executions_current", project="q", domain="development",
+                      phase="QUEUED") == 1  # fmt: skip
+        assert _value(m, "slipstream_queued_oldest_seconds") >= 1
+        # no engine host here, and no slots: the engine-host-down alert stays quiet
+        assert _value(m, "slipstream_engine_hosts") == 0
+        assert _value(m, "slipstream_worker_slots") == 0
+    finally:
+        server.stop()
 
 
 def test_metrics_off_counts_nothing_and_answers_404(
