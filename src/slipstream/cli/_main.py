@@ -76,6 +76,7 @@ _COMMANDS: dict[str, tuple[str, str]] = {
     "execution": ("slipstream.cli._execution", "execution"),
     "logs": ("slipstream.cli._logs", "logs"),
     "signal": ("slipstream.cli._signal", "signal"),
+    "gc": ("slipstream.cli._gc", "gc"),
     "auth": ("slipstream.cli._auth", "auth"),
     "launchplan": ("slipstream.cli._launchplan", "launchplan"),
     "env": ("slipstream.cli._env", "env"),

@@ -23,6 +23,7 @@ __all__ = [
     "MemoryCatalog",
     "cache_key",
     "cache_key_prefix",
+    "cache_ttl_of",
     "cache_version_of",
 ]
 
@@ -70,11 +71,20 @@ def cache_version_of(node: Node, task: TaskTemplate) -> str | None:
     return None
 
 
+def cache_ttl_of(task: TaskTemplate) -> float | None:
+    """How long ``task``'s cached outputs stay a hit (None: until evicted)."""
+    return task.metadata.cache.ttl_s if task.metadata.cache is not None else None
+
+
+def _expiry(ttl_s: float | None) -> float | None:
+    return None if ttl_s is None else time.time() + ttl_s
+
+
 class MemoryCatalog:
     """A catalog that lives as long as the process (tests, benchmarks)."""
 
     def __init__(self) -> None:
-        self._data: dict[str, dict[str, Any]] = {}
+        self._data: dict[str, tuple[dict[str, Any], float | None]] = {}
         self._reservations: dict[str, tuple[str, float]] = {}
 
     def reserve(self, key: str, owner: str, ttl_s: float) -> bool:
@@ -90,10 +100,20 @@ class MemoryCatalog:
             del self._reservations[key]
 
     def get(self, key: str) -> dict[str, Any] | None:
-        return self._data.get(key)
+        found = self._data.get(key)
+        if found is None or (found[1] is not None and found[1] <= time.time()):
+            return None
+        return found[0]
 
-    def put(self, key: str, task: str, outputs: dict[str, Any], source: str) -> None:
-        self._data[key] = outputs
+    def put(
+        self,
+        key: str,
+        task: str,
+        outputs: dict[str, Any],
+        source: str,
+        ttl_s: float | None = None,
+    ) -> None:
+        self._data[key] = (outputs, _expiry(ttl_s))
 
     def delete(self, key: str) -> None:
         self._data.pop(key, None)
@@ -101,7 +121,7 @@ class MemoryCatalog:
 
 _CACHE_TABLE = (
     "CREATE TABLE IF NOT EXISTS cache (key TEXT PRIMARY KEY, task TEXT NOT NULL, "
-    "outputs BLOB NOT NULL, source TEXT NOT NULL, created_at REAL NOT NULL)"
+    "outputs BLOB NOT NULL, source TEXT NOT NULL, created_at REAL NOT NULL, expires_at REAL)"
 )
 _RESERVATION_TABLE = (
     "CREATE TABLE IF NOT EXISTS reservation (key TEXT PRIMARY KEY, "
@@ -115,10 +135,13 @@ _HOLDER_COLUMNS = (
     "ALTER TABLE reservation ADD COLUMN pid INTEGER NOT NULL DEFAULT 0",
     "ALTER TABLE reservation ADD COLUMN started TEXT NOT NULL DEFAULT ''",
 )
+# and cache entries made before entries could expire get theirs (NULL: never)
+_EXPIRY_COLUMN = "ALTER TABLE cache ADD COLUMN expires_at REAL"
 _HAS_SCHEMA = (
     "SELECT (SELECT count(*) FROM sqlite_master WHERE type = 'table' "
     "AND name IN ('cache', 'reservation')) + "
-    "(SELECT count(*) FROM pragma_table_info('reservation') WHERE name = 'started')"
+    "(SELECT count(*) FROM pragma_table_info('reservation') WHERE name = 'started') + "
+    "(SELECT count(*) FROM pragma_table_info('cache') WHERE name = 'expires_at')"
 )
 
 
@@ -191,33 +214,49 @@ class LocalCatalog:
             db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
             db.execute("PRAGMA synchronous=NORMAL")
             # the schema is made once per file (WAL mode persists in it): skip it when present
-            if db.execute(_HAS_SCHEMA).fetchone()[0] < 3:
+            if db.execute(_HAS_SCHEMA).fetchone()[0] < 4:
                 db.execute("PRAGMA journal_mode=WAL")
                 db.execute(_CACHE_TABLE)
                 db.execute(_RESERVATION_TABLE)
                 columns = {r[1] for r in db.execute("PRAGMA table_info(reservation)")}
-                for alter in _HOLDER_COLUMNS:
-                    if alter.split()[5] not in columns:
-                        try:
-                            db.execute(alter)
-                        except sqlite3.OperationalError as e:  # another process added it
-                            if "duplicate column" not in str(e):
-                                raise
+                alters = [a for a in _HOLDER_COLUMNS if a.split()[5] not in columns]
+                if not any(r[1] == "expires_at" for r in db.execute("PRAGMA table_info(cache)")):
+                    alters.append(_EXPIRY_COLUMN)
+                for alter in alters:
+                    try:
+                        db.execute(alter)
+                    except sqlite3.OperationalError as e:  # another process added it
+                        if "duplicate column" not in str(e):
+                            raise
             self._local.db = db
         return db
 
     def get(self, key: str) -> dict[str, Any] | None:
-        row = self._db().execute("SELECT outputs FROM cache WHERE key = ?", (key,)).fetchone()
+        row = (
+            self._db()
+            .execute(
+                "SELECT outputs FROM cache WHERE key = ? AND (expires_at IS NULL OR expires_at > ?)",
+                (key, time.time()),
+            )
+            .fetchone()
+        )
         if row is None:
             return None
         out: dict[str, Any] = decode(row[0], dict[str, Any])
         return out
 
-    def put(self, key: str, task: str, outputs: dict[str, Any], source: str) -> None:
+    def put(
+        self,
+        key: str,
+        task: str,
+        outputs: dict[str, Any],
+        source: str,
+        ttl_s: float | None = None,
+    ) -> None:
         self._db().execute(
-            "INSERT OR REPLACE INTO cache (key, task, outputs, source, created_at) "
-            "VALUES (?, ?, ?, ?, ?)",
-            (key, task, encode(outputs), source, time.time()),
+            "INSERT OR REPLACE INTO cache (key, task, outputs, source, created_at, expires_at) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            (key, task, encode(outputs), source, time.time(), _expiry(ttl_s)),
         )
 
     def delete(self, key: str) -> None:

@@ -23,7 +23,7 @@ from slipstream.model import (
 from slipstream.storage import node_segment
 
 from ._blobs import blobs_exist, fill_hashes
-from ._catalog import cache_version_of
+from ._catalog import cache_ttl_of, cache_version_of
 from ._children import start_dynamic
 from ._exceptions import unpack_exception
 from ._retry import Budget
@@ -221,7 +221,9 @@ def on_item_result(ex: Engine, nr: NodeRun, r: AttemptResult) -> None:
         if state.version is not None and ex.catalog is not None:
             inputs = state.item_inputs(idx)
             key = ex.cache_key(state.task, state.version, inputs)
-            ex.catalog.put(key, state.task.id.name, outputs, str(ex.id))
+            ex.catalog.put(
+                key, state.task.id.name, outputs, str(ex.id), ttl_s=cache_ttl_of(state.task)
+            )
             status = CacheStatus.POPULATED
         _item_done(ex, nr, state, idx, outputs, status, r)
         return

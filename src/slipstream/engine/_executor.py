@@ -62,7 +62,7 @@ from ._adopt import adopt, resumed_attempt
 from ._attempts import Attempts
 from ._bindings import input_type, output_type, resolve
 from ._cached_calls import CachedCalls
-from ._catalog import cache_version_of
+from ._catalog import cache_ttl_of, cache_version_of
 from ._children import (
     bind_error,
     failure_scope,
@@ -474,7 +474,13 @@ class Executor:
             status = CacheStatus.DISABLED
             key = nr.state if isinstance(nr.state, str) else None
             if key is not None and self.catalog is not None and nr.task is not None:
-                self.catalog.put(key, nr.task.id.name, outputs or {}, str(self.id))
+                self.catalog.put(
+                    key,
+                    nr.task.id.name,
+                    outputs or {},
+                    str(self.id),
+                    ttl_s=cache_ttl_of(nr.task),
+                )
                 status = CacheStatus.POPULATED
             self.node_succeeded(nr, outputs or {}, status)
             if key is not None:

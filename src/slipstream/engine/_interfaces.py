@@ -52,8 +52,15 @@ class Catalog(Protocol):
     def get(self, key: str) -> dict[str, Any] | None:
         """The cached outputs for ``key``, or None."""
 
-    def put(self, key: str, task: str, outputs: dict[str, Any], source: str) -> None:
-        """Remember ``outputs`` under ``key``."""
+    def put(
+        self,
+        key: str,
+        task: str,
+        outputs: dict[str, Any],
+        source: str,
+        ttl_s: float | None = None,
+    ) -> None:
+        """Remember ``outputs`` under ``key``; with ``ttl_s``, a hit for that many seconds only."""
 
     def delete(self, key: str) -> None:
         """Forget ``key`` (its data is gone)."""

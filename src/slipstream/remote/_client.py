@@ -34,6 +34,7 @@ from ._access import Access
 from ._bundle import build_bundle
 from ._discover import discover, source_paths
 from ._executions import RemoteExecutions
+from ._gc import RemoteGc
 from ._http import Http
 from ._lineage import RemoteLineage
 from ._schedules import RemoteSchedules
@@ -63,7 +64,7 @@ class Registration:
     """True when the specs came from the spec cache (the user's modules were not imported)."""
 
 
-class Remote(RemoteExecutions, RemoteSchedules, RemoteLineage):
+class Remote(RemoteExecutions, RemoteSchedules, RemoteLineage, RemoteGc):
     """A connection to a slipstream server, with a default project and domain.
 
     ``Remote()`` finds the server from ``SLIPSTREAM_ENDPOINT`` or the config file

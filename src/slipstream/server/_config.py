@@ -71,6 +71,12 @@ class ServerConfig:
     db_timeout_s: float = 5.0
     """How long a request waits for a database connection (PostgreSQL: to connect, or for a
     free one in the pool) before it is answered 503."""
+    gc_interval_s: float = 3600.0
+    """How often the server applies the retention policies (0: never; ``slipstream gc`` still
+    does)."""
+    gc_grace_s: float = 300.0
+    """How long the blobs of a collected execution wait after its rows went (a run that read
+    their URIs just before has recorded them by then)."""
     metrics: bool = True
     """Whether the server counts for ``GET /metrics`` (``SLIPSTREAM_METRICS=0`` or
     ``metrics = false``: it counts nothing and ``/metrics`` answers 404)."""
@@ -169,6 +175,12 @@ class ServerConfig:
                 pick(None, "SLIPSTREAM_DB_TIMEOUT", "db_timeout_s"), cls.db_timeout_s
             ),
             metrics=_flag(pick(None, "SLIPSTREAM_METRICS", "metrics"), "metrics", cls.metrics),
+            gc_interval_s=_duration(
+                pick(None, "SLIPSTREAM_GC_INTERVAL", "gc_interval_s"), "gc_interval_s", 3600.0
+            ),
+            gc_grace_s=_duration(
+                pick(None, "SLIPSTREAM_GC_GRACE", "gc_grace_s"), "gc_grace_s", 300.0
+            ),
             **limits,
         )
 
@@ -194,6 +206,18 @@ def _flag(raw: Any, key: str, default: bool) -> bool:
     if word in ("0", "false", "no", "off"):
         return False
     raise ConfigError(f"{key} must be true or false, got {raw!r}")
+
+
+def _duration(raw: Any, key: str, default: float) -> float:
+    if raw is None or raw == "":
+        return default
+    try:
+        value = float(raw)
+    except (TypeError, ValueError):
+        raise ConfigError(f"{key} must be a number of seconds, got {raw!r}") from None
+    if not 0 <= value < float("inf"):
+        raise ConfigError(f"{key} must be 0 or more seconds, got {raw!r}")
+    return value
 
 
 def _seconds(raw: Any, default: float) -> float:

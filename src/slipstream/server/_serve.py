@@ -53,6 +53,7 @@ def serve(
         db = Database(config.db_url, config.db_timeout_s)
         host = None
         stop_background = None
+        stop_collector = None
         try:
             db.upgrade()
             services = Services.build(config, db)
@@ -65,7 +66,10 @@ def serve(
             if config.auth:
                 services.auth.bootstrap(config.home)
             app = create_app(services)
+            stop_collector, collector = _start_collector(app, services)
             app.state.loops = {loop.name: loop for loop in loops}
+            if collector is not None:
+                app.state.loops[collector.name] = collector
             if host is not None:
                 app.state.loops[host[1].name] = host[1]
             if host is not None:
@@ -102,6 +106,8 @@ def serve(
                 )
             ).run()
         finally:
+            if stop_collector is not None:
+                stop_collector()
             if stop_background is not None:
                 stop_background()
             if host is not None:
@@ -149,6 +155,24 @@ def serve_engine(
         db.dispose()
     if host[1].dead:
         raise SlipstreamError(f"the engine host's loop died: {host[1].error}")
+
+
+def _start_collector(app: Any, services: Services) -> tuple[Callable[[], None] | None, Any]:
+    """The collector of ``POST /api/v1/gc`` and, every ``gc_interval_s``, of its own thread."""
+    from ._retention import Collector, start_collector
+
+    config = services.config
+    collector = Collector(
+        services.db,
+        services.projects,
+        config.store_url,
+        config.protected_domains,
+        config.gc_grace_s,
+    )
+    app.state.collector = collector
+    if config.gc_interval_s <= 0:
+        return None, None
+    return start_collector(collector, config.gc_interval_s)
 
 
 def _wake_on_writes(app: Any, wake: Any) -> None:

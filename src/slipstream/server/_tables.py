@@ -33,6 +33,7 @@ __all__ = [
     "BundleRow",
     "CacheEntryRow",
     "CacheReservationRow",
+    "CollectedPrefixRow",
     "EventRow",
     "EntityRow",
     "ExecutionRow",
@@ -259,6 +260,8 @@ class CacheEntryRow(Base):
     outputs_uri: Mapped[str] = mapped_column(Text, default="")
     source: Mapped[str] = mapped_column(String(255), default="")
     created_at: Mapped[float] = mapped_column(Float)
+    expires_at: Mapped[float | None] = mapped_column(Float, nullable=True)
+    """When the entry stops being a hit (the task's ``cache_ttl``); None: never."""
 
 
 class CacheReservationRow(Base):
@@ -460,3 +463,23 @@ class LineageRow(Base):
     attempt: Mapped[int] = mapped_column(Integer, default=0)
     cache: Mapped[str] = mapped_column(String(16), default="")
     at: Mapped[float] = mapped_column(Float)
+
+
+class CollectedPrefixRow(Base):
+    """The data folder of a collected execution, whose blobs are still to delete.
+
+    Written in the transaction that deletes the execution's rows, and removed once every blob
+    under ``prefix`` is gone (blobs a kept execution or cache entry points at stay, and so does
+    the row, so that a later collection looks again). Blobs are deleted only ``grace`` seconds
+    after ``collected_at``, so that a run that read one of their URIs just before has recorded it.
+    """
+
+    __tablename__ = "collected_prefixes"
+
+    prefix: Mapped[str] = mapped_column(String(1024), primary_key=True)
+    project: Mapped[str] = mapped_column(String(64))
+    domain: Mapped[str] = mapped_column(String(64))
+    execution: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[float] = mapped_column(Float)
+    """When the execution was created: only what was recorded after can point into its data."""
+    collected_at: Mapped[float] = mapped_column(Float)

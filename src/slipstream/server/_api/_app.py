@@ -21,6 +21,7 @@ from . import (
     _secrets,
 )
 from ._errors import install_error_handlers
+from ._gc import router as _gc_router
 from ._guard import Guard
 from ._io import schema_components
 from ._lineage import router as _lineage_router
@@ -47,6 +48,7 @@ def create_app(services: Services) -> FastAPI:
     for module in (_projects, _entities, _executions, _data, _auth, _schedules, _secrets):
         api.include_router(module.router)
     api.include_router(_lineage_router)
+    api.include_router(_gc_router)
     app.include_router(api)
     app.include_router(_health.router)
     app.include_router(_metrics.router)

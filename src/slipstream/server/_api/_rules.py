@@ -121,6 +121,13 @@ def _target(body: Any, _protected: frozenset[str]) -> list[Need]:
     return [Need(Role.LAUNCHER, project, _str(where.get("domain")) or "")]
 
 
+def _collection(body: Any, _protected: frozenset[str]) -> list[Need]:
+    project = _str(body.get("project")) if isinstance(body, dict) else None
+    if not project:  # every project
+        return [Need(Role.ADMIN, ALL_PROJECTS)]
+    return [Need(Role.ADMIN, project, _str(body.get("domain")) or "")]
+
+
 _P = r"(?P<project>[^/]+)"
 _D = r"(?P<domain>[^/]+)"
 _ENTITIES = r"(?:tasks|workflows|launch_plans)"
@@ -231,6 +238,11 @@ RULES += [
                 Scope.PATH,
                 name="acting on executions (abort, relaunch, recover, signal)",
             ),
+        ),
+        (
+            {"POST"},
+            r"/gc",
+            Rule(Role.ADMIN, Scope.BODY, _collection, name="collecting what retention lets go"),
         ),
         (READS, r"/users(?:/.*)?", Rule(Role.ADMIN, Scope.GLOBAL, name="reading users")),
         ({"POST"}, r"/users", Rule(Role.ADMIN, Scope.GLOBAL, name="creating users")),

@@ -17,6 +17,7 @@ from typing import Any
 
 from sqlalchemy import delete, select, update
 
+from slipstream.errors import NotFoundError
 from slipstream.model import decode, encode
 from slipstream.storage import BlobStore, open_store, store_for_uri
 
@@ -60,9 +61,12 @@ class DbCatalog:
 
     def get(self, key: str) -> dict[str, Any] | None:
         """The cached outputs for ``key`` (this host's unflushed entries included), or None
-        (also while the database or the store is away: a miss, the task runs)."""
+        (also while the database or the store is away: a miss, the task runs). An entry past
+        its expiry, or whose offloaded outputs are gone from the store, is a miss."""
         try:
             found = self._get(key)
+        except NotFoundError:
+            return None
         except Exception as e:
             if not is_transient(e):
                 raise
@@ -76,23 +80,37 @@ class DbCatalog:
         return found
 
     def _get(self, key: str) -> dict[str, Any] | None:
+        now = time.time()
         with self._lock:
             row = self._pending.get(key)
         if row is None:
             with self.db.engine.connect() as conn:
                 found = conn.execute(
-                    select(_entries.c.outputs, _entries.c.outputs_uri).where(_entries.c.key == key)
+                    select(_entries.c.outputs, _entries.c.outputs_uri).where(
+                        _entries.c.key == key,
+                        _entries.c.expires_at.is_(None) | (_entries.c.expires_at > now),
+                    )
                 ).first()
             if found is None:
                 return None
             row = {"outputs": found[0], "outputs_uri": found[1]}
+        elif row["expires_at"] is not None and row["expires_at"] <= now:
+            return None
         uri = row["outputs_uri"]
         data = store_for_uri(uri).get_bytes(uri) if uri else row["outputs"]
         out: dict[str, Any] = decode(data, dict[str, Any])
         return out
 
-    def put(self, key: str, task: str, outputs: dict[str, Any], source: str) -> None:
-        """Buffer an entry; ``source`` is the execution that computed it (``project/domain/name``)."""
+    def put(
+        self,
+        key: str,
+        task: str,
+        outputs: dict[str, Any],
+        source: str,
+        ttl_s: float | None = None,
+    ) -> None:
+        """Buffer an entry; ``source`` is the execution that computed it (``project/domain/name``);
+        with ``ttl_s`` it is a hit for that many seconds."""
         data = encode(outputs)
         uri = ""
         if self._url is not None and len(data) > self._limit:
@@ -107,6 +125,7 @@ class DbCatalog:
             "outputs_uri": uri,
             "source": source,
             "created_at": time.time(),
+            "expires_at": None if ttl_s is None else time.time() + ttl_s,
         }
         with self._lock:
             self._pending[key] = row

@@ -168,5 +168,14 @@ def _upsert_entries(db: Database) -> Any:
         db,
         table_of(CacheEntryRow),
         ("key",),
-        ("project", "domain", "task", "outputs", "outputs_uri", "source", "created_at"),
+        (
+            "project",
+            "domain",
+            "task",
+            "outputs",
+            "outputs_uri",
+            "source",
+            "created_at",
+            "expires_at",
+        ),
     )
