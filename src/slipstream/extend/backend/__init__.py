@@ -10,6 +10,7 @@ from ._base import (
     TaskExecution,
     TaskLog,
 )
+from ._ray_job import RayJob, RayJobConnector, RayJobMeta
 from ._registry import ConnectorRegistry
 from ._timer import Timer, TimerConnector, TimerMeta
 
@@ -17,6 +18,9 @@ __all__ = [
     "AsyncConnectorBase",
     "ConnectorBase",
     "ConnectorRegistry",
+    "RayJob",
+    "RayJobConnector",
+    "RayJobMeta",
     "Resource",
     "ResourceMeta",
     "SyncConnectorBase",

@@ -22,7 +22,7 @@ from ._base import ConnectorBase
 __all__ = ["ConnectorRegistry"]
 
 _BUILTIN = {
-    "ray_job": "slipstream.extras.ray_job",
+    "ray_job": "slipstream.extend.backend._ray_job",
     "timer": "slipstream.extend.backend._timer",
 }
 """The connectors slipstream ships, by task type: the module that registers each."""
