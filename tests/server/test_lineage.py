@@ -29,6 +29,8 @@ from slipstream.server import Database
 
 DOMAIN = "development"
 MODULE = """
+import pandas as pd
+
 from slipstream import File, task, workflow
 
 
@@ -66,6 +68,21 @@ def wf2(f: File) -> File:
 @workflow
 def cached(text: str) -> File:
     return make_cached(text=text)
+
+
+@task
+def make_frame(n: int) -> pd.DataFrame:
+    return pd.DataFrame({"x": range(n)})
+
+
+@task
+def count_rows(df: pd.DataFrame) -> int:
+    return len(df)
+
+
+@workflow
+def frames(n: int) -> int:
+    return count_rows(df=make_frame(n=n))
 """
 
 
@@ -265,6 +282,19 @@ def test_another_projects_steps_are_hidden(world: World) -> None:
     assert refused.status_code == 403, refused.text
     assert world.copy not in refused.text
     assert _executions(world) == before
+
+
+def test_a_dataframe_between_two_nodes(world: World) -> None:
+    name = _launch(world, world.a, "frames", {"n": 3})
+    execution = f"{world.a}/{DOMAIN}/{name}"
+    body = _ok(_lineage(world, world.viewer_a, execution=execution, node="n0"))
+    [frame] = body["node"]["outputs"]
+    [blob] = body["blobs"]
+    assert blob["uri"] == frame
+    [reader] = _steps(blob, "consumers")
+    assert reader["node"] == "n1" and reader["task"] == f"{world.module}.count_rows"
+    [made_by] = _steps(_ok(_lineage(world, world.viewer_a, uri=frame))["blobs"][0], "producers")
+    assert made_by["execution"]["name"] == name and made_by["node"] == "n0"
 
 
 @pytest.mark.parametrize(
