@@ -308,8 +308,15 @@ def test_graph_nodes_open_their_node_at_an_address_of_its_own(
     # the address opens the page with that node shown
     page.goto(f"{base}?node=n0")
     page.wait_for_selector("#node-detail .node-detail[data-path='n0']")
+    page.wait_for_selector("#graph svg g.selected[data-node='n0']")
     assert page.text_content("#node-detail h3").startswith("double")
     # the list's names are links to the same addresses
+    page.click("#graph svg g[data-node='n1']")
+    page.wait_for_selector("#graph svg g.selected[data-node='n1']")
+    assert page.locator("#graph svg g.selected").count() == 1
+    page.click("#node-rows tr[data-path='n0'] a.node-name")
+    page.wait_for_selector("#node-detail .node-detail[data-path='n0']")
+    assert page.url == f"{base}?node=n0"
     page.click("#node-rows tr[data-path='n1'] a.node-name")
     page.wait_for_selector("#node-detail .node-detail[data-path='n1']")
     assert page.url == f"{base}?node=n1"

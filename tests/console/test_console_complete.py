@@ -11,6 +11,7 @@ import re
 import time
 
 from console_client import ConsoleClient
+from live_server import LiveServer
 from test_console_pages import wait_phase, wf
 
 from slipstream.model import Field, Kind, LiteralType
@@ -128,6 +129,27 @@ def test_a_launch_plans_page_shows_its_own_inputs_and_schedule(
     # the form shows the fixed input as fixed, not as a field
     form = browser.get(f"/console/projects/{project}/development/launch_plans/pinned_lp/launch")
     assert 'name="label"' not in form.text and 'id="fixed-inputs"' in form.text
+
+
+def test_a_viewer_sees_a_launch_plans_schedule_and_inputs_but_no_launch(
+    server: LiveServer, project: str, remote: Remote
+) -> None:
+    user = f"lpviewer{project[-8:]}"
+    remote.access.create_user(user)
+    remote.access.grant(user, "viewer", project)
+    token = remote.access.create_token(user=user).token
+    with ConsoleClient(server.url, token) as client:
+        page = client.get(f"/console/projects/{project}/development/launch_plans/pinned_lp").text
+        assert 'id="schedule"' in page and 'id="launch-inputs"' in page
+        assert 'id="launch"' not in page and 'id="activate"' not in page
+        execution = remote.execute(wf(project, "quick"), inputs={"x": 1}, wait=True)
+        shown = client.get(f"/console/executions/{project}/development/{execution.id.name}")
+        assert 'id="relaunch"' not in shown.text
+        form = client.get(
+            f"/console/projects/{project}/development/launch_plans/quick_lp/launch",
+            params={"from": execution.id.name},
+        )
+        assert form.status_code == 403 and 'name="x"' not in form.text
 
 
 def test_launch_options_and_the_servers_refusal_next_to_its_field(

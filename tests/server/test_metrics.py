@@ -116,6 +116,8 @@ def test_metrics_count_executions_attempts_cache_and_requests(
     assert _value(m, "slipstream_engine_hosts") == 1
     assert _value(m, "slipstream_worker_slots") == 2
     assert _value(m, "slipstream_running_attempts") == 0
+    assert _value(m, "slipstream_queued_oldest_seconds") == 0  # nothing waits
+    assert _value(m, "slipstream_executions_current", **where, phase="QUEUED") == 0
     launched = _value(
         m, "slipstream_http_requests_total", route="/api/v1/executions", method="POST", status="201"
     )
@@ -199,6 +201,29 @@ def test_the_cli_makes_a_metrics_token(ran: tuple[LiveServer, str]) -> None:
         assert api.get("/whoami").status_code == 403
 
 
+def test_a_server_without_an_engine_host_shows_executions_waiting(tmp_path: Path) -> None:
+    from slipstream.remote import Remote
+
+    db = f"sqlite:///{tmp_path / 'queued.db'}"
+    server = start_server("sqlite", db, tmp_path, "--no-engine")
+    try:
+        with Remote(server.url, project="q", domain="development", token=server.token) as r:
+            r.create_project("q")
+            r.register(FLOWS)
+        with _api(server) as api:
+            _launch(api, "q", "twice", {"x": 1})
+        time.sleep(1.1)
+        m = _scrape(server)
+        assert _value(m, "slipstream_executions_current", project="q", domain="development",
+                      phase="QUEUED") == 1  # fmt: skip
+        assert _value(m, "slipstream_queued_oldest_seconds") >= 1
+        # no engine host here, and no slots: the engine-host-down alert stays quiet
+        assert _value(m, "slipstream_engine_hosts") == 0
+        assert _value(m, "slipstream_worker_slots") == 0
+    finally:
+        server.stop()
+
+
 def test_metrics_off_counts_nothing_and_answers_404(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -210,6 +235,26 @@ def test_metrics_off_counts_nothing_and_answers_404(
         assert "metrics are off" in r.json()["message"]
     finally:
         server.stop()
+
+
+def _check_dashboard(prometheus: str, server: LiveServer) -> None:
+    """Every query of the Grafana dashboard is valid PromQL (Prometheus runs it) and names only
+    metrics the server exposes (a family with no series yet included); so do the alert rules."""
+    import re
+
+    text = httpx.get(f"{server.url}/metrics", headers=server.headers, timeout=10).text
+    exposed = set(re.findall(r"^# TYPE (\S+)", text, re.M))
+    dashboard = json.loads((DEPLOY / "grafana-dashboard.json").read_text())
+    queries = [t["expr"] for p in dashboard["panels"] for t in p["targets"]]
+    assert queries
+    for name in re.findall(r"slipstream_[a-z_]+", (DEPLOY / "prometheus-alerts.yml").read_text()):
+        assert re.sub(r"_(bucket|count|sum)$", "", name) in exposed, name
+    for query in queries:
+        for name in re.findall(r"slipstream_[a-z_]+", query):
+            assert re.sub(r"_(bucket|count|sum)$", "", name) in exposed, (name, query)
+        concrete = query.replace("$job", "slipstream").replace("$project", ".*")
+        r = httpx.get(f"{prometheus}/api/v1/query", params={"query": concrete}, timeout=10)
+        assert r.status_code == 200 and r.json()["status"] == "success", (query, r.text)
 
 
 def _free_port() -> int:
@@ -277,6 +322,7 @@ def test_prometheus_scrapes_the_server_and_the_rules_are_valid(
             f"http://127.0.0.1:{port}/api/v1/query", params={"query": "up"}, timeout=5
         ).json()["data"]["result"]
         assert [float(u["value"][1]) for u in up] == [1.0]
+        _check_dashboard(f"http://127.0.0.1:{port}", server)
         rules = httpx.get(f"http://127.0.0.1:{port}/api/v1/rules", timeout=5).json()
         names = {r["name"] for g in rules["data"]["groups"] for r in g["rules"]}
         assert {"SlipstreamEngineHostDown", "SlipstreamQueueWaitHigh"} <= names, names

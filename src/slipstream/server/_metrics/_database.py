@@ -2,8 +2,10 @@
 
 ``slipstream_executions_total{project,domain,phase}`` counts executions that reached a terminal
 phase (SUCCEEDED, FAILED, ABORTED, TIMED_OUT); ``slipstream_executions{project,domain,phase}``
-is how many are in each other phase now (QUEUED: the backlog). One ``GROUP BY`` over the phase
-index answers both; its result is kept :data:`CACHE_SECONDS`, so that frequent scrapes (or
+is how many are in each other phase now (QUEUED: the backlog), and
+``slipstream_queued_oldest_seconds`` how long the oldest QUEUED execution has waited (0: none),
+which grows when no engine host, in this process or another, takes work. Two queries over the
+phase indexes answer them; their result is kept :data:`CACHE_SECONDS`, so that frequent scrapes (or
 several scrapers) cost one query per window. Every server on one database reports the same
 figures: aggregate them with ``max``, not ``sum``. Retention that deletes executions makes the
 total drop, which Prometheus reads as a counter reset.
@@ -29,6 +31,7 @@ __all__ = ["CACHE_SECONDS", "ExecutionCounts"]
 
 CACHE_SECONDS = 10.0
 _TERMINAL = frozenset(p.value for p in ExecutionPhase if p.terminal)
+_QUEUED = ExecutionPhase.QUEUED.value
 _log = logging.getLogger("slipstream.metrics")
 
 
@@ -39,6 +42,7 @@ class ExecutionCounts(Collector):
         self.db = db
         self.cache_s = cache_s
         self._rows: list[tuple[str, str, str, int]] = []
+        self._oldest: float | None = None
         self._until = 0.0
         self._lock = threading.Lock()
 
@@ -55,10 +59,14 @@ class ExecutionCounts(Collector):
                             t.project, t.domain, t.phase
                         )
                     ).all()
+                    oldest = conn.execute(
+                        select(func.min(t.created_at)).where(t.phase == _QUEUED)
+                    ).scalar()
             except Exception as e:  # the database away: the last figures, not a failed scrape
                 _log.warning("counting executions for /metrics failed: %s", e)
                 return self._rows
             self._rows = [(p, d, ph, int(n)) for p, d, ph, n in rows]
+            self._oldest = None if oldest is None else float(oldest)
             self._until = now + self.cache_s
             return self._rows
 
@@ -79,3 +87,9 @@ class ExecutionCounts(Collector):
             (total if phase in _TERMINAL else now).add_metric((project, domain, phase), n)
         yield total
         yield now
+        oldest = self._oldest
+        yield GaugeMetricFamily(
+            "slipstream_queued_oldest_seconds",
+            "How long the oldest QUEUED execution has waited for an engine host (0: none waits).",
+            value=0.0 if oldest is None else max(0.0, time.time() - oldest),
+        )

@@ -54,6 +54,9 @@ function drawGraph(box) {
     grp.addEventListener("click", () => openNode(box, grp.dataset.node, href));
     grp.addEventListener("keydown", (ev) => { if (ev.key === "Enter") openNode(box, grp.dataset.node, href); });
   });
+  const chosen = box.dataset.base ? new URLSearchParams(window.location.search).get("node") : null;
+  const picked = chosen ? svg.querySelector(`g[data-node="${CSS.escape(chosen)}"]`) : null;
+  if (picked) picked.classList.add("selected");
   const url = box.dataset.phases;
   if (url) follow(box, url);
 }
@@ -74,8 +77,8 @@ function openNode(box, id, href) {
   htmx.ajax("GET", `${box.dataset.base}/node?path=${encodeURIComponent(id)}`, { target: "#node-detail" });
   history.pushState({}, "", href);
   box.querySelectorAll("g.gnode.selected").forEach((g) => g.classList.remove("selected"));
-  const g = box.querySelector(`g[data-node="${CSS.escape(id)}"]`);
-  if (g) g.classList.add("selected");
+  const picked = box.querySelector(`g[data-node="${CSS.escape(id)}"]`);
+  if (picked) picked.classList.add("selected");
   detail.scrollIntoView({ block: "nearest" });
 }
 
