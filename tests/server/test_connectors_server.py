@@ -1,6 +1,6 @@
 """Connector jobs on a server: a server killed with SIGKILL while its timer job runs follows the
-same job after its restart (the job is submitted once) and the execution succeeds; an abort stops
-the job on its service."""
+same job after its restart (the job is submitted once), the execution succeeds and the job's links
+are the attempt's log; an abort stops the job on its service."""
 
 from __future__ import annotations
 
@@ -69,6 +69,12 @@ def test_a_killed_server_follows_its_job_after_restart(
         assert len(_jobs(jobs)) == 1  # submitted once, followed again after the restart
         phases = [(a["phase"], (a.get("error") or {}).get("code")) for a in _attempts(c, name)]
         assert phases == [("FAILED", "attempt_lost"), ("SUCCEEDED", None)], phases
+        with c.api() as api:  # the job's links are the attempt's log
+            r = api.get(f"/executions/{PROJECT}/development/{name}/nodes/n0/logs")
+            assert r.status_code == 200, r.text
+        log = r.json()["data"]
+        assert "timer service job of task connectors.wait (node n0, attempt 2)" in log, log
+        assert "timer job: timer://" in log, log
 
 
 def test_an_abort_stops_the_job(tmp_path: Path) -> None:
