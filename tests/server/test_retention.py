@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import json
 import subprocess
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -44,7 +45,7 @@ from slipstream.remote import Remote
 from slipstream.server import Database
 from slipstream.server._auth import Principal
 from slipstream.server._projects import ProjectService
-from slipstream.server._retention import Collector
+from slipstream.server._retention import Collector, start_collector
 from slipstream.server._settings import SettingsService
 from slipstream.server._tables import AuditRow, CacheEntryRow, CollectedPrefixRow, ExecutionRow
 from slipstream.storage import open_store
@@ -168,6 +169,44 @@ def test_the_grace_period_and_its_restart(database: Database, store: str) -> Non
     gc.collect(GcRequest(project=P))
     s = open_store(store)
     assert s.exists(source.output) and not s.exists(source.log)
+
+
+def test_the_grace_restarts_when_the_last_reader_goes(database: Database, store: str) -> None:
+    source = make_execution(database, store, P, age_days=90)
+    reader = make_execution(database, store, P, age_days=40, inputs=blob_input(source.output))
+    _policy(database, keep_days=60)
+    gc = _collector(database, store, grace_s=0.5)
+    gc.collect(GcRequest(project=P))
+    time.sleep(0.6)
+    gc.collect(GcRequest(project=P))  # swept: the output stays (the reader names it)
+    s = open_store(store)
+    assert s.exists(source.output) and _pending(database) == [source.prefix]
+    # the reader goes: a run that copied the URI from it just before may not have recorded it
+    # yet, so the source's folder waits a whole grace period again
+    _policy(database, keep_days=30)
+    gc.collect(GcRequest(project=P))
+    assert rows_of(database, reader.id) == 0
+    gc.collect(GcRequest(project=P))
+    assert s.exists(source.output)
+    time.sleep(0.6)
+    gc.collect(GcRequest(project=P))
+    assert not s.exists(source.output) and not s.exists(reader.output)
+    assert _pending(database) == []
+
+
+def test_the_server_thread_collects_every_interval(database: Database, store: str) -> None:
+    old = make_execution(database, store, P, age_days=90)
+    _policy(database, keep_days=30)
+    stop, loop = start_collector(_collector(database, store), 0.2)
+    try:
+        deadline = time.monotonic() + 20
+        while open_store(store).exists(old.prefix) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert rows_of(database, old.id) == 0 and not open_store(store).exists(old.prefix)
+        assert loop.report()["alive"]
+    finally:
+        stop()
+    assert not loop.alive
 
 
 def test_expired_cache_entries_go_and_only_an_admin_collects(
@@ -358,6 +397,22 @@ def test_gc_over_the_api_and_the_cli_with_real_runs(backend: str, tmp_path: Path
             assert _local(cached_out).exists()  # the cache entry's output
             assert not _local(lonely_out).exists()
             assert not _local(lonely_out).parents[4].exists()  # the whole execution's folder
+            # runs that read the kept blob while collections go on, concurrently: none loses it
+            stop = threading.Event()
+
+            def collect_all() -> None:
+                while not stop.is_set():
+                    assert c.post("/gc", json={}).status_code == 200
+
+            collector = threading.Thread(target=collect_all)
+            collector.start()
+            try:
+                for _ in range(3):
+                    _run(c, project, module, "wf2", {"f": {"uri": made}})
+            finally:
+                stop.set()
+                collector.join(60)
+            assert _local(made).exists()
             # the cache still hits; once its blob is gone, it is a miss and the task runs again
             again = _run(c, project, module, "cached", {"text": "x"})
             node = c.get(f"/executions/{project}/{DOMAIN}/{again}/nodes/n0").json()
@@ -385,8 +440,6 @@ def test_gc_over_the_api_and_the_cli_with_real_runs(backend: str, tmp_path: Path
 @pytest.mark.timeout(240)
 @pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
 def test_a_collection_killed_with_sigkill_loses_nothing_kept(backend: str, tmp_path: Path) -> None:
-    import threading
-
     home = tmp_path / "home"
     home.mkdir()
     (home / "config.toml").write_text("[server]\ngc_grace_s = 0\ngc_interval_s = 0\n")
