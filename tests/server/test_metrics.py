@@ -15,7 +15,7 @@ from typing import Any
 
 import httpx
 import pytest
-from live_server import LiveServer, start_server, unique
+from live_server import BACKENDS, LiveServer, pg_database, start_server, unique
 
 pytestmark = pytest.mark.timeout(180)
 
@@ -201,11 +201,14 @@ def test_the_cli_makes_a_metrics_token(ran: tuple[LiveServer, str]) -> None:
         assert api.get("/whoami").status_code == 403
 
 
-def test_a_server_without_an_engine_host_shows_executions_waiting(tmp_path: Path) -> None:
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_server_without_an_engine_host_shows_executions_waiting(
+    backend: str, tmp_path: Path
+) -> None:
     from slipstream.remote import Remote
 
-    db = f"sqlite:///{tmp_path / 'queued.db'}"
-    server = start_server("sqlite", db, tmp_path, "--no-engine")
+    db = f"sqlite:///{tmp_path / 'queued.db'}" if backend == "sqlite" else pg_database()
+    server = start_server(backend, db, tmp_path, "--no-engine")
     try:
         with Remote(server.url, project="q", domain="development", token=server.token) as r:
             r.create_project("q")
