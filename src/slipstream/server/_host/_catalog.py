@@ -65,7 +65,8 @@ class DbCatalog:
         its expiry, or whose offloaded outputs are gone from the store, is a miss."""
         try:
             found = self._get(key)
-        except NotFoundError:
+        except NotFoundError:  # its blob was collected: a miss
+            self.metrics.cache_lookup("miss")
             return None
         except Exception as e:
             if not is_transient(e):
