@@ -23,14 +23,16 @@ import time
 from collections.abc import Iterable, Sequence
 
 from sqlalchemy import ColumnElement, Table, delete, false, func, or_, select, update
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Connection
 
-from slipstream.errors import PermissionDeniedError, ValidationError
+from slipstream.errors import NotFoundError, PermissionDeniedError, ValidationError
 from slipstream.model import GcReport, GcRequest, Role
 from slipstream.storage import DataLayout, open_store
 
 from .._auth import Principal
 from .._db import Database
+from .._loops import cause, is_transient
 from .._projects import ProjectService
 from .._tables import (
     Base,
@@ -91,7 +93,10 @@ class Collector:
                         doomed += choose(session, project, domain, policy, now)
             if not request.dry_run:
                 for i in range(0, len(doomed), _BATCH):
-                    self._mark(doomed[i : i + _BATCH], now)
+                    try:
+                        self._mark(doomed[i : i + _BATCH], now)
+                    except sa_exc.IntegrityError:  # another server's collector took some first
+                        self._mark(doomed[i : i + _BATCH], now)
             with self.db.engine.connect() as conn:
                 pending = conn.execute(
                     select(func.count()).select_from(_prefixes).where(_in_scopes(_prefixes, scopes))
@@ -260,7 +265,13 @@ class Collector:
             if (row.project, row.domain, row.execution) in reused:
                 left = 0  # a new execution took the name: its blobs are not ours to judge
             else:
-                went, left = self._sweep_one(row.prefix, refs.kept_under(row.prefix))
+                try:
+                    went, left = self._sweep_one(row.prefix, refs.kept_under(row.prefix))
+                except Exception as e:  # one folder the store refuses holds up no other
+                    if is_transient(e):
+                        raise
+                    log.error("cannot sweep %s, left for later: %s", row.prefix, cause(e))
+                    continue
                 deleted += went
                 kept += left
             if left == 0:
@@ -277,11 +288,13 @@ class Collector:
     def _sweep_one(self, prefix: str, kept: list[str]) -> tuple[int, int]:
         if kept == [prefix]:
             return 0, 1
-        if self.store.is_dir(prefix):
-            blobs = [self.store.join_uri(prefix, rel) for rel in self.store.walk_files(prefix)]
-        elif self.store.exists(prefix):
-            blobs = [prefix]
-        else:
+        try:
+            if self.store.is_dir(prefix):
+                rels = self.store.walk_files(prefix)
+                blobs = [self.store.join_uri(prefix, rel) for rel in rels]
+            else:
+                blobs = [prefix] if self.store.exists(prefix) else []
+        except NotFoundError:  # gone meanwhile (another collector)
             blobs = []
         went = left = 0
         for uri in blobs:

@@ -1,4 +1,5 @@
-"""The server's collector thread: one collection of every project every ``gc_interval_s``."""
+"""The server's collector thread: one collection of every project every ``gc_interval_s`` (the
+first one a minute after the start, or one interval if that is shorter)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from ._collector import Collector
 __all__ = ["start_collector"]
 
 log = logging.getLogger("slipstream.retention")
+_FIRST_S = 60.0
 
 
 def start_collector(
@@ -27,7 +29,9 @@ def start_collector(
         return 0  # never busy: the next collection is a whole interval away
 
     def body(beat: Callable[[], None]) -> None:
-        run_passes("the retention collector", once, stop, interval_s, log, beat)
+        # the first collection waits a little: a server starting has other work
+        if not stop.wait(min(interval_s, _FIRST_S)):
+            run_passes("the retention collector", once, stop, interval_s, log, beat)
 
     loop = Supervised("retention", body, log).start()
 
