@@ -65,9 +65,10 @@ SCRUBBED = (
 
 _SECRET_PREFIXES = ("_FSEC_", "SLIPSTREAM_SECRET_")
 _NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*")
-PRELOAD = ("slipstream.runners._worker_loop", "ctypes", "resource")
+PRELOAD = ("slipstream.runners._worker_loop", "slipstream.runners._preload", "ctypes", "resource")
 """Imported by the fork server, as root: what the entrypoint imports late (log capture, memory
-limits) must not depend on the worker user's reading the Python installation."""
+limits) and slipstream's own modules must not depend on the worker user's reading the Python
+installation or slipstream's checkout."""
 WALL = 0o2710
 """Traverse-only for the worker group (setgid, so what is made inside keeps the group)."""
 OPEN = 0o2770
