@@ -123,6 +123,9 @@ _ROOM_RULES = {
                                    "slipstream.runners"),
     "slipstream.server._scheduler": ("slipstream.server._host", "slipstream.engine",
                                      "slipstream.runners", "slipstream.server._api"),
+    "slipstream.server._retention": ("slipstream.server._host", "slipstream.engine",
+                                     "slipstream.runners", "slipstream.server._api",
+                                     "slipstream.server._console", "slipstream.server._scheduler"),
 }  # fmt: skip
 
 
