@@ -9,6 +9,7 @@ collected execution was created can point into its data, so a scan starts there.
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Iterable, Iterator
 
@@ -64,6 +65,7 @@ class References:
         self.store = store
         self.root = store.root.rstrip("/")
         self.uris: set[str] = set()
+        self._sorted: list[str] = []
         self._needle = self.root[len(_FILE) :] if self.root.startswith(_FILE) else self.root
 
     def scan(self, conn: Connection, since: float) -> References:
@@ -106,13 +108,15 @@ class References:
 
     def kept_under(self, prefix: str) -> list[str]:
         """The referenced URIs under ``prefix``; ``[prefix]`` when a URI above it is referenced."""
-        out = []
-        for uri in self.uris:
-            if uri == prefix or prefix.startswith(uri + "/"):
-                return [prefix]
-            if uri.startswith(prefix + "/"):
-                out.append(uri)
-        return out
+        if len(self._sorted) != len(self.uris):
+            self._sorted = sorted(self.uris)
+        parts = prefix[len(self.root) :].split("/")
+        if any(self.root + "/".join(parts[:n]) in self.uris for n in range(1, len(parts) + 1)):
+            return [prefix]
+        # the URIs that start with "prefix/" sort together, before "prefix0" ("0" follows "/")
+        lo = bisect.bisect_left(self._sorted, prefix + "/")
+        hi = bisect.bisect_left(self._sorted, prefix + "0")
+        return self._sorted[lo:hi]
 
 
 def covered(path: str, kept: Iterable[str]) -> bool:
