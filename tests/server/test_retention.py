@@ -510,3 +510,41 @@ def test_a_collection_killed_with_sigkill_loses_nothing_kept(backend: str, tmp_p
     assert not any(s.exists(b) for b in loose)
     assert sorted(_pending(db)) == sorted(d.prefix for d in doomed[:25])
     db.dispose()
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_upgrade_from_an_older_database(backend: str, tmp_path: Path) -> None:
+    """A database from before retention (revision 0008) gets the expiry column and the folders
+    table; its cache entries never expire and still hit, and collections work on it."""
+    from sqlalchemy import insert, inspect
+
+    from slipstream.server._host import DbCatalog
+
+    url = f"sqlite:///{tmp_path / 'old.db'}" if backend == "sqlite" else pg_database()
+    db = Database(url)
+    try:
+        db.upgrade("0008")
+        entry = {
+            "key": "k1",
+            "project": P,
+            "domain": "development",
+            "task": "t",
+            "outputs": '{"o0": 1}',
+            "outputs_uri": "",
+            "source": "",
+            "created_at": 0.0,
+        }
+        with db.engine.begin() as conn:
+            conn.execute(insert(CacheEntryRow), [entry])
+        db.upgrade()
+        with db.engine.connect() as conn:
+            assert "collected_prefixes" in inspect(conn).get_table_names()
+            assert conn.execute(select(CacheEntryRow.expires_at)).scalar_one() is None
+        assert DbCatalog(db).get("k1") == {"o0": 1}
+        store = (tmp_path / "data").as_uri()
+        old = make_execution(db, store, P, age_days=90)
+        _policy(db, keep_days=30)
+        assert _collector(db, store).collect(GcRequest()).executions_total == 1
+        assert rows_of(db, old.id) == 0
+    finally:
+        db.dispose()
