@@ -548,3 +548,25 @@ def test_upgrade_from_an_older_database(backend: str, tmp_path: Path) -> None:
         assert rows_of(db, old.id) == 0
     finally:
         db.dispose()
+
+
+def test_the_server_catalog_misses_expired_entries_and_gone_blobs(
+    database: Database, tmp_path: Path
+) -> None:
+    from sqlalchemy import insert
+
+    from slipstream.server._host import DbCatalog
+
+    store = (tmp_path / "data").as_uri()
+    catalog = DbCatalog(database, store, offload_bytes=1)
+    catalog.put("big", "t", {"o0": "x" * 10}, f"{P}/development/e1")
+    catalog.put("brief", "t", {"o0": 1}, f"{P}/development/e1", ttl_s=0.05)
+    assert catalog.get("big") == {"o0": "x" * 10} and catalog.get("brief") == {"o0": 1}
+    rows = catalog.take()
+    with database.engine.begin() as conn:
+        conn.execute(insert(CacheEntryRow), rows)
+    time.sleep(0.1)
+    assert catalog.get("brief") is None  # expired
+    offloaded = next(r["outputs_uri"] for r in rows if r["key"] == "big")
+    open_store(store).delete(offloaded)
+    assert catalog.get("big") is None  # its blob is gone: a miss, not an error
