@@ -3,7 +3,6 @@ and connectors of their own that fail in the ways a service does."""
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 from slipstream import task, workflow
@@ -18,10 +17,8 @@ from slipstream.extend.backend import (
 )
 from slipstream.model import TaskTemplate
 
-JOBS = os.environ.get("TIMER_JOBS_DIR", "")
 
-
-@task(task_config=Timer(jobs_dir=JOBS))
+@task(task_config=Timer())
 def wait(seconds: float) -> float:
     raise AssertionError("a timer task's body never runs")
 

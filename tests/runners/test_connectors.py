@@ -22,7 +22,7 @@ from connector_flows import (
 )
 from runner_requests import MakeRequest
 
-from slipstream.extend.backend import ConnectorRegistry, Timer, TimerConnector
+from slipstream.extend.backend import ConnectorRegistry, TimerConnector
 from slipstream.model import AttemptRequest, ErrorKind, ExecutionId, TaskTemplate
 from slipstream.runners import ConnectorRunner, InlineRunner, execute_local, make_runner
 from slipstream.runners._connectors import pause_after
@@ -37,8 +37,13 @@ def _jobs(folder: Path) -> list[dict[str, object]]:
     return [json.loads(p.read_text()) for p in sorted(folder.glob("*.json"))]
 
 
-def _timer_template(jobs: Path, **config: str) -> TaskTemplate:
-    return msgspec.structs.replace(wait.template, custom=Timer(str(jobs), **config).custom())
+@pytest.fixture
+def jobs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The timer service's job list: a folder of the engine's (its environment's) choosing."""
+    folder = tmp_path / "jobs"
+    folder.mkdir()
+    monkeypatch.setenv("SLIPSTREAM_TIMER_JOBS_DIR", str(folder))
+    return folder
 
 
 def test_timers_wait_together_and_return() -> None:
@@ -87,16 +92,16 @@ def test_a_job_over_its_timeout_is_stopped_and_retried() -> None:
 
 
 def test_a_job_that_disappears_fails_naming_the_service(
-    tmp_path: Path, make_request: MakeRequest
+    jobs: Path, make_request: MakeRequest
 ) -> None:
     runner = ConnectorRunner(InlineRunner())
     try:
-        req = make_request(_timer_template(tmp_path), {"seconds": 30.0})
+        req = make_request(wait, {"seconds": 30.0})
         runner.submit(req)
         deadline = time.monotonic() + 5
-        while not list(tmp_path.glob("*.json")) and time.monotonic() < deadline:
+        while not list(jobs.glob("*.json")) and time.monotonic() < deadline:
             time.sleep(0.01)
-        for job in tmp_path.glob("*.json"):
+        for job in jobs.glob("*.json"):
             job.unlink()
         (result,) = runner.wait(10)
         assert not result.ok and result.error is not None
@@ -107,29 +112,29 @@ def test_a_job_that_disappears_fails_naming_the_service(
         runner.close()
 
 
-def test_abort_stops_the_job(tmp_path: Path, make_request: MakeRequest) -> None:
+def test_abort_stops_the_job(jobs: Path, make_request: MakeRequest) -> None:
     runner = ConnectorRunner(InlineRunner())
     try:
-        req = make_request(_timer_template(tmp_path), {"seconds": 30.0})
+        req = make_request(wait, {"seconds": 30.0})
         runner.submit(req)
         time.sleep(0.3)
         runner.cancel(req.node, req.attempt, req.execution)
         (result,) = runner.wait(10)
         assert result.error is not None and result.error.kind == ErrorKind.ABORTED
-        assert [j["state"] for j in _jobs(tmp_path)] == ["STOPPED"]
+        assert [j["state"] for j in _jobs(jobs)] == ["STOPPED"]
     finally:
         runner.close()
 
 
-def test_a_node_run_again_follows_its_job(tmp_path: Path, make_request: MakeRequest) -> None:
+def test_a_node_run_again_follows_its_job(
+    tmp_path: Path, jobs: Path, make_request: MakeRequest
+) -> None:
     """The engine stopped (here: interrupted) while the job ran; the node's next attempt finds
     the job in the journal and follows it: one job, and the attempt ends with its output."""
-    jobs = tmp_path / "jobs"
-    jobs.mkdir()
     store = f"file://{tmp_path / 'blobs'}"
 
     def attempt(n: int, seconds: float) -> AttemptRequest:
-        req = make_request(_timer_template(jobs), {"seconds": seconds}, node="n0", store=store)
+        req = make_request(wait, {"seconds": seconds}, node="n0", store=store)
         return msgspec.structs.replace(req, attempt=n, output_prefix=f"{store}/e1/n0/{n}/outputs")
 
     first = attempt(1, 0.6)
@@ -149,12 +154,43 @@ def test_a_node_run_again_follows_its_job(tmp_path: Path, make_request: MakeRequ
         (result,) = again.wait(10)
         assert result.ok and result.outputs == {"o0": 0.6}
         assert len(_jobs(jobs)) == 1  # followed, not submitted again
+        journal = tmp_path / "blobs" / "e1" / "n0" / "connector-job.json"
+        deadline = time.monotonic() + 5  # a success is marked ended just after its report
+        while json.loads(journal.read_text())["state"] != "ended":
+            assert time.monotonic() < deadline
+            time.sleep(0.01)
         third = attempt(3, 0.0)  # a later attempt (a retry) starts a job of its own
         again.submit(third)
         (result,) = again.wait(10)
         assert result.ok and len(_jobs(jobs)) == 2
     finally:
         again.close()
+
+
+def test_a_forged_journal_is_ignored(tmp_path: Path, jobs: Path, make_request: MakeRequest) -> None:
+    """A journal the engine did not seal (written by a task into the blob store, say) names a
+    job that is never followed: the attempt starts its own, and the forged file is not touched."""
+    store = f"file://{tmp_path / 'blobs'}"
+    target = tmp_path / "victim.json"
+    target.write_text('{"state": "RUNNING", "seconds": 1}')
+    forged_meta = {"job_id": "victim", "ends_at": 0, "seconds": 1, "jobs_dir": str(tmp_path)}
+    journal = tmp_path / "blobs" / "e1" / "n0" / "connector-job.json"
+    journal.parent.mkdir(parents=True)
+    journal.write_text(json.dumps({
+        "attempt": 1, "type": "timer", "state": "running", "meta": json.dumps(forged_meta),
+        "seal": "0" * 64,
+    }))  # fmt: skip
+    req = make_request(wait, {"seconds": 0.0}, node="n0", store=store)
+    req = msgspec.structs.replace(req, attempt=2, output_prefix=f"{store}/e1/n0/2/outputs")
+    runner = ConnectorRunner(InlineRunner())
+    try:
+        runner.submit(req)
+        (result,) = runner.wait(10)
+    finally:
+        runner.close()
+    assert result.ok and result.outputs == {"o0": 0.0}
+    assert len(_jobs(jobs)) == 1  # a job of its own
+    assert target.read_text() == '{"state": "RUNNING", "seconds": 1}'
 
 
 def test_workers_and_jobs_share_one_wait() -> None:

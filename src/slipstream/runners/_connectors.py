@@ -7,8 +7,8 @@ its own starts the job (``create``), polls it (``get``) with a pause that grows 
 waiting job is a coroutine, not a process, so hundreds of them cost no worker. Every other attempt
 goes to the wrapped runner; results of both come back through the one :meth:`wait`.
 
-A job's meta is written to the blob store (``connector-job.json`` in its node's folder) as soon as
-``create`` returns and before the first poll. When the engine (or its host, after a kill) runs the
+A job's meta is written to the blob store (``connector-job.json`` in its node's folder, sealed with
+a key in the engine's home) as soon as ``create`` returns and before the first poll. When the engine (or its host, after a kill) runs the
 node again and the journal names a job that was never seen to end, the new attempt follows that
 job instead of starting a second one. A job that ended (any way) is marked so, and a later attempt
 (a retry) starts afresh.
@@ -18,11 +18,16 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
+import hmac
 import json
+import os
 import queue
+import secrets
 import threading
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
 from typing import Any
 
 from slipstream.engine import AttemptRequest, AttemptResult, Runner, interrupted
@@ -361,11 +366,45 @@ def _journal_uri(req: AttemptRequest) -> str:
     return f"{node_dir}/{JOURNAL}"
 
 
+_KEYS: dict[Path, bytes] = {}
+
+
+def _journal_key() -> bytes:
+    """This engine's key for the journal's seal, kept in its home (which tasks cannot read when
+    they run as a user of their own): a journal a task forged in the blob store is ignored, so a
+    connector is never handed a job meta (an address, a path) that this engine did not make."""
+    from slipstream.storage import slipstream_home
+
+    path = slipstream_home() / "connector-journal.key"
+    known = _KEYS.get(path)
+    if known is not None:
+        return known
+    try:
+        _KEYS[path] = path.read_bytes()
+        return _KEYS[path]
+    except FileNotFoundError:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with contextlib.suppress(FileExistsError):
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "wb") as f:
+                f.write(secrets.token_bytes(32))
+        return path.read_bytes()
+
+
+def _seal(uri: str, body: dict[str, Any]) -> str:
+    fields = json.dumps([uri, body["attempt"], body["type"], body["state"], body["meta"]])
+    return hmac.new(_journal_key(), fields.encode(), hashlib.sha256).hexdigest()
+
+
 def _journal_write(req: AttemptRequest, meta: bytes, state: str) -> None:
     from slipstream.storage import open_store
 
-    body = {"attempt": req.attempt, "type": req.task.type, "state": state, "meta": meta.decode()}
-    open_store(req.store).put_bytes(_journal_uri(req), json.dumps(body).encode())
+    uri = _journal_uri(req)
+    body: dict[str, Any] = {
+        "attempt": req.attempt, "type": req.task.type, "state": state, "meta": meta.decode(),
+    }  # fmt: skip
+    body["seal"] = _seal(uri, body)
+    open_store(req.store).put_bytes(uri, json.dumps(body).encode())
 
 
 def _journal_open_job(req: AttemptRequest) -> bytes | None:
@@ -378,6 +417,13 @@ def _journal_open_job(req: AttemptRequest) -> bytes | None:
     try:
         body = json.loads(store.get_bytes(uri))
     except ValueError:
+        return None
+    if not isinstance(body, dict) or not isinstance(body.get("seal"), str):
+        return None
+    try:
+        if not hmac.compare_digest(body["seal"], _seal(uri, body)):
+            return None
+    except (KeyError, TypeError):
         return None
     if body.get("state") != "running" or body.get("type") != req.task.type:
         return None
@@ -393,6 +439,7 @@ def _journal_ended(req: AttemptRequest) -> None:
     if store.exists(uri):
         body = json.loads(store.get_bytes(uri))
         body["state"] = "ended"
+        body["seal"] = _seal(uri, body)
         store.put_bytes(uri, json.dumps(body).encode())
 
 

@@ -1,9 +1,11 @@
 """The ``timer`` task type: a connector whose job is a timer (for tests, examples and benchmarks).
 
-A timer job waits its ``seconds`` input and returns it as its output ``o0``. With ``jobs_dir``
-set (or, in the engine's environment, ``SLIPSTREAM_TIMER_JOBS_DIR``), each job is a file in that
-folder, a stand-in for a service's job list that tests can count, delete (a job that disappears)
-or see stopped; without it, jobs live in the engine's memory.
+A timer job waits its ``seconds`` input and returns it as its output ``o0``. With
+``SLIPSTREAM_TIMER_JOBS_DIR`` set in the engine's environment, each job is a file in that folder, a
+stand-in for a service's job list that tests can count, delete (a job that disappears) or see
+stopped; without it, jobs live in the engine's memory. The folder is the engine's setting, never
+the task's: a task's template is its registrant's data, and the engine writes these files as
+itself.
 ``fail`` makes every job end FAILED with that message.
 """
 
@@ -11,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import time
 import uuid
 from dataclasses import dataclass
@@ -29,15 +32,15 @@ __all__ = ["Timer", "TimerConnector", "TimerMeta"]
 @dataclass(frozen=True)
 class Timer:
     """The task config of a timer task: ``@task(task_config=Timer())`` on a function of one
-    ``seconds: float`` input returning a float (its body is never run)."""
+    ``seconds: float`` input returning a float (its body is never run); ``fail`` makes its jobs
+    end FAILED with that message."""
 
-    jobs_dir: str = ""
     fail: str = ""
     task_type = "timer"
 
     def custom(self) -> dict[str, Any]:
         """What the connector reads from the task template."""
-        return {"jobs_dir": self.jobs_dir, "fail": self.fail}
+        return {"fail": self.fail}
 
 
 @dataclass
@@ -75,7 +78,7 @@ class TimerConnector(AsyncConnectorBase):
             job_id=uuid.uuid4().hex,
             ends_at=time.time() + float(seconds),
             seconds=float(seconds),
-            jobs_dir=str(custom.get("jobs_dir") or os.environ.get("SLIPSTREAM_TIMER_JOBS_DIR", "")),
+            jobs_dir=os.environ.get("SLIPSTREAM_TIMER_JOBS_DIR", ""),
             fail=str(custom.get("fail") or ""),
         )
         if meta.jobs_dir:
@@ -84,8 +87,7 @@ class TimerConnector(AsyncConnectorBase):
         return meta
 
     async def get(self, resource_meta: ResourceMeta, **kwargs: Any) -> Resource:
-        assert isinstance(resource_meta, TimerMeta)
-        meta = resource_meta
+        meta = _checked(resource_meta)
         links = [TaskLog(uri=f"timer://{meta.job_id}", name="timer job")]
         if meta.jobs_dir:
             job = Path(meta.jobs_dir) / f"{meta.job_id}.json"
@@ -103,8 +105,7 @@ class TimerConnector(AsyncConnectorBase):
         return Resource(TaskExecution.SUCCEEDED, "done", links, outputs={"o0": meta.seconds})
 
     async def delete(self, resource_meta: ResourceMeta, **kwargs: Any) -> None:
-        assert isinstance(resource_meta, TimerMeta)
-        meta = resource_meta
+        meta = _checked(resource_meta)
         if meta.jobs_dir:
             job = Path(meta.jobs_dir) / f"{meta.job_id}.json"
             if job.exists():
@@ -113,6 +114,19 @@ class TimerConnector(AsyncConnectorBase):
                 job.write_text(json.dumps(state))
         else:
             self._deleted.add(meta.job_id)
+
+
+def _checked(meta: ResourceMeta) -> TimerMeta:
+    """A meta this engine could have made: a hex job id in the engine's own jobs folder."""
+    ok = (
+        isinstance(meta, TimerMeta)
+        and re.fullmatch(r"[0-9a-f]{32}", meta.job_id) is not None
+        and meta.jobs_dir in ("", os.environ.get("SLIPSTREAM_TIMER_JOBS_DIR", ""))
+    )
+    if not ok:
+        raise ConnectorError(f"not a timer job of this engine: {meta!r}")
+    assert isinstance(meta, TimerMeta)
+    return meta
 
 
 ConnectorRegistry.register(TimerConnector())
