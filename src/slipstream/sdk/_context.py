@@ -78,6 +78,19 @@ class ExecutionParameters:
         return deck
 
     @property
+    def spark_session(self) -> Any:
+        """The SparkSession of a task with ``task_config=Spark(...)`` (slipstream.extras.spark)."""
+        import sys
+
+        spark, sql = sys.modules.get("pyspark"), sys.modules.get("pyspark.sql")
+        if spark is None or sql is None or spark.SparkContext._active_spark_context is None:
+            raise AttributeError(
+                "spark_session: no SparkSession runs here; give the task task_config=Spark(...) "
+                "from slipstream.extras.spark"
+            )
+        return sql.SparkSession.builder.getOrCreate()
+
+    @property
     def working_directory(self) -> str:
         """A directory of this attempt's own (created on first use)."""
         import tempfile

@@ -85,10 +85,15 @@ class PythonTask(Generic[P, R]):
         self.custom: dict[str, Any] = {}
         plugin_type = getattr(task_config, "task_type", None)
         custom_of = getattr(task_config, "custom", None)
+        self._prepare: Any = None
         if isinstance(plugin_type, str) and callable(custom_of):
             # a connector's config (slipstream.extend.backend): the body runs where it says
             self.task_type = plugin_type
             self.custom = dict(custom_of())
+        elif callable(prepare := getattr(task_config, "prepare_attempt", None)):
+            # a config that readies the worker before inputs are read (slipstream.extras.spark)
+            self._prepare = prepare
+            self.custom = dict(getattr(task_config, "custom_fields", dict)())
         elif task_config is not None:
             cfg = type(task_config)
             raise CompileError(
@@ -234,6 +239,8 @@ class PythonTask(Generic[P, R]):
 
     def decode_inputs(self, literals: dict[str, Any], ctx: TypeContext | None) -> dict[str, Any]:
         """Literal inputs to Python keyword arguments (defaults fill in what is missing)."""
+        if self._prepare is not None:
+            self._prepare()
         kwargs: dict[str, Any] = {}
         for v in self.python_interface.inputs:
             if v.name in literals:

@@ -1,6 +1,6 @@
 """The built-in transformers, in the order they are asked.
 
-Transformers for pydantic, DataFrames and numpy are registered lazily: their modules are imported
+Transformers for pydantic, DataFrames (Spark's too) and numpy are registered lazily: their modules are imported
 the first time no eager transformer handles a type, and even then they only recognise classes of
 libraries the user already imported, so ``import slipstream.types`` imports no heavy library.
 """
@@ -34,6 +34,12 @@ def _dataframe() -> TypeTransformer:
     return DataFrameTransformer()
 
 
+def _spark() -> TypeTransformer:
+    from ._spark import SparkDataFrameTransformer
+
+    return SparkDataFrameTransformer()
+
+
 def _ndarray() -> TypeTransformer:
     from ._ndarray import NdarrayTransformer
 
@@ -58,5 +64,6 @@ def builtin_engine() -> TypeEngine:
     engine.register_lazy(_dataframe)
     engine.register_lazy(_pydantic)
     engine.register_lazy(_ndarray)
+    engine.register_lazy(_spark)
     engine.set_fallback(PickleTransformer())
     return engine
