@@ -83,6 +83,7 @@ class PythonTask(Generic[P, R]):
         where = location_of(fn)
         task_config = cluster_options.get("task_config")
         self.custom: dict[str, Any] = {}
+        self._run_body: Callable[[Any, dict[str, Any]], Any] | None = None
         plugin_type = getattr(task_config, "task_type", None)
         custom_of = getattr(task_config, "custom", None)
         self._prepare: Any = None
@@ -94,6 +95,9 @@ class PythonTask(Generic[P, R]):
             # a config that readies the worker before inputs are read (slipstream.extras.spark)
             self._prepare = prepare
             self.custom = dict(getattr(task_config, "custom_fields", dict)())
+        elif callable(run_body := getattr(task_config, "run_body", None)):
+            # a config that runs the body its own way (slipstream.extras.pytorch: N ranks)
+            self._run_body = run_body
         elif task_config is not None:
             cfg = type(task_config)
             raise CompileError(
@@ -259,7 +263,7 @@ class PythonTask(Generic[P, R]):
         names this task."""
         if not self.secret_requests:
             try:
-                return self._result(self._fn(**kwargs))
+                return self._result(self._call(kwargs))
             except Exception as e:
                 e.add_note(f"in task {self.name}")
                 raise
@@ -269,11 +273,16 @@ class PythonTask(Generic[P, R]):
         ctx = current_context()
         with mounted_secrets(ctx.secrets, self.secret_requests, ctx.working_directory) as values:
             try:
-                return self._result(self._fn(**kwargs))
+                return self._result(self._call(kwargs))
             except Exception as e:
                 redact(e, values)
                 e.add_note(f"in task {self.name}")
                 raise
+
+    def _call(self, kwargs: dict[str, Any]) -> Any:
+        if self._run_body is not None:
+            return self._run_body(self, kwargs)
+        return self._fn(**kwargs)
 
     @staticmethod
     def _result(value: Any) -> Any:

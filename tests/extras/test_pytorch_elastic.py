@@ -1,0 +1,102 @@
+"""Elastic (flytekitplugins-kfpytorch) tasks: the body on N ranks of a torch.distributed job.
+
+Needs torch (the ``[pytorch]`` extra); skipped with a reason where it is missing.
+"""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+torch = pytest.importorskip(
+    "torch", reason="torch is not installed (pip install 'slipstream[pytorch]')"
+)
+
+from slipstream import task  # noqa: E402
+from slipstream.errors import CompileError  # noqa: E402
+from slipstream.extras.pytorch import Elastic  # noqa: E402
+from slipstream.runners import execute_local  # noqa: E402
+
+N_ROWS = 8
+
+
+def _batch(seed: int) -> tuple[torch.Tensor, torch.Tensor, torch.nn.Linear]:
+    g = torch.Generator().manual_seed(seed)
+    x = torch.randn(N_ROWS, 4, generator=g)
+    y = torch.randn(N_ROWS, 1, generator=g)
+    torch.manual_seed(seed)
+    return x, y, torch.nn.Linear(4, 1)
+
+
+def _grads(model: torch.nn.Linear) -> list[float]:
+    return [float(v) for p in model.parameters() for v in p.grad.flatten()]  # type: ignore[union-attr]
+
+
+@task(task_config=Elastic(nproc_per_node=2))
+def train_step(seed: int) -> list[float]:
+    """One data-parallel step: each rank's half of the batch, gradients averaged by all_reduce."""
+    import torch.distributed as dist
+
+    rank, world = dist.get_rank(), dist.get_world_size()
+    x, y, model = _batch(seed)
+    shard = slice(rank * N_ROWS // world, (rank + 1) * N_ROWS // world)
+    torch.nn.functional.mse_loss(model(x[shard]), y[shard]).backward()
+    for p in model.parameters():
+        dist.all_reduce(p.grad, op=dist.ReduceOp.SUM)  # type: ignore[arg-type]
+        p.grad /= world  # type: ignore[operator]
+    return _grads(model)
+
+
+@task(task_config=Elastic(nproc_per_node=2))
+def rank_one_fails() -> int:
+    import torch.distributed as dist
+
+    if dist.get_rank() == 1:
+        raise ValueError("rank one ran out of luck")
+    dist.barrier()  # rank 0 waits for a rank that never comes: it must be stopped
+    return 0
+
+
+@task(task_config=Elastic(nproc_per_node=1))
+def world_of_one() -> list[int]:
+    import os
+
+    import torch.distributed as dist
+
+    return [dist.get_rank(), dist.get_world_size(), int(os.environ["LOCAL_RANK"])]
+
+
+def _whole_batch_grads(seed: int) -> list[float]:
+    x, y, model = _batch(seed)
+    torch.nn.functional.mse_loss(model(x), y).backward()
+    return _grads(model)
+
+
+@pytest.mark.parametrize("runner", ["inline", "local"])
+def test_two_ranks_average_gradients_like_one_process_over_the_batch(runner: str) -> None:
+    got = execute_local(train_step, {"seed": 7}, runner=runner, workers=1).python_outputs()
+    assert got == pytest.approx(_whole_batch_grads(7), abs=1e-6)
+    assert len(got) == 5  # 4 weights and a bias
+
+
+def test_a_failing_rank_fails_the_task_with_its_traceback_and_stops_the_others() -> None:
+    start = time.monotonic()
+    run = execute_local(rank_one_fails, {})
+    with pytest.raises(Exception) as info:
+        run.python_outputs()
+    text = str(info.value)
+    assert "rank 1 of 2 failed" in text
+    assert "Traceback" in text and "ValueError: rank one ran out of luck" in text
+    assert time.monotonic() - start < 30
+
+
+def test_one_rank_is_a_world_of_one() -> None:
+    assert execute_local(world_of_one, {}).python_outputs() == [0, 1, 0]
+
+
+def test_ranks_on_several_machines_are_refused_when_defined() -> None:
+    with pytest.raises(CompileError, match="several machines"):
+        Elastic(nnodes=2, nproc_per_node=2)
+    with pytest.raises(CompileError, match="nproc_per_node"):
+        Elastic(nproc_per_node=0)
