@@ -127,23 +127,28 @@ def _wait(procs: list[subprocess.Popen[bytes]], job: Path) -> tuple[int, str] | 
     """Wait for every rank; the first to fail (its rank and traceback), or None."""
     while True:
         codes = [p.poll() for p in procs]
-        failed = [r for r, code in enumerate(codes) if code not in (None, 0)]
-        if failed:
-            # the others' errors follow from the first (a peer gone): the oldest traceback
-            first = min(failed, key=lambda r: _failed_at(job, r))
-            err = job / f"error-{first}.txt"
-            code = codes[first]
-            return first, err.read_text() if err.exists() else _exit_text(code or 0)
+        if any(code not in (None, 0) for code in codes):
+            # the others' errors follow from the first (a peer gone): the earliest written, which
+            # may be a rank still running; a rank killed without a word comes after them
+            errors = [_error(job, r) for r in range(len(procs))]
+            written = [(e[0], r, e[1]) for r, e in enumerate(errors) if e is not None]
+            if written:
+                _, rank, text = min(written)
+                return rank, text
+            rank = next(r for r, code in enumerate(codes) if code not in (None, 0))
+            return rank, _exit_text(codes[rank] or 0)
         if None not in codes:
             return None
         time.sleep(_POLL_S)
 
 
-def _failed_at(job: Path, rank: int) -> int:
+def _error(job: Path, rank: int) -> tuple[int, str] | None:
+    """A rank's error: when it happened (the system's monotonic clock) and its traceback."""
     try:
-        return (job / f"error-{rank}.txt").stat().st_mtime_ns
-    except OSError:  # killed without a word: after any rank that wrote one
-        return time.time_ns()
+        stamp, _, text = (job / f"error-{rank}.txt").read_text().partition("\n")
+        return int(stamp), text
+    except (OSError, ValueError):
+        return None
 
 
 def _exit_text(code: int) -> str:

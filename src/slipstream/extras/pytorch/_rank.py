@@ -31,12 +31,15 @@ def _die_with_parent(parent: int) -> None:
     threading.Thread(target=watch, name="elastic-parent-watch", daemon=True).start()
 
 
-def _backend(asked: str | None, local_rank: int) -> str:
+def _backend(asked: str | None) -> str:
+    """NCCL when every rank of this machine has a GPU of its own, else gloo: all ranks decide
+    alike (one GPU for two ranks must not put rank 0 on NCCL and rank 1 on gloo)."""
     import torch
 
     if asked:
         return asked
-    if torch.cuda.is_available() and torch.cuda.device_count() > local_rank:
+    ranks = int(os.environ["LOCAL_WORLD_SIZE"])
+    if torch.cuda.is_available() and torch.cuda.device_count() >= ranks:
         return "nccl"
     return "gloo"
 
@@ -51,7 +54,7 @@ def run(job: Path) -> Any:
         TaskLoader(module=module, qualname=qualname, file=file), payload["code_root"] or None
     )
     local_rank = int(os.environ["LOCAL_RANK"])
-    backend = _backend(payload["backend"], local_rank)
+    backend = _backend(payload["backend"])
     if backend == "nccl":
         torch.cuda.set_device(local_rank)
     dist.init_process_group(backend=backend)
@@ -65,9 +68,12 @@ def run(job: Path) -> Any:
 
 
 def _write_error(job: Path) -> None:
+    """The traceback, after the time it happened: the parent reports the earliest failure."""
     err = job / f"error-{os.environ['RANK']}.txt"
     if not err.exists():
-        err.write_text(traceback.format_exc())
+        tmp = err.with_suffix(".tmp")
+        tmp.write_text(f"{time.monotonic_ns()}\n{traceback.format_exc()}")
+        tmp.rename(err)  # whole or absent for the parent, which may read it at any time
 
 
 def main() -> None:
