@@ -33,7 +33,12 @@ from pyspark.sql import functions as F
 from slipstream import current_context, task, workflow
 from slipstream.extras.spark import Spark
 
-CONF = {"spark.executor.memory": "512m", "spark.executor.cores": "1", "spark.cores.max": "2"}
+CONF = {
+    "spark.executor.memory": "512m",
+    "spark.executor.cores": "1",
+    "spark.cores.max": "2",
+    "spark.ui.enabled": "false",
+}
 
 
 @task(task_config=Spark(spark_conf=CONF))
@@ -59,6 +64,16 @@ def size(df: pd.DataFrame) -> int:
 def flow(n: int = 10) -> tuple[str, int]:
     df = make(n=n)
     return totals(df=df), size(df=df)
+
+
+@task(task_config=Spark(spark_conf={"spark.ui.enabled": "false"}))
+def app(n: int) -> str:
+    return current_context().spark_session.sparkContext.applicationId
+
+
+@workflow
+def two_apps() -> tuple[str, str]:
+    return app(n=1), app(n=2)
 
 
 @task(task_config=Spark(spark_conf={"spark.master": "spark://127.0.0.1:DEAD_PORT"}))
@@ -157,6 +172,14 @@ def test_spark_tasks_pass_a_dataframe_on_a_standalone_cluster(cluster: str, flow
     assert out == {"o0": f"{cluster} 0:18,1:12,2:15", "o1": 45}
     data = list((flows.parent / "home").rglob("*.parquet"))
     assert data, "the Spark task's output is Parquet in the store"
+
+
+def test_the_session_is_stopped_after_each_attempt(flows: Path) -> None:
+    done = _run(flows, "two_apps", "--runner", "inline", "--json")  # local[*]: no master set
+    assert done.returncode == 0, done.stderr[-3000:]
+    first, second = json.loads(done.stdout).values()
+    assert first.startswith("local-") and second.startswith("local-")
+    assert first != second, "one process ran both attempts, each with a session of its own"
 
 
 def test_an_unreachable_master_fails_the_task_naming_spark_and_the_url(flows: Path) -> None:

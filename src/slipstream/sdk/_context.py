@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextvars
+import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -100,7 +102,11 @@ class ExecutionParameters:
         return self._wd
 
     def cleanup(self) -> None:
-        """Remove the attempt's working directory (once its outputs were saved)."""
+        """Remove the attempt's working directory (once its outputs were saved) and run what
+        was set to run when the attempt ends (:func:`at_attempt_end`)."""
+        hooks: list[Callable[[], None]] = getattr(_attempt_end, "hooks", [])
+        while hooks:
+            hooks.pop()()
         if self._wd is not None:
             import shutil
 
@@ -126,6 +132,18 @@ class ExecutionParameters:
                 d = Path(self.working_directory) / "checkpoint"
                 self._checkpoint = SyncCheckpoint(d.as_uri())
         return self._checkpoint
+
+
+_attempt_end = threading.local()  # an attempt is prepared, run and ended on one thread
+
+
+def at_attempt_end(fn: Callable[[], None]) -> None:
+    """Call ``fn`` once when the attempt being prepared on this thread ends (its outputs saved):
+    a task config releases what it set up for the attempt (a Spark session) there."""
+    hooks = getattr(_attempt_end, "hooks", None)
+    if hooks is None:
+        hooks = _attempt_end.hooks = []
+    hooks.append(fn)
 
 
 _default = ExecutionParameters(execution_id=ExecutionIdentifier("local", "development", "local"))

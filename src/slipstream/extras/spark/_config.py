@@ -1,8 +1,10 @@
 """The ``Spark`` task config and the worker's SparkSession built from it.
 
 The session is built in the worker before the attempt reads its inputs (a Spark DataFrame input
-is read through it) and kept for the worker's next Spark attempt with the same settings; other
-settings stop it and build a new one. The master is the config's ``spark.master``, else the
+is read through it) and stopped when the attempt ends, once its outputs were written (Spark
+DataFrames are lazy: an output is computed as it is written). Attempts running at once in one
+process with the same settings share it; the last one out stops it. The JVM itself stays for the
+process's next Spark attempt. The master is the config's ``spark.master``, else the
 ``SLIPSTREAM_SPARK_MASTER`` environment variable, else ``local[*]``. A standalone master that does
 not answer fails the attempt within seconds, naming Spark and the master's URL, instead of
 leaving the driver retrying its registration.
@@ -10,6 +12,7 @@ leaving the driver retrying its registration.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import sys
@@ -18,14 +21,16 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from slipstream.errors import ConnectorError
+from slipstream.sdk._context import at_attempt_end
 
 __all__ = ["MASTER_ENV", "Spark"]
 
 MASTER_ENV = "SLIPSTREAM_SPARK_MASTER"
 _CONNECT_TIMEOUT_S = 5.0
-_lock = threading.Lock()
+_lock = threading.RLock()
 _session: Any = None
 _session_key: tuple[tuple[str, str], ...] | None = None
+_users = 0
 
 
 @dataclass(frozen=True)
@@ -47,8 +52,25 @@ class Spark:
         return self.spark_conf.get("spark.master") or os.environ.get(MASTER_ENV) or "local[*]"
 
     def prepare_attempt(self) -> None:
-        """Build (or keep) this process's SparkSession for these settings."""
-        session(self)
+        """Build (or share) this process's SparkSession for these settings, until the attempt
+        ends."""
+        global _users
+        with _lock:
+            session(self)
+            _users += 1
+        at_attempt_end(_release)
+
+
+def _release() -> None:
+    """One attempt using the session ended; the last one stops it."""
+    global _session, _session_key, _users
+    with _lock:
+        _users -= 1
+        if _users > 0 or _session is None:
+            return
+        stopping, _session, _session_key = _session, None, None
+        with contextlib.suppress(Exception):  # a session that died already is stopped
+            stopping.stop()
 
 
 def _check_master(master: str) -> None:
@@ -77,6 +99,11 @@ def session(config: Spark) -> Any:
     with _lock:
         if _session is not None and key == _session_key:
             return _session
+        if _session is not None and _users:
+            raise ConnectorError(
+                f"Spark session on master {master}: an attempt using a session with other "
+                "settings runs in this process (one SparkSession per process)"
+            )
         _check_master(master)
         from pyspark.sql import SparkSession
 
