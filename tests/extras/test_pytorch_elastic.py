@@ -5,7 +5,10 @@ Needs torch (the ``[pytorch]`` extra); skipped with a reason where it is missing
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import time
+from pathlib import Path
 
 import pytest
 
@@ -100,3 +103,52 @@ def test_ranks_on_several_machines_are_refused_when_defined() -> None:
         Elastic(nnodes=2, nproc_per_node=2)
     with pytest.raises(CompileError, match="nproc_per_node"):
         Elastic(nproc_per_node=0)
+
+
+ORPHAN_SCRIPT = """
+import os, sys, time
+from pathlib import Path
+
+from slipstream import task
+from slipstream.extras.pytorch import Elastic
+
+
+@task(task_config=Elastic(nproc_per_node=2))
+def sleepy(folder: str) -> int:
+    Path(folder, f"rank-{os.environ['RANK']}").write_text(str(os.getpid()))
+    time.sleep(120)
+    return 0
+
+
+if __name__ == "__main__":
+    sleepy(folder=sys.argv[1])
+"""
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state != "Z"
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_ranks_end_when_their_worker_is_killed(tmp_path: Path) -> None:
+    script = tmp_path / "orphans.py"
+    script.write_text(ORPHAN_SCRIPT)
+    parent = subprocess.Popen([sys.executable, str(script), str(tmp_path)], cwd=tmp_path)
+    try:
+        deadline = time.monotonic() + 60
+        while len(list(tmp_path.glob("rank-*"))) < 2:
+            assert parent.poll() is None and time.monotonic() < deadline
+            time.sleep(0.1)
+        pids = [int(f.read_text()) for f in tmp_path.glob("rank-*")]
+        assert all(_alive(pid) for pid in pids)
+    finally:
+        parent.kill()
+        parent.wait()
+    deadline = time.monotonic() + 5
+    while any(_alive(pid) for pid in pids) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not any(_alive(pid) for pid in pids)
