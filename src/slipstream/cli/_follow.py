@@ -8,6 +8,7 @@ import sys
 import time
 from typing import TYPE_CHECKING, Any, NoReturn
 
+from slipstream.errors import FailureCode
 from slipstream.model import ErrorInfo, ExecutionPhase, ExecutionRecord, type_str
 
 from ._render import (
@@ -81,7 +82,9 @@ def follow(
             record = remote.fetch_execution(record)
     name = execution_name(record)
     if record.phase is not ExecutionPhase.SUCCEEDED:
-        err = record.error or ErrorInfo(code="failed", message=f"execution ended {record.phase}")
+        err = record.error or ErrorInfo(
+            code=FailureCode.FAILED, message=f"execution ended {record.phase}"
+        )
         fail(err, name, as_json, task=_task_of(remote, record, err.node))
     values = {k: loaded(v) for k, v in remote.outputs(record, entity).items()}
     literals = remote.values(record, "outputs").values  # blob URIs, as a local run shows them

@@ -18,7 +18,7 @@ from typing import Any, NoReturn
 
 import click
 
-from slipstream.errors import InputError, LiteralTypeError, SlipstreamError
+from slipstream.errors import ErrorKind, FailureCode, InputError, LiteralTypeError, SlipstreamError
 from slipstream.model import ErrorInfo, ExecutionPhase
 
 from ._entities import entities_of, entity_command, load_module
@@ -123,9 +123,9 @@ def _execute(entity: Any, inputs: dict[str, Any], given: dict[str, Any]) -> None
     except Exception as e:  # a bug or a broken environment, not the user's task: say so and exit 1
         tb = "".join(traceback.format_exception(e))
         err = ErrorInfo(
-            code="internal_error",
+            code=FailureCode.INTERNAL_ERROR,
             message=str(e),
-            kind="SYSTEM",
+            kind=ErrorKind.SYSTEM,
             type=type(e).__name__,
             traceback=tb,
         )
@@ -138,7 +138,9 @@ def _execute(entity: Any, inputs: dict[str, Any], given: dict[str, Any]) -> None
         attempts = getattr(result.executor.store, "attempts", {})
         print_decks([a for recs in attempts.values() for a in recs], err_console)
     if record.phase is not ExecutionPhase.SUCCEEDED:
-        err = record.error or ErrorInfo(code="failed", message=f"execution ended {record.phase}")
+        err = record.error or ErrorInfo(
+            code=FailureCode.FAILED, message=f"execution ended {record.phase}"
+        )
         _fail(err, name, opts, task=_task_of(result, err.node))
     iface = entity.python_interface
     values = result.python_outputs()

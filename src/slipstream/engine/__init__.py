@@ -4,6 +4,7 @@ from ._attempts import interrupted
 from ._bindings import coerce, resolve, select
 from ._catalog import LocalCatalog, MemoryCatalog, cache_key, cache_version_of
 from ._closures import task_closure
+from ._error_info import error_info, user_traceback
 from ._exceptions import pack_exception, unpack_exception
 from ._executor import Executor, Listener
 from ._gates import PENDING, REJECTED, NoSignals, SignalSource, TerminalSignals
@@ -42,10 +43,12 @@ __all__ = [
     "cache_key",
     "cache_version_of",
     "coerce",
+    "error_info",
     "interrupted",
     "pack_exception",
     "resolve",
     "select",
     "task_closure",
     "unpack_exception",
+    "user_traceback",
 ]

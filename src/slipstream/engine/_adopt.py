@@ -12,6 +12,7 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING
 
+from slipstream.errors import FailureCode
 from slipstream.model import (
     AttemptPhase,
     CompiledWorkflow,
@@ -52,7 +53,7 @@ def adopt(ex: Engine, nr: NodeRun) -> bool:
                 rec.outputs_uri = done.outputs_uri
             ex.node_succeeded(nr, replay.outputs(done), done.cache)
         else:
-            err = done.error or ErrorInfo(code="failed", message="node failed")
+            err = done.error or ErrorInfo(code=FailureCode.FAILED, message="node failed")
             ex.node_failed(nr, err, None, done.phase)
         return True
     generated = replay.generated(path)
@@ -80,9 +81,9 @@ def resumed_attempt(ex: Engine, nr: NodeRun, task: TaskTemplate, attempts: Attem
     lost = replay.lost_attempt(nr.path)
     if lost:  # its attempt died with the engine host: a SYSTEM failure
         err = ErrorInfo(
-            code="attempt_lost",
+            code=FailureCode.ATTEMPT_LOST,
             message="the engine host running this attempt stopped",
-            kind=ErrorKind.SYSTEM.value,
+            kind=ErrorKind.SYSTEM,
             node=nr.path,
         )
         began = next((a for a in replay.attempts.get(nr.path, ()) if a.number == lost), None)

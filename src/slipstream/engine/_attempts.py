@@ -61,7 +61,7 @@ def interrupted(
         error=ErrorInfo(
             code=INTERRUPTED,
             message="the engine host shut down before the attempt ended; it runs again",
-            kind=ErrorKind.SYSTEM.value,
+            kind=ErrorKind.SYSTEM,
             node=node,
         ),
         started_at=started_at,
@@ -175,7 +175,7 @@ class Attempts:
             else (AttemptPhase.TIMED_OUT if r.timed_out else AttemptPhase.FAILED)
         )
         if r.error is not None:
-            if r.error.kind == ErrorKind.ABORTED.value:
+            if r.error.kind == ErrorKind.ABORTED:
                 phase = AttemptPhase.ABORTED
             elif r.error.code == INTERRUPTED:
                 phase = AttemptPhase.INTERRUPTED

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import msgspec
 
+from slipstream.errors import ErrorKind, FailureCode, SlipstreamError
 from slipstream.model import (
     Binding,
     BranchNode,
@@ -90,9 +91,9 @@ def start_child_execution(
     except Exception as e:
         label = "launch plan" if kind is not None else f"referenced {what.resource_type.value}"
         err = ErrorInfo(
-            code="child_start_failed",
+            code=FailureCode.CHILD_START_FAILED,
             message=f"cannot start {label} {what}: {e}",
-            kind=getattr(e, "kind", "SYSTEM"),
+            kind=e.kind if isinstance(e, SlipstreamError) else ErrorKind.SYSTEM,
         )
         ex.node_failed(nr, err, None)
         return
@@ -119,10 +120,10 @@ def _poll_child(ex: Engine, nr: NodeRun, child: ExecutionId, delay: float) -> No
         return
     cause = done.error
     err = ErrorInfo(
-        code="child_failed",
+        code=FailureCode.CHILD_FAILED,
         message=f"child execution {child.name} ended {done.phase.value}"
         + (f": {cause.message}" if cause is not None else ""),
-        kind=cause.kind if cause is not None else "USER",
+        kind=cause.kind if cause is not None else ErrorKind.USER,
         type=cause.type if cause is not None else "",
         traceback=cause.traceback if cause is not None else "",
     )
@@ -137,9 +138,9 @@ def start_branch(ex: Engine, nr: NodeRun, branch: BranchNode) -> None:
             if case.condition is None or evaluate(case.condition, scope.lookup):
                 if case.fail is not None:
                     err = ErrorInfo(
-                        code="branch_failed",
+                        code=FailureCode.BRANCH_FAILED,
                         message=f"conditional {branch.name}: {case.fail}",
-                        kind="USER",
+                        kind=ErrorKind.USER,
                     )
                     ex.node_failed(nr, err, None)
                     return
@@ -148,13 +149,14 @@ def start_branch(ex: Engine, nr: NodeRun, branch: BranchNode) -> None:
                 return
     except Exception as e:
         err = ErrorInfo(
-            code="condition_error",
+            code=FailureCode.CONDITION_ERROR,
             message=f"conditional {branch.name}: cannot evaluate condition: {e}",
         )
         ex.node_failed(nr, err, None)
         return
     err = ErrorInfo(
-        code="no_branch", message=f"conditional {branch.name}: no condition matched and no else"
+        code=FailureCode.NO_BRANCH,
+        message=f"conditional {branch.name}: no condition matched and no else",
     )
     ex.node_failed(nr, err, None)
 

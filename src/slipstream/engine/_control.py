@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from slipstream.errors import ErrorKind, FailureCode
 from slipstream.model import (
     AttemptResult,
     CacheStatus,
@@ -97,7 +98,11 @@ def start_special(ex: Engine, nr: NodeRun) -> None:
 
         start_gate(ex, nr, kind)
     else:  # pragma: no cover - the model has no other kinds
-        ex.node_failed(nr, ErrorInfo(code="unknown_node", message=repr(kind), kind="SYSTEM"), None)
+        ex.node_failed(
+            nr,
+            ErrorInfo(code=FailureCode.UNKNOWN_NODE, message=repr(kind), kind=ErrorKind.SYSTEM),
+            None,
+        )
 
 
 def _start_map(ex: Engine, nr: NodeRun, kind: MapNode) -> None:
@@ -111,7 +116,7 @@ def _start_map(ex: Engine, nr: NodeRun, kind: MapNode) -> None:
         ex.node_failed(
             nr,
             ErrorInfo(
-                code="map_length_mismatch",
+                code=FailureCode.MAP_LENGTH_MISMATCH,
                 message="map inputs have different lengths: "
                 + ", ".join(f"{k}={v}" for k, v in lengths.items()),
             ),
@@ -255,7 +260,7 @@ def _item_failed(
     r: AttemptResult | None = None,
     replayed: bool = False,
 ) -> None:
-    err = err or ErrorInfo(code="failed", message="item failed")
+    err = err or ErrorInfo(code=FailureCode.FAILED, message="item failed")
     state.errors[idx] = err
     if state.exception is None and exc is not None:
         state.exception = exc
@@ -391,9 +396,9 @@ def _fail_map(ex: Engine, nr: NodeRun, state: MapState) -> None:
     )
     first = state.errors[items[0]] if items else None
     err = ErrorInfo(
-        code="map_failed",
+        code=FailureCode.MAP_FAILED,
         message=msg,
-        kind=first.kind if first else "USER",
+        kind=first.kind if first else ErrorKind.USER,
         type=first.type if first else "",
         traceback=first.traceback if first else "",
     )

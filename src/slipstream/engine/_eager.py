@@ -24,14 +24,13 @@ import asyncio
 import contextlib
 import contextvars
 import time
-import traceback
 import weakref
 from asyncio import events
 from typing import TYPE_CHECKING, Any
 
 import msgspec
 
-from slipstream.errors import EagerException, NondeterministicError, SlipstreamError
+from slipstream.errors import EagerException, FailureCode, NondeterministicError
 from slipstream.model import (
     WORKFLOW_INPUTS,
     Binding,
@@ -50,6 +49,7 @@ from slipstream.model import (
 )
 from slipstream.storage import DataLayout, node_segment, open_store, slipstream_home
 
+from ._error_info import error_info
 from ._scope import NodeRun, Scope
 
 if TYPE_CHECKING:
@@ -87,7 +87,7 @@ def start_engine_task(ex: Engine, nr: NodeRun, task: TaskTemplate) -> None:
             "server whose workers run as a user of their own does not allow (the body would run "
             "as the server); run it locally or on a server whose workers run as the server"
         )
-        ex.node_failed(nr, _error_of(e, nr.path, "USER"), e)
+        ex.node_failed(nr, error_info(e, nr.path, ErrorKind.USER), e)
         return
     EagerRun(ex, nr, task).start()
 
@@ -156,7 +156,7 @@ class EagerRun:
             kwargs = entity.decode_inputs(literals, self.context())
         except Exception as e:
             _close(self.loop)
-            ex.node_failed(nr, _error_of(e, nr.path, "SYSTEM"), e)
+            ex.node_failed(nr, error_info(e, nr.path, ErrorKind.SYSTEM), e)
             return
         nr.child = self.scope
         nr.state = self
@@ -343,18 +343,21 @@ class EagerRun:
             return
         if main.cancelled():
             err = ErrorInfo(
-                code="cancelled", message="the eager body was cancelled", kind="USER", node=nr.path
+                code=FailureCode.CANCELLED,
+                message="the eager body was cancelled",
+                kind=ErrorKind.USER,
+                node=nr.path,
             )
             ex.node_failed(nr, err, None)
             return
         raised = main.exception()
         if raised is not None:
-            ex.node_failed(nr, _error_of(raised, nr.path), raised)
+            ex.node_failed(nr, error_info(raised, nr.path), raised)
             return
         try:
             outputs = self.entity.encode_outputs(main.result(), self.context())
         except Exception as e:
-            ex.node_failed(nr, _error_of(e, nr.path), e)
+            ex.node_failed(nr, error_info(e, nr.path), e)
             return
         nr.record.ended_at = time.time()
         ex.node_succeeded(nr, outputs, CacheStatus.DISABLED)
@@ -439,20 +442,3 @@ def _shutdown(loop: asyncio.AbstractEventLoop, tasks: list[asyncio.Task[Any]]) -
 def _close(loop: asyncio.AbstractEventLoop) -> None:
     if not loop.is_closed() and not loop.is_running():
         loop.close()
-
-
-def _error_of(e: BaseException, node: str, kind: str | None = None) -> ErrorInfo:
-    """The recorded form of the body's exception."""
-    t = type(e)
-    text = "".join(traceback.format_exception(t, e, e.__traceback__))
-    code, k = ("user_error", ErrorKind.USER.value)
-    if isinstance(e, SlipstreamError):
-        code, k = e.code, e.kind
-    return ErrorInfo(
-        code=code,
-        message=str(e) or t.__name__,
-        kind=kind or k,
-        type=t.__qualname__ if t.__module__ == "builtins" else f"{t.__module__}.{t.__qualname__}",
-        node=node,
-        traceback=text,
-    )

@@ -30,7 +30,7 @@ from typing import Any
 
 import msgspec
 
-from slipstream.errors import IllegalTransitionError
+from slipstream.errors import FailureCode, IllegalTransitionError
 from slipstream.model import (
     EXECUTION_TRANSITIONS,
     NODE_TRANSITIONS,
@@ -234,9 +234,9 @@ class Executor:
         if not self._done:
             self._finish_failed(
                 ErrorInfo(
-                    code="engine_error",
+                    code=FailureCode.ENGINE_ERROR,
                     message=f"{type(e).__name__}: {e}",
-                    kind=ErrorKind.SYSTEM.value,
+                    kind=ErrorKind.SYSTEM,
                     type=f"{type(e).__module__}.{type(e).__qualname__}",
                 ),
                 None,
@@ -247,7 +247,7 @@ class Executor:
         if self._done:
             return
         self._done = True
-        err = ErrorInfo(code="aborted", message=reason, kind=ErrorKind.ABORTED.value)
+        err = ErrorInfo(code=FailureCode.ABORTED, message=reason, kind=ErrorKind.ABORTED)
         self._abort_inflight(err)
         for nr in walk(self._root):
             if not nr.record.phase.terminal:
@@ -278,9 +278,9 @@ class Executor:
         stuck = [nr.path for nr in walk(self._root) if not nr.record.phase.terminal]
         self._finish_failed(
             ErrorInfo(
-                code="stalled",
+                code=FailureCode.STALLED,
                 message=f"no node can run; unfinished: {', '.join(stuck[:10])}",
-                kind=ErrorKind.SYSTEM.value,
+                kind=ErrorKind.SYSTEM,
             ),
             None,
         )
@@ -316,11 +316,11 @@ class Executor:
         """Every node of ``scope`` is final: compute its outputs and finish its owner."""
         owner = scope.owner
         if scope is self._failure_scope:
-            self._finish_failed(ErrorInfo(code="failed", message=""), None)
+            self._finish_failed(ErrorInfo(code=FailureCode.FAILED, message=""), None)
             return
         if scope.failed:
             first = scope.failed[0]
-            err = first.record.error or ErrorInfo(code="failed", message="node failed")
+            err = first.record.error or ErrorInfo(code=FailureCode.FAILED, message="node failed")
             if owner is None:
                 self._finish_failed(err, first)
             else:
@@ -332,7 +332,7 @@ class Executor:
                 for b in scope.spec.outputs
             }
         except Exception as e:
-            err = ErrorInfo(code="binding_error", message=str(e), kind=ErrorKind.SYSTEM.value)
+            err = ErrorInfo(code=FailureCode.BINDING_ERROR, message=str(e), kind=ErrorKind.SYSTEM)
             if owner is None:
                 self._finish_failed(err, None)
             else:
@@ -355,7 +355,7 @@ class Executor:
         except Exception as e:
             self.node_failed(
                 nr,
-                ErrorInfo(code="binding_error", message=str(e), kind=ErrorKind.SYSTEM.value),
+                ErrorInfo(code=FailureCode.BINDING_ERROR, message=str(e), kind=ErrorKind.SYSTEM),
                 None,
             )
             return
@@ -661,7 +661,7 @@ class Executor:
 
     def _abort_inflight(self, err: ErrorInfo | None = None) -> None:
         err = err or ErrorInfo(
-            code="aborted", message="execution ended", kind=ErrorKind.ABORTED.value
+            code=FailureCode.ABORTED, message="execution ended", kind=ErrorKind.ABORTED
         )
         for (path, attempt), nr in list(self._inflight.items()):
             self.runner.cancel(path, attempt, self.id)

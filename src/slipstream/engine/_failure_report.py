@@ -9,7 +9,7 @@ node and the execution either way. Without one, the error becomes an
 
 from __future__ import annotations
 
-from slipstream.errors import BranchFailedError, ExecutionFailedError
+from slipstream.errors import BranchFailedError, ExecutionFailedError, FailureCode
 from slipstream.model import ErrorInfo, ExecutionId
 
 from ._scope import Scope, walk
@@ -37,7 +37,7 @@ def failure_exception(
         if note not in getattr(exc, "__notes__", ()):
             exc.add_note(note)
         return exc
-    cls = BranchFailedError if err is not None and err.code == "branch_failed" else None
+    cls = BranchFailedError if err is not None and err.code == FailureCode.BRANCH_FAILED else None
     return (cls or ExecutionFailedError)(
         f"execution {execution} failed"
         + (f" at node {err.node}" if err and err.node else "")

@@ -11,6 +11,7 @@ import sys
 import time
 from typing import TYPE_CHECKING, Any, Protocol
 
+from slipstream.errors import ErrorKind, FailureCode
 from slipstream.model import (
     CacheStatus,
     ErrorInfo,
@@ -103,13 +104,17 @@ def _ask(ex: Engine, nr: NodeRun, gate: GateNode, deadline: float | None) -> Non
     try:
         value = ex.signals.get(ex.id, nr.path, gate, deadline)
     except Exception as e:
-        ex.node_failed(nr, ErrorInfo(code="gate_failed", message=f"{e}", kind="USER"), None)
+        ex.node_failed(
+            nr, ErrorInfo(code=FailureCode.GATE_FAILED, message=f"{e}", kind=ErrorKind.USER), None
+        )
         return
     if value is PENDING:
         if deadline is not None and time.time() >= deadline:
             ex.node_failed(
                 nr,
-                ErrorInfo(code="gate_timeout", message=f"{gate.gate} {gate.name!r} timed out"),
+                ErrorInfo(
+                    code=FailureCode.GATE_TIMEOUT, message=f"{gate.gate} {gate.name!r} timed out"
+                ),
                 None,
                 NodePhase.TIMED_OUT,
             )
@@ -118,7 +123,9 @@ def _ask(ex: Engine, nr: NodeRun, gate: GateNode, deadline: float | None) -> Non
         return
     if value is REJECTED:
         ex.node_failed(
-            nr, ErrorInfo(code="rejected", message=f"approval {gate.name!r} was rejected"), None
+            nr,
+            ErrorInfo(code=FailureCode.REJECTED, message=f"approval {gate.name!r} was rejected"),
+            None,
         )
         return
     if gate.gate == "approve":

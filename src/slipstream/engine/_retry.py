@@ -6,7 +6,8 @@ killed for memory) spend a separate platform budget, so that a flaky machine doe
 user's retries and a task with ``retries=0`` still survives a lost worker. A task may lower the
 platform's budget for itself (``system_retries``, 0 opts out). ``ABORTED`` never retries, nor does
 an exception class named in ``non_retryable``, nor a failure another attempt cannot fix (a store
-that is full, a task asking more than the machine has).
+that is full, a task asking more than the machine has: the codes whose retry rule in
+:data:`~slipstream.errors.CODES` is ``NEVER``).
 
 An attempt ``INTERRUPTED`` by a routine restart of its engine host (code ``interrupted``) spends no
 budget at all: it always runs again, on the next host.
@@ -27,7 +28,9 @@ from dataclasses import dataclass, field
 
 import msgspec
 
+from slipstream.errors import FailureCode, Retry, retry_rule
 from slipstream.model import (
+    AttemptPhase,
     AttemptRecord,
     AttemptResult,
     ErrorInfo,
@@ -47,19 +50,16 @@ log = logging.getLogger("slipstream.engine")
 SYSTEM_RETRIES = 3
 """The platform's default budget of retries for failures that are not the task's own."""
 
-_SYSTEM_KINDS = frozenset({ErrorKind.SYSTEM.value, ErrorKind.OOM.value})
-_NEVER_CODES = frozenset({"unschedulable", "store_full"})
-"""Failures that another attempt cannot fix (a task asking more than the machine has, a store
-without room)."""
-INTERRUPTED = "interrupted"
+_SYSTEM_KINDS = frozenset({ErrorKind.SYSTEM, ErrorKind.OOM})
+INTERRUPTED = FailureCode.INTERRUPTED
 """The error code of an attempt stopped by its engine host's shutdown (never charged)."""
 
 
-def kind_of(err: ErrorInfo, timed_out: bool = False) -> str:
+def kind_of(err: ErrorInfo, timed_out: bool = False) -> ErrorKind:
     """The error's kind as the policy reads it (a timed-out attempt is ``TIMEOUT``)."""
-    if timed_out and err.kind == ErrorKind.USER.value:
-        return ErrorKind.TIMEOUT.value
-    return err.kind or ErrorKind.USER.value
+    if timed_out and err.kind == ErrorKind.USER:
+        return ErrorKind.TIMEOUT
+    return err.kind or ErrorKind.USER
 
 
 @functools.lru_cache(maxsize=256)
@@ -94,9 +94,11 @@ class Budget:
         b = cls()
         grow = _Growth(oom or OomRetry())
         for a in attempts:
-            if a.error is None or a.phase == "SUCCEEDED" or a.error.code == INTERRUPTED:
+            if a.error is None or a.phase == AttemptPhase.SUCCEEDED:
                 continue
-            if a.error.kind == ErrorKind.OOM.value and a.memory_limit:
+            if retry_rule(a.error.code) is Retry.FREE:
+                continue
+            if a.error.kind == ErrorKind.OOM and a.memory_limit:
                 b.memory = max(b.memory, grow.next(a.memory_limit) or a.memory_limit)
             elif a.error.kind in _SYSTEM_KINDS:
                 b.system += 1
@@ -137,12 +139,14 @@ class RetryPolicy:
         task: TaskTemplate,
         node: Node,
     ) -> bool:
-        """Spend the failure on ``budget``; True when another attempt should run."""
-        if err.code == INTERRUPTED:
+        """Spend the failure on ``budget``; True when another attempt should run (the code's
+        retry rule in the catalogue first, then the kind's budget)."""
+        rule = retry_rule(err.code)
+        if rule is Retry.FREE:
             return True
-        if kind == ErrorKind.ABORTED.value or err.code in _NEVER_CODES:
+        if kind == ErrorKind.ABORTED or rule is Retry.NEVER:
             return False
-        if kind == ErrorKind.OOM.value:
+        if kind == ErrorKind.OOM:
             limit = budget.memory or memory_of(task)
             if limit:
                 return self._grow(budget, limit)
@@ -166,7 +170,7 @@ class RetryPolicy:
     ) -> ErrorInfo | None:
         """Spend failed attempt ``r`` on ``budget``: None when another attempt runs, else the
         error its node fails with (naming the cap when memory could grow no more)."""
-        err = r.error or ErrorInfo(code="failed", message="attempt failed")
+        err = r.error or ErrorInfo(code=FailureCode.FAILED, message="attempt failed")
         kind = kind_of(err, r.timed_out)
         before = budget.memory
         if self.retry(budget, err, kind, task, node):
@@ -179,7 +183,7 @@ class RetryPolicy:
                     memory_use(r.memory_peak, before or memory_of(task)),
                 )  # fmt: skip
             return None
-        if kind == ErrorKind.OOM.value and budget.capped:
+        if kind == ErrorKind.OOM and budget.capped:
             return msgspec.structs.replace(err, message=f"{err.message}; {budget.capped}")
         return err
 

@@ -6,10 +6,11 @@ every runner (inline, the warm pool, Ray) speaks the same two structs.
 
 from __future__ import annotations
 
-import enum
 from typing import Any
 
 import msgspec
+
+from slipstream.errors import ErrorKind
 
 from ._execution import ErrorInfo
 from ._identifier import ExecutionId
@@ -19,22 +20,6 @@ __all__ = ["LOG_FILE", "AttemptRequest", "AttemptResult", "ErrorKind"]
 
 LOG_FILE = "output.log"
 """The name of an attempt's log (stdout and stderr, interleaved) inside its ``log_dir``."""
-
-
-class ErrorKind(enum.StrEnum):
-    """Why an attempt failed; the retry policy is driven by it.
-
-    ``USER`` (the task's own exception) and ``TIMEOUT`` spend the task's ``retries``; ``SYSTEM`` (a
-    worker that died, a lost lease, an engine host that restarted) spends the platform's budget;
-    ``OOM`` (killed for memory) runs again with more memory, up to a cap (``OomRetry``); ``ABORTED``
-    is never retried.
-    """
-
-    USER = "USER"
-    SYSTEM = "SYSTEM"
-    OOM = "OOM"
-    TIMEOUT = "TIMEOUT"
-    ABORTED = "ABORTED"
 
 
 class AttemptRequest(msgspec.Struct, frozen=True, omit_defaults=True):

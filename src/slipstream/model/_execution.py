@@ -6,6 +6,8 @@ from typing import Any
 
 import msgspec
 
+from slipstream.errors import ErrorKind
+
 from ._identifier import ExecutionId, Identifier
 from ._phases import AttemptPhase, CacheStatus, ExecutionPhase, NodePhase
 
@@ -28,8 +30,9 @@ class ErrorInfo(msgspec.Struct, frozen=True):
     """
 
     code: str
+    """A :class:`~slipstream.errors.FailureCode` (a plain string: an extra may write its own)."""
     message: str
-    kind: str = "USER"
+    kind: ErrorKind = ErrorKind.USER
     type: str = ""
     node: str = ""
     traceback: str = ""

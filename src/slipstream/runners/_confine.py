@@ -10,6 +10,7 @@ anything else fails the attempt.
 from __future__ import annotations
 
 from slipstream.engine import AttemptRequest, AttemptResult
+from slipstream.errors import FailureCode
 from slipstream.model import ErrorInfo, ErrorKind
 
 __all__ = ["confine"]
@@ -32,7 +33,7 @@ def confine(result: AttemptResult, req: AttemptRequest) -> AttemptResult:
         result.outputs = None
         result.dynamic = b""
         result.error = ErrorInfo(
-            code="bad_result",
+            code=FailureCode.BAD_RESULT,
             message=f"the worker reported outputs outside the attempt's folder ({folder})",
             kind=ErrorKind.USER,
             node=req.node,

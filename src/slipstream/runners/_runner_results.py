@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 
 from slipstream.engine import AttemptRequest, AttemptResult
-from slipstream.errors import SlipstreamError
+from slipstream.errors import FailureCode, SlipstreamError
 from slipstream.model import LOG_FILE, ErrorInfo, ErrorKind
 
 from ._entrypoint import error_info
@@ -32,13 +32,15 @@ def what(req: AttemptRequest) -> str:
 
 def aborted(req: AttemptRequest, worker: str = "") -> AttemptResult:
     """The result of a cancelled attempt (kind ``ABORTED``)."""
-    return _stopped(req, "aborted", f"{what(req)} was cancelled", ErrorKind.ABORTED, worker)
+    return _stopped(
+        req, FailureCode.ABORTED, f"{what(req)} was cancelled", ErrorKind.ABORTED, worker
+    )
 
 
 def failure(
     req: AttemptRequest,
     e: SlipstreamError,
-    kind: str | None = None,
+    kind: ErrorKind | None = None,
     worker: str = "",
     started_at: float | None = None,
 ) -> AttemptResult:
@@ -63,7 +65,7 @@ def failure(
 
 
 def _stopped(
-    req: AttemptRequest, code: str, message: str, kind: str, worker: str = ""
+    req: AttemptRequest, code: str, message: str, kind: ErrorKind, worker: str = ""
 ) -> AttemptResult:
     now = time.time()
     return AttemptResult(

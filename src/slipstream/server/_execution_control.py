@@ -17,7 +17,14 @@ import msgspec
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from slipstream.errors import ConflictError, InputError, NotFoundError, ValidationError
+from slipstream.errors import (
+    ConflictError,
+    ErrorKind,
+    FailureCode,
+    InputError,
+    NotFoundError,
+    ValidationError,
+)
 from slipstream.model import (
     AbortRequest,
     ErrorInfo,
@@ -74,7 +81,9 @@ class ExecutionControl:
         if len(request.cause) > _MAX_CAUSE:
             raise ValidationError(f"cause must have at most {_MAX_CAUSE} characters")
         cause = request.cause or f"aborted by {actor}"
-        error = ErrorInfo(code="aborted", message=cause, kind="USER", type="Aborted")
+        error = ErrorInfo(
+            code=FailureCode.ABORTED, message=cause, kind=ErrorKind.USER, type="Aborted"
+        )
         for _ in range(3):
             try:
                 return self._abort_once(project, domain, name, error, actor, cause)

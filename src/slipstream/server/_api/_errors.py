@@ -1,4 +1,5 @@
-"""One mapping from errors to HTTP: ``SlipstreamError.code`` -> status, JSON ``{error, message,
+"""One mapping from errors to HTTP: ``SlipstreamError.code`` -> status (the catalogue's, through
+:func:`slipstream.errors.http_status`), JSON ``{error, message,
 details}`` for every failure, and never a traceback or a 500 for a client's mistake."""
 
 from __future__ import annotations
@@ -13,30 +14,14 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException
 
-from slipstream.errors import SlipstreamError
+from slipstream.errors import SlipstreamError, http_status
 
 from ._io import json_response
 
-__all__ = ["DATABASE_OUTAGES", "STATUS_BY_CODE", "database_unavailable", "install_error_handlers"]
+__all__ = ["DATABASE_OUTAGES", "database_unavailable", "install_error_handlers"]
 
 log = logging.getLogger("slipstream.server")
 
-STATUS_BY_CODE: dict[str, int] = {
-    "invalid_request": 400,
-    "bad_input": 400,
-    "config_error": 400,
-    "compile_error": 400,
-    "type_mismatch": 400,
-    "unauthenticated": 401,
-    "forbidden": 403,
-    "not_found": 404,
-    "conflict": 409,
-    "already_running": 409,
-    "too_large": 413,
-    "unsupported_media_type": 415,
-    "illegal_transition": 409,
-    "storage_error": 503,
-}
 DATABASE_OUTAGES: tuple[type[Exception], ...] = (
     sa_exc.OperationalError,
     sa_exc.DisconnectionError,
@@ -62,7 +47,7 @@ def _error(status: int, code: str, message: str, details: Any = None) -> Respons
 
 async def _slipstream_error(_request: Request, exc: Exception) -> Response:
     assert isinstance(exc, SlipstreamError)
-    status = STATUS_BY_CODE.get(exc.code, 500)
+    status = http_status(exc.code, exc.kind)
     if status >= 500:
         log.error("request failed: %s", exc, exc_info=exc)
     return _error(status, exc.code, exc.message, exc.details)

@@ -27,12 +27,13 @@ from slipstream.errors import (
     TooLargeError,
     UnsupportedMediaTypeError,
     ValidationError,
+    http_status,
 )
 
 from .._auth import ANONYMOUS, TOKEN_FILE, Principal
 from .._config import ServerConfig, is_loopback
 from .._services import Services
-from ._errors import DATABASE_OUTAGES, STATUS_BY_CODE, database_unavailable
+from ._errors import DATABASE_OUTAGES, database_unavailable
 from ._io import json_response
 from ._rules import READS, Need, Rule, match_rule
 
@@ -403,7 +404,7 @@ def _parse(data: bytes) -> Any:
 
 
 def _error(exc: SlipstreamError) -> Response:
-    status = STATUS_BY_CODE.get(exc.code, 400)
+    status = http_status(exc.code, exc.kind)
     response = json_response(
         {"error": exc.code, "message": exc.message, "details": exc.details}, status
     )

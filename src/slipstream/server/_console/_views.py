@@ -9,10 +9,9 @@ from typing import Any
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 
-from slipstream.errors import SlipstreamError
+from slipstream.errors import SlipstreamError, http_status
 from slipstream.model import Role
 
-from .._api._errors import STATUS_BY_CODE
 from .._auth import Principal
 from .._services import Services
 from ._render import environment
@@ -53,6 +52,6 @@ def render(request: Request, template: str, status: int = 200, **context: Any) -
 
 def error_page(request: Request, error: SlipstreamError) -> HTMLResponse:
     """An error as a page (a fragment for htmx requests), with the API's status code."""
-    status = STATUS_BY_CODE.get(error.code, 400 if error.kind == "USER" else 500)
+    status = http_status(error.code, error.kind)
     template = "error_fragment.html" if request.headers.get("hx-request") else "error.html"
     return render(request, template, status, error=error)

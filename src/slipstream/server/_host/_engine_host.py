@@ -365,7 +365,7 @@ class EngineHost:
             try:
                 record = decode(raw, ExecutionRecord)
                 store = DbStateStore(self.db, pk, record.id, self.settings.store_url)
-                err = ErrorInfo(code=code, message=message, kind=ErrorKind.SYSTEM.value)
+                err = ErrorInfo(code=code, message=message, kind=ErrorKind.SYSTEM)
                 phase = ExecutionPhase.FAILED
                 if record.phase is ExecutionPhase.ABORTING:
                     phase = ExecutionPhase.ABORTED
