@@ -9,13 +9,11 @@ import sys
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "server"))
 
-from live_server import BACKENDS, LiveServer, live, unique
+from live_server import BACKENDS, LiveServer, cli, cli_project, live
 
-from slipstream.cli import main
 from slipstream.remote import Remote
 
 FLOWS = """
@@ -58,25 +56,8 @@ def server(request: pytest.FixtureRequest) -> LiveServer:
 @pytest.fixture
 def env(server: LiveServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[str, Path]:
     """A project on the server, the client pointed at it, and a file of workflows."""
-    token = server.home / "admin-token"
-    if token.exists():
-        monkeypatch.setenv("SLIPSTREAM_TOKEN", token.read_text().strip())
-    monkeypatch.setenv("SLIPSTREAM_ENDPOINT", server.url)
-    project = unique("ce")
-    monkeypatch.setenv("SLIPSTREAM_PROJECT", project)
-    cli("project", "create", project)
-    package = tmp_path / f"pkg_{project.replace('-', '_')}"
-    package.mkdir()
-    (package / "__init__.py").write_text("")
-    flows = package / "flows.py"
-    flows.write_text(FLOWS)
-    return project, flows
-
-
-def cli(*args: str, code: int = 0) -> Result:
-    result = CliRunner().invoke(main, list(args), catch_exceptions=False)
-    assert result.exit_code == code, result.output
-    return result
+    project, package = cli_project(server, monkeypatch, "ce", tmp_path, {"flows.py": FLOWS})
+    return project, package / "flows.py"
 
 
 def test_run_remote_wait_prints_outputs(env: tuple[str, Path]) -> None:

@@ -13,13 +13,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner, Result
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "server"))
 
-from live_server import LiveServer, live, unique
+from live_server import LiveServer, cli, cli_project, live, unique
 
-from slipstream.cli import main
 from slipstream.remote import Remote
 
 FRAMES = """
@@ -80,23 +78,10 @@ def env(
     server: LiveServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> tuple[str, Path, str]:
     """A project with FLOWS registered; the client pointed at the server as its admin."""
-    monkeypatch.setenv("SLIPSTREAM_TOKEN", server.token)
-    monkeypatch.setenv("SLIPSTREAM_ENDPOINT", server.url)
-    project = unique("lc")
-    monkeypatch.setenv("SLIPSTREAM_PROJECT", project)
-    cli("project", "create", project)
-    package = tmp_path / f"pkg_{project.replace('-', '_')}"
-    package.mkdir()
-    (package / "__init__.py").write_text("")
-    (package / "flows.py").write_text(FLOWS)
-    (package / "frames.py").write_text(FRAMES)  # pandas only where a test needs it
+    # pandas only where a test needs it: frames.py
+    modules = {"flows.py": FLOWS, "frames.py": FRAMES}
+    project, package = cli_project(server, monkeypatch, "lc", tmp_path, modules)
     return project, package / "flows.py", package.name
-
-
-def cli(*args: str, code: int = 0) -> Result:
-    result = CliRunner().invoke(main, list(args), catch_exceptions=False)
-    assert result.exit_code == code, result.output
-    return result
 
 
 def _ended(name: str) -> Any:

@@ -10,13 +10,11 @@ import time
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "server"))
 
-from live_server import BACKENDS, LiveServer, live, unique
+from live_server import BACKENDS, LiveServer, cli, cli_project, live
 
-from slipstream.cli import main
 from slipstream.remote import Remote
 
 FLOWS = """
@@ -51,16 +49,7 @@ def server(request: pytest.FixtureRequest) -> LiveServer:
 @pytest.fixture
 def env(server: LiveServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
     """A project on the server with ``nightly`` registered as v1 and v2."""
-    token = server.home / "admin-token"
-    if token.exists():
-        monkeypatch.setenv("SLIPSTREAM_TOKEN", token.read_text().strip())
-    monkeypatch.setenv("SLIPSTREAM_ENDPOINT", server.url)
-    project = unique("lp")
-    monkeypatch.setenv("SLIPSTREAM_PROJECT", project)
-    cli("project", "create", project)
-    package = tmp_path / f"pkg_{project.replace('-', '_')}"
-    package.mkdir()
-    (package / "__init__.py").write_text("")
+    project, package = cli_project(server, monkeypatch, "lp", tmp_path, {})
     # launch plans are named once per process: each test gets its own name
     (package / "flows.py").write_text(FLOWS.replace('"nightly"', f'"{_lp(project)}"'))
     cli("register", str(package), "--version", "v1")
@@ -70,12 +59,6 @@ def env(server: LiveServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
 
 def _lp(project: str) -> str:
     return "nightly_" + project.replace("-", "_")
-
-
-def cli(*args: str, code: int = 0) -> Result:
-    result = CliRunner().invoke(main, list(args), catch_exceptions=False)
-    assert result.exit_code == code, result.output
-    return result
 
 
 def test_activate_one_version_then_deactivate(env: str) -> None:

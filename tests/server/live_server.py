@@ -189,3 +189,38 @@ def user_with_role(admin: Any, role: str, project: str, domain: str = "") -> tup
 def unique(prefix: str) -> str:
     """A project or package name no other test uses."""
     return f"{prefix}-{uuid.uuid4().hex[:8]}"
+
+
+def cli(*args: str, code: int = 0) -> Any:
+    """Run the ``slipstream`` command in this process; assert its exit code; its click result."""
+    from click.testing import CliRunner
+
+    from slipstream.cli import main
+
+    result = CliRunner().invoke(main, list(args), catch_exceptions=False)
+    assert result.exit_code == code, result.output
+    return result
+
+
+def cli_project(
+    server: LiveServer,
+    monkeypatch: pytest.MonkeyPatch,
+    prefix: str,
+    root: Path,
+    modules: dict[str, str],
+) -> tuple[str, Path]:
+    """A fresh project on ``server`` with the client pointed at it as its admin, and a package
+    under ``root`` holding ``modules`` (file name -> source): the project and the package."""
+    token = server.home / "admin-token"
+    if token.exists():
+        monkeypatch.setenv("SLIPSTREAM_TOKEN", token.read_text().strip())
+    monkeypatch.setenv("SLIPSTREAM_ENDPOINT", server.url)
+    project = unique(prefix)
+    monkeypatch.setenv("SLIPSTREAM_PROJECT", project)
+    cli("project", "create", project)
+    package = root / f"pkg_{project.replace('-', '_')}"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    for name, source in modules.items():
+        (package / name).write_text(source)
+    return project, package

@@ -11,15 +11,13 @@ from pathlib import Path
 
 import httpx
 import pytest
-from click.testing import CliRunner, Result
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "console"))
 
 from console_client import ConsoleClient
-from live_server import LiveServer, live, unique
+from live_server import LiveServer, cli, cli_project, live
 
-from slipstream.cli import main
 from slipstream.model import OomRetry, Settings
 from slipstream.remote import Remote
 
@@ -55,23 +53,8 @@ def server() -> LiveServer:
 
 @pytest.fixture
 def env(server: LiveServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[str, Path]:
-    monkeypatch.setenv("SLIPSTREAM_TOKEN", server.token)
-    monkeypatch.setenv("SLIPSTREAM_ENDPOINT", server.url)
-    project = unique("oom")
-    monkeypatch.setenv("SLIPSTREAM_PROJECT", project)
-    cli("project", "create", project)
-    package = tmp_path / f"pkg_{project.replace('-', '_')}"
-    package.mkdir()
-    (package / "__init__.py").write_text("")
-    flows = package / "flows.py"
-    flows.write_text(FLOWS)
-    return project, flows
-
-
-def cli(*args: str, code: int = 0) -> Result:
-    result = CliRunner().invoke(main, list(args), catch_exceptions=False)
-    assert result.exit_code == code, result.output
-    return result
+    project, package = cli_project(server, monkeypatch, "oom", tmp_path, {"flows.py": FLOWS})
+    return project, package / "flows.py"
 
 
 def _run(flows: Path, code: int) -> str:
