@@ -93,6 +93,10 @@ class Settings(msgspec.Struct, frozen=True, omit_defaults=True, forbid_unknown_f
     retention: RetentionPolicy | None = None
     """Which ended executions are kept (all when unset); a domain's policy replaces the
     project's as a whole."""
+    execution_cluster: tuple[str, ...] | None = None
+    """The compute clusters executions run on, in order of preference: the first whose hosts
+    are alive takes them, the next ones take over when it fails (Flyte's execution cluster
+    label, as a list)."""
 
 
 class Registered(msgspec.Struct, Generic[T], frozen=True, omit_defaults=True):

@@ -57,6 +57,8 @@ class ExecutionSpec(msgspec.Struct, frozen=True, omit_defaults=True):
     annotations: dict[str, str] = {}
     runner: str = ""
     launched_by: str = ""
+    cluster: str = ""
+    """The compute cluster asked for this execution alone (overrides the route of settings)."""
 
 
 class ExecutionRecord(msgspec.Struct, frozen=True, omit_defaults=True):
@@ -72,6 +74,8 @@ class ExecutionRecord(msgspec.Struct, frozen=True, omit_defaults=True):
     created_at: float = 0.0
     started_at: float | None = None
     ended_at: float | None = None
+    cluster: str = ""
+    """The compute cluster that ran (or runs) it; "" before any did."""
 
 
 class NodeRecord(msgspec.Struct, omit_defaults=True):
@@ -126,3 +130,5 @@ class AttemptRecord(msgspec.Struct, frozen=True, omit_defaults=True):
     when its task has none."""
     memory_peak: int = 0
     """The most resident memory its worker was seen using, in bytes (0: not measured)."""
+    cluster: str = ""
+    """The compute cluster it ran on."""

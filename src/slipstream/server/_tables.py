@@ -112,11 +112,13 @@ class SettingsRow(Base):
     """Settings of a project (``domain`` empty) or of a project+domain, as model JSON."""
 
     __tablename__ = "settings"
-    __table_args__ = (UniqueConstraint("project", "domain"),)
+    __table_args__ = (UniqueConstraint("project", "domain", "target"),)
 
     id: Mapped[int] = mapped_column(_Id, primary_key=True, autoincrement=True)
     project: Mapped[str] = mapped_column(String(64), ForeignKey("projects.name"))
     domain: Mapped[str] = mapped_column(String(64), default="")
+    target: Mapped[str] = mapped_column(String(300), default="", server_default="")
+    """``workflow:NAME`` or ``launch_plan:NAME`` for settings of one of them; "" otherwise."""
     body: Mapped[str] = mapped_column(Text)
     updated_at: Mapped[float] = mapped_column(Float)
 
@@ -164,6 +166,7 @@ class ExecutionRow(Base):
         Index("ix_executions_by_phase", "project", "domain", "phase", "id"),
         Index("ix_executions_lease", "phase", "lease_expires"),
         Index("ix_executions_updated_at", "updated_at"),
+        Index("ix_executions_cluster_lease", "cluster", "phase", "lease_expires"),
     )
 
     id: Mapped[int] = mapped_column(_Id, primary_key=True, autoincrement=True)
@@ -183,6 +186,41 @@ class ExecutionRow(Base):
     """The execution whose launch plan node started this one (a child execution)."""
     parent_node: Mapped[str] = mapped_column(String(512), default="")
     launched_by: Mapped[str] = mapped_column(String(255), default="")
+    cluster: Mapped[str] = mapped_column(String(64), default="local", server_default="local")
+    """The cluster this execution is routed to: only its engine hosts claim it."""
+    route: Mapped[str] = mapped_column(String(1024), default="", server_default="")
+    """The clusters it may run on, in order, comma-separated (failover goes down the list)."""
+
+
+class ClusterRow(Base):
+    """A compute cluster known to the control plane."""
+
+    __tablename__ = "clusters"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    created_at: Mapped[float] = mapped_column(Float)
+    store_url: Mapped[str] = mapped_column(String(1024), default="", server_default="")
+    """The blob store its hosts last reported (where the outputs they wrote live)."""
+
+
+class ClusterHostRow(Base):
+    """An engine host of a cluster, as of its last heartbeat."""
+
+    __tablename__ = "cluster_hosts"
+    __table_args__ = (Index("ix_cluster_hosts_cluster", "cluster", "heartbeat_at"),)
+
+    owner: Mapped[str] = mapped_column(String(255), primary_key=True)
+    cluster: Mapped[str] = mapped_column(String(64))
+    hostname: Mapped[str] = mapped_column(String(255))
+    runner: Mapped[str] = mapped_column(String(1024))
+    capacity: Mapped[str] = mapped_column(Text)
+    """JSON: ``{"cpus": .., "memory": bytes, "gpus": .., "slots": ..}``."""
+    running: Mapped[int] = mapped_column(Integer)
+    executions: Mapped[int] = mapped_column(Integer)
+    lease_s: Mapped[float] = mapped_column(Float)
+    store_url: Mapped[str] = mapped_column(String(1024))
+    started_at: Mapped[float] = mapped_column(Float)
+    heartbeat_at: Mapped[float] = mapped_column(Float)
 
 
 class NodeExecutionRow(Base):
