@@ -7,27 +7,25 @@ its own starts the job (``create``), polls it (``get``) with a pause that grows 
 waiting job is a coroutine, not a process, so hundreds of them cost no worker. Every other attempt
 goes to the wrapped runner; results of both come back through the one :meth:`wait`.
 
+Jobs submitted together start together: one turn of the loop starts every job submitted since the
+last (their ``create`` calls run concurrently), and the journals of the jobs created in one turn
+are written in one batch (``_connector_journal``).
+
 A job's meta is written to the blob store (``connector-job.json`` in its node's folder, sealed with
-a key in the engine's home) as soon as ``create`` returns and before the first poll. When the engine (or its host, after a kill) runs the
-node again and the journal names a job that was never seen to end, the new attempt follows that
-job instead of starting a second one. A job that ended (any way) is marked so, and a later attempt
-(a retry) starts afresh.
+a key in the engine's home) as soon as ``create`` returns and before the first poll. When the
+engine (or its host, after a kill) runs the node again and the journal names a job that was never
+seen to end, the new attempt follows that job instead of starting a second one. A job that ended
+(any way) is marked so, and a later attempt (a retry) starts afresh.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
-import hmac
-import json
-import os
 import queue
-import secrets
 import threading
 import time
-from concurrent.futures import Future, ThreadPoolExecutor
-from pathlib import Path
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from slipstream.engine import AttemptRequest, AttemptResult, Runner, interrupted
@@ -42,14 +40,14 @@ from slipstream.extend.backend import (
     TaskExecution,
     TaskLog,
 )
-from slipstream.model import LOG_FILE, ErrorKind, ExecutionId
+from slipstream.model import ErrorKind, ExecutionId
 
+from ._connector_journal import Journal, log_uri, read_open_job, write_links
 from ._runner_results import aborted, failure
 
 __all__ = ["ConnectorRunner"]
 
 _Key = tuple[ExecutionId | None, str, int]
-JOURNAL = "connector-job.json"
 MIN_PAUSE, MAX_PAUSE, AGE_SHARE = 0.05, 10.0, 0.03
 _ENDED = frozenset({TaskExecution.SUCCEEDED, TaskExecution.FAILED, TaskExecution.ABORTED})
 _WORKER_TYPES = frozenset({"python", "dynamic", "map", "shell", "eager", "echo", "reference"})
@@ -69,10 +67,13 @@ class ConnectorRunner:
         self.max_jobs = max_jobs
         self._types: dict[str, ConnectorBase | None] = {}
         self._results: queue.SimpleQueue[AttemptResult] = queue.SimpleQueue()
-        self._jobs: dict[_Key, tuple[AttemptRequest, Future[None], float]] = {}
+        self._jobs: dict[_Key, _Job] = {}
+        self._arriving: list[_Job] = []
+        """Jobs submitted and not yet started on the loop (taken all at once by its next turn)."""
         self._at_inner: dict[_Key, float] = {}
         """Attempts handed to ``inner``, with when (for a runner that cannot interrupt)."""
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._journal: Journal | None = None
         self._thread: threading.Thread | None = None
         self._interrupting = False
         self._lock = threading.Lock()
@@ -124,10 +125,13 @@ class ConnectorRunner:
             self.inner.submit(request)
             return
         loop = self._start_loop()
-        started = time.time()
+        job = _Job(request, connector, time.time())
         with self._lock:
-            job = asyncio.run_coroutine_threadsafe(self._follow(request, connector, started), loop)
-            self._jobs[key] = (request, job, started)
+            self._jobs[key] = job
+            self._arriving.append(job)
+            first = len(self._arriving) == 1
+        if first:  # one wake of the loop starts every job submitted until it runs
+            loop.call_soon_threadsafe(self._start_jobs)
 
     def wait(self, timeout: float | None) -> list[AttemptResult]:
         results = self._take()
@@ -151,9 +155,10 @@ class ConnectorRunner:
     def cancel(self, node: str, attempt: int, execution: ExecutionId | None = None) -> None:
         with self._lock:
             jobs = list(self._jobs.values())
-        for req, job, _ in jobs:
+        for job in jobs:
+            req = job.request
             if req.node == node and req.attempt == attempt and execution in (None, req.execution):
-                job.cancel()
+                self._cancel(job)
                 return
         self.inner.cancel(node, attempt, execution)
 
@@ -165,9 +170,12 @@ class ConnectorRunner:
         with self._lock:
             jobs = list(self._jobs.values())
             self._jobs.clear()
-        for req, job, started in jobs:
-            job.cancel()
-            results.append(interrupted(req.execution, req.node, req.attempt, started, self.name))
+        for job in jobs:
+            self._cancel(job)
+            req = job.request
+            results.append(
+                interrupted(req.execution, req.node, req.attempt, job.started, self.name)
+            )
         stop = getattr(self.inner, "interrupt", None)
         unstarted: list[AttemptRequest] = []
         if stop is not None:
@@ -184,8 +192,11 @@ class ConnectorRunner:
         if loop is not None and thread is not None:
             with self._lock:
                 jobs = list(self._jobs.values())
-            for _, job, _ in jobs:
-                job.cancel()
+            for job in jobs:
+                self._cancel(job)
+            if self._journal is not None:  # what waits to be written (end marks, links)
+                with contextlib.suppress(Exception):
+                    asyncio.run_coroutine_threadsafe(self._journal.drain(), loop).result(5)
             loop.call_soon_threadsafe(loop.stop)
             thread.join(timeout=5)
             if not thread.is_alive():
@@ -215,13 +226,36 @@ class ConnectorRunner:
         with self._lock:
             if self._loop is None:
                 loop = asyncio.new_event_loop()
-                loop.set_default_executor(ThreadPoolExecutor(16, "slipstream-connector-io"))
+                threads = ThreadPoolExecutor(16, "slipstream-connector-io")
+                loop.set_default_executor(threads)
+                self._journal = Journal(loop, threads)
                 self._thread = threading.Thread(
                     target=loop.run_forever, name="slipstream-connectors", daemon=True
                 )
                 self._loop = loop
                 self._thread.start()
             return self._loop
+
+    def _start_jobs(self) -> None:
+        """On the loop: start every job that arrived since the last turn."""
+        with self._lock:
+            arriving, self._arriving = self._arriving, []
+        for job in arriving:
+            if job.cancelled:  # cancelled before it started: nothing runs on the service
+                if not self._interrupting:
+                    self._done(job.request, aborted(job.request, self.name))
+                continue
+            job.task = asyncio.get_running_loop().create_task(
+                self._follow(job.request, job.connector, job.started)
+            )
+
+    def _cancel(self, job: _Job) -> None:
+        """Cancel ``job`` from any thread."""
+        job.cancelled = True
+        loop = self._loop
+        if loop is not None and not loop.is_closed():
+            with contextlib.suppress(RuntimeError):  # the loop stopped meanwhile
+                loop.call_soon_threadsafe(job.cancel_task)
 
     def _done(self, request: AttemptRequest, result: AttemptResult) -> None:
         with self._lock:
@@ -234,6 +268,8 @@ class ConnectorRunner:
     async def _follow(self, req: AttemptRequest, connector: ConnectorBase, started: float) -> None:
         service = connector.name
         meta: ResourceMeta | None = None
+        journal = self._journal
+        assert journal is not None
         try:
             if isinstance(connector, SyncConnectorBase):
                 resource = await _timed(
@@ -245,21 +281,21 @@ class ConnectorRunner:
                 return
             if not isinstance(connector, AsyncConnectorBase):
                 raise ConnectorError(f"{service}: {connector!r} is not a connector")
-            meta = await self._attach_or_create(req, connector)
+            meta = await self._attach_or_create(req, connector, journal)
             links: list[TaskLog] | None = None
             while True:
                 resource = await _timed(connector.get(meta, attempt_request=req), req, started)
                 if resource.log_links and resource.log_links != links:
                     links = resource.log_links
-                    _background(_write_links, req, service, links)
+                    journal.later(write_links, req, service, links)
                 if resource.phase == TaskExecution.SUCCEEDED:
                     # reported first: a node run again after a crash here finds the job ended
                     # on its service and takes its outputs, so the mark can come after
                     self._done(req, self._ended(req, service, resource, started))
-                    _background(_journal_ended, req)
+                    journal.ended_later(req)
                     return
                 if resource.phase in _ENDED:  # marked first: a retry must not follow it
-                    await asyncio.to_thread(_journal_ended, req)
+                    await journal.ended(req)
                     self._done(req, self._ended(req, service, resource, started))
                     return
                 await asyncio.sleep(pause_after(time.time() - started))
@@ -282,20 +318,21 @@ class ConnectorRunner:
             self._done(req, failure(req, why, None, self.name, started))
 
     async def _attach_or_create(
-        self, req: AttemptRequest, connector: AsyncConnectorBase
+        self, req: AttemptRequest, connector: AsyncConnectorBase, journal: Journal
     ) -> ResourceMeta:
         # a first attempt has no earlier one whose job it could follow
-        found = await asyncio.to_thread(_journal_open_job, req) if req.attempt > 1 else None
+        found = await asyncio.to_thread(read_open_job, req) if req.attempt > 1 else None
         if found is not None:
             known = connector.metadata_type.decode(found)
-            await asyncio.to_thread(_journal_write, req, found, "running")
+            await journal.running(req, found)
             return known
         meta: ResourceMeta = await _timed(
             connector.create(req.task, req.output_prefix, req.inputs, attempt_request=req),
             req,
             time.time(),
         )
-        await asyncio.to_thread(_journal_write, req, meta.encode(), "running")
+        # recorded before anything else: a host killed from here on follows this job again
+        await journal.running(req, meta.encode())
         return meta
 
     async def _stop(
@@ -304,8 +341,9 @@ class ConnectorRunner:
         assert isinstance(connector, AsyncConnectorBase)
         with contextlib.suppress(Exception):  # the attempt ends as it must either way
             await asyncio.wait_for(connector.delete(meta, attempt_request=req), 30)
-        with contextlib.suppress(Exception):
-            await asyncio.to_thread(_journal_ended, req)
+        if self._journal is not None:
+            with contextlib.suppress(Exception):
+                await self._journal.ended(req)
 
     def _ended(
         self, req: AttemptRequest, service: str, resource: Resource, started: float
@@ -317,14 +355,14 @@ class ConnectorRunner:
                 outputs=None if info.get("outputs_uri") else dict(resource.outputs or {}),
                 outputs_uri=str(info.get("outputs_uri") or ""),
                 started_at=started, ended_at=time.time(), worker=self.name,
-                execution=req.execution, log_uri=_log_uri(req) if resource.log_links else "",
+                execution=req.execution, log_uri=log_uri(req) if resource.log_links else "",
             )  # fmt: skip
         what = "was stopped" if resource.phase == TaskExecution.ABORTED else "failed"
         e = ConnectorError(f"{service}: the job {what}: {resource.message or 'no reason given'}")
         kind = ErrorKind.USER if resource.phase == TaskExecution.FAILED else None
         result = failure(req, e, kind, self.name, started)
         if resource.log_links:
-            result.log_uri = _log_uri(req)
+            result.log_uri = log_uri(req)
         return result
 
 
@@ -341,118 +379,23 @@ async def _timed(call: Any, req: AttemptRequest, started: float) -> Any:
         ) from None
 
 
-def _background(fn: Any, *args: Any) -> None:
-    """Run a small write on the loop's threads without waiting for it (its failure is lost:
-    what it writes is a convenience, such as the job's links)."""
-
-    def quietly() -> None:
-        with contextlib.suppress(Exception):
-            fn(*args)
-
-    asyncio.get_running_loop().run_in_executor(None, quietly)
-
-
 def _service_error(service: str, e: Exception) -> ConnectorError:
     return ConnectorError(f"{service}: {type(e).__name__}: {e}")
 
 
-# -- the journal: one file per node in the blob store ------------------------------------------
+class _Job:
+    """One connector attempt: its request, its connector, and its coroutine on the loop."""
 
+    __slots__ = ("cancelled", "connector", "request", "started", "task")
 
-def _journal_uri(req: AttemptRequest) -> str:
-    tail = f"/{req.attempt}/outputs"
-    prefix = req.output_prefix
-    node_dir = prefix[: -len(tail)] if prefix.endswith(tail) else prefix
-    return f"{node_dir}/{JOURNAL}"
+    def __init__(self, request: AttemptRequest, connector: ConnectorBase, started: float) -> None:
+        self.request = request
+        self.connector = connector
+        self.started = started
+        self.task: asyncio.Task[None] | None = None
+        self.cancelled = False
 
-
-_KEYS: dict[Path, bytes] = {}
-
-
-def _journal_key() -> bytes:
-    """This engine's key for the journal's seal, kept in its home (which tasks cannot read when
-    they run as a user of their own): a journal a task forged in the blob store is ignored, so a
-    connector is never handed a job meta (an address, a path) that this engine did not make."""
-    from slipstream.storage import slipstream_home
-
-    path = slipstream_home() / "connector-journal.key"
-    known = _KEYS.get(path)
-    if known is not None:
-        return known
-    try:
-        _KEYS[path] = path.read_bytes()
-        return _KEYS[path]
-    except FileNotFoundError:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with contextlib.suppress(FileExistsError):
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(fd, "wb") as f:
-                f.write(secrets.token_bytes(32))
-        return path.read_bytes()
-
-
-def _seal(uri: str, body: dict[str, Any]) -> str:
-    fields = json.dumps([uri, body["attempt"], body["type"], body["state"], body["meta"]])
-    return hmac.new(_journal_key(), fields.encode(), hashlib.sha256).hexdigest()
-
-
-def _journal_write(req: AttemptRequest, meta: bytes, state: str) -> None:
-    from slipstream.storage import open_store
-
-    uri = _journal_uri(req)
-    body: dict[str, Any] = {
-        "attempt": req.attempt, "type": req.task.type, "state": state, "meta": meta.decode(),
-    }  # fmt: skip
-    body["seal"] = _seal(uri, body)
-    open_store(req.store).put_bytes(uri, json.dumps(body).encode())
-
-
-def _journal_open_job(req: AttemptRequest) -> bytes | None:
-    """The meta of a job an earlier attempt of this node started and never saw end."""
-    from slipstream.storage import open_store
-
-    store, uri = open_store(req.store), _journal_uri(req)
-    if not store.exists(uri):
-        return None
-    try:
-        body = json.loads(store.get_bytes(uri))
-    except ValueError:
-        return None
-    if not isinstance(body, dict) or not isinstance(body.get("seal"), str):
-        return None
-    try:
-        if not hmac.compare_digest(body["seal"], _seal(uri, body)):
-            return None
-    except (KeyError, TypeError):
-        return None
-    if body.get("state") != "running" or body.get("type") != req.task.type:
-        return None
-    if not isinstance(body.get("attempt"), int) or body["attempt"] > req.attempt:
-        return None
-    return str(body["meta"]).encode()
-
-
-def _journal_ended(req: AttemptRequest) -> None:
-    from slipstream.storage import open_store
-
-    store, uri = open_store(req.store), _journal_uri(req)
-    if store.exists(uri):
-        body = json.loads(store.get_bytes(uri))
-        body["state"] = "ended"
-        body["seal"] = _seal(uri, body)
-        store.put_bytes(uri, json.dumps(body).encode())
-
-
-def _log_uri(req: AttemptRequest) -> str:
-    return f"{req.log_dir}/{LOG_FILE}" if req.log_dir else ""
-
-
-def _write_links(req: AttemptRequest, service: str, links: list[TaskLog]) -> None:
-    """The job's links as the attempt's log, where ``execution logs`` and the console read it."""
-    if not req.log_dir:
-        return
-    from slipstream.storage import open_store
-
-    lines = [f"{service} job of task {req.task.id.name} (node {req.node}, attempt {req.attempt})"]
-    lines += [f"{link.name or 'link'}: {link.uri}" for link in links]
-    open_store(req.store).put_bytes(_log_uri(req), ("\n".join(lines) + "\n").encode())
+    def cancel_task(self) -> None:
+        """On the loop: stop the job's coroutine (a job not started yet never starts)."""
+        if self.task is not None:
+            self.task.cancel()
