@@ -7,7 +7,6 @@ from ._closures import task_closure
 from ._error_info import error_info, user_traceback
 from ._exceptions import pack_exception, unpack_exception
 from ._executor import Executor, Listener
-from ._gates import PENDING, REJECTED, NoSignals, SignalSource, TerminalSignals
 from ._interfaces import (
     AttemptRequest,
     AttemptResult,
@@ -19,6 +18,7 @@ from ._interfaces import (
 from ._memory_store import MemoryStateStore
 from ._replay import Replay
 from ._retry import Budget, RetryPolicy
+from ._signals import PENDING, REJECTED, NoSignals, SignalSource, TerminalSignals
 
 __all__ = [
     "AttemptRequest",

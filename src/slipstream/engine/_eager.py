@@ -385,7 +385,7 @@ def _call_shape(
     """A call of ``entity`` with these input names, compiled as in a static workflow (so a bad
     call fails the same way), its inputs still references to be replaced by values."""
     from slipstream.sdk import WorkflowBuilder
-    from slipstream.sdk._compiler import caller_location
+    from slipstream.sdk._location import caller_location
 
     builder = WorkflowBuilder(f"{name} (eager)", entity.python_interface)
     where = caller_location()

@@ -75,11 +75,11 @@ from ._control import fill_maps, item_finished, on_item_result, start_special
 from ._eager import ENGINE_TASK_TYPES, start_engine_task
 from ._exceptions import unpack_exception
 from ._failure_report import failure_exception
-from ._gates import NoSignals, SignalSource
 from ._interfaces import Catalog, ChildExecutions, Runner, StateStore
 from ._replay import Replay
 from ._retry import RetryPolicy
 from ._scope import NodeRun, Scope, walk
+from ._signals import NoSignals, SignalSource
 
 __all__ = ["Executor", "Listener"]
 

@@ -23,11 +23,11 @@ from slipstream.model import (
 )
 
 if TYPE_CHECKING:
-    from ._gates import SignalSource
     from ._interfaces import Catalog, ChildExecutions
     from ._replay import Replay
     from ._retry import RetryPolicy
     from ._scope import NodeRun, Scope
+    from ._signals import SignalSource
 
 __all__ = ["Engine"]
 

@@ -23,6 +23,7 @@ from ._compat import (
 )
 from ._compiler import NodeDraft, WorkflowBuilder, current_builder
 from ._context import (
+    Deck,
     ExecutionIdentifier,
     ExecutionParameters,
     current_context,
@@ -30,7 +31,6 @@ from ._context import (
     task_context,
 )
 from ._deck import (
-    Deck,
     ImageRenderer,
     MarkdownRenderer,
     TableRenderer,

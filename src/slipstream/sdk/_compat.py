@@ -199,7 +199,8 @@ def create_node(entity: Any, *args: Any, **kwargs: Any) -> Any:
     (``node.outputs["o0"]``, ``node1 >> node2``, ``node.with_overrides(...)``)."""
     from slipstream.errors import CompileError
 
-    from ._compiler import caller_location, current_builder
+    from ._compiler import current_builder
+    from ._location import caller_location
 
     builder = current_builder()
     if builder is None:

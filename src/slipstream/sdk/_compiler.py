@@ -8,8 +8,6 @@ file and line of the call). The result is a frozen :class:`~slipstream.model.Wor
 
 from __future__ import annotations
 
-import os
-import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -34,12 +32,12 @@ from slipstream.model import (
     is_assignable,
 )
 
-from ._promise import NodeOutput, Promise
+from ._location import caller_location
+from ._promise import NodeOutput, Promise, PromiseNode
 from ._signature import PyInterface, PyVar
 
-__all__ = ["NodeDraft", "WorkflowBuilder", "caller_location", "current_builder"]
+__all__ = ["NodeDraft", "WorkflowBuilder", "current_builder"]
 
-_SDK_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 _stack: list[WorkflowBuilder] = []
 
 
@@ -48,18 +46,7 @@ def current_builder() -> WorkflowBuilder | None:
     return _stack[-1] if _stack else None
 
 
-def caller_location() -> str:
-    """``file.py:LINE`` of the innermost frame outside slipstream itself."""
-    f = sys._getframe(1)
-    while f is not None:
-        fn = f.f_code.co_filename
-        if not fn.startswith(_SDK_DIR):
-            return f"{fn}:{f.f_lineno}"
-        f = f.f_back  # type: ignore[assignment]
-    return ""
-
-
-class NodeDraft:
+class NodeDraft(PromiseNode):
     """A node while its workflow is being compiled (mutable until the spec is frozen)."""
 
     def __init__(
@@ -115,12 +102,6 @@ class NodeDraft:
     def runs_before(self, other: NodeDraft) -> None:
         """flytekit's spelling of ``self >> other``."""
         other.add_upstream(self.id)
-
-    def __rshift__(self, other: Any) -> Any:
-        from ._promise import _order
-
-        _order(self, other)
-        return other
 
     def with_overrides(self, **kwargs: Any) -> NodeDraft:
         """Per call site settings: ``name``, ``retries``, ``timeout``, ``cache``, ``cache_version``,
@@ -375,10 +356,11 @@ class WorkflowBuilder:
             ) from None
 
     def _check_promise(self, p: Promise) -> None:
-        if p.node is not None and p.node.builder is not self:
+        node = p.node
+        if isinstance(node, NodeDraft) and node.builder is not self:
             raise CompileError(
                 f"workflow {self.name}: {p.describe()} belongs to another workflow "
-                f"({p.node.builder.name})"
+                f"({node.builder.name})"
             )
 
     # -- finishing ---------------------------------------------------------------------------------

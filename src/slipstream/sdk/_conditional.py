@@ -30,7 +30,8 @@ from slipstream.model import (
     Condition as ModelCondition,
 )
 
-from ._compiler import NodeDraft, WorkflowBuilder, caller_location, current_builder
+from ._compiler import NodeDraft, WorkflowBuilder, current_builder
+from ._location import caller_location
 from ._promise import Comparison as PromiseComparison
 from ._promise import Condition, NodeOutput, Promise
 from ._promise import Conjunction as PromiseConjunction

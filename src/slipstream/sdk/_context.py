@@ -1,8 +1,14 @@
-"""``current_context()``: what a running task can ask about its execution."""
+"""``current_context()``: what a running task can ask about its execution, and the decks
+(flytekit's ``Deck``: HTML reports) it adds to while it runs.
+
+``Deck("summary", html)`` adds a named deck to the attempt; ``current_context().default_deck`` is
+the deck named ``default``. A deck and the context that holds it make each other, so both live here.
+"""
 
 from __future__ import annotations
 
 import contextvars
+import html
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -14,9 +20,11 @@ if TYPE_CHECKING:
     import logging
 
 from ._checkpoint import Checkpoint, SyncCheckpoint
+from ._deck import to_html
 from ._secrets import SecretsManager
 
 __all__ = [
+    "Deck",
     "ExecutionIdentifier",
     "ExecutionParameters",
     "current_context",
@@ -73,8 +81,6 @@ class ExecutionParameters:
         for d in self.decks:
             if d.name == "default":
                 return d
-        from ._deck import Deck
-
         deck = Deck("default", auto_add_to_deck=False)
         self.decks.append(deck)
         return deck
@@ -132,6 +138,32 @@ class ExecutionParameters:
                 d = Path(self.working_directory) / "checkpoint"
                 self._checkpoint = SyncCheckpoint(d.as_uri())
         return self._checkpoint
+
+
+class Deck:
+    """A named HTML report of the running task: ``Deck("summary", "<b>ok</b>")``,
+    ``deck.append(html)``. The decks of an attempt are ``current_context().decks``."""
+
+    def __init__(self, name: str, html: str = "", *, auto_add_to_deck: bool = True) -> None:
+        if not isinstance(name, str) or not name:
+            raise ValueError(f"a Deck needs a non-empty name, got {name!r}")
+        self.name = name
+        self.html = html if isinstance(html, str) else to_html(html)
+        if auto_add_to_deck:
+            current_context().decks.append(self)
+
+    def append(self, html_part: Any) -> Deck:
+        """Add HTML (or a DataFrame, figure or image, rendered) to the deck."""
+        self.html += html_part if isinstance(html_part, str) else to_html(html_part)
+        return self
+
+    @staticmethod
+    def escape(text: str) -> str:
+        """Text made safe to put in a deck."""
+        return html.escape(text)
+
+    def __repr__(self) -> str:
+        return f"Deck({self.name!r}, {len(self.html)} chars)"
 
 
 _attempt_end = threading.local()  # an attempt is prepared, run and ended on one thread

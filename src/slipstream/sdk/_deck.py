@@ -1,19 +1,18 @@
-"""Decks: HTML reports a task adds to while it runs (flytekit's ``Deck``), and the renderers that
-turn Markdown, DataFrames, images and plotly figures into HTML.
+"""The renderers that turn Markdown, DataFrames, images and plotly figures into the HTML of decks
+(flytekit's ``Deck``, an attempt's own reports, lives with the attempt's context in ``_context``).
 
-``Deck("summary", html)`` adds a named deck to the attempt; ``current_context().default_deck`` is
-the deck named ``default``. :func:`render_decks` makes one self-contained HTML page of an attempt's
-decks (no external scripts or styles: it opens from the blob store as a file).
+:func:`render_decks` makes one self-contained HTML page of an attempt's decks (no external scripts
+or styles: it opens from the blob store as a file).
 """
 
 from __future__ import annotations
 
 import base64
 import html
-from typing import Any
+from collections.abc import Sequence
+from typing import Any, Protocol
 
 __all__ = [
-    "Deck",
     "ImageRenderer",
     "MarkdownRenderer",
     "TableRenderer",
@@ -21,34 +20,6 @@ __all__ = [
     "render_decks",
     "to_html",
 ]
-
-
-class Deck:
-    """A named HTML report of the running task: ``Deck("summary", "<b>ok</b>")``,
-    ``deck.append(html)``. The decks of an attempt are ``current_context().decks``."""
-
-    def __init__(self, name: str, html: str = "", *, auto_add_to_deck: bool = True) -> None:
-        from ._context import current_context
-
-        if not isinstance(name, str) or not name:
-            raise ValueError(f"a Deck needs a non-empty name, got {name!r}")
-        self.name = name
-        self.html = html if isinstance(html, str) else to_html(html)
-        if auto_add_to_deck:
-            current_context().decks.append(self)
-
-    def append(self, html_part: Any) -> Deck:
-        """Add HTML (or a DataFrame, figure or image, rendered) to the deck."""
-        self.html += html_part if isinstance(html_part, str) else to_html(html_part)
-        return self
-
-    @staticmethod
-    def escape(text: str) -> str:
-        """Text made safe to put in a deck."""
-        return html.escape(text)
-
-    def __repr__(self) -> str:
-        return f"Deck({self.name!r}, {len(self.html)} chars)"
 
 
 class MarkdownRenderer:
@@ -158,7 +129,14 @@ _STYLE = (
 )
 
 
-def render_decks(decks: list[Deck], title: str = "decks") -> str:
+class DeckPage(Protocol):
+    """What a page is made of: a deck's name and HTML."""
+
+    name: str
+    html: str
+
+
+def render_decks(decks: Sequence[DeckPage], title: str = "decks") -> str:
     """One self-contained HTML page holding every deck of an attempt, in the order made."""
     t = html.escape(title)
     links = "".join(f'<a href="#deck-{i}">{html.escape(d.name)}</a>' for i, d in enumerate(decks))

@@ -21,8 +21,7 @@ from typing import Any, Generic, TypeVar
 from slipstream.errors import LiteralTypeError, TypeTransformerError
 from slipstream.model import Kind
 from slipstream.model import LiteralType as ModelLiteralType
-from slipstream.types import BoundFileAccess, Codec, TypeContext, default_engine
-from slipstream.types import TypeEngine as Registry
+from slipstream.types import BoundFileAccess, Codec, CodecSource, TypeContext, default_engine
 from slipstream.types import TypeTransformer as Contract
 
 from ._flyte_context import FlyteContext
@@ -265,7 +264,7 @@ class _Adapter(Contract):
         self._transformer = transformer
         self._types = types
 
-    def codec(self, python_type: Any, engine: Registry) -> Codec | None:
+    def codec(self, python_type: Any, engine: CodecSource) -> Codec | None:
         if isinstance(python_type, type) and issubclass(python_type, self._types):
             return _AdaptedCodec(self._transformer, python_type)
         return None

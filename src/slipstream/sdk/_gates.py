@@ -13,7 +13,8 @@ from slipstream.errors import CompileError
 from slipstream.model import GateNode, Interface, Variable
 from slipstream.types import default_engine
 
-from ._compiler import caller_location, current_builder
+from ._compiler import current_builder
+from ._location import caller_location
 from ._promise import Promise
 from ._signature import PyInterface, PyVar
 

@@ -17,7 +17,8 @@ from slipstream.model import (
 )
 from slipstream.types import default_engine
 
-from ._compiler import NodeDraft, WorkflowBuilder, caller_location
+from ._compiler import NodeDraft, WorkflowBuilder
+from ._location import caller_location
 from ._promise import Promise
 from ._signature import PyInterface, PyVar
 from ._workflow import WorkflowBase

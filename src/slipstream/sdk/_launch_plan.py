@@ -17,6 +17,7 @@ from slipstream.model import (
 )
 
 from . import _compiler
+from ._location import caller_location
 from ._signature import PyInterface, PyVar
 from ._task import bind_arguments
 from ._workflow import WorkflowBase
@@ -266,7 +267,7 @@ class LaunchPlan:
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         builder = _compiler.current_builder()
         if builder is not None:
-            return builder.add_entity(self, args, kwargs, _compiler.caller_location())
+            return builder.add_entity(self, args, kwargs, caller_location())
         self.check_fixed(kwargs)
         bound = bind_arguments(self.name, self.python_interface, args, kwargs)
         from ._eager_calls import CURRENT

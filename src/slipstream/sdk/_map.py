@@ -24,6 +24,7 @@ from slipstream.model import (
 from slipstream.types import default_engine
 
 from . import _compiler
+from ._location import caller_location
 from ._signature import PyInterface, PyVar
 from ._task import PythonTask, bind_arguments
 
@@ -164,7 +165,7 @@ class MapTask:
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         builder = _compiler.current_builder()
         if builder is not None:
-            return builder.add_entity(self, args, kwargs, _compiler.caller_location())
+            return builder.add_entity(self, args, kwargs, caller_location())
         if any(_has_promise(v) for v in self.fixed.values()):
             raise CompileError(f"{self.name}: a partial with promises only works in a workflow")
         bound = bind_arguments(self.name, self.python_interface, args, kwargs)

@@ -10,27 +10,48 @@ from __future__ import annotations
 
 import dataclasses
 import typing
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from slipstream.errors import CompileError
 from slipstream.model import Kind, LiteralType, Ref
 
-if TYPE_CHECKING:
-    from ._compiler import NodeDraft
+from ._location import caller_location
 
-__all__ = ["Comparison", "Condition", "Conjunction", "NodeOutput", "Promise"]
+__all__ = ["Comparison", "Condition", "Conjunction", "NodeOutput", "Promise", "PromiseNode"]
 
 
 def _where() -> str | None:
-    from ._compiler import caller_location
-
     return caller_location() or None
+
+
+class PromiseNode:
+    """The node a promise is an output of, as promises see it: an id that other nodes can be
+    ordered after (``>>``) and settings that the call site can override.
+
+    The compiler's ``PromiseNode`` is the one kind of it; declaring the base here lets promises
+    order and override nodes without importing the compiler, which makes promises.
+    """
+
+    __slots__ = ()
+    id: str
+
+    def add_upstream(self, node_id: str) -> None:
+        """Run after ``node_id``."""
+        raise NotImplementedError
+
+    def with_overrides(self, **kwargs: Any) -> PromiseNode:
+        """Per call site settings (see ``PromiseNode.with_overrides``)."""
+        raise NotImplementedError
+
+    def __rshift__(self, other: Any) -> Any:
+        _order(self, other)
+        return other
 
 
 class NodeOutput:
     """What a call returns when the callee has no outputs: a handle to order nodes with ``>>``."""
 
-    def __init__(self, node: NodeDraft) -> None:
+    def __init__(self, node: PromiseNode) -> None:
         self.node = node
 
     def __rshift__(self, other: Any) -> Any:
@@ -43,7 +64,7 @@ class NodeOutput:
         return self
 
     @property
-    def ref(self) -> NodeDraft:
+    def ref(self) -> PromiseNode:
         """The node."""
         return self.node
 
@@ -51,20 +72,18 @@ class NodeOutput:
         return f"NodeOutput({self.node.id})"
 
 
-def _node_of(x: Any) -> NodeDraft | None:
+def _node_of(x: Any) -> PromiseNode | None:
     if isinstance(x, (Promise, NodeOutput)):
         return x.node
     if isinstance(x, tuple) and x and isinstance(x[0], Promise):
         return x[0].node
-    from ._compiler import NodeDraft
-
-    if isinstance(x, NodeDraft):
+    if isinstance(x, PromiseNode):
         return x
     node = getattr(x, "node", None)
-    return node if isinstance(node, NodeDraft) else None
+    return node if isinstance(node, PromiseNode) else None
 
 
-def _order(first: NodeDraft | None, other: Any) -> None:
+def _order(first: PromiseNode | None, other: Any) -> None:
     second = _node_of(other)
     if first is None or second is None:
         raise CompileError(
@@ -85,7 +104,7 @@ class Promise:
         output: str,
         literal_type: LiteralType,
         python_type: Any,
-        node: NodeDraft | None = None,
+        node: PromiseNode | None = None,
         path: tuple[str | int, ...] = (),
     ) -> None:
         self.node_id = node_id

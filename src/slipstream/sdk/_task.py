@@ -26,6 +26,7 @@ from slipstream.types import TypeContext
 from . import _compiler
 from ._compat import TASK_OPTIONS_ACCEPTED, docs_text, image_name
 from ._eager_calls import CURRENT
+from ._location import caller_location
 from ._naming import loader_of, module_name_of
 from ._resources import Cache, Resources
 from ._secrets import Secret
@@ -332,7 +333,7 @@ class PythonTask(Generic[P, R]):
         builder = _compiler.current_builder()
         if builder is not None:
             # inside a workflow body the call returns promises that stand for R
-            return builder.add_entity(self, args, kwargs, _compiler.caller_location())  # type: ignore[no-any-return]
+            return builder.add_entity(self, args, kwargs, caller_location())  # type: ignore[no-any-return]
         bound = self.bind_call(args, kwargs)
         calls = CURRENT.get()
         if calls is not None:  # inside an eager body: a recorded call, awaited for its outputs

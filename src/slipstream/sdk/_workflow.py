@@ -23,6 +23,7 @@ from . import _compiler
 from ._compat import WORKFLOW_OPTIONS_ACCEPTED, docs_text
 from ._compiler import WorkflowBuilder, run_body
 from ._eager_calls import CURRENT
+from ._location import caller_location
 from ._naming import module_name_of
 from ._signature import PyInterface, extract_interface, location_of
 from ._task import bind_arguments
@@ -67,7 +68,7 @@ class WorkflowBase:
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         builder = _compiler.current_builder()
         if builder is not None:
-            return builder.add_entity(self, args, kwargs, _compiler.caller_location())
+            return builder.add_entity(self, args, kwargs, caller_location())
         bound = bind_arguments(self.name, self.python_interface, args, kwargs)
         calls = CURRENT.get()
         if calls is not None:  # inside an eager body: a recorded call

@@ -9,8 +9,9 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 from ._batch import BatchSize
-from ._builtins import builtin_engine
-from ._contract import Codec, TypeContext, TypeTransformer
+from ._builtins import builtin_engine, default_engine
+from ._columns import Columns, kwtypes
+from ._contract import Codec, CodecSource, TypeContext, TypeTransformer
 from ._directory import Directory
 from ._error import WorkflowError
 from ._file import File
@@ -19,17 +20,13 @@ from ._guess import guess_python_type
 from ._hash_method import HashMethod
 from ._hashes import fill_hashes, has_blobs, iter_blobs, iter_typed_blobs
 from ._pickle import PickleWarning
-from ._registry import TypeEngine, default_engine
-from ._structured import Columns, StructuredDataset, kwtypes
+from ._registry import TypeEngine
+from ._structured import StructuredDataset
 from ._text import BadValue, describe_type, metavar_of, parse_duration, parse_text, parse_value
 
 if TYPE_CHECKING:
-    from ._sd_handlers import (
-        DatasetHandlers,
-        StructuredDatasetDecoder,
-        StructuredDatasetEncoder,
-        StructuredDatasetTransformerEngine,
-    )
+    from ._sd_engine import StructuredDatasetTransformerEngine
+    from ._sd_handlers import DatasetHandlers, StructuredDatasetDecoder, StructuredDatasetEncoder
     from ._sd_models import DatasetLiteral, StructuredDatasetMetadata, StructuredDatasetType
 
 # custom dataset handlers: loaded on first use
@@ -37,7 +34,7 @@ _LAZY = {
     "DatasetHandlers": "._sd_handlers",
     "StructuredDatasetDecoder": "._sd_handlers",
     "StructuredDatasetEncoder": "._sd_handlers",
-    "StructuredDatasetTransformerEngine": "._sd_handlers",
+    "StructuredDatasetTransformerEngine": "._sd_engine",
     "DatasetLiteral": "._sd_models",
     "StructuredDatasetMetadata": "._sd_models",
     "StructuredDatasetType": "._sd_models",
@@ -67,6 +64,7 @@ __all__ = [
     "StructuredDatasetType",
     "HashMethod",
     "Codec",
+    "CodecSource",
     "Columns",
     "Directory",
     "File",

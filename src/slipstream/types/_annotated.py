@@ -4,14 +4,11 @@ dataset transformer's)."""
 from __future__ import annotations
 
 import typing
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ._batch import BatchSize, batched_codec
-from ._contract import Codec, TypeTransformer
+from ._contract import Codec, CodecSource, TypeTransformer
 from ._hash_method import HashingCodec, HashMethod
-
-if TYPE_CHECKING:
-    from ._registry import TypeEngine
 
 __all__ = ["AnnotatedTransformer"]
 
@@ -21,7 +18,7 @@ class AnnotatedTransformer(TypeTransformer):
 
     name = "annotated"
 
-    def codec(self, python_type: Any, engine: TypeEngine) -> Codec | None:
+    def codec(self, python_type: Any, engine: CodecSource) -> Codec | None:
         if typing.get_origin(python_type) is not typing.Annotated:
             return None
         meta = python_type.__metadata__

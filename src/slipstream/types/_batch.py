@@ -9,16 +9,13 @@ expands back to that many items wherever it is read.
 from __future__ import annotations
 
 import typing
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from slipstream.errors import LiteralTypeError
 from slipstream.model import Kind, LiteralType
 
-from ._contract import Codec, TypeContext, describe_value, type_name
+from ._contract import Codec, CodecSource, TypeContext, describe_value, type_name
 from ._pickle import pickle_from_literal, pickle_to_literal
-
-if TYPE_CHECKING:
-    from ._registry import TypeEngine
 
 __all__ = ["BatchSize", "batched_codec", "expand_batches"]
 
@@ -93,7 +90,7 @@ def expand_batches(literal: list[Any], ctx: TypeContext | None, item: Codec) -> 
     return out
 
 
-def batched_codec(python_type: Any, size: BatchSize, engine: TypeEngine) -> Codec:
+def batched_codec(python_type: Any, size: BatchSize, engine: CodecSource) -> Codec:
     """The codec of ``Annotated[list[T], BatchSize(n)]`` (``T`` must be a pickled type)."""
     inner = typing.get_args(python_type)[0]
     if typing.get_origin(inner) is not list or not typing.get_args(inner):

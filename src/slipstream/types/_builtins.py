@@ -1,4 +1,4 @@
-"""The built-in transformers, in the order they are asked.
+"""The built-in transformers, in the order they are asked, and the process-wide engine made of them.
 
 Transformers for pydantic, DataFrames (Spark's too) and numpy are registered lazily: their modules are imported
 the first time no eager transformer handles a type, and even then they only recognise classes of
@@ -6,6 +6,8 @@ libraries the user already imported, so ``import slipstream.types`` imports no h
 """
 
 from __future__ import annotations
+
+import threading
 
 from ._annotated import AnnotatedTransformer
 from ._collections import CollectionTransformer
@@ -19,7 +21,7 @@ from ._scalars import ScalarTransformer
 from ._structs import DataclassTransformer, NamedTupleTransformer
 from ._union import UnionTransformer
 
-__all__ = ["builtin_engine"]
+__all__ = ["builtin_engine", "default_engine"]
 
 
 def _pydantic() -> TypeTransformer:
@@ -67,3 +69,17 @@ def builtin_engine() -> TypeEngine:
     engine.register_lazy(_spark)
     engine.set_fallback(PickleTransformer())
     return engine
+
+
+_default: TypeEngine | None = None
+_default_lock = threading.Lock()
+
+
+def default_engine() -> TypeEngine:
+    """The process-wide engine with the built-in transformers (built on first use)."""
+    global _default
+    if _default is None:
+        with _default_lock:
+            if _default is None:
+                _default = builtin_engine()
+    return _default

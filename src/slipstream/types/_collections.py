@@ -13,17 +13,14 @@ import collections.abc
 import enum
 import typing
 from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from slipstream.errors import LiteralTypeError
 from slipstream.model import Kind, LiteralType
 
-from ._contract import Codec, TypeContext, TypeTransformer, describe_value
+from ._contract import Codec, CodecSource, TypeContext, TypeTransformer, describe_value
 from ._pickle import pickle_from_literal, pickle_to_literal
 from ._scalars import is_json
-
-if TYPE_CHECKING:
-    from ._registry import TypeEngine
 
 __all__ = ["CollectionTransformer", "PICKLE_MARKER"]
 
@@ -198,7 +195,7 @@ class CollectionTransformer(TypeTransformer):
 
     name = "collection"
 
-    def codec(self, python_type: Any, engine: TypeEngine) -> Codec | None:
+    def codec(self, python_type: Any, engine: CodecSource) -> Codec | None:
         if python_type is list or python_type is dict:
             return _UntypedCodec(python_type, LiteralType(Kind.ANY))
         origin = typing.get_origin(python_type)

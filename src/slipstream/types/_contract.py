@@ -14,16 +14,22 @@ import os
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from slipstream.model import LiteralType
 
 if TYPE_CHECKING:
     from slipstream.storage import BlobStore
 
-    from ._registry import TypeEngine
-
-__all__ = ["Codec", "TypeContext", "TypeTransformer", "describe_value", "require_ctx", "type_name"]
+__all__ = [
+    "Codec",
+    "CodecSource",
+    "TypeContext",
+    "TypeTransformer",
+    "describe_value",
+    "require_ctx",
+    "type_name",
+]
 
 
 @dataclass
@@ -78,13 +84,26 @@ class Codec(abc.ABC):
         return False
 
 
+class CodecSource(Protocol):
+    """What a transformer may ask of the engine it is registered on (a :class:`TypeEngine`): the
+    codecs of the types inside its own (list items, dict values, fields, union variants)."""
+
+    def codec(self, python_type: Any) -> Codec:
+        """The codec for ``python_type``."""
+        ...
+
+    def literal_type(self, python_type: Any) -> LiteralType:
+        """The literal type of ``python_type``."""
+        ...
+
+
 class TypeTransformer(abc.ABC):
     """Makes codecs for one family of Python types. Register instances on a :class:`TypeEngine`."""
 
     name: str = ""
 
     @abc.abstractmethod
-    def codec(self, python_type: Any, engine: TypeEngine) -> Codec | None:
+    def codec(self, python_type: Any, engine: CodecSource) -> Codec | None:
         """A codec for ``python_type``, or ``None`` when this transformer does not handle it.
 
         ``engine`` builds codecs for inner types (list items, dict values, fields).

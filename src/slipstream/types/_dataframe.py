@@ -14,77 +14,44 @@ from __future__ import annotations
 
 import dataclasses
 import typing
-from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from slipstream.errors import LiteralTypeError
 from slipstream.model import Field, Kind, LiteralType
 
 from ._blobref import blob_uri, store_of
-from ._contract import Codec, TypeContext, TypeTransformer, describe_value, require_ctx, type_name
-from ._frame_io import (
-    NATIVE_FORMATS,
-    PANDAS,
-    SD,
-    check_columns,
-    column_names,
-    convert_frame,
-    frame_kind,
-    read_frame,
-    write_frame,
+from ._contract import (
+    Codec,
+    CodecSource,
+    TypeContext,
+    TypeTransformer,
+    describe_value,
+    require_ctx,
+    type_name,
 )
+from ._dataset_read import dataset_type, read_dataset
+from ._frame_io import NATIVE_FORMATS, PANDAS, SD, check_columns, column_names, write_frame
+from ._frame_io import frame_kind as native_frame_kind
 from ._sd_handlers import DatasetHandlers, HandlerContext, default_handlers, protocol_of
-from ._sd_models import (
-    DatasetColumn,
-    DatasetLiteral,
-    StructuredDatasetMetadata,
-    StructuredDatasetType,
-)
 from ._structured import StructuredDataset
 
-if TYPE_CHECKING:
-    from slipstream.storage import BlobStore
-
-    from ._registry import TypeEngine
-
-__all__ = ["DataFrameTransformer", "convert_frame", "is_dataset_type", "iterate", "read_dataset"]
+__all__ = ["DataFrameTransformer", "is_dataset_type"]
 
 CUSTOM = "custom"
+
+
+def frame_kind(tp: Any) -> str | None:
+    """Which table family a class is: ``SD`` for :class:`StructuredDataset`, else a native frame
+    family (:func:`._frame_io.frame_kind`)."""
+    if isinstance(tp, type) and issubclass(tp, StructuredDataset):
+        return SD
+    return native_frame_kind(tp)
 
 
 def is_dataset_type(tp: Any, handlers: DatasetHandlers | None = None) -> bool:
     """Whether ``tp`` is a table type: a native frame, ``StructuredDataset`` or a type made a
     dataset by registering a handler for it."""
     return frame_kind(tp) is not None or (handlers or default_handlers()).claims(tp)
-
-
-def _dataset_type(fields: tuple[Field, ...], fmt: str) -> StructuredDatasetType:
-    return StructuredDatasetType([DatasetColumn(f.name, f.type) for f in fields], fmt)
-
-
-def read_dataset(
-    target: Any,
-    store: BlobStore | None,
-    uri: str,
-    fmt: str,
-    fields: tuple[Field, ...],
-    handlers: DatasetHandlers,
-) -> Any:
-    """The table at ``uri`` as a ``target`` value: through a registered decoder when one fits,
-    else natively (``target`` a pandas, polars or arrow frame type; pandas when ``None``)."""
-    if handlers.decoders and target is not None:
-        decoder = handlers.decoder(target, protocol_of(uri), fmt)
-        if decoder is not None:
-            sdt = _dataset_type(fields, fmt)
-            meta = StructuredDatasetMetadata(sdt)
-            return decoder.decode(HandlerContext(None), DatasetLiteral(uri, meta), meta)
-    kind = PANDAS if target is None else frame_kind(target)
-    if kind is None or kind == SD:
-        raise LiteralTypeError(
-            f"cannot open a dataset as {type_name(target)}: use pandas, polars or pyarrow, or "
-            "register a StructuredDatasetDecoder for it"
-        )
-    return read_frame(store, uri, fmt or "parquet", fields, kind)
 
 
 class _FrameCodec(Codec):
@@ -126,7 +93,7 @@ class _FrameCodec(Codec):
                 if not wrapped:
                     sd = StructuredDataset(dataframe=value)
                 tctx = require_ctx(ctx, "dataset")
-                sdt = _dataset_type(self._fields, fmt or encoder.supported_format)
+                sdt = dataset_type(self._fields, fmt or encoder.supported_format)
                 lit = encoder.encode(HandlerContext(tctx), sd, sdt)
                 return {"uri": lit.uri, "format": lit.format or sdt.format or "parquet"}
         if (
@@ -185,7 +152,7 @@ def _schema_of(meta: Any) -> dict[str, Any] | None:
     return None
 
 
-def _column_type(tp: Any, engine: TypeEngine) -> LiteralType:
+def _column_type(tp: Any, engine: CodecSource) -> LiteralType:
     """A column's literal type; a nested dict is a struct of those fields."""
     if isinstance(tp, dict):
         fields = tuple(Field(str(n), _column_type(t, engine)) for n, t in tp.items())
@@ -202,7 +169,7 @@ class DataFrameTransformer(TypeTransformer):
     def __init__(self, handlers: DatasetHandlers | None = None) -> None:
         self._handlers = handlers or default_handlers()
 
-    def codec(self, python_type: Any, engine: TypeEngine) -> Codec | None:
+    def codec(self, python_type: Any, engine: CodecSource) -> Codec | None:
         base: Any = python_type
         meta: tuple[Any, ...] = ()
         if typing.get_origin(python_type) is typing.Annotated:
@@ -218,11 +185,3 @@ class DataFrameTransformer(TypeTransformer):
         default = self._handlers.default_formats.get(base, "") if kind == CUSTOM else "parquet"
         lt = LiteralType(Kind.DATASET, fields=fields, format=fmt or default)
         return _FrameCodec(python_type, base, kind, lt, fmt, self._handlers)
-
-
-def iterate(value: Any) -> Iterator[Any]:
-    """The frames of a decoded value: an iterator's items, or the value itself."""
-    if isinstance(value, Iterator):
-        yield from value
-    else:
-        yield value

@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import enum
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from slipstream.errors import LiteralTypeError
 from slipstream.model import Kind, LiteralType
 
-from ._contract import Codec, TypeContext, TypeTransformer, describe_value, type_name
-
-if TYPE_CHECKING:
-    from ._registry import TypeEngine
+from ._contract import Codec, CodecSource, TypeContext, TypeTransformer, describe_value, type_name
 
 __all__ = ["EnumTransformer"]
 
@@ -51,7 +48,7 @@ class EnumTransformer(TypeTransformer):
 
     name = "enum"
 
-    def codec(self, python_type: Any, engine: TypeEngine) -> Codec | None:
+    def codec(self, python_type: Any, engine: CodecSource) -> Codec | None:
         if isinstance(python_type, type) and issubclass(python_type, enum.Enum):
             return _EnumCodec(python_type)
         return None

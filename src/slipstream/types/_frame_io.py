@@ -19,7 +19,6 @@ from slipstream.model import Field, Kind
 
 from ._blobref import write_local_atomic
 from ._contract import TypeContext, describe_value
-from ._structured import StructuredDataset
 
 if TYPE_CHECKING:
     from slipstream.storage import BlobStore
@@ -42,11 +41,10 @@ _SUFFIX = {"parquet": ".parquet", "csv": ".csv"}
 
 
 def frame_kind(tp: Any) -> str | None:
-    """Which frame family a class is, without importing any frame library."""
+    """Which native frame family a class is (pandas, polars, arrow), without importing any frame
+    library. (A ``StructuredDataset``, kind ``SD``, wraps a frame: the DataFrame codec tells it.)"""
     if not isinstance(tp, type):
         return None
-    if issubclass(tp, StructuredDataset):
-        return SD
     pd = sys.modules.get("pandas")
     if pd is not None and issubclass(tp, pd.DataFrame):
         return PANDAS
@@ -253,7 +251,7 @@ def convert_frame(value: Any, kind: str) -> Any:
     have = frame_kind(type(value))
     if have == kind:
         return value
-    if have is None or have == SD:
+    if have is None:
         raise LiteralTypeError(f"expected a DataFrame, got {describe_value(value)}")
     table = _to_arrow(value, have)
     if kind == PANDAS:

@@ -9,9 +9,10 @@ from typing import Any
 
 from slipstream.model import Kind, LiteralType
 
+from ._columns import kwtypes
 from ._directory import Directory
 from ._file import File
-from ._structured import StructuredDataset, kwtypes
+from ._structured import StructuredDataset
 
 __all__ = ["guess_python_type"]
 

@@ -6,16 +6,13 @@ import io
 import os
 import sys
 import typing
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from slipstream.errors import LiteralTypeError
 from slipstream.model import Kind, LiteralType
 
 from ._blobref import blob_uri, store_of, write_local_atomic
-from ._contract import Codec, TypeContext, TypeTransformer, describe_value, require_ctx
-
-if TYPE_CHECKING:
-    from ._registry import TypeEngine
+from ._contract import Codec, CodecSource, TypeContext, TypeTransformer, describe_value, require_ctx
 
 __all__ = ["NdarrayTransformer"]
 
@@ -71,7 +68,7 @@ class NdarrayTransformer(TypeTransformer):
 
     name = "ndarray"
 
-    def codec(self, python_type: Any, engine: TypeEngine) -> Codec | None:
+    def codec(self, python_type: Any, engine: CodecSource) -> Codec | None:
         np = sys.modules.get("numpy")
         if np is None:
             return None

@@ -10,19 +10,16 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from slipstream.errors import LiteralTypeError
 from slipstream.model import Kind, LiteralType
 from slipstream.storage import is_local_url
 
 from ._blobref import blob_uri, store_of
-from ._contract import Codec, TypeContext, TypeTransformer, describe_value, require_ctx
+from ._contract import Codec, CodecSource, TypeContext, TypeTransformer, describe_value, require_ctx
 from ._directory import Directory
 from ._file import BlobPath, File, LazyBlob
-
-if TYPE_CHECKING:
-    from ._registry import TypeEngine
 
 __all__ = ["PathTransformer"]
 
@@ -105,7 +102,7 @@ class PathTransformer(TypeTransformer):
 
     name = "path"
 
-    def codec(self, python_type: Any, engine: TypeEngine) -> Codec | None:
+    def codec(self, python_type: Any, engine: CodecSource) -> Codec | None:
         if not isinstance(python_type, type):
             return None
         if issubclass(python_type, Directory):

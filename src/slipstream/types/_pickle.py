@@ -9,15 +9,20 @@ from __future__ import annotations
 
 import threading
 import warnings
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from slipstream.errors import LiteralTypeError, StorageError
 from slipstream.model import Kind, LiteralType
 
-from ._contract import Codec, TypeContext, TypeTransformer, describe_value, require_ctx, type_name
-
-if TYPE_CHECKING:
-    from ._registry import TypeEngine
+from ._contract import (
+    Codec,
+    CodecSource,
+    TypeContext,
+    TypeTransformer,
+    describe_value,
+    require_ctx,
+    type_name,
+)
 
 __all__ = ["PickleTransformer", "PickleWarning", "pickle_from_literal", "pickle_to_literal"]
 
@@ -86,7 +91,7 @@ class PickleTransformer(TypeTransformer):
 
     name = "pickle"
 
-    def codec(self, python_type: Any, engine: TypeEngine) -> Codec | None:
+    def codec(self, python_type: Any, engine: CodecSource) -> Codec | None:
         name = type_name(python_type)
         with _warned_lock:
             first = name not in _warned

@@ -3,15 +3,12 @@ flytekit."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from slipstream.errors import LiteralTypeError
 from slipstream.model import Kind, LiteralType
 
-from ._contract import Codec, TypeContext, TypeTransformer, describe_value
-
-if TYPE_CHECKING:
-    from ._registry import TypeEngine
+from ._contract import Codec, CodecSource, TypeContext, TypeTransformer, describe_value
 
 __all__ = ["PrimitiveTransformer"]
 
@@ -91,7 +88,7 @@ class PrimitiveTransformer(TypeTransformer):
 
     name = "primitive"
 
-    def codec(self, python_type: Any, engine: TypeEngine) -> Codec | None:
+    def codec(self, python_type: Any, engine: CodecSource) -> Codec | None:
         if python_type is None or python_type is type(None):
             return _NoneCodec(type(None), LiteralType(Kind.NONE))
         kind = _KINDS.get(python_type)

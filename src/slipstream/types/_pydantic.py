@@ -5,13 +5,10 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from ._contract import Codec, TypeTransformer
+from ._contract import Codec, CodecSource, TypeTransformer
 from ._struct_codec import StructCodec, StructField
-
-if TYPE_CHECKING:
-    from ._registry import TypeEngine
 
 __all__ = ["PydanticTransformer"]
 
@@ -21,7 +18,7 @@ class PydanticTransformer(TypeTransformer):
 
     name = "pydantic"
 
-    def codec(self, python_type: Any, engine: TypeEngine) -> Codec | None:
+    def codec(self, python_type: Any, engine: CodecSource) -> Codec | None:
         pydantic = sys.modules.get("pydantic")
         if pydantic is None or not isinstance(python_type, type):
             return None

@@ -10,10 +10,10 @@ from typing import Any
 from slipstream.errors import TypeTransformerError
 from slipstream.model import LiteralType
 
+from ._columns import hashable_schema
 from ._contract import Codec, TypeContext, TypeTransformer
-from ._structured import hashable_schema
 
-__all__ = ["TypeEngine", "default_engine"]
+__all__ = ["TypeEngine"]
 
 
 class TypeEngine:
@@ -111,19 +111,3 @@ class TypeEngine:
     def to_python(self, literal: Any, python_type: Any, ctx: TypeContext | None = None) -> Any:
         """Convert a literal back to a value of ``python_type``."""
         return self.codec(python_type).to_python(literal, ctx)
-
-
-_default: TypeEngine | None = None
-_default_lock = threading.Lock()
-
-
-def default_engine() -> TypeEngine:
-    """The process-wide engine with the built-in transformers (built on first use)."""
-    global _default
-    if _default is None:
-        with _default_lock:
-            if _default is None:
-                from ._builtins import builtin_engine
-
-                _default = builtin_engine()
-    return _default

@@ -9,15 +9,12 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from slipstream.errors import LiteralTypeError
 from slipstream.model import Kind, LiteralType
 
-from ._contract import Codec, TypeContext, TypeTransformer, describe_value
-
-if TYPE_CHECKING:
-    from ._registry import TypeEngine
+from ._contract import Codec, CodecSource, TypeContext, TypeTransformer, describe_value
 
 __all__ = ["ScalarTransformer", "check_json", "is_json"]
 
@@ -163,7 +160,7 @@ class ScalarTransformer(TypeTransformer):
 
     name = "scalar"
 
-    def codec(self, python_type: Any, engine: TypeEngine) -> Codec | None:
+    def codec(self, python_type: Any, engine: CodecSource) -> Codec | None:
         try:
             entry = _CODECS.get(python_type)
         except TypeError:

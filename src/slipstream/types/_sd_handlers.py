@@ -5,7 +5,7 @@ flytekit's extension point for tables: a :class:`StructuredDatasetEncoder` write
 as a blob of a given ``supported_format`` under a ``protocol`` (``file``, ``s3``...; ``None``: any),
 and a :class:`StructuredDatasetDecoder` reads such a blob back as its Python type. Both are
 registered on a :class:`DatasetHandlers` registry, through the
-:class:`StructuredDatasetTransformerEngine` facade for flytekit programs.
+``StructuredDatasetTransformerEngine`` facade for flytekit programs (``_sd_engine``).
 
 pandas, polars and pyarrow tables in Parquet or CSV are handled natively (no handler objects, no
 lookups on the hot path); a user handler registered for one of those types and formats wins over
@@ -34,8 +34,8 @@ __all__ = [
     "HandlerContext",
     "StructuredDatasetDecoder",
     "StructuredDatasetEncoder",
-    "StructuredDatasetTransformerEngine",
     "default_handlers",
+    "normalize_protocol",
     "protocol_of",
 ]
 
@@ -52,7 +52,7 @@ def protocol_of(uri: str) -> str:
     return scheme if sep and scheme != "file" else "file"
 
 
-def _norm_protocol(protocol: str | None) -> str:
+def normalize_protocol(protocol: str | None) -> str:
     return (protocol or "").removesuffix("://")
 
 
@@ -76,9 +76,9 @@ class _Handler(abc.ABC, Generic[DF]):
         additional_protocols: list[str] | None = None,
     ) -> None:
         self._python_type = python_type
-        self._protocol = _norm_protocol(protocol) or None
+        self._protocol = normalize_protocol(protocol) or None
         self._supported_format = supported_format or GENERIC_FORMAT
-        self._additional_protocols = [_norm_protocol(p) for p in additional_protocols or ()]
+        self._additional_protocols = [normalize_protocol(p) for p in additional_protocols or ()]
 
     @property
     def python_type(self) -> type[DF]:
@@ -178,7 +178,7 @@ class DatasetHandlers:
             )
         tp, fmt = handler.python_type, handler.supported_format
         with self._lock:
-            keys = [(tp, _norm_protocol(p), fmt) for p in protocols]
+            keys = [(tp, normalize_protocol(p), fmt) for p in protocols]
             for key in keys:
                 have = table.get(key)
                 if have is not None and have is not handler and not override:
@@ -192,7 +192,7 @@ class DatasetHandlers:
             if default_for_type or default_format_for_type or tp not in self.default_formats:
                 self.default_formats[tp] = fmt
             if (default_for_type or default_storage_for_type) and protocols[0]:
-                self.default_protocols[tp] = _norm_protocol(protocols[0])
+                self.default_protocols[tp] = normalize_protocol(protocols[0])
 
     def _find(self, table: dict[_Key, Any], tp: type, protocol: str, fmt: str) -> Any:
         for t in getattr(tp, "__mro__", (tp,)):
@@ -234,84 +234,3 @@ _default = DatasetHandlers()
 def default_handlers() -> DatasetHandlers:
     """The process-wide handler registry (the one the default type engine uses)."""
     return _default
-
-
-class StructuredDatasetTransformerEngine:
-    """flytekit's facade for registering dataset handlers on the process-wide registry."""
-
-    DEFAULT_FORMATS = _default.default_formats
-    DEFAULT_PROTOCOLS = _default.default_protocols
-    RENDERERS = _default.renderers
-
-    @classmethod
-    def register(
-        cls,
-        h: Handler,
-        default_for_type: bool = False,
-        override: bool = False,
-        default_format_for_type: bool = False,
-        default_storage_for_type: bool = False,
-    ) -> None:
-        """Register an encoder or decoder (for its own protocol, or every protocol)."""
-        cls.register_for_protocol(
-            h,
-            h.protocol or "",
-            default_for_type,
-            override,
-            default_format_for_type,
-            default_storage_for_type,
-        )
-
-    @classmethod
-    def register_for_protocol(
-        cls,
-        h: Handler,
-        protocol: str,
-        default_for_type: bool = False,
-        override: bool = False,
-        default_format_for_type: bool = False,
-        default_storage_for_type: bool = False,
-    ) -> None:
-        """Register a handler under ``protocol`` (``""``: every protocol)."""
-        from ._registry import default_engine
-
-        engine = default_engine()
-        tp = h.python_type
-        adopt = False
-        if tp not in _default.dataset_types:
-            from slipstream.model import Kind
-
-            try:  # a type nobody else handles (it would be pickled) becomes a dataset type
-                adopt = engine.literal_type(tp).kind is Kind.PICKLE
-            except Exception:
-                adopt = True
-        _default.register(
-            h,
-            protocol=protocol,
-            default_for_type=default_for_type,
-            override=override,
-            default_format_for_type=default_format_for_type,
-            default_storage_for_type=default_storage_for_type,
-        )
-        if adopt:
-            _default.dataset_types.add(tp)
-        engine.clear_cache()
-
-    @classmethod
-    def register_renderer(cls, python_type: type, renderer: Any) -> None:
-        """The renderer that shows values of ``python_type`` in decks (``to_html(value)``)."""
-        _default.renderers[python_type] = renderer
-
-    @classmethod
-    def get_encoder(
-        cls, df_type: type, protocol: str, format: str
-    ) -> StructuredDatasetEncoder[Any] | None:
-        """The registered encoder for a type, protocol and format, or None."""
-        return _default.encoder(df_type, _norm_protocol(protocol), format)
-
-    @classmethod
-    def get_decoder(
-        cls, df_type: type, protocol: str, format: str
-    ) -> StructuredDatasetDecoder[Any] | None:
-        """The registered decoder for a type, protocol and format, or None."""
-        return _default.decoder(df_type, _norm_protocol(protocol), format)

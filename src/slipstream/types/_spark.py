@@ -10,16 +10,13 @@ from __future__ import annotations
 
 import sys
 import typing
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from slipstream.errors import LiteralTypeError
 from slipstream.model import Kind, LiteralType
 
 from ._blobref import blob_uri, store_of
-from ._contract import Codec, TypeContext, TypeTransformer, describe_value, require_ctx
-
-if TYPE_CHECKING:
-    from ._registry import TypeEngine
+from ._contract import Codec, CodecSource, TypeContext, TypeTransformer, describe_value, require_ctx
 
 __all__ = ["SparkDataFrameTransformer", "spark_session"]
 
@@ -82,7 +79,7 @@ class SparkDataFrameTransformer(TypeTransformer):
 
     name = "spark"
 
-    def codec(self, python_type: Any, engine: TypeEngine) -> Codec | None:
+    def codec(self, python_type: Any, engine: CodecSource) -> Codec | None:
         base = python_type
         if typing.get_origin(python_type) is typing.Annotated:
             base = python_type.__origin__

@@ -6,15 +6,12 @@ import dataclasses
 import sys
 import typing
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from slipstream.errors import TypeTransformerError
 
-from ._contract import Codec, TypeTransformer, type_name
+from ._contract import Codec, CodecSource, TypeTransformer, type_name
 from ._struct_codec import StructCodec, StructField
-
-if TYPE_CHECKING:
-    from ._registry import TypeEngine
 
 __all__ = ["DataclassTransformer", "NamedTupleTransformer", "is_namedtuple", "resolve_hints"]
 
@@ -40,7 +37,7 @@ class DataclassTransformer(TypeTransformer):
 
     name = "dataclass"
 
-    def codec(self, python_type: Any, engine: TypeEngine) -> Codec | None:
+    def codec(self, python_type: Any, engine: CodecSource) -> Codec | None:
         if not (isinstance(python_type, type) and dataclasses.is_dataclass(python_type)):
             return None
         hints = resolve_hints(python_type)
@@ -72,7 +69,7 @@ class NamedTupleTransformer(TypeTransformer):
 
     name = "namedtuple"
 
-    def codec(self, python_type: Any, engine: TypeEngine) -> Codec | None:
+    def codec(self, python_type: Any, engine: CodecSource) -> Codec | None:
         if not is_namedtuple(python_type):
             return None
         hints = resolve_hints(python_type)

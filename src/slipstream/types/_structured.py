@@ -8,45 +8,15 @@ DataFrame type): only those columns are read, and a produced table missing one i
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from slipstream.storage import BlobStore
 
-__all__ = ["Columns", "StructuredDataset", "hashable_schema", "kwtypes"]
+from ._columns import Columns
 
-
-class Columns(OrderedDict[str, Any]):
-    """A column schema (name -> Python type). Hashable, so annotations using it are cached."""
-
-    def __hash__(self) -> int:  # type: ignore[override]
-        return hash(_freeze(self))
-
-
-def _freeze(value: Any) -> Any:
-    """A hashable form of a (nested) column schema."""
-    if isinstance(value, dict):
-        return tuple((k, _freeze(v)) for k, v in value.items())
-    return value
-
-
-def hashable_schema(python_type: Any) -> Any:
-    """``Annotated[T, {...}]`` with its plain-dict column schemas made :class:`Columns`, so the
-    annotation hashes (and its codec is cached); other types unchanged."""
-    meta = getattr(python_type, "__metadata__", None)
-    if meta is None or not any(type(m) is dict for m in meta):
-        return python_type
-    import typing
-
-    fixed = tuple(Columns(m) if type(m) is dict else m for m in meta)
-    return typing.Annotated[(python_type.__origin__, *fixed)]
-
-
-def kwtypes(**kwargs: Any) -> Columns:
-    """Column names and types, in order: ``kwtypes(a=int, b=str)``."""
-    return Columns(kwargs)
+__all__ = ["StructuredDataset"]
 
 
 class StructuredDataset:
@@ -112,7 +82,7 @@ class StructuredDataset:
     def _read(self) -> Any:
         if self.dataframe is not None:
             return self._convert_in_memory()
-        from ._dataframe import read_dataset
+        from ._dataset_read import read_dataset
         from ._sd_handlers import default_handlers
 
         assert self.uri is not None
@@ -121,16 +91,16 @@ class StructuredDataset:
         return read_dataset(self._open_as, self._store, self.uri, fmt, self._fields, handlers)
 
     def _convert_in_memory(self) -> Any:
-        from ._frame_io import PANDAS, SD, convert_frame, frame_kind
+        from ._frame_io import PANDAS, convert_frame, frame_kind
 
         target = self._open_as
         if isinstance(target, type) and isinstance(self.dataframe, target):
             return self.dataframe
         if target is None:
             have = frame_kind(type(self.dataframe))
-            return self.dataframe if have in (None, SD) else convert_frame(self.dataframe, PANDAS)
+            return self.dataframe if have is None else convert_frame(self.dataframe, PANDAS)
         kind = frame_kind(target)
-        if kind is None or kind == SD:
+        if kind is None:
             from slipstream.errors import LiteralTypeError
 
             raise LiteralTypeError(
@@ -149,7 +119,7 @@ class StructuredDataset:
 
     def iter(self) -> Iterator[Any]:
         """An iterator of frames: the decoder's chunks, or the whole table as one."""
-        from ._dataframe import iterate
+        from ._dataset_read import iterate
 
         return iterate(self._read())
 

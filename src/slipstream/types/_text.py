@@ -502,8 +502,8 @@ def parse_text(text: str, literal_type: LiteralType) -> Any:
     from slipstream.errors import LiteralTypeError
     from slipstream.model import literal_problem
 
+    from ._builtins import default_engine
     from ._guess import guess_python_type
-    from ._registry import default_engine
 
     tp = guess_python_type(literal_type)
     value = parse_value(text, tp)

@@ -12,15 +12,12 @@ from __future__ import annotations
 
 import types
 import typing
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from slipstream.errors import LiteralTypeError, TypeTransformerError
 from slipstream.model import Kind, LiteralType
 
-from ._contract import Codec, TypeContext, TypeTransformer, describe_value
-
-if TYPE_CHECKING:
-    from ._registry import TypeEngine
+from ._contract import Codec, CodecSource, TypeContext, TypeTransformer, describe_value
 
 __all__ = ["UnionTransformer"]
 
@@ -95,7 +92,7 @@ class UnionTransformer(TypeTransformer):
 
     name = "union"
 
-    def codec(self, python_type: Any, engine: TypeEngine) -> Codec | None:
+    def codec(self, python_type: Any, engine: CodecSource) -> Codec | None:
         origin = typing.get_origin(python_type)
         if origin is not typing.Union and origin is not types.UnionType:
             return None

@@ -2,12 +2,13 @@
 ``register_*_handlers`` functions (pandas, polars and pyarrow in Parquet and CSV are built in, so
 those only keep flytekit programs running)."""
 
+from .._columns import kwtypes
+from .._sd_engine import StructuredDatasetTransformerEngine
 from .._sd_handlers import (
     StructuredDatasetDecoder,
     StructuredDatasetEncoder,
-    StructuredDatasetTransformerEngine,
 )
-from .._structured import StructuredDataset, kwtypes
+from .._structured import StructuredDataset
 
 __all__ = [
     "StructuredDataset",

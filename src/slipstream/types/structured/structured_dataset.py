@@ -4,16 +4,17 @@ the handler API, the model classes handlers use, and the format names (``PARQUET
 
 from slipstream.errors import ConflictError
 
+from .._columns import kwtypes
+from .._sd_engine import StructuredDatasetTransformerEngine
 from .._sd_handlers import (
     CSV,
     GENERIC_FORMAT,
     PARQUET,
     StructuredDatasetDecoder,
     StructuredDatasetEncoder,
-    StructuredDatasetTransformerEngine,
 )
 from .._sd_models import StructuredDatasetMetadata, StructuredDatasetType
-from .._structured import StructuredDataset, kwtypes
+from .._structured import StructuredDataset
 
 __all__ = [
     "CSV",
