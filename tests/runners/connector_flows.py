@@ -3,6 +3,9 @@ and connectors of their own that fail in the ways a service does."""
 
 from __future__ import annotations
 
+import json
+import uuid
+from dataclasses import dataclass
 from typing import Any
 
 from slipstream import task, workflow
@@ -15,7 +18,9 @@ from slipstream.extend.backend import (
     TaskExecution,
     Timer,
 )
-from slipstream.model import TaskTemplate
+from slipstream.errors import ConnectorError
+from slipstream.model import AttemptRequest, TaskTemplate
+from slipstream.storage import open_store
 
 
 @task(task_config=Timer())
@@ -87,8 +92,47 @@ class Echo(SyncConnectorBase):
         return Resource(TaskExecution.SUCCEEDED, outputs={"o0": 2 * (inputs or {})["x"]})
 
 
+@dataclass
+class _JobId(ResourceMeta):
+    job_id: str
+
+
+class JournalFirst(AsyncConnectorBase):
+    """A service that checks, at each poll, that the engine recorded the job's meta before it
+    (the node's journal names this job); its job's output is its input."""
+
+    name = "journal-first service"
+
+    def __init__(self) -> None:
+        super().__init__(task_type_name="journal_first", metadata_type=_JobId)
+
+    async def create(
+        self,
+        task_template: TaskTemplate,
+        output_prefix: str,
+        inputs: dict[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> ResourceMeta:
+        return _JobId(uuid.uuid4().hex)
+
+    async def get(self, resource_meta: ResourceMeta, **kwargs: Any) -> Resource:
+        assert isinstance(resource_meta, _JobId)
+        req: AttemptRequest = kwargs["attempt_request"]
+        node_dir = req.output_prefix.rsplit("/", 2)[0]
+        body = json.loads(open_store(req.store).get_bytes(f"{node_dir}/connector-job.json"))
+        if json.loads(body["meta"]) != {"job_id": resource_meta.job_id}:
+            raise ConnectorError(f"the journal names another job: {body}")
+        return Resource(TaskExecution.SUCCEEDED, outputs={"o0": (req.inputs or {})["x"]})
+
+
 ConnectorRegistry.register(Broken())
 ConnectorRegistry.register(Echo())
+ConnectorRegistry.register(JournalFirst())
+
+
+@task(task_config=_Config("journal_first"))
+def journal_first(x: int) -> int:
+    raise AssertionError("never runs")
 
 
 @task(task_config=_Config("broken"))

@@ -15,12 +15,13 @@ from connector_flows import (
     add,
     broken_beside_fine,
     double,
+    journal_first,
     two_timers,
     wait,
     wait_and_fail,
     wait_too_long,
 )
-from runner_requests import MakeRequest
+from runner_requests import MakeRequest, wait_for
 
 from slipstream.extend.backend import ConnectorRegistry, TimerConnector
 from slipstream.model import AttemptRequest, ErrorKind, ExecutionId, TaskTemplate
@@ -191,6 +192,26 @@ def test_a_forged_journal_is_ignored(tmp_path: Path, jobs: Path, make_request: M
     assert result.ok and result.outputs == {"o0": 0.0}
     assert len(_jobs(jobs)) == 1  # a job of its own
     assert target.read_text() == '{"state": "RUNNING", "seconds": 1}'
+
+
+def test_many_jobs_created_at_once_each_find_their_journal_written_before_the_first_poll(
+    tmp_path: Path, make_request: MakeRequest
+) -> None:
+    """Journals are written in batches; each job still waits for its own before it is polled."""
+    store = f"file://{tmp_path / 'blobs'}"
+    runner = ConnectorRunner(InlineRunner())
+    try:
+        for i in range(300):
+            req = make_request(journal_first, {"x": i}, node=f"n{i}", store=store)
+            runner.submit(msgspec.structs.replace(req, output_prefix=f"{store}/e1/n{i}/1/outputs"))
+        results = wait_for(runner, 300)
+    finally:
+        runner.close()
+    assert all(r.ok for r in results), [r.error for r in results if not r.ok][:3]
+    assert sorted(r.outputs["o0"] for r in results if r.outputs) == list(range(300))
+    journals = [json.loads(p.read_text()) for p in (tmp_path / "blobs" / "e1").glob("*/*.json")]
+    assert len(journals) == 300  # closing the runner wrote the gathered end marks
+    assert {j["state"] for j in journals} == {"ended"}
 
 
 def test_workers_and_jobs_share_one_wait() -> None:
