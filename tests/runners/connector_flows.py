@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from slipstream import task, workflow
+from slipstream.errors import ConnectorError
 from slipstream.extend.backend import (
     AsyncConnectorBase,
     ConnectorRegistry,
@@ -18,7 +19,6 @@ from slipstream.extend.backend import (
     TaskExecution,
     Timer,
 )
-from slipstream.errors import ConnectorError
 from slipstream.model import AttemptRequest, TaskTemplate
 from slipstream.storage import open_store
 
