@@ -85,6 +85,13 @@ def token(ctx: click.Context) -> None:
     is_flag=True,
     help="A scraper's token: it may read GET /metrics and nothing else.",
 )
+@click.option(
+    "--cluster",
+    default="",
+    metavar="NAME",
+    help="A data plane's token (admins only): it may claim, record and read the executions "
+    "routed to cluster NAME and nothing else; NAME becomes a known cluster.",
+)
 @json_option
 @reports_errors
 def token_create(
@@ -93,24 +100,33 @@ def token_create(
     description: str,
     expires_in: float | None,
     metrics: bool,
+    cluster: str,
     as_json: bool,
 ) -> None:
     """Make a token; it is printed this once and never shown again."""
     import msgspec
 
+    if metrics and cluster:
+        raise click.UsageError("--metrics and --cluster make different tokens: pass one")
     with open_remote(endpoint, None, None) as remote:
         new = remote.access.create_token(
             user,
             description=description,
             expires_in=expires_in,
-            scope="metrics" if metrics else "",
+            scope="metrics" if metrics else f"cluster:{cluster}" if cluster else "",
         )
     if as_json:
         echo_json(msgspec.to_builtins(new))
         return
     info = new.info
     until = f", expires {_when(info.expires_at)}" if info.expires_at is not None else ""
-    only = ", for /metrics only" if info.scope else ""
+    only = (
+        f", for cluster {info.scope.partition(':')[2]}'s data plane only"
+        if info.scope.startswith("cluster:")
+        else ", for /metrics only"
+        if info.scope
+        else ""
+    )
     click.echo(
         f"token {info.id} for {info.user}{until}{only} (shown once; keep it secret):", err=True
     )

@@ -5,6 +5,7 @@ from typing import TYPE_CHECKING, Any
 from ._connectors import ConnectorRunner
 from ._entrypoint import error_info, run_attempt, user_traceback
 from ._inline import InlineRunner
+from ._resources import detect_cpus, detect_gpus, detect_memory
 from ._local import (
     LocalRun,
     closure_of,
@@ -48,6 +49,9 @@ __all__ = [
     "closure_of",
     "code_root_for",
     "default_catalog",
+    "detect_cpus",
+    "detect_gpus",
+    "detect_memory",
     "error_info",
     "execute_local",
     "make_runner",

@@ -275,9 +275,19 @@ class AuthService:
             raise PermissionDeniedError(
                 "only an admin (role admin on project '*') may create tokens for other users"
             )
-        if request.scope not in TOKEN_SCOPES:
+        cluster = ""
+        if request.scope.startswith("cluster:"):
+            from ._clusters import check_cluster
+
+            cluster = check_cluster(request.scope.partition(":")[2])
+            if not caller.is_admin:
+                raise PermissionDeniedError(
+                    "only an admin (role admin on project '*') may create a cluster's token"
+                )
+        elif request.scope not in TOKEN_SCOPES:
             raise ValidationError(
-                f"scope must be one of {', '.join(map(repr, TOKEN_SCOPES))}, got {request.scope!r}"
+                f"scope must be one of {', '.join(map(repr, TOKEN_SCOPES))} or 'cluster:NAME', "
+                f"got {request.scope!r}"
             )
         if caller.scope and request.scope != caller.scope:
             raise PermissionDeniedError("a token of a scope may only make tokens of its scope")
@@ -294,6 +304,10 @@ class AuthService:
         with self.db.session() as session:
             self._require_user(session, user)
             self._check_outranks(session, caller, user)
+            if cluster:
+                from ._clusters import ensure
+
+                ensure(session, cluster)
             token, row = self._new_token(
                 session,
                 user,

@@ -10,6 +10,7 @@ from typing import Any
 
 from slipstream.errors import SlipstreamError
 
+from ._clusters import start_failover
 from ._config import ServerConfig
 from ._db import Database
 from ._lock import HomeLock
@@ -53,16 +54,27 @@ def serve(
         db = Database(config.db_url, config.db_timeout_s)
         host = None
         stop_background = None
+        stop_failover = None
         stop_collector = None
         try:
             db.upgrade()
             services = Services.build(config, db)
             if pool is not None:
-                host = _start_host(db, config, pool, shutdown_grace_s, services.metrics)
+                host = _start_host(
+                    db,
+                    config,
+                    pool,
+                    shutdown_grace_s,
+                    services.metrics,
+                    runner_kind=runner,
+                    ray=ray_address,
+                )
             services.bundles.sweep()
             stop_background, loops = start_background(
                 db, config, services.launches, services.registry, services.metrics
             )
+            stop_failover, failover = start_failover(db)
+            loops = [*loops, failover]
             if config.auth:
                 services.auth.bootstrap(config.home)
             app = create_app(services)
@@ -110,6 +122,8 @@ def serve(
                 stop_collector()
             if stop_background is not None:
                 stop_background()
+            if stop_failover is not None:
+                stop_failover()
             if host is not None:
                 _stop_host(*host)
             elif pool is not None:
@@ -125,19 +139,48 @@ def serve_engine(
     runner: str = "local",
     ray_address: str | None = None,
     shutdown_grace_s: float = 10.0,
+    cluster: str = "local",
+    endpoint: str | None = None,
+    token: str | None = None,
 ) -> None:
     """Run an engine host alone (``slipstream engine``) until SIGINT or SIGTERM.
 
     Stopped, a host (here or in a server) waits up to ``shutdown_grace_s`` for its running
     attempts and hands back the rest as interrupted: a restart spends no task's retries.
 
-    Several of them (and servers started with ``--no-engine``) share one database: each claims
-    executions through leases, and takes over those of a host that died once its leases expire.
+    With ``endpoint`` it is a data plane of ``cluster``: it reaches the control plane only through
+    its API (with ``token``, a cluster token), keeps its blobs in ``config.store_url`` and its
+    code under ``config.home``, and never opens the database. Without, it shares the database of
+    ``config`` with the servers (started with ``--no-engine``) and the other hosts: each claims
+    executions of its cluster through leases, and takes over those of a host that died once its
+    leases expire.
     """
+    from ._clusters import check_cluster
+
+    check_cluster(cluster)
     pool = _pool(workers, runner, ray_address, config.home, set_workers_apart(config, runner))
-    db = Database(config.db_url, config.db_timeout_s)
-    db.upgrade()
-    host = _start_host(db, config, pool, shutdown_grace_s)
+    db = None
+    try:
+        if endpoint is not None:
+            from ._host import ApiPlane
+
+            plane: Any = ApiPlane(endpoint, cluster, token)
+        else:
+            from ._host import DbChildExecutions, DbPlane
+
+            db = Database(config.db_url, config.db_timeout_s)
+            db.upgrade()
+            services = Services.build(config, db)
+            children = DbChildExecutions(db, services.launches, services.control)
+            plane = DbPlane(db, cluster, store_url=config.store_url, children=children)
+        host = _start_host(
+            plane, config, pool, shutdown_grace_s, runner_kind=runner, ray=ray_address
+        )
+    except BaseException:
+        pool.close()
+        if db is not None:
+            db.dispose()
+        raise
     stop = host[0].stop
 
     def on_signal(sig: int, frame: FrameType | None) -> None:
@@ -152,7 +195,10 @@ def serve_engine(
         for s, h in old.items():
             signal.signal(s, h)
         _stop_host(*host)
-        db.dispose()
+        if db is not None:
+            db.dispose()
+        else:
+            plane.close()
     if host[1].dead:
         raise SlipstreamError(f"the engine host's loop died: {host[1].error}")
 
@@ -211,33 +257,62 @@ def _pool(
     return ConnectorRunner(LocalRunner(workers=workers, isolation=isolation))
 
 
+def _offer(runner: str, ray: str | None) -> tuple[str, tuple[tuple[str, float], ...]]:
+    """How a host runs attempts and what it offers, as its cluster's page shows it."""
+    if runner == "ray":
+        import ray as ray_module
+
+        found = ray_module.cluster_resources()  # type: ignore[no-untyped-call]
+        offer = (
+            ("cpus", float(found.get("CPU", 0))),
+            ("memory", float(found.get("memory", 0))),
+            ("gpus", float(found.get("GPU", 0))),
+        )
+        return f"ray://{ray or os.environ.get('RAY_ADDRESS') or 'local'}", offer
+    from slipstream.runners import detect_cpus, detect_gpus, detect_memory
+
+    offer = (("cpus", detect_cpus()), ("memory", float(detect_memory())), ("gpus", detect_gpus()))
+    return "pool", offer
+
+
 def _start_host(
-    db: Database,
+    plane: Any,
     config: ServerConfig,
     runner: Any,
     shutdown_grace_s: float = 10.0,
     metrics: Any = None,
+    *,
+    runner_kind: str = "local",
+    ray: str | None = None,
 ) -> tuple[Any, Any, Any]:
+    """Start an engine host over ``plane`` (a control plane, or a database: the default
+    cluster's plane on it) in a supervised thread."""
     import logging
-    import os
 
-    from ._host import DbChildExecutions, EngineHost, HostSettings
+    from ._host import DbChildExecutions, DbPlane, EngineHost, HostSettings
 
+    if isinstance(plane, Database):
+        services = Services.build(config, plane)
+        children = DbChildExecutions(plane, services.launches, services.control)
+        plane = DbPlane(plane, store_url=config.store_url, children=children)
+    label, offer = _offer(runner_kind, ray)
     settings = HostSettings(
         home=config.home,
         store_url=config.store_url,
         lease_s=float(os.environ.get("SLIPSTREAM_LEASE_S", "10")),
         shutdown_grace_s=max(0.0, shutdown_grace_s),
+        cluster=plane.cluster,
+        runner=label,
+        capacity=offer,
     )
-    services = Services.build(config, db)
-    children = DbChildExecutions(db, services.launches, services.control)
-    host = EngineHost(db, settings, runner, children)
+    host = EngineHost(plane, settings, runner)
 
     def details() -> dict[str, Any]:
         return {
             "failing": host.backoff.last_error or None,
             "executions": len(host.active),
             "workers": getattr(runner, "workers", None),
+            "cluster": plane.cluster,
         }
 
     log = logging.getLogger("slipstream.engine_host")

@@ -353,7 +353,7 @@ class TokenRow(Base):
     revoked_at: Mapped[float | None] = mapped_column(Float, nullable=True)
     parent: Mapped[str | None] = mapped_column(String(32), nullable=True)
     """The token that made this one (None: made by the server); revoked with it."""
-    scope: Mapped[str] = mapped_column(String(16), default="", server_default="")
+    scope: Mapped[str] = mapped_column(String(80), default="", server_default="")
     """What the token may reach: "" everything its user's grants allow; "metrics" only
     ``GET /metrics`` (a scraper's)."""
 

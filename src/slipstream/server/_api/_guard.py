@@ -11,6 +11,7 @@ Successful writes are recorded in the audit log with the caller, before the answ
 from __future__ import annotations
 
 import json
+import re
 import socket
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
@@ -48,10 +49,21 @@ Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 _PREFIX = "/api/v1"
 _UNBOUND = {"0.0.0.0", "::", ""}
+_PLANE = re.compile(rf"{_PREFIX}/clusters/[^/]+/plane/.+")
 
 
 def _check_scope(principal: Principal, path: str) -> None:
-    """A token of a scope (``metrics``) reaches that scope's route alone."""
+    """A token of a scope (``metrics``) reaches that scope's route alone; a cluster's token
+    (scope ``cluster:NAME``) only its cluster's data plane routes."""
+    if principal.scope.startswith("cluster:"):
+        cluster = principal.scope.partition(":")[2]
+        if not path.startswith(f"{_PREFIX}/clusters/{cluster}/plane/"):
+            raise PermissionDeniedError(
+                f"this token is cluster {cluster!r}'s: it reaches only that cluster's data "
+                f"plane routes ({_PREFIX}/clusters/{cluster}/plane/...)",
+                details={"scope": principal.scope},
+            )
+        return
     if principal.scope and path != f"/{principal.scope}":
         raise PermissionDeniedError(
             f"this token may only read /{principal.scope} (it was made with --{principal.scope})",
@@ -121,7 +133,7 @@ class Guard:
             await database_unavailable(e)(scope, receive, send)
             return
         scope.setdefault("state", {})["principal"] = principal
-        if method in READS:
+        if method in READS or _PLANE.fullmatch(path):  # a data plane's turns are not audited
             await self.app(scope, receive, send)
             return
         await self.app(scope, receive, self._audited(send, principal, method, path))

@@ -44,9 +44,9 @@ class DbCatalog:
     """
 
     def __init__(
-        self, db: Database, blob_store_url: str | None = None, offload_bytes: int = 1 << 20
+        self, db: Database | None, blob_store_url: str | None = None, offload_bytes: int = 1 << 20
     ) -> None:
-        self.db = db
+        self._db = db
         self._url = blob_store_url
         self._store: BlobStore | None = None
         self._limit = offload_bytes
@@ -85,22 +85,38 @@ class DbCatalog:
         with self._lock:
             row = self._pending.get(key)
         if row is None:
-            with self.db.engine.connect() as conn:
-                found = conn.execute(
-                    select(_entries.c.outputs, _entries.c.outputs_uri).where(
-                        _entries.c.key == key,
-                        _entries.c.expires_at.is_(None) | (_entries.c.expires_at > now),
-                    )
-                ).first()
-            if found is None:
+            row = self._stored(key, now)
+            if row is None:
                 return None
-            row = {"outputs": found[0], "outputs_uri": found[1]}
         elif row["expires_at"] is not None and row["expires_at"] <= now:
             return None
         uri = row["outputs_uri"]
         data = store_for_uri(uri).get_bytes(uri) if uri else row["outputs"]
         out: dict[str, Any] = decode(data, dict[str, Any])
         return out
+
+    @property
+    def db(self) -> Database:
+        """The database of the entries (a catalog over another channel has none)."""
+        if self._db is None:
+            raise TypeError(f"{type(self).__name__} reaches its entries without a database")
+        return self._db
+
+    def _stored(self, key: str, now: float) -> dict[str, Any] | None:
+        """The stored entry of ``key`` unexpired at ``now``: its ``outputs`` and
+        ``outputs_uri``, or None."""
+        with self.db.engine.connect() as conn:
+            found = conn.execute(
+                select(_entries.c.outputs, _entries.c.outputs_uri).where(
+                    _entries.c.key == key,
+                    _entries.c.expires_at.is_(None) | (_entries.c.expires_at > now),
+                )
+            ).first()
+        return None if found is None else {"outputs": found[0], "outputs_uri": found[1]}
+
+    def _forget(self, key: str) -> None:
+        with self.db.engine.begin() as conn:
+            conn.execute(delete(_entries).where(_entries.c.key == key))
 
     def put(
         self,
@@ -136,8 +152,7 @@ class DbCatalog:
         with self._lock:
             self._pending.pop(key, None)
         try:
-            with self.db.engine.begin() as conn:
-                conn.execute(delete(_entries).where(_entries.c.key == key))
+            self._forget(key)
         except Exception as e:  # the entry stays; its data is gone, so the next lookup misses too
             if not is_transient(e):
                 raise

@@ -24,29 +24,19 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-import msgspec
 from sqlalchemy.exc import SQLAlchemyError
 
 from slipstream.engine import AttemptResult, ChildExecutions, RetryPolicy, Runner
-from slipstream.model import (
-    CompiledWorkflow,
-    ErrorInfo,
-    ErrorKind,
-    ExecutionPhase,
-    ExecutionRecord,
-    Identifier,
-    decode,
-)
+from slipstream.model import CompiledWorkflow, ExecutionPhase, ExecutionRecord, Identifier
 
 from .._db import Database
 from .._loops import Backoff, cause, is_transient
 from .._metrics import NO_METRICS, Metrics
-from ._catalog import DbCatalog
+from ._db_plane import DbPlane
 from ._dispatch import Dispatch
-from ._flush import flush
-from ._leases import abort_requested, claim, expire_dead_local, release, renew
 from ._loader import Loaded, load_execution
-from ._signals import DbSignals
+from ._plane import ControlPlane
+from ._plane_wire import HostInfo
 from ._store import DbStateStore
 
 __all__ = ["EngineHost", "HostSettings"]
@@ -72,27 +62,39 @@ class HostSettings:
     back as interrupted (run again by the next host, no retry spent)."""
     owner: str = ""
     """This host's name in leases (default: host name, pid and a random suffix)."""
+    cluster: str = "local"
+    """The compute cluster this host belongs to: it claims only executions routed there."""
+    runner: str = "pool"
+    """How it runs attempts, as the clusters page shows it (``pool``, ``ray://ADDRESS``)."""
+    capacity: tuple[tuple[str, float], ...] = ()
+    """What it offers (``cpus``, ``memory`` in bytes, ``gpus``), reported with each renewal."""
 
 
 class EngineHost:
-    """Runs the executions of one database (together with any other hosts on it)."""
+    """Runs the executions of one cluster (together with any other hosts of it), reaching the
+    control plane through ``plane`` (a database: the plane of ``settings.cluster`` on it)."""
 
     def __init__(
         self,
-        db: Database,
+        plane: ControlPlane | Database,
         settings: HostSettings,
         runner: Runner,
         children: ChildExecutions | None = None,
     ) -> None:
-        self.db = db
+        if isinstance(plane, Database):
+            plane = DbPlane(
+                plane, settings.cluster, store_url=settings.store_url, children=children
+            )
+        self.plane: ControlPlane = plane
         self.settings = settings
         self._hostname = socket.gethostname()
+        self._started_at = time.time()
         self.owner = settings.owner or f"{self._hostname}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
         self.dispatch = Dispatch(runner, self.owner)
-        self.catalog = DbCatalog(db, settings.store_url)
-        self.signals = DbSignals(db)
+        self.catalog = plane.catalog(settings.store_url)
+        self.signals = plane.signals()
         self.retry_policy = RetryPolicy(system_retries=settings.system_retries)
-        self.children = children
+        self.children = plane.children()
         """Where launch plan nodes start child executions (None: they run inline)."""
         self.active: dict[int, Loaded] = {}
         self._programs: dict[Identifier, tuple[CompiledWorkflow, str]] = {}
@@ -203,14 +205,16 @@ class EngineHost:
         room = min(self.settings.max_executions - len(self.active), max(1, self.dispatch.room // 4))
         if room <= 0:
             return False
-        pks = claim(self.db, self.owner, self.settings.lease_s, room)
-        for pk in pks:
+        claimed = self.plane.claim(self.owner, self.settings.lease_s, room)
+        pks = [c.pk for c in claimed]
+        for found in claimed:
+            pk = found.pk
             if pk in self.active:
                 continue
             try:
                 loaded = load_execution(
-                    self.db,
-                    pk,
+                    self.plane,
+                    found,
                     dispatch=self.dispatch,
                     catalog=self.catalog,
                     signals=self.signals,
@@ -249,8 +253,8 @@ class EngineHost:
         that one execution whose blobs stay unreadable cannot hold the loop back for ever."""
         if not is_transient(e):
             return False
-        if isinstance(e, (SQLAlchemyError, sqlite3.Error)):
-            return True
+        if isinstance(e, (SQLAlchemyError, sqlite3.Error, ConnectionError)):
+            return True  # the database, or the control plane's API, is away
         faults = self._load_faults[pk] = self._load_faults.get(pk, 0) + 1
         if faults <= 3:
             return True
@@ -258,28 +262,49 @@ class EngineHost:
         return False
 
     def _renew(self) -> None:
+        """Renew the leases held, and report this host (the cluster's heartbeat) even when it
+        holds none; drop those lost, abort those someone asked to."""
         try:
-            expire_dead_local(self.db, self._hostname, _pid_alive)
+            self.plane.expire_dead_local(self._hostname, _pid_alive)
         except Exception as e:
             if is_transient(e):
                 raise
             log.exception("looking for dead engine hosts on this machine failed")
-        if not self.active:
-            return
         pks = list(self.active)
-        for pk in renew(self.db, self.owner, pks, self.settings.lease_s):
+        reply = self.plane.renew(self.owner, pks, self.settings.lease_s, self.host_info())
+        for pk in reply.lost:
             self._drop(pk)
-        self._aborts()
+        for pk in reply.aborting:
+            loaded = self.active.get(pk)
+            if loaded is not None and not loaded.executor.finished:
+                loaded.executor.abort("aborted on request")
+
+    def host_info(self) -> HostInfo:
+        """This host as its cluster's page shows it."""
+        s = self.settings
+        return HostInfo(
+            hostname=self._hostname,
+            runner=s.runner,
+            capacity={
+                "slots": float(self.dispatch.room + self.dispatch.at_runner),
+                **dict(s.capacity),
+            },
+            running=self.dispatch.at_runner,
+            executions=len(self.active),
+            lease_s=s.lease_s,
+            store_url=s.store_url,
+            started_at=self._started_at,
+        )
 
     def _aborts(self) -> None:
         running = [pk for pk in self.active if not self.active[pk].executor.finished]
-        for pk in abort_requested(self.db, self.owner, running):
+        for pk in self.plane.aborting(self.owner, running):
             self.active[pk].executor.abort("aborted on request")
 
     def _flush(self) -> None:
         stores: list[DbStateStore] = [a.store for a in self.active.values()]
         try:
-            lost = flush(self.db, self.owner, stores, self.catalog)
+            lost = self.plane.flush(self.owner, stores, self.catalog)
         except Exception as e:
             if is_transient(e):  # the buffers are kept: the turn is tried again
                 raise
@@ -294,7 +319,7 @@ class EngineHost:
         lost: set[int] = set()
         for store in stores:
             try:
-                lost |= flush(self.db, self.owner, [store])
+                lost |= self.plane.flush(self.owner, [store])
             except Exception as e:
                 if is_transient(e):
                     raise
@@ -305,7 +330,7 @@ class EngineHost:
                     f"a record of the execution cannot be written: {cause(e)}",
                 )
         try:
-            flush(self.db, self.owner, [], self.catalog)
+            self.plane.flush(self.owner, [], self.catalog)
         except Exception as e:
             if is_transient(e):
                 raise
@@ -339,7 +364,7 @@ class EngineHost:
         ]
         if not done:
             return
-        release(self.db, self.owner, done)
+        self.plane.release(self.owner, done)
         for pk in done:
             loaded = self.active.pop(pk)
             self._by_id.pop(loaded.executor.id, None)
@@ -351,47 +376,15 @@ class EngineHost:
 
     def _fail_stored(self, pk: int, code: str, message: str) -> None:
         """Record a claimed execution FAILED (ABORTED if an abort was asked) with ``message``
-        and hand its lease back; one whose stored record cannot even be read gets only its
-        phase set, so that no restart trips on it again."""
-        from sqlalchemy import select, update
-
-        from .._tables import ExecutionRow
-
-        with self.db.engine.connect() as conn:
-            raw = conn.execute(select(ExecutionRow.record).where(ExecutionRow.id == pk)).scalar()
-        if raw is None:
-            return
-        try:
-            try:
-                record = decode(raw, ExecutionRecord)
-                store = DbStateStore(self.db, pk, record.id, self.settings.store_url)
-                err = ErrorInfo(code=code, message=message, kind=ErrorKind.SYSTEM)
-                phase = ExecutionPhase.FAILED
-                if record.phase is ExecutionPhase.ABORTING:
-                    phase = ExecutionPhase.ABORTED
-                store.save_execution(
-                    msgspec.structs.replace(record, phase=phase, error=err, ended_at=time.time())
-                )
-                flush(self.db, self.owner, [store])
-            except Exception as e:
-                if is_transient(e):
-                    raise
-                log.error("execution %s: its stored record is unusable: %s", pk, cause(e))
-                with self.db.engine.begin() as conn:
-                    conn.execute(
-                        update(ExecutionRow)
-                        .where(ExecutionRow.id == pk, ExecutionRow.lease_owner == self.owner)
-                        .values(phase=ExecutionPhase.FAILED.value, updated_at=time.time())
-                    )
-        finally:
-            self._release_quietly([pk])
+        and hand its lease back (see :meth:`ControlPlane.fail`)."""
+        self.plane.fail(self.owner, pk, code, message)
 
     def _release_quietly(self, pks: list[int]) -> None:
         """Hand leases back if the database lets us (else they expire)."""
         if not pks:
             return
         try:
-            release(self.db, self.owner, pks)
+            self.plane.release(self.owner, pks)
         except Exception as e:
             log.warning("handing back %d leases failed: %s", len(pks), cause(e))
 
@@ -415,9 +408,13 @@ class EngineHost:
             for loaded in self.active.values():
                 self.dispatch.forget(loaded.executor.id)
             if pks:
-                release(self.db, self.owner, pks)
+                self.plane.release(self.owner, pks)
             self.active.clear()
             self._by_id.clear()
+            try:
+                self.plane.forget_host(self.owner)
+            except Exception as e:  # its heartbeat ages out instead
+                log.warning("taking this host off its cluster's list failed: %s", cause(e))
 
     def _drain(self, grace_s: float) -> None:
         """Take results for up to ``grace_s`` seconds (writing each batch at once), then

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Collection
+from typing import Any
 
 from sqlalchemy import or_, select, update
 
@@ -31,10 +32,17 @@ CLAIMABLE = (
 """Phases of executions that an engine host still has work to do for."""
 
 
-def claim(db: Database, owner: str, lease_s: float, limit: int) -> list[int]:
-    """Take up to ``limit`` claimable executions, oldest first, whose lease is free or expired;
-    returns their ids. Two hosts claiming at once never get the same execution: PostgreSQL
-    skips the rows another claim has locked, SQLite runs one writer at a time."""
+def _of(cluster: str | None) -> tuple[Any, ...]:
+    """The condition that an execution is routed to ``cluster`` (None: any)."""
+    return () if cluster is None else (_t.c.cluster == cluster,)
+
+
+def claim(
+    db: Database, owner: str, lease_s: float, limit: int, cluster: str | None = None
+) -> list[int]:
+    """Take up to ``limit`` claimable executions (of ``cluster``), oldest first, whose lease is
+    free or expired; returns their ids. Two hosts claiming at once never get the same execution:
+    PostgreSQL skips the rows another claim has locked, SQLite runs one writer at a time."""
     _check(owner, lease_s)
     if limit <= 0:
         return []
@@ -42,6 +50,7 @@ def claim(db: Database, owner: str, lease_s: float, limit: int) -> list[int]:
     free = (
         select(_t.c.id)
         .where(
+            *_of(cluster),
             _t.c.phase.in_(CLAIMABLE),
             or_(
                 _t.c.lease_owner.is_(None), _t.c.lease_expires.is_(None), _t.c.lease_expires <= now
@@ -62,7 +71,9 @@ def claim(db: Database, owner: str, lease_s: float, limit: int) -> list[int]:
         return sorted(r[0] for r in conn.execute(stmt))
 
 
-def renew(db: Database, owner: str, pks: Collection[int], lease_s: float) -> set[int]:
+def renew(
+    db: Database, owner: str, pks: Collection[int], lease_s: float, cluster: str | None = None
+) -> set[int]:
     """Extend ``owner``'s leases of ``pks`` to ``lease_s`` from now; returns the ids it lost
     (another host holds them now, or they are gone)."""
     _check(owner, lease_s)
@@ -70,7 +81,7 @@ def renew(db: Database, owner: str, pks: Collection[int], lease_s: float) -> set
         return set()
     stmt = (
         update(_t)
-        .where(_t.c.id.in_(list(pks)), _t.c.lease_owner == owner)
+        .where(_t.c.id.in_(list(pks)), _t.c.lease_owner == owner, *_of(cluster))
         .values(lease_expires=time.time() + lease_s)
         .returning(_t.c.id)
     )
@@ -79,19 +90,21 @@ def renew(db: Database, owner: str, pks: Collection[int], lease_s: float) -> set
     return set(pks) - kept
 
 
-def release(db: Database, owner: str, pks: Collection[int]) -> None:
+def release(db: Database, owner: str, pks: Collection[int], cluster: str | None = None) -> None:
     """Give up ``owner``'s leases of ``pks`` (those of other owners are left alone)."""
     if not pks:
         return
     with db.engine.begin() as conn:
         conn.execute(
             update(_t)
-            .where(_t.c.id.in_(list(pks)), _t.c.lease_owner == owner)
+            .where(_t.c.id.in_(list(pks)), _t.c.lease_owner == owner, *_of(cluster))
             .values(lease_owner=None, lease_expires=None)
         )
 
 
-def abort_requested(db: Database, owner: str, pks: Collection[int]) -> set[int]:
+def abort_requested(
+    db: Database, owner: str, pks: Collection[int], cluster: str | None = None
+) -> set[int]:
     """Which of ``owner``'s executions ``pks`` someone asked to abort (phase ABORTING)."""
     if not pks:
         return set()
@@ -99,6 +112,7 @@ def abort_requested(db: Database, owner: str, pks: Collection[int]) -> set[int]:
         _t.c.id.in_(list(pks)),
         _t.c.lease_owner == owner,
         _t.c.phase == ExecutionPhase.ABORTING.value,
+        *_of(cluster),
     )
     with db.engine.connect() as conn:
         return {r[0] for r in conn.execute(stmt)}
@@ -111,7 +125,9 @@ def _check(owner: str, lease_s: float) -> None:
         raise ValueError(f"lease_s must be > 0, got {lease_s}")
 
 
-def expire_dead_local(db: Database, hostname: str, alive: Callable[[int], bool]) -> int:
+def expire_dead_local(
+    db: Database, hostname: str, alive: Callable[[int], bool], cluster: str | None = None
+) -> int:
     """Expire at once the leases of engine hosts on this machine whose process is gone.
 
     Owners are named ``{hostname}:{pid}:{suffix}``; a host restarted after a crash then resumes
@@ -125,6 +141,7 @@ def expire_dead_local(db: Database, hostname: str, alive: Callable[[int], bool])
             _t.c.lease_owner.is_not(None),
             _t.c.lease_owner.startswith(prefix, autoescape=True),
             _t.c.phase.in_(CLAIMABLE),
+            *_of(cluster),
         )
         .distinct()
     )
@@ -139,6 +156,6 @@ def expire_dead_local(db: Database, hostname: str, alive: Callable[[int], bool])
         return 0
     with db.engine.begin() as conn:
         result = conn.execute(
-            update(_t).where(_t.c.lease_owner.in_(dead)).values(lease_expires=0.0)
+            update(_t).where(_t.c.lease_owner.in_(dead), *_of(cluster)).values(lease_expires=0.0)
         )
     return int(result.rowcount or 0)

@@ -14,32 +14,36 @@ import shutil
 import tarfile
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from sqlalchemy import select
+from msgspec.structs import replace as replace_struct
 
-from slipstream.engine import ChildExecutions, Executor, Replay, RetryPolicy, task_closure
-from slipstream.errors import NotFoundError
+from slipstream.engine import (
+    ChildExecutions,
+    Executor,
+    Replay,
+    RetryPolicy,
+    SignalSource,
+    task_closure,
+)
 from slipstream.model import (
     CompiledWorkflow,
     ExecutionPhase,
     ExecutionRecord,
     Identifier,
     NodePhase,
-    ResourceType,
     TaskTemplate,
     decode,
 )
 from slipstream.storage import DataLayout, open_store
 
-from .._db import Database
-from .._settings import oom_retry_of
-from .._tables import EntityRow, ExecutionRow
 from ._catalog import DbCatalog
 from ._dispatch import Dispatch
 from ._offload import load_outputs
-from ._signals import DbSignals
+from ._plane import ControlPlane
+from ._plane_wire import Claimed
 from ._store import DbStateStore
 
 __all__ = ["Loaded", "load_execution"]
@@ -56,48 +60,47 @@ class Loaded:
 
 
 def load_execution(
-    db: Database,
-    pk: int,
+    plane: ControlPlane,
+    claimed: Claimed,
     *,
     dispatch: Dispatch,
     catalog: DbCatalog,
-    signals: DbSignals,
+    signals: SignalSource,
     store_url: str,
     home: Path,
     retry_policy: RetryPolicy,
     programs: dict[Identifier, tuple[CompiledWorkflow, str]] | None = None,
     children: ChildExecutions | None = None,
 ) -> Loaded:
-    """Build the executor of execution ``pk`` (claimed by this host).
+    """Build the executor of execution ``claimed`` (claimed by this host).
 
     ``programs`` remembers, by target, the decoded closure and unpacked code root: registered
     versions are immutable, so many executions of one version load it once.
     """
-    with db.engine.connect() as conn:
-        row = conn.execute(select(ExecutionRow.record).where(ExecutionRow.id == pk)).scalar_one()
-        record = decode(row, ExecutionRecord)
-        oom = oom_retry_of(conn, record.id.project, record.id.domain)
-    if oom is not None:  # the project's (or domain's) own growth of memory on retry
-        retry_policy = replace(retry_policy, oom=oom)
+    pk = claimed.pk
+    record = decode(claimed.record, ExecutionRecord)
+    if claimed.oom is not None:  # the project's (or domain's) own growth of memory on retry
+        retry_policy = replace(retry_policy, oom=claimed.oom)
     target = record.spec.target
     program = programs.get(target) if programs is not None else None
     if program is None:
-        entity = _entity(db, target.resource_type, target.project, target.domain, target.name,
-                         target.version)  # fmt: skip
-        if target.resource_type is ResourceType.TASK:
-            closure = task_closure(decode(entity.spec, TaskTemplate))
+        found = plane.program(target)
+        if found.kind == "task":
+            closure = task_closure(decode(found.spec, TaskTemplate))
         else:
-            closure = decode(entity.spec, CompiledWorkflow)
-        code_root = unpack_bundle(store_url, entity.bundle, home) if entity.bundle else ""
+            closure = decode(found.spec, CompiledWorkflow)
+        code_root = unpack_bundle(plane.bundle, found.bundle, home) if found.bundle else ""
         program = (closure, code_root)
         if programs is not None:
             if len(programs) >= 256:
                 programs.pop(next(iter(programs)))
             programs[target] = program
     closure, code_root = program
-    store = DbStateStore(db, pk, record.id, store_url)
+    if record.cluster != plane.cluster:  # where it runs (now): shown by describe and the console
+        record = replace_struct(record, cluster=plane.cluster)
+    store = DbStateStore(plane.stored, pk, record.id, store_url, cluster=plane.cluster)
     resumed = record.phase is not ExecutionPhase.QUEUED
-    replay = _replay(db, store, record, resumed, store_url)
+    replay = _replay(plane, store, record, resumed, store_url)
     spec = record.spec
     executor = Executor(
         execution_id=record.id,
@@ -122,23 +125,18 @@ def load_execution(
 
 
 def _replay(
-    db: Database, store: DbStateStore, record: ExecutionRecord, resumed: bool, store_url: str
+    plane: ControlPlane,
+    store: DbStateStore,
+    record: ExecutionRecord,
+    resumed: bool,
+    store_url: str,
 ) -> Replay | None:
     source = record.spec.source_execution if record.spec.mode == "recover" else None
     source_nodes = []
     source_prefix = ""
     if source is not None:
-        with db.engine.connect() as conn:
-            source_pk = conn.execute(
-                select(ExecutionRow.id).where(
-                    ExecutionRow.project == source.project,
-                    ExecutionRow.domain == source.domain,
-                    ExecutionRow.name == source.name,
-                )
-            ).scalar_one_or_none()
-        if source_pk is None:
-            raise NotFoundError(f"the execution to recover, {source}, does not exist")
-        source_store = DbStateStore(db, source_pk, source, store_url)
+        source_pk, rows = plane.source(source)
+        source_store = DbStateStore(lambda _: rows, source_pk, source, store_url)
         source_nodes = [n for n in source_store.nodes(source) if n.phase is NodePhase.SUCCEEDED]
         layout = DataLayout(open_store(store_url))
         source_prefix = layout.execution_prefix(source.project, source.domain, source.name)
@@ -156,24 +154,6 @@ def _replay(
     known = {n.path for n in own}
     nodes = own + [n for n in source_nodes if n.path not in known]
     return Replay(nodes, store.attempts(record.id), resume=True, load_outputs=load_outputs)
-
-
-def _entity(
-    db: Database, kind: ResourceType, project: str, domain: str, name: str, version: str
-) -> EntityRow:
-    with db.session() as session:
-        row = session.scalars(
-            select(EntityRow).where(
-                EntityRow.resource_type == kind.value,
-                EntityRow.project == project,
-                EntityRow.domain == domain,
-                EntityRow.name == name,
-                EntityRow.version == version,
-            )
-        ).first()
-    if row is None:
-        raise NotFoundError(f"{kind.value} {project}/{domain}/{name}@{version} is not registered")
-    return row
 
 
 def _folder_of(home: Path, digest: str) -> str:
@@ -213,13 +193,13 @@ def _readable(root: Path) -> None:
                 os.chmod(path, 0o755 if os.stat(path).st_mode & 0o100 else 0o644)
 
 
-def unpack_bundle(store_url: str, digest: str, home: Path) -> str:
-    """The directory holding bundle ``digest``'s sources, unpacked on first use (atomically)."""
+def unpack_bundle(fetch: Callable[[str], bytes], digest: str, home: Path) -> str:
+    """The directory holding bundle ``digest``'s sources, unpacked on first use (atomically);
+    ``fetch`` reads a bundle's bytes from the control plane."""
     target = home / "bundles" / _folder_of(home, digest)
     if target.is_dir():
         return str(target)
-    store = open_store(store_url)
-    data = store.get_bytes(DataLayout(store).bundle_uri(digest, ".tar.gz"))
+    data = fetch(digest)
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{digest[:12]}-", dir=target.parent))
     try:

@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import Protocol
 
+import msgspec
 from sqlalchemy import select
 
 from slipstream.model import (
@@ -30,7 +32,26 @@ from .._metrics import NO_METRICS
 from .._tables import AttemptRow, NodeExecutionRow
 from ._offload import Offloader, load_spec
 
-__all__ = ["DbStateStore", "Pending"]
+__all__ = ["Buffered", "DbStateStore", "Pending", "StoredRows", "stored_rows"]
+
+StoredRows = tuple[list[tuple[str, str]], list[tuple[str, int, str]]]
+"""An execution's stored records: (path, node JSON) and (node, number, attempt JSON)."""
+
+
+def stored_rows(db: Database, pk: int) -> StoredRows:
+    """The node and attempt records stored for execution ``pk``."""
+    with db.engine.connect() as conn:
+        nodes = conn.execute(
+            select(NodeExecutionRow.path, NodeExecutionRow.record).where(
+                NodeExecutionRow.execution_id == pk
+            )
+        ).all()
+        attempts = conn.execute(
+            select(AttemptRow.node, AttemptRow.number, AttemptRow.record)
+            .where(AttemptRow.execution_id == pk)
+            .order_by(AttemptRow.node, AttemptRow.number)
+        ).all()
+    return [(p, r) for p, r in nodes], [(n, k, r) for n, k, r in attempts]
 
 
 @dataclass
@@ -58,6 +79,23 @@ class Pending:
         self.events.extend(newer.events)
 
 
+class Buffered(Protocol):
+    """What a flush takes records from: one execution's buffer (a host's store, or a batch a
+    data plane sent)."""
+
+    execution_pk: int
+    lost: bool
+
+    @property
+    def dirty(self) -> bool: ...
+
+    def take(self) -> Pending: ...
+
+    def give_back(self, batch: Pending) -> None: ...
+
+    def mark_lost(self) -> None: ...
+
+
 class DbStateStore:
     """The :class:`~slipstream.engine.StateStore` of one execution on the server.
 
@@ -66,17 +104,26 @@ class DbStateStore:
     the blob store at ``blob_store_url``; the record keeps ``outputs_uri`` (read it back with
     :func:`load_outputs`). Once a flush finds that another engine host took the execution's lease,
     :attr:`lost` is set and later saves are dropped.
+
+    ``source`` is where stored records are read from: the database, or (a data plane) a function
+    asking the control plane. ``cluster`` is written on every attempt record (where it ran).
     """
 
     def __init__(
         self,
-        db: Database,
+        source: Database | Callable[[int], StoredRows],
         execution_pk: int,
         execution: ExecutionId,
         blob_store_url: str,
         offload_bytes: int = 1 << 20,
+        cluster: str = "",
     ) -> None:
-        self.db = db
+        if isinstance(source, Database):
+            db = source
+            self._read: Callable[[int], StoredRows] = lambda pk: stored_rows(db, pk)
+        else:
+            self._read = source
+        self.cluster = cluster
         self.execution_pk = execution_pk
         self.execution = execution
         self.lost = False
@@ -131,6 +178,8 @@ class DbStateStore:
         self._check(execution)
         if self.lost:
             return
+        if record.cluster != self.cluster:
+            record = msgspec.structs.replace(record, cluster=self.cluster)
         self._pending.attempts[(record.node, record.number)] = (
             record.phase.value,
             encode(record).decode(),
@@ -144,13 +193,8 @@ class DbStateStore:
         inputs stay in the blob store until :func:`load_outputs` or :func:`load_inputs` asks.
         """
         self._check(execution)
-        with self.db.engine.connect() as conn:
-            rows = conn.execute(
-                select(NodeExecutionRow.path, NodeExecutionRow.record).where(
-                    NodeExecutionRow.execution_id == self.execution_pk
-                )
-            ).all()
-        records = {path: record for path, record in rows}
+        rows, _ = self._read(self.execution_pk)
+        records = dict(rows)
         records.update({path: rec for path, (_, rec) in self._pending.nodes.items()})
         out = [decode(r, NodeRecord) for r in records.values()]
         for rec in out:  # a resumed @dynamic node needs the workflow it generated
@@ -164,12 +208,7 @@ class DbStateStore:
     def attempts(self, execution: ExecutionId) -> list[AttemptRecord]:
         """Every attempt record of the execution (stored, overlaid with unflushed saves)."""
         self._check(execution)
-        with self.db.engine.connect() as conn:
-            rows = conn.execute(
-                select(AttemptRow.node, AttemptRow.number, AttemptRow.record)
-                .where(AttemptRow.execution_id == self.execution_pk)
-                .order_by(AttemptRow.node, AttemptRow.number)
-            ).all()
+        _, rows = self._read(self.execution_pk)
         records = {(node, number): record for node, number, record in rows}
         records.update({k: rec for k, (_, rec) in self._pending.attempts.items()})
         return [decode(records[k], AttemptRecord) for k in sorted(records)]

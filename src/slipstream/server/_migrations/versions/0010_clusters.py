@@ -53,6 +53,10 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("owner", name="pk_cluster_hosts"),
     )
     op.create_index("ix_cluster_hosts_cluster", "cluster_hosts", ["cluster", "heartbeat_at"])
+    with op.batch_alter_table("tokens") as batch:  # cluster:NAME
+        batch.alter_column(
+            "scope", existing_type=sa.String(16), type_=sa.String(80), existing_nullable=False
+        )
     with op.batch_alter_table("settings") as batch:
         batch.add_column(sa.Column("target", sa.String(300), nullable=False, server_default=""))
         batch.drop_constraint("uq_settings_project_domain", type_="unique")
@@ -62,6 +66,10 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("tokens") as batch:
+        batch.alter_column(
+            "scope", existing_type=sa.String(80), type_=sa.String(16), existing_nullable=False
+        )
     with op.batch_alter_table("settings") as batch:
         batch.drop_constraint("uq_settings_project_domain_target", type_="unique")
         batch.create_unique_constraint("uq_settings_project_domain", ["project", "domain"])
