@@ -141,6 +141,8 @@ def _node_row(remote: Any, record: Any, node: Any) -> dict[str, Any]:
                 {"number": a.number, "limit": a.memory_limit, "peak": a.memory_peak}
                 for a in attempts
             ]
+        if any(a.cluster for a in attempts):  # where each ran (failover moves them)
+            row["attempt_clusters"] = {str(a.number): a.cluster for a in attempts}
     return row
 
 

@@ -43,6 +43,7 @@ def record_row(record: ExecutionRecord) -> dict[str, Any]:
         "mode": spec.mode,
         "source": spec.source_execution.name if spec.source_execution else "",
         "launched_by": spec.launched_by,
+        "cluster": record.cluster,
         "created_at": when(record.created_at) if record.created_at else "",
         "started_at": when(record.started_at) if record.started_at else "",
         "ended_at": when(record.ended_at) if record.ended_at else "",

@@ -31,12 +31,14 @@ class _GetGroup(AliasedGroup):
         "task": "tasks",
         "workflow": "workflows",
         "project": "projects",
+        "cluster": "clusters",
     }
 
 
 @click.group(cls=_GetGroup)
 def get() -> None:
-    """Show what the server holds: projects, tasks, workflows, launch-plans, executions."""
+    """Show what the server holds: projects, tasks, workflows, launch-plans, executions,
+    clusters."""
 
 
 @get.command()
@@ -64,6 +66,64 @@ def projects(name: str | None, endpoint: str | None, limit: int | None, as_json:
         echo_json(rows)
     else:
         echo_table(rows, ["name", "state", "description", "created_at"])
+
+
+@get.command()
+@click.argument("name", required=False)
+@click.option("--endpoint", default=None, help="Server URL.")
+@json_option
+@reports_errors
+def clusters(name: str | None, endpoint: str | None, as_json: bool) -> None:
+    """List the compute clusters (or cluster NAME): hosts, runner, capacity, running attempts,
+    queue depth and last heartbeat."""
+    import msgspec
+
+    from slipstream.errors import NotFoundError
+
+    with open_remote(endpoint, None, None) as remote:
+        found = remote.list_clusters()
+    if name:
+        found = [c for c in found if c.name == name]
+        if not found:
+            raise NotFoundError(f"cluster {name} does not exist", details={"cluster": name})
+    if as_json:
+        echo_json([msgspec.to_builtins(c) for c in found])
+        return
+    echo_table([cluster_row(c) for c in found], _CLUSTER_COLUMNS)
+
+
+_CLUSTER_COLUMNS = (
+    "name",
+    "alive",
+    "hosts",
+    "runner",
+    "cpus",
+    "memory",
+    "gpus",
+    "running",
+    "queued",
+    "last_heartbeat",
+)
+
+
+def cluster_row(cluster: Any) -> dict[str, Any]:
+    """One line of ``get clusters``: totals over live hosts, runners of all of them."""
+    from slipstream.model import format_memory
+
+    live = sum(1 for h in cluster.hosts if h.alive)
+    beat = cluster.heartbeat_at
+    return {
+        "name": cluster.name,
+        "alive": "yes" if cluster.alive else "no",
+        "hosts": f"{live}/{len(cluster.hosts)} alive" if cluster.hosts else "none",
+        "runner": ", ".join(sorted({h.runner for h in cluster.hosts})),
+        "cpus": f"{cluster.capacity.cpus:g}",
+        "memory": format_memory(cluster.capacity.memory) if cluster.capacity.memory else "0",
+        "gpus": cluster.capacity.gpus,
+        "running": cluster.running,
+        "queued": cluster.queued,
+        "last_heartbeat": when(beat) if beat is not None else "never",
+    }
 
 
 def _entity_command(kind: str, resource_type: str, help_text: str) -> click.Command:

@@ -19,7 +19,16 @@ from ._spec_commands import SpecEntity, Unencoded, launch_plan_entity, spec_comm
 
 __all__ = ["launch"]
 
-_OPTION_NAMES = ("version", "launchplan", "exec_name", "wait", "endpoint", "project", "domain")
+_OPTION_NAMES = (
+    "version",
+    "launchplan",
+    "exec_name",
+    "wait",
+    "endpoint",
+    "project",
+    "domain",
+    "cluster",
+)
 # options that say which entity to look up, scanned after ENTITY before its command exists
 _LOOKUP = {
     "--version": "version",
@@ -54,6 +63,11 @@ def _launch_options() -> list[click.Option]:
             is_flag=True,
             default=None,
             help="Follow the execution to its end and print its outputs.",
+        ),
+        click.Option(
+            ["--cluster"],
+            default=None,
+            help="Run on this compute cluster alone (default: the route of the settings).",
         ),
         click.Option(
             ["--endpoint"],
@@ -163,7 +177,11 @@ def _launch(entity: SpecEntity, inputs: dict[str, Any], given: dict[str, Any]) -
     with open_remote(opts["endpoint"], opts["project"], opts["domain"]) as remote:
         try:
             record = remote.execute(
-                entity.spec, values, literals=literals, name=opts["exec_name"] or None
+                entity.spec,
+                values,
+                literals=literals,
+                name=opts["exec_name"] or None,
+                cluster=opts["cluster"] or None,
             )
         except (InputError, LiteralTypeError) as e:  # refused by the server: nothing started
             raise click.UsageError(str(e)) from None

@@ -13,7 +13,16 @@ import click
 
 __all__ = ["REMOTE_OPTION_NAMES", "execute_remote", "remote_options", "started"]
 
-REMOTE_OPTION_NAMES = ("remote", "wait", "endpoint", "project", "domain", "version", "exec_name")
+REMOTE_OPTION_NAMES = (
+    "remote",
+    "wait",
+    "endpoint",
+    "project",
+    "domain",
+    "version",
+    "exec_name",
+    "cluster",
+)
 
 
 def remote_options() -> list[click.Option]:
@@ -44,6 +53,12 @@ def remote_options() -> list[click.Option]:
             ["--name", "exec_name"],
             default=None,
             help="With --remote: the execution's name (default: generated).",
+        ),
+        click.Option(
+            ["--cluster"],
+            default=None,
+            help="With --remote: run on this compute cluster alone (default: the route of the "
+            "settings, execution_cluster).",
         ),
     ]
 
@@ -78,6 +93,7 @@ def execute_remote(entity: Any, inputs: dict[str, Any], opts: dict[str, Any]) ->
                 literals=literals,
                 version=done.version,
                 name=opts.get("exec_name") or None,
+                cluster=opts.get("cluster") or None,
             )
             # by spec: the outputs typed by the registered interface (no Python types here)
             started(remote, record, done.version, entity=None if by_spec else entity, opts=opts)

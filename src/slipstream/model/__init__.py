@@ -30,6 +30,7 @@ from ._auth import (
     UserCreate,
 )
 from ._binding import WORKFLOW_INPUTS, Binding, BindingData, Const, DictOf, ListOf, Ref
+from ._cluster import Cluster, ClusterCapacity, ClusterHost
 from ._codec import decode, encode, hash_literals, to_builtins
 from ._environment import EnvironmentSpec
 from ._execution import AttemptRecord, ErrorInfo, ExecutionRecord, ExecutionSpec, NodeRecord
@@ -99,6 +100,9 @@ from ._workflow import (
 )
 
 __all__ = [
+    "Cluster",
+    "ClusterCapacity",
+    "ClusterHost",
     "BackfillRequest",
     "BackfillResult",
     "NotificationDelivery",

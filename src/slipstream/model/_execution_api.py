@@ -33,7 +33,8 @@ class ExecutionCreate(msgspec.Struct, frozen=True, omit_defaults=True, forbid_un
     ``target`` names a launch plan, a workflow (meaning its default launch plan) or a task, with
     project and domain (where the execution lives) and a version (empty or ``latest``: the newest).
     ``inputs`` are literals; the launch plan's default inputs fill what is not given, and its fixed
-    inputs may not be given at all. ``name`` is generated when empty.
+    inputs may not be given at all. ``name`` is generated when empty. ``cluster`` routes this
+    execution alone to one compute cluster (instead of the route of its settings).
     """
 
     target: Identifier
@@ -43,6 +44,7 @@ class ExecutionCreate(msgspec.Struct, frozen=True, omit_defaults=True, forbid_un
     annotations: dict[str, str] = {}
     max_parallelism: int | None = None
     launched_by: str = ""
+    cluster: str = ""
 
 
 class RelaunchRequest(msgspec.Struct, frozen=True, omit_defaults=True, forbid_unknown_fields=True):

@@ -8,11 +8,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 from typing import Any, TypeVar
+from urllib.parse import urlencode
 
 import msgspec
 
 from slipstream.configuration import ClientConfig
-from slipstream.errors import ConfigError
+from slipstream.errors import ConfigError, ValidationError
 from slipstream.model import (
     CompiledWorkflow,
     Identifier,
@@ -32,6 +33,7 @@ from slipstream.model import (
 
 from ._access import Access
 from ._bundle import build_bundle
+from ._clusters import RemoteClusters
 from ._discover import discover, source_paths
 from ._executions import RemoteExecutions
 from ._gc import RemoteGc
@@ -64,7 +66,7 @@ class Registration:
     """True when the specs came from the spec cache (the user's modules were not imported)."""
 
 
-class Remote(RemoteExecutions, RemoteSchedules, RemoteLineage, RemoteGc):
+class Remote(RemoteExecutions, RemoteSchedules, RemoteLineage, RemoteGc, RemoteClusters):
     """A connection to a slipstream server, with a default project and domain.
 
     ``Remote()`` finds the server from ``SLIPSTREAM_ENDPOINT`` or the config file
@@ -354,17 +356,35 @@ class Remote(RemoteExecutions, RemoteSchedules, RemoteLineage, RemoteGc):
 
     # -- settings -----------------------------------------------------------------------------
 
-    def get_settings(self, *, project: str | None = None, domain: str | None = None) -> Settings:
-        """Settings stored for the project (no ``domain``) or for the project+``domain``."""
+    def get_settings(
+        self,
+        *,
+        project: str | None = None,
+        domain: str | None = None,
+        workflow: str | None = None,
+        launch_plan: str | None = None,
+    ) -> Settings:
+        """Settings stored for the project (no ``domain``), for the project+``domain``, or for
+        one ``workflow`` or ``launch_plan`` of the project+``domain``."""
         p, _ = self._scope(project, None)
-        return self._http.get(_settings_path(p, domain or ""), Settings)
+        path = _settings_path(p, domain or "", workflow, launch_plan)
+        return self._http.get(path, Settings)
 
     def set_settings(
-        self, settings: Settings, *, project: str | None = None, domain: str | None = None
+        self,
+        settings: Settings,
+        *,
+        project: str | None = None,
+        domain: str | None = None,
+        workflow: str | None = None,
+        launch_plan: str | None = None,
     ) -> Settings:
-        """Replace the settings of the project (no ``domain``) or of the project+``domain``."""
+        """Replace the settings of the project (no ``domain``), of the project+``domain``, or
+        of one ``workflow`` or ``launch_plan`` of the project+``domain`` (their executions'
+        settings, over the project+domain's: ``execution_cluster`` routes them)."""
         p, _ = self._scope(project, None)
-        return self._http.send("PUT", _settings_path(p, domain or ""), settings, Settings)
+        path = _settings_path(p, domain or "", workflow, launch_plan)
+        return self._http.send("PUT", path, settings, Settings)
 
     def resolved_settings(
         self,
@@ -433,7 +453,14 @@ def _spec_type(resource_type: ResourceType) -> Any:
     }[ResourceType(resource_type)]
 
 
-def _settings_path(project: str, domain: str) -> str:
+def _settings_path(
+    project: str, domain: str, workflow: str | None = None, launch_plan: str | None = None
+) -> str:
+    if workflow is not None or launch_plan is not None:
+        if not domain:
+            raise ValidationError("the settings of a workflow or a launch plan need a domain")
+        target = {"workflow": workflow} if workflow is not None else {"launch_plan": launch_plan}
+        return f"/projects/{project}/domains/{domain}/settings?{urlencode(target)}"
     if domain:
         return f"/projects/{project}/domains/{domain}/settings"
     return f"/projects/{project}/settings"

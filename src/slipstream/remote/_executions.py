@@ -115,9 +115,11 @@ class RemoteExecutions:
         poll_interval: float = 1.0,
         literals: dict[str, Any] | None = None,
         type_hints: dict[str, Any] | None = None,
+        cluster: str | None = None,
     ) -> ExecutionRecord:
         """Start an execution of ``entity`` with Python ``inputs``; with ``wait``, follow it to
-        its end (see :meth:`wait`).
+        its end (see :meth:`wait`). ``cluster`` runs it on that compute cluster alone (instead
+        of the route its settings give).
 
         ``entity`` is a local task, workflow or launch plan (registered already: by its name and
         ``version``, the newest by default), a registered spec (``TaskTemplate``,
@@ -141,6 +143,7 @@ class RemoteExecutions:
             annotations=annotations or {},
             max_parallelism=max_parallelism,
             launched_by=_user(),
+            cluster=cluster or "",
         )
         record = self._http.send("POST", "/executions", body, ExecutionRecord)
         if wait:

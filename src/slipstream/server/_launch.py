@@ -1,6 +1,12 @@
 """Starting executions: create (from a launch plan, a workflow's default launch plan, or a task),
 relaunch and recover.
 
+Each is routed (:mod:`._clusters`): the cluster asked for this execution alone, else the
+``execution_cluster`` of the settings of its launch plan, its workflow, its project+domain or
+its project, else the default cluster. A route naming an unknown cluster, or a task asking for
+more than any host of the route has, is refused here; the row keeps the route (for failover) and
+the cluster it starts on.
+
 Everything is checked before anything is stored: the caller is a launcher of the target's
 project and domain, the target exists, the inputs are exactly the interface's (none missing, none
 unknown, none fixed by the launch plan), every literal has its input's type (the one validator,
@@ -49,6 +55,7 @@ from slipstream.model import (
 )
 
 from ._auth import ANONYMOUS, Principal
+from ._clusters import DEFAULT_CLUSTER, Placement, check_cluster, check_resources, join_route, place
 from ._db import Database
 from ._execution_rows import add_event, decode_record, find_row, record_row
 from ._input_policy import InputPolicy
@@ -72,6 +79,8 @@ class _Resolved:
     interface: Interface
     launch_plan: LaunchPlanSpec | None
     label: str
+    tasks: tuple[TaskTemplate, ...] = ()
+    """The tasks it runs (the closure of a workflow), whose resources routing checks."""
 
 
 def check_actor(actor: str, field: str) -> str:
@@ -159,10 +168,15 @@ class LaunchService:
             )
         check_labels(request.labels, "labels")
         check_labels(request.annotations, "annotations")
+        if request.cluster:
+            check_cluster(request.cluster)
         with self.db.session() as session:
             self.projects.require(session, target.project, active=True)
             resolved = self._resolve(session, target)
             inputs = _resolve_inputs(resolved, request.inputs)
+            placement = self._route(
+                session, target.project, target.domain, resolved, request.cluster
+            )
             if caller is not None:
                 self.inputs.check(
                     session,
@@ -186,8 +200,9 @@ class LaunchService:
             launched_by=actor,
             parent_execution=parent[0] if parent is not None else None,
             parent_node=parent[1] if parent is not None else "",
+            cluster=request.cluster,
         )
-        return self._insert(target.project, target.domain, request.name, spec, actor)
+        return self._insert(target.project, target.domain, request.name, spec, actor, placement)
 
     def create_child(
         self,
@@ -234,22 +249,55 @@ class LaunchService:
 
         if rt is ResourceType.TASK:
             task: TaskTemplate = fetch(rt, target.name, version)
-            return _Resolved(task.id, task.interface, None, f"task {task.id}")
+            return _Resolved(task.id, task.interface, None, f"task {task.id}", (task,))
         if rt is ResourceType.LAUNCH_PLAN:
             lp: LaunchPlanSpec = fetch(rt, target.name, version)
             wf: CompiledWorkflow = fetch(
                 ResourceType.WORKFLOW, lp.workflow.name, lp.workflow.version
             )
-            return _Resolved(wf.workflow.id, wf.workflow.interface, lp, f"launch plan {lp.id}")
+            return _Resolved(
+                wf.workflow.id,
+                wf.workflow.interface,
+                lp,
+                f"launch plan {lp.id}",
+                tuple(wf.tasks.values()),
+            )
         wf = fetch(ResourceType.WORKFLOW, target.name, version)
         wid = wf.workflow.id
+        tasks = tuple(wf.tasks.values())
         try:
             lp = fetch(ResourceType.LAUNCH_PLAN, wid.name, wid.version)
         except NotFoundError:  # registered without its default launch plan
-            return _Resolved(wid, wf.workflow.interface, None, f"workflow {wid}")
+            return _Resolved(wid, wf.workflow.interface, None, f"workflow {wid}", tasks)
         if lp.workflow != wid:
-            return _Resolved(wid, wf.workflow.interface, None, f"workflow {wid}")
-        return _Resolved(wid, wf.workflow.interface, lp, f"workflow {wid}")
+            return _Resolved(wid, wf.workflow.interface, None, f"workflow {wid}", tasks)
+        return _Resolved(wid, wf.workflow.interface, lp, f"workflow {wid}", tasks)
+
+    def _route(
+        self,
+        session: Session,
+        project: str,
+        domain: str,
+        resolved: _Resolved,
+        asked: str,
+        launch_plan: Identifier | None = None,
+    ) -> Placement:
+        """Where an execution of ``resolved`` (launched through ``launch_plan``, default: the
+        one it resolved to) goes; see the module docstring."""
+        plan = launch_plan or (resolved.launch_plan.id if resolved.launch_plan else None)
+        if asked:
+            route: tuple[str, ...] = (asked,)
+        else:
+            targets = []
+            if resolved.target.resource_type is ResourceType.WORKFLOW:
+                targets.append(f"workflow:{resolved.target.name}")
+            if plan is not None:
+                targets.append(f"launch_plan:{plan.name}")
+            settings = self.registry.settings.targeted(session, project, domain, tuple(targets))
+            route = settings.execution_cluster or (DEFAULT_CLUSTER,)
+        placement = place(session, route)
+        check_resources(session, placement.route, resolved.tasks)
+        return placement
 
     # -- relaunch and recover -----------------------------------------------------------------
 
@@ -287,7 +335,11 @@ class LaunchService:
         with self.db.session() as session:
             self.projects.require(session, project, active=True)
             source = decode_record(find_row(session, project, domain, name, self.projects.domains))
-            iface = self._resolve(session, source.spec.target).interface
+            resolved = self._resolve(session, source.spec.target)
+            iface = resolved.interface
+            placement = self._route(
+                session, project, domain, resolved, source.spec.cluster, source.spec.launch_plan
+            )
             inputs = source.spec.inputs
             _check_literals(iface, inputs, f"execution {source.id}")
             stored = self._stored_values(session, source.spec.launch_plan, iface)
@@ -303,7 +355,7 @@ class LaunchService:
         spec = msgspec.structs.replace(
             source.spec, mode=mode, source_execution=source.id, launched_by=actor
         )
-        return self._insert(project, domain, request.name, spec, actor)
+        return self._insert(project, domain, request.name, spec, actor, placement)
 
     def _stored_values(
         self, session: Session, plan: Identifier | None, iface: Interface
@@ -329,7 +381,13 @@ class LaunchService:
     # -- storing ------------------------------------------------------------------------------
 
     def _insert(
-        self, project: str, domain: str, name: str, spec: ExecutionSpec, actor: str
+        self,
+        project: str,
+        domain: str,
+        name: str,
+        spec: ExecutionSpec,
+        actor: str,
+        placement: Placement,
     ) -> ExecutionRecord:
         for _ in range(3):
             now = time.time()
@@ -338,10 +396,12 @@ class LaunchService:
                 spec=spec,
                 phase=ExecutionPhase.QUEUED,
                 created_at=now,
+                cluster=placement.cluster,
             )
             try:
                 with self.db.session() as session:
                     row = record_row(record, now)
+                    row.cluster, row.route = placement.cluster, join_route(placement.route)
                     if spec.parent_execution is not None:
                         row.parent_id = self._parent_id(session, spec.parent_execution)
                     session.add(row)

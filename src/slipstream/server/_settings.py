@@ -1,7 +1,8 @@
-"""Settings per project and per project+domain, their resolution, and the resource ceiling.
+"""Settings per project, per project+domain and per workflow or launch plan of a project+domain,
+their resolution, and the resource ceiling.
 
-Resolution applies layers in order: the task, the project, the project+domain, an execution
-override; a field set in a later layer wins and dicts (labels, annotations, environment) merge key
+Resolution applies layers in order: the task, the project, the project+domain, the workflow's,
+the launch plan's (when asked for), an execution override; a field set in a later layer wins and dicts (labels, annotations, environment) merge key
 by key. One exception keeps Flyte's meaning of *default* resources: a default fills only what the
 task leaves unset, so a task's own request survives project defaults (an override still wins).
 """
@@ -19,15 +20,42 @@ from slipstream.errors import PermissionDeniedError, ValidationError
 from slipstream.model import OomRetry, ResourceSpec, Role, Settings, TaskTemplate, parse_quantity
 
 from ._auth import Principal
+from ._clusters import check_route
 from ._db import Database
 from ._input_uris import check_prefixes
+from ._names import check_name
 from ._projects import ProjectService
 from ._quantities import check_spec, exceeding
 from ._tables import SettingsRow
 
-__all__ = ["SettingsService", "merge_settings", "oom_retry_of"]
+__all__ = ["TARGET_KINDS", "SettingsService", "merge_settings", "oom_retry_of", "settings_target"]
 
 _DICTS = ("labels", "annotations", "environment")
+TARGET_KINDS = ("workflow", "launch_plan")
+"""What settings below a project+domain may be of: ``workflow:NAME``, ``launch_plan:NAME``."""
+
+
+def settings_target(kind: str, name: str) -> str:
+    """The ``target`` of the settings of one workflow or launch plan (checked)."""
+    if kind not in TARGET_KINDS:
+        raise ValidationError(
+            f"settings may be of a {' or a '.join(TARGET_KINDS)}, not of a {kind!r}",
+            details={"field": "target", "value": kind},
+        )
+    check_name(name)
+    return f"{kind}:{name}"
+
+
+def _check_target(target: str, domain: str) -> None:
+    if not target:
+        return
+    kind, _, name = target.partition(":")
+    settings_target(kind, name)
+    if not domain:
+        raise ValidationError(
+            f"settings of {kind} {name!r} belong to a project+domain: give the domain",
+            details={"field": "domain", "target": target},
+        )
 
 
 def _merge_resources(low: ResourceSpec | None, high: ResourceSpec | None) -> ResourceSpec | None:
@@ -58,21 +86,30 @@ class SettingsService:
         self.db = db
         self.projects = projects
 
-    def get(self, project: str, domain: str = "") -> Settings:
-        """The settings stored at exactly this level (empty when none)."""
+    def get(self, project: str, domain: str = "", target: str = "") -> Settings:
+        """The settings stored at exactly this level (empty when none); ``target``:
+        ``workflow:NAME`` or ``launch_plan:NAME`` of the project+domain."""
+        _check_target(target, domain)
         with self.db.session() as session:
             self._check_scope(session, project, domain)
-            return self._load(session, project, domain)
+            return self._load(session, project, domain, target)
 
     def put(
-        self, project: str, domain: str, settings: Settings, caller: Principal | None = None
+        self,
+        project: str,
+        domain: str,
+        settings: Settings,
+        caller: Principal | None = None,
+        target: str = "",
     ) -> Settings:
-        """Replace the settings of a project (``domain=""``) or a project+domain.
+        """Replace the settings of a project (``domain=""``), a project+domain, or (``target``)
+        one workflow or launch plan of a project+domain.
 
         ``allowed_input_prefixes`` widens what launchers may read, so only an admin of the project
         (or ``caller=None``: the server itself) changes it; a body without it from anyone else
         keeps the stored one.
         """
+        _check_target(target, domain)
         _validate(settings)
         settings = msgspec.structs.replace(
             settings,
@@ -84,11 +121,13 @@ class SettingsService:
             self._check_scope(session, project, domain)
             row = session.scalars(
                 select(SettingsRow).where(
-                    SettingsRow.project == project, SettingsRow.domain == domain
+                    SettingsRow.project == project,
+                    SettingsRow.domain == domain,
+                    SettingsRow.target == target,
                 )
             ).one_or_none()
             if caller is not None and not caller.allows(Role.ADMIN, project, domain):
-                stored = self._load(session, project, domain).allowed_input_prefixes
+                stored = self._load(session, project, domain, target).allowed_input_prefixes
                 if settings.allowed_input_prefixes is None:
                     settings = msgspec.structs.replace(settings, allowed_input_prefixes=stored)
                 elif settings.allowed_input_prefixes != stored:
@@ -100,7 +139,13 @@ class SettingsService:
             body = msgspec.json.encode(settings).decode()
             if row is None:
                 session.add(
-                    SettingsRow(project=project, domain=domain, body=body, updated_at=time.time())
+                    SettingsRow(
+                        project=project,
+                        domain=domain,
+                        target=target,
+                        body=body,
+                        updated_at=time.time(),
+                    )
                 )
             else:
                 row.body, row.updated_at = body, time.time()
@@ -118,6 +163,29 @@ class SettingsService:
         with self.db.session() as session:
             self._check_scope(session, project, domain)
             return self.resolve_in(session, project, domain, task=task, override=override)
+
+    def targeted(
+        self, session: Session, project: str, domain: str, targets: tuple[str, ...]
+    ) -> Settings:
+        """The settings of ``project``/``domain`` with those of ``targets`` (``workflow:NAME``,
+        ``launch_plan:NAME``; later ones win) over them, read in one query."""
+        rows = session.execute(
+            select(SettingsRow.domain, SettingsRow.target, SettingsRow.body).where(
+                SettingsRow.project == project,
+                SettingsRow.domain.in_(("", domain)),
+                SettingsRow.target.in_(("", *targets)),
+            )
+        ).all()
+        found = {
+            (row[0], row[1]): msgspec.json.decode(row[2], type=Settings)
+            for row in rows
+            if row[1] == "" or row[0] == domain
+        }
+        merged = Settings()
+        for key in (("", ""), (domain, ""), *((domain, t) for t in targets)):
+            if key in found:
+                merged = merge_settings(merged, found[key])
+        return merged
 
     def resolve_in(
         self,
@@ -155,7 +223,9 @@ class SettingsService:
         wins over the project's), read in one query: it is on the path of a launch."""
         rows = session.execute(
             select(SettingsRow.domain, SettingsRow.body).where(
-                SettingsRow.project == project, SettingsRow.domain.in_(("", domain))
+                SettingsRow.project == project,
+                SettingsRow.domain.in_(("", domain)),
+                SettingsRow.target == "",
             )
         ).all()
         found: dict[str, tuple[str, ...] | None] = {
@@ -178,10 +248,12 @@ class SettingsService:
             )
 
     @staticmethod
-    def _load(session: Session, project: str, domain: str) -> Settings:
+    def _load(session: Session, project: str, domain: str, target: str = "") -> Settings:
         body = session.scalars(
             select(SettingsRow.body).where(
-                SettingsRow.project == project, SettingsRow.domain == domain
+                SettingsRow.project == project,
+                SettingsRow.domain == domain,
+                SettingsRow.target == target,
             )
         ).one_or_none()
         return Settings() if body is None else msgspec.json.decode(body, type=Settings)
@@ -193,7 +265,9 @@ def oom_retry_of(conn: Connection, project: str, domain: str) -> OomRetry | None
     host loads an execution."""
     rows = conn.execute(
         select(SettingsRow.domain, SettingsRow.body).where(
-            SettingsRow.project == project, SettingsRow.domain.in_(("", domain))
+            SettingsRow.project == project,
+            SettingsRow.domain.in_(("", domain)),
+            SettingsRow.target == "",
         )
     ).all()
     found = {row[0]: msgspec.json.decode(row[1], type=Settings).oom_retry for row in rows}
@@ -228,3 +302,5 @@ def _validate(settings: Settings) -> None:
             )
     if settings.max_parallelism is not None and settings.max_parallelism < 1:
         raise ValidationError("max_parallelism must be at least 1")
+    if settings.execution_cluster is not None:
+        check_route(settings.execution_cluster, "execution_cluster")

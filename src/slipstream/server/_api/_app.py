@@ -11,6 +11,7 @@ from .._metrics import RequestMetrics
 from .._services import Services
 from . import (
     _auth,
+    _clusters,
     _data,
     _entities,
     _executions,
@@ -45,7 +46,16 @@ def create_app(services: Services) -> FastAPI:
     app.state.loops = {}  # this process's background loops by name (the server fills it in)
     install_error_handlers(app)
     api = APIRouter(prefix=API_PREFIX)
-    for module in (_projects, _entities, _executions, _data, _auth, _schedules, _secrets):
+    for module in (
+        _projects,
+        _entities,
+        _executions,
+        _data,
+        _auth,
+        _schedules,
+        _secrets,
+        _clusters,
+    ):
         api.include_router(module.router)
     api.include_router(_lineage_router)
     api.include_router(_gc_router)

@@ -23,6 +23,7 @@ from slipstream.model import (
 from .._pagination import PageRequest
 from .._registry import decode_spec
 from .._services import Services
+from .._settings import settings_target
 from ._deps import caller, page_params, principal, services
 from ._io import doc, json_response, read_body
 
@@ -87,24 +88,51 @@ async def put_project_settings(project: str, request: Request, svc: Svc) -> Resp
     )
 
 
+_WORKFLOW_Q = Query(None, description="the settings of this workflow of the project+domain")
+_PLAN_Q = Query(None, description="the settings of this launch plan of the project+domain")
+
+
+def _target(workflow: str | None, launch_plan: str | None) -> str:
+    if workflow is not None and launch_plan is not None:
+        raise ValidationError("give a workflow or a launch plan, not both")
+    if workflow is not None:
+        return settings_target("workflow", workflow)
+    return settings_target("launch_plan", launch_plan) if launch_plan is not None else ""
+
+
 @router.get("/projects/{project}/domains/{domain}/settings", **doc(response=Settings))
-def get_domain_settings(project: str, domain: str, svc: Svc) -> Response:
-    """Settings stored at the project+domain level."""
+def get_domain_settings(
+    project: str,
+    domain: str,
+    svc: Svc,
+    workflow: str | None = _WORKFLOW_Q,
+    launch_plan: str | None = _PLAN_Q,
+) -> Response:
+    """Settings stored at the project+domain level, or of one of its workflows or launch plans."""
     if not domain:
         raise ValidationError("domain must not be empty")
-    return json_response(svc.settings.get(project, domain))
+    return json_response(svc.settings.get(project, domain, _target(workflow, launch_plan)))
 
 
 @router.put(
     "/projects/{project}/domains/{domain}/settings", **doc(body=Settings, response=Settings)
 )
-async def put_domain_settings(project: str, domain: str, request: Request, svc: Svc) -> Response:
-    """Replace the project+domain settings."""
+async def put_domain_settings(
+    project: str,
+    domain: str,
+    request: Request,
+    svc: Svc,
+    workflow: str | None = _WORKFLOW_Q,
+    launch_plan: str | None = _PLAN_Q,
+) -> Response:
+    """Replace the project+domain settings, or those of one of its workflows or launch plans
+    (which apply to its executions over the project+domain's)."""
     body = await read_body(request, Settings)
     if not domain:
         raise ValidationError("domain must not be empty")
+    target = _target(workflow, launch_plan)
     return json_response(
-        await run_in_threadpool(svc.settings.put, project, domain, body, principal(request))
+        await run_in_threadpool(svc.settings.put, project, domain, body, principal(request), target)
     )
 
 

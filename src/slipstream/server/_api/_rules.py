@@ -140,6 +140,7 @@ RULES: list[tuple[frozenset[str], re.Pattern[str], Rule]] = [
         (r"/domains", "the domains"),
         (r"/whoami", "who the caller is"),
         (r"/metrics", "the server's metrics"),
+        (r"/clusters", "the compute clusters"),
     )
 ]
 RULES += [

@@ -42,7 +42,11 @@ class Doomed:
 
 def _stored(session: Session, project: str, domain: str) -> RetentionPolicy | None:
     body = session.scalars(
-        select(SettingsRow.body).where(SettingsRow.project == project, SettingsRow.domain == domain)
+        select(SettingsRow.body).where(
+            SettingsRow.project == project,
+            SettingsRow.domain == domain,
+            SettingsRow.target == "",
+        )
     ).one_or_none()
     return None if body is None else msgspec.json.decode(body, type=Settings).retention
 
