@@ -1,5 +1,4 @@
-"""Starting and stopping the scheduler, notifier and cluster failover threads of a server
-process."""
+"""Starting and stopping the scheduler and notifier threads of a server process."""
 
 from __future__ import annotations
 
@@ -8,7 +7,6 @@ from collections.abc import Callable
 
 from slipstream.errors import ConfigError
 
-from .._clusters import start_failover
 from .._config import ServerConfig
 from .._db import Database
 from .._launch import LaunchService
@@ -31,8 +29,8 @@ def start_background(
     registry: Registry,
     metrics: Metrics = NO_METRICS,
 ) -> tuple[Callable[[], None], list[Supervised]]:
-    """Start the scheduler, the notifier and the cluster failover (supervised daemon threads);
-    returns what stops them, and the loops (for the health checks).
+    """Start the scheduler and the notifier (supervised daemon threads); returns what stops
+    them, and the loops (for the health checks).
 
     A bad SMTP setting is refused here, at start, rather than at the first e-mail.
     """
@@ -42,17 +40,14 @@ def start_background(
     scheduler = Scheduler(db, launches)
     notifier = Notifier(db, registry, smtp=smtp, base_url=config.url)
     scheduler.metrics = notifier.metrics = metrics
-    stop_failover, failover = start_failover(db)
     loops = [
         Supervised("scheduler", scheduler.serve, _log).start(),
         Supervised("notifier", notifier.serve, _log).start(),
-        failover,
     ]
 
     def stop() -> None:
         scheduler.stop()
         notifier.stop()
-        stop_failover()
         for loop in loops:
             loop.join(10)
 
