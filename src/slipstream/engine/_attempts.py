@@ -4,7 +4,9 @@ An attempt's request says where its outputs, checkpoint and log go, under the ex
 in the blob store (``{node}/{attempt}/outputs``, ``.../checkpoint``, ``.../logs``), and where the
 checkpoint to start from is (the attempt before it, or on a first attempt what a replay recorded).
 Attempt records are written here only: one when an attempt ends, and, when logs are captured, one
-while it runs so that its log can be followed. An attempt given more memory after one was killed
+while it runs so that its log can be followed. Each record's change of phase is checked against
+the declared table from the phase the attempt was last recorded in (QUEUED, handed to the runner,
+when none was), through RUNNING for an attempt the runner ran that was not recorded running. An attempt given more memory after one was killed
 for memory carries its task with the grown limit and request, so that every runner enforces and
 accounts the grown figure; its record keeps the limit it ran under and the peak its worker saw.
 """
@@ -28,6 +30,7 @@ from slipstream.model import (
     ErrorKind,
     ExecutionId,
     TaskTemplate,
+    check_path,
     check_transition,
     format_memory,
 )
@@ -81,6 +84,7 @@ class Attempts:
         "code_root",
         "id",
         "limits",
+        "phases",
         "prefix",
         "replay",
         "runner",
@@ -106,6 +110,8 @@ class Attempts:
         self.replay = replay
         self.limits: dict[tuple[str, int], int] = {}
         """The memory limit of each running attempt that has one, for its record."""
+        self.phases: dict[tuple[str, int], AttemptPhase] = {}
+        """The phase of each attempt recorded before it ended (RUNNING, to name its log)."""
         layout = DataLayout(open_store(blob_store))
         self.prefix = (
             layout.execution_prefix(execution_id.project, execution_id.domain, execution_id.name)
@@ -154,6 +160,16 @@ class Attempts:
 
     def running(self, request: AttemptRequest) -> None:
         """Record that ``request`` runs, naming its log (requests made with logs captured)."""
+        key = (request.node, request.attempt)
+        current = self.phases.get(key, AttemptPhase.QUEUED)
+        check_transition(
+            ATTEMPT_TRANSITIONS,
+            current,
+            AttemptPhase.RUNNING,
+            f"attempt {request.node}#{request.attempt}",
+            _illegal,
+        )
+        self.phases[key] = AttemptPhase.RUNNING
         self.store.save_attempt(
             self.id,
             AttemptRecord(
@@ -191,6 +207,7 @@ class Attempts:
             r.deck_uri,
             self.limits.pop((r.node, r.attempt), 0) if self.limits else 0,
             r.memory_peak,
+            ran=True,
         )
 
     def unstarted(self, node: str, number: int) -> None:
@@ -198,6 +215,15 @@ class Attempts:
         started before its host shut down: it is not charged, and the next host runs it under the
         same number."""
         self.limits.pop((node, number), None)
+        current = self.phases.pop((node, number), AttemptPhase.QUEUED)
+        if current is not AttemptPhase.QUEUED:
+            check_transition(
+                ATTEMPT_TRANSITIONS,
+                current,
+                AttemptPhase.QUEUED,
+                f"attempt {node}#{number}",
+                _illegal,
+            )
         self.store.save_attempt(
             self.id,
             AttemptRecord(
@@ -218,12 +244,23 @@ class Attempts:
         deck_uri: str = "",
         memory_limit: int = 0,
         memory_peak: int = 0,
+        *,
+        ran: bool = False,
     ) -> None:
-        """Record that attempt ``number`` of ``node`` ended in ``phase`` (checked against the
-        declared transitions from RUNNING); it ends now unless ``ended_at`` says otherwise."""
-        check_transition(
-            ATTEMPT_TRANSITIONS, AttemptPhase.RUNNING, phase, f"attempt {node}#{number}", _illegal
+        """Record that attempt ``number`` of ``node`` ended in ``phase``; it ends now unless
+        ``ended_at`` says otherwise. The change is checked against the declared transitions from
+        the phase the attempt was recorded in (QUEUED when none), through RUNNING when the runner
+        ``ran`` it and it was not recorded running (its one record is written as it ends)."""
+        current = (
+            self.phases.pop((node, number), AttemptPhase.QUEUED)
+            if self.phases
+            else AttemptPhase.QUEUED
         )
+        what = f"attempt {node}#{number}"
+        if ran and current is AttemptPhase.QUEUED:
+            check_path(ATTEMPT_TRANSITIONS, (current, AttemptPhase.RUNNING, phase), what, _illegal)
+        else:
+            check_transition(ATTEMPT_TRANSITIONS, current, phase, what, _illegal)
         self.store.save_attempt(
             self.id,
             AttemptRecord(

@@ -2,15 +2,18 @@
 
 A map of N items keeps no record per item in memory: only the next index to dispatch, the attempt
 numbers of items being retried, the errors of failed items and one column of output literals per
-output. Item paths are ``n4[17]``; attempts of items carry them like any other node path.
+output. Item paths are ``n4[17]``; attempts of items carry them like any other node path. An item
+is recorded once, as it ends, in its last phase; the path it took to that phase (QUEUED, RUNNING
+when an attempt of it ran, the end) is checked step by step against the declared node table.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from slipstream.errors import ErrorKind, FailureCode
+from slipstream.errors import ErrorKind, FailureCode, IllegalTransitionError
 from slipstream.model import (
+    NODE_TRANSITIONS,
     AttemptResult,
     CacheStatus,
     ErrorInfo,
@@ -20,6 +23,7 @@ from slipstream.model import (
     NodePhase,
     NodeRecord,
     TaskTemplate,
+    check_path,
 )
 from slipstream.storage import node_segment
 
@@ -36,6 +40,20 @@ if TYPE_CHECKING:
 __all__ = ["MapState", "on_item_result", "start_special"]
 
 _MAX_REPORTED = 20
+_RAN = (NodePhase.QUEUED, NodePhase.RUNNING)
+_ANSWERED = (NodePhase.QUEUED,)
+
+
+def _illegal(msg: str) -> Exception:
+    return IllegalTransitionError(msg)
+
+
+def _record_item(ex: Engine, record: NodeRecord, ran: bool) -> None:
+    """Record a map item's end (one record) once its path from QUEUED, through RUNNING when an
+    attempt of it ran, to ``record.phase`` is checked against the declared node table."""
+    path = (*(_RAN if ran else _ANSWERED), record.phase)
+    check_path(NODE_TRANSITIONS, path, f"map item {record.path}", _illegal)
+    ex.record_item(record)
 
 
 class MapState:
@@ -265,7 +283,8 @@ def _item_failed(
     if state.exception is None and exc is not None:
         state.exception = exc
     if r is not None:
-        ex.record_item(
+        _record_item(
+            ex,
             NodeRecord(
                 path=r.node,
                 phase=NodePhase.TIMED_OUT if r.timed_out else NodePhase.FAILED,
@@ -274,14 +293,17 @@ def _item_failed(
                 started_at=r.started_at,
                 ended_at=r.ended_at,
                 task=state.task.id.name,
-            )
+            ),
+            ran=True,
         )
     elif err is not None and not replayed:
-        ex.record_item(
+        _record_item(
+            ex,
             NodeRecord(
                 path=f"{nr.path}[{idx}]", phase=NodePhase.FAILED, error=err,
                 task=state.task.id.name,
-            )
+            ),
+            ran=False,
         )  # fmt: skip
     kind = nr.node.kind
     assert isinstance(kind, MapNode)
@@ -326,7 +348,8 @@ def _item_done(
     for name, col in state.columns.items():
         col[idx] = outputs.get(name)
     if not replayed:
-        ex.record_item(
+        _record_item(
+            ex,
             NodeRecord(
                 path=f"{nr.path}[{idx}]",
                 phase=NodePhase.SUCCEEDED,
@@ -336,7 +359,8 @@ def _item_done(
                 started_at=r.started_at if r is not None else None,
                 ended_at=r.ended_at if r is not None else None,
                 task=state.task.id.name,
-            )
+            ),
+            ran=r is not None,
         )
     state.done += 1
     if state.done == state.n:

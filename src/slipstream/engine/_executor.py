@@ -32,7 +32,6 @@ import msgspec
 
 from slipstream.errors import FailureCode, IllegalTransitionError
 from slipstream.model import (
-    EXECUTION_TRANSITIONS,
     NODE_TRANSITIONS,
     AttemptPhase,
     AttemptResult,
@@ -56,6 +55,7 @@ from slipstream.model import (
     WorkflowSpec,
     check_transition,
     decode,
+    execution_phase_after,
 )
 
 from ._adopt import adopt, resumed_attempt
@@ -616,13 +616,7 @@ class Executor:
     # -- finishing the execution ----------------------------------------------------------------------
 
     def _set_execution(self, phase: ExecutionPhase, **changes: Any) -> None:
-        current = self.record.phase
-        if current is ExecutionPhase.ABORTING and phase is ExecutionPhase.RUNNING:
-            phase = current  # an abort asked before this host started it: keep it visible
-        elif phase is not current:
-            check_transition(
-                EXECUTION_TRANSITIONS, current, phase, f"execution {self.id}", _illegal
-            )
+        phase = execution_phase_after(self.record.phase, phase, f"execution {self.id}", _illegal)
         self.record = msgspec.structs.replace(self.record, phase=phase, **changes)
         self.store.save_execution(self.record)
         if self.listener is not None:

@@ -94,7 +94,7 @@ class Budget:
         b = cls()
         grow = _Growth(oom or OomRetry())
         for a in attempts:
-            if a.error is None or a.phase == AttemptPhase.SUCCEEDED:
+            if a.error is None or a.phase is AttemptPhase.SUCCEEDED:
                 continue
             if retry_rule(a.error.code) is Retry.FREE:
                 continue

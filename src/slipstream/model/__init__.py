@@ -52,13 +52,16 @@ from ._literal_check import literal_problem
 from ._literal_types import Field, Kind, LiteralType, is_assignable, type_str
 from ._phases import (
     ATTEMPT_TRANSITIONS,
+    ENDS_ONLY,
     EXECUTION_TRANSITIONS,
     NODE_TRANSITIONS,
     AttemptPhase,
     CacheStatus,
     ExecutionPhase,
     NodePhase,
+    check_path,
     check_transition,
+    execution_phase_after,
 )
 from ._quantities import format_memory, memory_notes, memory_use, parse_quantity
 from ._retention import GcReport, GcRequest, RetentionPolicy
@@ -138,6 +141,7 @@ __all__ = [
     "Const",
     "CronSchedule",
     "DictOf",
+    "ENDS_ONLY",
     "EXECUTION_TRANSITIONS",
     "EnvironmentSpec",
     "ErrorInfo",
@@ -206,7 +210,9 @@ __all__ = [
     "WORKFLOW_INPUTS",
     "WorkflowNode",
     "WorkflowSpec",
+    "check_path",
     "check_transition",
+    "execution_phase_after",
     "decode",
     "encode",
     "hash_literals",
