@@ -6,10 +6,16 @@ no database URL, and holds a cluster token that reaches its own cluster's plane 
 
 from __future__ import annotations
 
+import json
+import os
+import random
+import time
+from collections import Counter
 from pathlib import Path
 
 import pytest
-from data_planes import platform
+from data_planes import Platform, platform
+from engine_procs import TERMINAL, db_rows, marks
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -36,3 +42,174 @@ def test_executions_run_on_the_data_plane_of_their_cluster(backend: str, tmp_pat
                 r = api.get(f"/executions/proj/development/{name}/nodes/n0/attempts")
             assert r.status_code == 200, r.text
             assert {a.get("cluster") for a in r.json()} == {where}, r.json()
+
+
+def _succeeded(p: Platform, name: str) -> set[str]:
+    rows = db_rows(
+        p.db_url,
+        "SELECT n.path FROM node_executions n JOIN executions e ON e.id = n.execution_id "
+        "WHERE e.name = :name AND n.phase = 'SUCCEEDED'",
+        name=name,
+    )
+    return {r[0] for r in rows}
+
+
+def _route(p: Platform, *clusters: str) -> None:
+    with p.api() as api:
+        r = api.put("/projects/proj/settings", json={"execution_cluster": list(clusters)})
+        assert r.status_code == 200, r.text
+
+
+def _check_nothing_finished_ran_again(
+    snapshots: list[tuple[set[str], Counter[str]]], final: Counter[str]
+) -> None:
+    for done, ran in snapshots:
+        again = {n: (ran[n], final[n]) for n in done if final[n] != ran[n]}
+        assert not again, f"finished nodes ran again: {again}"
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_a_killed_data_plane_fails_over_to_the_next_cluster_of_the_route(
+    backend: str, tmp_path: Path
+) -> None:
+    """kill -9 of east's data plane mid-run: its executions move to west, resume from the
+    recorded nodes (none that finished runs again) and succeed there."""
+    mark_file = tmp_path / "marks"
+    with platform(backend, tmp_path, SLIPSTREAM_TEST_MARKS=str(mark_file)) as p:
+        p.start_control()
+        east = p.data_plane("east", "east", p.cluster_token("east"))
+        west = p.data_plane("west", "west", p.cluster_token("west"))
+        for dp, name in ((east, "east"), (west, "west")):
+            dp.start()
+            dp.wait_output(f"running executions of cluster {name}")
+        p.register()
+        _route(p, "east", "west")
+        n = 60
+        names = [p.launch("durable", {"n": n, "delay": 0.1}) for _ in range(2)]
+        queued = p.launch("durable", {"n": 3, "delay": 0.0}, cluster="")  # may still wait
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and len(_succeeded(p, names[0])) < 4:
+            time.sleep(0.05)
+        east.kill9()
+        done = {name: _succeeded(p, name) for name in names}
+        ran = Counter((ex, node) for ex, node, _ in marks(mark_file))
+        assert any(done.values()), "nothing had finished before the kill"
+        for name in [*names, queued]:
+            rec = p.wait_phase(name, TERMINAL, timeout=120)
+            assert rec["phase"] == "SUCCEEDED", rec
+        final = Counter((ex, node) for ex, node, _ in marks(mark_file))
+        for name in names:
+            rec = p.execution(name)
+            assert rec["outputs"] == {"o0": sum(2 * (2 + k) for k in range(n)) + 1}
+            assert rec["cluster"] == "west", rec
+            again = {node for node in done[name] if final[(name, node)] != ran[(name, node)]}
+            assert not again, f"{name}: finished nodes ran again on west: {again}"
+        moved = db_rows(p.db_url, "SELECT count(*) FROM events WHERE kind = 'cluster_moved'")[0][0]
+        print(f"{backend}: {moved} executions moved east -> west after kill -9 of east")
+        assert moved >= 2
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_control_plane_and_data_plane_killed_in_turn_lose_nothing(
+    backend: str, tmp_path: Path
+) -> None:
+    """kill -9 of the control plane (the data plane waits, keeping what it buffered), then of
+    the data plane, then of both: the executions succeed and no recorded node runs again."""
+    mark_file = tmp_path / "marks"
+    with platform(backend, tmp_path, SLIPSTREAM_TEST_MARKS=str(mark_file)) as p:
+        control = p.start_control()
+        token = p.cluster_token("east")
+        east = p.data_plane("east", "east", token)
+        east.start()
+        east.wait_output("running executions of cluster east")
+        p.register()
+        n = 150
+        name = p.launch("durable", {"n": n, "delay": 0.05}, cluster="east")
+        snapshots: list[tuple[set[str], Counter[str]]] = []
+        rng = random.Random(int.from_bytes(os.urandom(4), "big"))
+        for victims in ([control], [east], [control, east], [east, control]):
+            time.sleep(rng.uniform(0.3, 1.0))
+            for v in victims:
+                v.kill9()
+            snapshots.append(
+                (_succeeded(p, name), Counter(nd for ex, nd, _ in marks(mark_file) if ex == name))
+            )
+            time.sleep(rng.uniform(0.0, 1.0))
+            for v in victims:
+                if v is control:
+                    p.start_control()
+                else:
+                    east.start()
+                    east.wait_output("running executions of cluster east")
+        rec = p.wait_phase(name, TERMINAL, timeout=180)
+        assert rec["phase"] == "SUCCEEDED", rec
+        assert rec["outputs"] == {"o0": sum(2 * (2 + k) for k in range(n)) + 1}
+        final = Counter(nd for ex, nd, _ in marks(mark_file) if ex == name)
+        _check_nothing_finished_ran_again(snapshots, final)
+        print(f"{backend}: 6 kills, {sum(final.values()) - len(final)} task runs repeated "
+              "(in flight at a kill)")  # fmt: skip
+
+
+def test_a_cluster_token_reaches_its_own_cluster_alone(tmp_path: Path) -> None:
+    """A cluster token may not read executions, launch, register, list projects, act as
+    another cluster, or write records of another cluster's execution."""
+    with platform("sqlite", tmp_path) as p:
+        p.start_control()
+        east_token = p.cluster_token("east")
+        west_token = p.cluster_token("west")
+        west = p.data_plane("west", "west", west_token)
+        west.start()
+        west.wait_output("running executions of cluster west")
+        p.register()
+        name = p.launch("durable", {"n": 2, "delay": 0.0}, cluster="west")
+        rec = p.wait_phase(name, TERMINAL)
+        assert rec["phase"] == "SUCCEEDED"
+        slow = p.launch("wide", {"n": 4, "delay": 30.0}, cluster="west")
+        p.wait_phase(slow, {"RUNNING"})
+        pk = db_rows(p.db_url, "SELECT id FROM executions WHERE name = :n", n=slow)[0][0]
+        before = db_rows(p.db_url, "SELECT record FROM executions WHERE name = :n", n=slow)
+        with p.api(east_token) as api:
+            for method, path, body in (
+                ("GET", f"/executions/proj/development/{name}", None),
+                ("GET", "/executions/proj/development", None),
+                ("POST", "/executions", {"target": {"resource_type": "workflow", "project":
+                    "proj", "domain": "development", "name": "durable.durable"}}),
+                ("GET", "/projects", None),
+                ("POST", "/registrations", {"entities": []}),
+                ("POST", "/tokens", {"scope": ""}),
+                ("POST", "/clusters/west/plane/claim", {"owner": "x:1:a", "lease_s": 5, "limit": 5}),
+                ("POST", "/clusters/west/plane/stored", {"pk": pk}),
+            ):  # fmt: skip
+                r = api.request(method, path, json=body)
+                assert r.status_code == 403, (method, path, r.status_code, r.text)
+            # as east: west's execution is not there to claim, read, record or fail
+            r = api.post("/clusters/east/plane/claim", json={"owner": "h:1:x", "lease_s": 5,
+                                                             "limit": 50})  # fmt: skip
+            assert r.status_code == 200 and r.json()["executions"] == [], r.text
+            assert api.post("/clusters/east/plane/stored", json={"pk": pk}).status_code == 404
+            forged = {
+                "owner": "h:1:x",
+                "batches": [{"pk": pk, "execution": ["FAILED", "{}", True]}],
+            }
+            r = api.post("/clusters/east/plane/flush", json=forged)
+            assert r.status_code == 200 and r.json()["lost"] == [pk], r.text
+            r = api.post("/clusters/east/plane/fail", json={"owner": "h:1:x", "pk": pk,
+                                                            "code": "x", "message": "x"})  # fmt: skip
+            assert r.status_code == 200
+            r = api.post("/clusters/east/plane/program", json={"target": {
+                "resource_type": "workflow", "project": "proj", "domain": "development",
+                "name": "durable.wide", "version": rec["spec"]["target"]["version"]}})  # fmt: skip
+            assert r.status_code == 404, r.text
+        after = db_rows(p.db_url, "SELECT record FROM executions WHERE name = :n", n=slow)
+        assert after == before
+        assert p.execution(slow)["phase"] == "RUNNING"
+        # west's own token may not rewrite its execution as another one either
+        with p.api(west_token) as api:
+            owner = db_rows(p.db_url, "SELECT lease_owner FROM executions WHERE id = :i", i=pk)
+            other = json.loads(before[0][0])
+            other["id"]["name"] = name
+            forged = {"owner": owner[0][0], "batches": [{"pk": pk, "execution": [
+                other["phase"], json.dumps(other), False]}]}  # fmt: skip
+            r = api.post("/clusters/west/plane/flush", json=forged)
+            assert r.status_code == 403, r.text
+        assert db_rows(p.db_url, "SELECT record FROM executions WHERE name = :n", n=slow) == before

@@ -208,10 +208,11 @@ class PlaneService:
         if len(req.batches) > _MAX_BATCHES:
             raise ValidationError(f"at most {_MAX_BATCHES} executions per flush")
         ids = self._ids(cluster, [b.pk for b in req.batches])
-        received = [_Received(b.pk, _pending(b, ids.get(b.pk))) for b in req.batches]
+        foreign = {b.pk for b in req.batches if b.pk not in ids}  # never its own: lost
+        received = [_Received(b.pk, _pending(b, ids[b.pk])) for b in req.batches if b.pk in ids]
         entries = _Entries([self._entry(cluster, e) for e in req.entries])
         lost = self.plane(cluster).flush(req.owner, received, entries)
-        return FlushReply(sorted(lost))
+        return FlushReply(sorted(lost | foreign))
 
     def fail(self, cluster: str, req: FailRequest) -> None:
         _check_owner(req.owner)
@@ -387,11 +388,8 @@ class _Entries:
         self.rows = rows
 
 
-def _pending(b: Batch, execution: ExecutionId | None) -> Pending:
-    """The records of batch ``b``, each decoded and checked against its execution (a batch of
-    an execution not routed to the cluster is passed empty: the flush reports it lost)."""
-    if execution is None:
-        return Pending()
+def _pending(b: Batch, execution: ExecutionId) -> Pending:
+    """The records of batch ``b``, each decoded and checked against its execution."""
     where = f"execution {execution}"
     out = Pending()
     if b.execution is not None:
