@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import Boolean, Connection, and_, bindparam, or_, select, update
 
@@ -19,18 +19,30 @@ from slipstream.model import ENDS_ONLY
 from .._db import Database
 from .._lineage import index_rows, write_index
 from .._tables import AttemptRow, CacheEntryRow, EventRow, ExecutionRow, NodeExecutionRow
-from ._catalog import DbCatalog
 from ._dialect import table_of, upsert
-from ._store import DbStateStore, Pending
+from ._store import Buffered, Pending
 
-__all__ = ["flush"]
+__all__ = ["Entries", "flush"]
+
+
+class Entries(Protocol):
+    """Cache entries buffered for a flush (a host's catalog, or those a data plane sent)."""
+
+    def take(self) -> list[dict[str, Any]]: ...
+
+    def give_back(self, rows: list[dict[str, Any]]) -> None: ...
+
 
 _executions = table_of(ExecutionRow)
 _ENDS_ONLY = sorted(p.value for p in ENDS_ONLY)  # computed from the phase table: ABORTING
 
 
 def flush(
-    db: Database, owner: str, stores: Iterable[DbStateStore], catalog: DbCatalog | None = None
+    db: Database,
+    owner: str,
+    stores: Iterable[Buffered],
+    catalog: Entries | None = None,
+    cluster: str | None = None,
 ) -> set[int]:
     """Write what ``stores`` (and ``catalog``) buffered, in one transaction.
 
@@ -40,6 +52,7 @@ def flush(
     says ABORTING (someone asked to abort it; a phase of ``model.ENDS_ONLY``), only a terminal
     phase replaces it. If the transaction fails, every buffer is kept for the next flush and the
     error propagates.
+    With ``cluster``, only executions routed to it count as held (a data plane's writes).
     """
     stores = list(stores)
     lost = {s.execution_pk for s in stores if s.lost}
@@ -49,7 +62,7 @@ def flush(
         return lost
     try:
         with db.engine.begin() as conn:
-            held = _held(db, conn, owner, list(batches))
+            held = _held(db, conn, owner, list(batches), cluster)
             for pk in list(batches):
                 if pk not in held:
                     store, _ = batches.pop(pk)
@@ -67,12 +80,16 @@ def flush(
     return lost
 
 
-def _held(db: Database, conn: Connection, owner: str, pks: list[int]) -> set[int]:
+def _held(
+    db: Database, conn: Connection, owner: str, pks: list[int], cluster: str | None
+) -> set[int]:
     """The executions of ``pks`` whose lease ``owner`` holds, locked for this transaction."""
     if not pks:
         return set()
     t = _executions
-    mine = (t.c.id.in_(pks), t.c.lease_owner == owner)
+    mine: tuple[Any, ...] = (t.c.id.in_(pks), t.c.lease_owner == owner)
+    if cluster is not None:
+        mine += (t.c.cluster == cluster,)
     if db.dialect == "postgresql":
         # locked in id order, so two transactions locking overlapping rows cannot deadlock
         rows = conn.execute(select(t.c.id).where(*mine).order_by(t.c.id).with_for_update()).all()
