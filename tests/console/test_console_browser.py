@@ -383,6 +383,7 @@ def test_pages_do_not_scroll_sideways(
             "executions": f"{base}/executions/{project}/development",
             "launch-plan": f"{base}/projects/{project}/development/launch_plans/pinned_lp",
             "launch-form": f"{base}/projects/{project}/development/launch_plans/quick_lp/launch",
+            "clusters": f"{base}/clusters",
             "workflow": f"{base}/projects/{project}/development/workflows/{wf(project, 'nested')}",
         }
         for shot, url in pages.items():

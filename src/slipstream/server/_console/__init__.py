@@ -7,7 +7,7 @@ It reads through the services and its own aggregating queries and never imports 
 
 from fastapi import APIRouter
 
-from . import _actions, _execution_pages, _lineage_panel, _pages
+from . import _actions, _clusters_page, _execution_pages, _lineage_panel, _pages
 
 __all__ = ["router"]
 
@@ -16,3 +16,4 @@ router.include_router(_pages.router)
 router.include_router(_execution_pages.router)
 router.include_router(_actions.router)
 router.include_router(_lineage_panel.router)
+router.include_router(_clusters_page.router)

@@ -139,6 +139,7 @@ async def launch(request: Request, project: str, domain: str, name: str) -> Resp
     form.pop(CSRF_FIELD, None)
     version = form.pop("__version", "") or "latest"
     labels_text = form.pop("__labels", "")
+    cluster = form.pop("__cluster", "")
     source = form.pop("__from", "")
     try:
         lp, interface = await run_in_threadpool(launch_target, svc, project, domain, name, version)
@@ -151,6 +152,7 @@ async def launch(request: Request, project: str, domain: str, name: str) -> Resp
                 target=Identifier(ResourceType.LAUNCH_PLAN, name, project, domain, lp.id.version),
                 inputs=values,
                 labels=labels,
+                cluster=cluster,
             )
             record = await run_in_threadpool(svc.launches.create, request_body, who)
             return _go(request, f"/console/executions/{project}/{domain}/{record.id.name}")
@@ -158,6 +160,8 @@ async def launch(request: Request, project: str, domain: str, name: str) -> Resp
         # the server's own check refused a value: its message goes next to the field it names
         details = e.details if isinstance(e.details, dict) else {}
         field = details.get("input") or ("__labels" if e.message.startswith("labels:") else "")
+        if details.get("field") == "cluster" or "resource" in details:  # routing refused it
+            field = "__cluster"
         if not field:
             return error_page(request, e)
         errors = {str(field): e.message}
@@ -171,6 +175,7 @@ async def launch(request: Request, project: str, domain: str, name: str) -> Resp
         form,
         labels=labels_text,
         source=source,
+        cluster=cluster,
         status=422,
     )
 

@@ -28,6 +28,7 @@ from slipstream.model import (
 )
 
 from .._auth import Principal
+from .._clusters import known_clusters
 from .._names import LATEST
 from .._registry import decode_spec
 from ._forms import fields_of, text_of
@@ -255,10 +256,14 @@ def render_launch(
     *,
     labels: str = "",
     source: str = "",
+    cluster: str = "",
     status: int = 200,
 ) -> Response:
     """The launch form of ``lp``: its fields (``values`` typed or prefilled, ``errors`` next to
-    their fields), the versions to choose from, and the execution's labels."""
+    their fields), the versions to choose from, the execution's labels and the clusters it may
+    be sent to alone (default: the route of its settings)."""
+    with services_of(request).db.session() as session:
+        clusters = sorted(known_clusters(session))
     i = lp.id
     return render(
         request,
@@ -281,6 +286,8 @@ def render_launch(
         values=values,
         labels=labels,
         source=source,
+        cluster=cluster,
+        clusters=clusters,
     )
 
 
