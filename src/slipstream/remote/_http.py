@@ -57,7 +57,10 @@ class Http:
             hdrs["content-type"] = "application/json"
         clean = {k: v for k, v in (params or {}).items() if v is not None}
         try:
-            response = self.client.request(method, path, content=body, params=clean, headers=hdrs)
+            # no params: None keeps a query written in ``path`` ({} would drop it)
+            response = self.client.request(
+                method, path, content=body, params=clean or None, headers=hdrs
+            )
         except httpx.HTTPError as e:
             raise RemoteError(f"cannot reach the slipstream server at {self.endpoint}: {e}") from e
         if response.status_code >= 400 and method != "HEAD":
