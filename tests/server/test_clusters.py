@@ -19,8 +19,9 @@ import httpx
 import msgspec
 import pytest
 import specs
+from flaky_proxy import FlakyProxy
 from host_db import add_execution
-from live_server import BACKENDS, LiveServer, unique, user_with_role
+from live_server import BACKENDS, LiveServer, pg_database, unique, user_with_role
 from queued_server import auth_headers, queued_server
 from sqlalchemy import select
 
@@ -34,6 +35,7 @@ from slipstream.server._clusters import (
     list_clusters,
     live_clusters,
     record_heartbeat,
+    start_failover,
 )
 from slipstream.server._tables import EventRow, ExecutionRow
 
@@ -355,3 +357,74 @@ def test_fail_over_goes_round_the_route_and_waits_for_a_live_cluster(fresh: Data
     assert _state(db, pk)[0] == "a"
     (event,) = _events(db, pk)
     assert event["reason"] == "cluster b has no engine host"
+
+
+def test_the_server_fails_over_by_itself(api: httpx.Client, db: Database, project: str) -> None:
+    """The server's own failover loop moves an execution whose cluster's only host stops
+    heartbeating to the next cluster of its route, and the move is in the execution's events."""
+    dying, spare = cluster_name("dying"), cluster_name("spare")
+    heartbeat(db, dying, lease_s=2.0)
+    heartbeat(db, spare)
+    _settings(api, f"/projects/{project}/settings", {"execution_cluster": [dying, spare]})
+    r = _launch(api, project)
+    assert r.status_code == 201, r.text
+    name = r.json()["id"]["name"]
+    assert r.json()["cluster"] == dying
+    deadline = time.monotonic() + 30
+    while _row(db, project, name).cluster != spare:
+        assert time.monotonic() < deadline, "not moved within 30 s"
+        time.sleep(0.2)
+    described = api.get(f"/executions/{project}/development/{name}").json()
+    assert described["cluster"] == spare
+    events = api.get(f"/executions/{project}/development/{name}/events").json()["items"]
+    (moved,) = [e for e in events if e["kind"] == MOVED_EVENT]
+    assert moved["payload"]["from"] == dying and moved["payload"]["to"] == spare
+    assert moved["actor"] == "control plane"
+
+
+def test_a_relaunch_keeps_the_cluster_asked_for(
+    api: httpx.Client, db: Database, project: str
+) -> None:
+    mine = cluster_name("mine")
+    ensure(db, mine)
+    r = _launch(api, project, cluster=mine)
+    assert r.status_code == 201, r.text
+    name = r.json()["id"]["name"]
+    again = api.post(f"/executions/{project}/development/{name}/relaunch", json={})
+    assert again.status_code == 201, again.text
+    assert again.json()["cluster"] == mine and again.json()["spec"]["cluster"] == mine
+    assert _row(db, project, again.json()["id"]["name"]).route == mine
+
+
+def test_the_failover_loop_outlives_a_database_outage() -> None:
+    """PostgreSQL away (every connection reset) while the failover loop runs: its passes fail
+    and back off, nothing moves, and once the database is back the loop, never restarted,
+    moves what it must."""
+    url = pg_database()
+    direct = Database(url)
+    direct.upgrade()
+    proxy = FlakyProxy()
+    flaky = Database(url.replace(":5432/", f":{proxy.port}/"), timeout_s=2)
+    stop, loop = start_failover(flaky, interval_s=0.2)
+    try:
+        proxy.down()
+        ensure(direct, "a")
+        heartbeat(direct, "b")
+        pk, _ = add_execution(direct)
+        _route(direct, pk, "a", "a,b")
+        deadline = time.monotonic() + 30
+        while proxy.refused < 3:  # the loop keeps trying
+            assert time.monotonic() < deadline, "the loop stopped trying"
+            time.sleep(0.1)
+        assert _state(direct, pk)[0] == "a" and loop.alive
+        proxy.up()
+        while _state(direct, pk)[0] != "b":
+            assert time.monotonic() < deadline + 30, "not moved after the outage"
+            time.sleep(0.1)
+        assert loop.alive and loop.deaths == 0
+        assert len(_events(direct, pk)) == 1
+    finally:
+        stop()
+        proxy.close()
+        flaky.dispose()
+        direct.dispose()
