@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import random
+import shutil
 import time
 from collections import Counter
 from pathlib import Path
@@ -213,3 +214,40 @@ def test_a_cluster_token_reaches_its_own_cluster_alone(tmp_path: Path) -> None:
             r = api.post("/clusters/west/plane/flush", json=forged)
             assert r.status_code == 403, r.text
         assert db_rows(p.db_url, "SELECT record FROM executions WHERE name = :n", n=slow) == before
+
+
+def test_outputs_the_next_cluster_cannot_read_are_made_again(tmp_path: Path) -> None:
+    """East dies and its store goes with it: west cannot read the file east's finished node
+    wrote, so that node runs again there, and the execution's events say why."""
+    mark_file = tmp_path / "marks"
+    with platform("sqlite", tmp_path, SLIPSTREAM_TEST_MARKS=str(mark_file)) as p:
+        p.start_control()
+        east = p.data_plane("east", "east", p.cluster_token("east"))
+        west = p.data_plane("west", "west", p.cluster_token("west"))
+        for dp, name in ((east, "east"), (west, "west")):
+            dp.start()
+            dp.wait_output(f"running executions of cluster {name}")
+        p.register(module="planes")
+        _route(p, "east", "west")
+        name = p.launch("handover", {"n": 10, "delay": 4.0}, module="planes")
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and "n0" not in _succeeded(p, name):
+            time.sleep(0.05)
+        assert "n0" in _succeeded(p, name)
+        east.kill9()
+        shutil.rmtree(tmp_path / "plane-east" / "data")  # its store is gone with it
+        rec = p.wait_phase(name, TERMINAL, timeout=120)
+        assert rec["phase"] == "SUCCEEDED", rec
+        assert rec["outputs"] == {"o0": 11}
+        assert rec["cluster"] == "west"
+        runs = Counter(node for ex, node, _ in marks(mark_file) if ex == name)
+        assert runs["n0"] == 2, runs  # made again on west
+        events = db_rows(
+            p.db_url,
+            "SELECT v.node, v.payload FROM events v JOIN executions e ON e.id = v.execution_id "
+            "WHERE e.name = :n AND v.kind = 'outputs_unreadable'",
+            n=name,
+        )
+        assert [node for node, _ in events] == ["n0"], events
+        why = json.loads(events[0][1])
+        assert why["from"] == "east" and why["to"] == "west" and "plane-east" in why["uri"]

@@ -41,6 +41,7 @@ from slipstream.storage import DataLayout, open_store
 
 from ._catalog import DbCatalog
 from ._dispatch import Dispatch
+from ._moved import UNREADABLE_EVENT, unreadable_outputs
 from ._offload import load_outputs
 from ._plane import ControlPlane
 from ._plane_wire import Claimed
@@ -151,9 +152,17 @@ def _replay(
     if not resumed:
         return None
     own = list(store.nodes(record.id))
+    attempts = store.attempts(record.id)
+    elsewhere = sorted({a.cluster for a in attempts if a.cluster and a.cluster != record.cluster})
+    if elsewhere:  # it ran on another cluster: adopt only outputs this host can read
+        unreadable = unreadable_outputs(own)
+        for path, uri in unreadable.items():
+            why = {"uri": uri, "from": ",".join(elsewhere), "to": record.cluster}
+            store.note(UNREADABLE_EVENT, path, why)
+        own = [n for n in own if n.path not in unreadable]
     known = {n.path for n in own}
     nodes = own + [n for n in source_nodes if n.path not in known]
-    return Replay(nodes, store.attempts(record.id), resume=True, load_outputs=load_outputs)
+    return Replay(nodes, attempts, resume=True, load_outputs=load_outputs)
 
 
 def _folder_of(home: Path, digest: str) -> str:

@@ -32,6 +32,7 @@ from .._db import Database
 from .._tables import CacheEntryRow, EntityRow, ExecutionRow, SignalRow
 from ._db_plane import DbPlane
 from ._leases import CLAIMABLE
+from ._moved import UNREADABLE_EVENT
 from ._plane_wire import (
     Batch,
     Cached,
@@ -52,7 +53,7 @@ from ._store import Pending
 
 __all__ = ["PlaneService"]
 
-_EVENTS = frozenset({"execution_phase", "node_phase"})
+_EVENTS = frozenset({"execution_phase", "node_phase", UNREADABLE_EVENT})
 _MAX_BATCHES = 10_000
 
 

@@ -213,6 +213,11 @@ class DbStateStore:
         records.update({k: rec for k, (_, rec) in self._pending.attempts.items()})
         return [decode(records[k], AttemptRecord) for k in sorted(records)]
 
+    def note(self, kind: str, node: str, payload: dict[str, str]) -> None:
+        """Buffer an event of the execution (``outputs_unreadable``: see ``_moved``)."""
+        if not self.lost:
+            self._event(kind, node, payload)
+
     # -- for flush ------------------------------------------------------------------------------------
 
     @property
