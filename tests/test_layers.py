@@ -12,6 +12,7 @@ SRC = Path(__file__).resolve().parents[1] / "src" / "slipstream"
 # rank of each layer: a module may import only layers of a lower rank (or its own layer)
 RANKS = {
     "_hooks": 0,
+    "_processes": 0,
     "errors": 0,
     "model": 1,
     "storage": 2,

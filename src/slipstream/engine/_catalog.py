@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from slipstream._processes import pid_alive, process_start
 from slipstream.model import Node, TaskTemplate, decode, encode, hash_literals
 
 __all__ = [
@@ -145,28 +146,6 @@ _HAS_SCHEMA = (
 )
 
 
-def process_start(pid: int) -> str:
-    """When process ``pid`` started (clock ticks since boot, from ``/proc``), so that a reused
-    pid is not mistaken for the process that held a reservation; "" where it cannot be known
-    (no ``/proc``, no such process)."""
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as f:
-            stat = f.read()
-    except OSError:
-        return ""
-    fields = stat[stat.rindex(b")") + 2 :].split()  # after "pid (comm) ": state is fields[0]
-    return fields[19].decode() if len(fields) > 19 else ""
-
-
-def _process_state(pid: int) -> bytes:
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as f:
-            stat = f.read()
-    except OSError:
-        return b""
-    return stat[stat.rindex(b")") + 2 :][:1]
-
-
 _own: tuple[int, str] | None = None
 
 
@@ -184,15 +163,7 @@ def holder_alive(host: str, pid: int, started: str) -> bool:
     can be checked; for others (a catalog on a shared disk) the reservation's expiry decides."""
     if not pid or host != socket.gethostname():
         return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        pass  # it exists, under another user
-    if _process_state(pid) in (b"Z", b"X"):  # ended, not yet reaped by its parent
-        return False
-    return not started or process_start(pid) in ("", started)
+    return pid_alive(pid, started)
 
 
 class LocalCatalog:

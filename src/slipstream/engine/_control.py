@@ -27,7 +27,7 @@ from slipstream.model import (
 )
 from slipstream.storage import node_segment
 
-from ._blobs import blobs_exist, fill_hashes
+from ._blobs import blobs_exist, fill_hashes, read_outputs
 from ._catalog import cache_ttl_of, cache_version_of
 from ._children import start_dynamic
 from ._exceptions import unpack_exception
@@ -235,10 +235,7 @@ def on_item_result(ex: Engine, nr: NodeRun, r: AttemptResult) -> None:
         state.retrying.pop(idx, None)
         outputs = r.outputs
         if outputs is None and r.outputs_uri:
-            from slipstream.model import decode
-            from slipstream.storage import store_for_uri
-
-            outputs = decode(store_for_uri(r.outputs_uri).get_bytes(r.outputs_uri), dict[str, Any])
+            outputs = read_outputs(r.outputs_uri)
         outputs = outputs or {}
         status = CacheStatus.DISABLED
         if state.version is not None and ex.catalog is not None:

@@ -61,6 +61,7 @@ from slipstream.model import (
 from ._adopt import adopt, resumed_attempt
 from ._attempts import Attempts
 from ._bindings import input_type, output_type, resolve
+from ._blobs import read_outputs
 from ._cached_calls import CachedCalls
 from ._catalog import cache_ttl_of, cache_version_of
 from ._children import (
@@ -466,11 +467,7 @@ class Executor:
             outputs = r.outputs
             if outputs is None and r.outputs_uri:
                 nr.record.outputs_uri = r.outputs_uri
-                from slipstream.storage import store_for_uri
-
-                outputs = decode(
-                    store_for_uri(r.outputs_uri).get_bytes(r.outputs_uri), dict[str, Any]
-                )
+                outputs = read_outputs(r.outputs_uri)
             status = CacheStatus.DISABLED
             key = nr.state if isinstance(nr.state, str) else None
             if key is not None and self.catalog is not None and nr.task is not None:

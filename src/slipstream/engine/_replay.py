@@ -21,6 +21,8 @@ from typing import Any
 from slipstream.model import AttemptPhase, AttemptRecord, NodePhase, NodeRecord
 from slipstream.storage import node_segment
 
+from ._blobs import read_outputs
+
 __all__ = ["Replay"]
 
 _FINISHED = frozenset({NodePhase.SUCCEEDED, NodePhase.FAILED, NodePhase.TIMED_OUT})
@@ -68,10 +70,7 @@ class Replay:
         if rec.outputs_uri:
             if self._load is not None:
                 return self._load(rec)
-            from slipstream.model import decode
-            from slipstream.storage import store_for_uri
-
-            return decode(store_for_uri(rec.outputs_uri).get_bytes(rec.outputs_uri), dict[str, Any])
+            return read_outputs(rec.outputs_uri)
         return {}
 
     def generated(self, path: str) -> bytes:

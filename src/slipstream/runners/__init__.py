@@ -5,7 +5,6 @@ from typing import TYPE_CHECKING, Any
 from ._connectors import ConnectorRunner
 from ._entrypoint import error_info, run_attempt, user_traceback
 from ._inline import InlineRunner
-from ._resources import detect_cpus, detect_gpus, detect_memory
 from ._local import (
     LocalRun,
     closure_of,
@@ -15,6 +14,8 @@ from ._local import (
     make_runner,
     run_local,
 )
+from ._plugins import RunnerFactory, RunnerOptions, load_runner
+from ._resources import detect_cpus, detect_gpus, detect_memory
 
 if TYPE_CHECKING:
     from ._envs import check_resolvable
@@ -45,6 +46,8 @@ __all__ = [
     "LocalRun",
     "LocalRunner",
     "RayRunner",
+    "RunnerFactory",
+    "RunnerOptions",
     "check_resolvable",
     "closure_of",
     "code_root_for",
@@ -54,6 +57,7 @@ __all__ = [
     "detect_memory",
     "error_info",
     "execute_local",
+    "load_runner",
     "make_runner",
     "run_attempt",
     "run_local",

@@ -31,6 +31,8 @@ from slipstream.sdk import PyInterface
 from slipstream.storage import DataLayout, default_store_url, open_store, slipstream_home
 from slipstream.types import TypeContext
 
+from ._plugins import RunnerOptions, load_runner
+
 __all__ = [
     "LocalRun",
     "closure_of",
@@ -90,26 +92,11 @@ def make_runner(
     kind: str | Runner = "inline", workers: int | None = None, code_root: str = ""
 ) -> Runner:
     """A runner by name: ``inline``, ``local`` (a pool of warm worker processes) or ``ray``
-    (warm actors on the Ray cluster at ``RAY_ADDRESS``, or a private local Ray)."""
+    (warm actors on the Ray cluster at ``RAY_ADDRESS``, or a private local Ray), or any other
+    ``slipstream.runners`` entry point (see ``_plugins``)."""
     if not isinstance(kind, str):
         return kind
-    from ._connectors import ConnectorRunner  # connector task types run beside any of them
-
-    if kind == "inline":
-        from ._inline import InlineRunner
-
-        return ConnectorRunner(InlineRunner())
-    if kind == "local":
-        from ._pool import LocalRunner
-
-        return ConnectorRunner(LocalRunner(workers=workers, code_root=code_root))
-    if kind == "ray":
-        from ._ray import RayRunner
-
-        return ConnectorRunner(RayRunner(code_root=code_root, max_actors=workers))
-    from slipstream.errors import ConfigError
-
-    raise ConfigError(f"unknown runner {kind!r}; use 'inline', 'local' or 'ray'")
+    return load_runner(kind, RunnerOptions(workers=workers, code_root=code_root))
 
 
 class LocalRun:

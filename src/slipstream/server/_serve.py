@@ -246,15 +246,10 @@ def _pool(
     scratch) lives under ``--home`` too, not under the home of whoever started it."""
     if home is not None:
         os.environ["SLIPSTREAM_HOME"] = str(home)
-    from slipstream.runners import ConnectorRunner  # connector jobs: in the host, no worker
+    from slipstream.runners import RunnerOptions, load_runner  # by name: an entry point
 
-    if runner == "ray":  # attempts go to Ray's warm actors; the engine host stays here
-        from slipstream.runners import RayRunner
-
-        return ConnectorRunner(RayRunner(ray_address, max_actors=workers))
-    from slipstream.runners import LocalRunner
-
-    return ConnectorRunner(LocalRunner(workers=workers, isolation=isolation))
+    options = RunnerOptions(workers=workers, address=ray_address, isolation=isolation)
+    return load_runner(runner, options)  # connector jobs run in the host, beside it
 
 
 def _offer(runner: str, ray: str | None) -> tuple[str, tuple[tuple[str, float], ...]]:

@@ -31,21 +31,13 @@ from ._contract import (
 )
 from ._dataset_read import dataset_type, read_dataset
 from ._frame_io import NATIVE_FORMATS, PANDAS, SD, check_columns, column_names, write_frame
-from ._frame_io import frame_kind as native_frame_kind
 from ._sd_handlers import DatasetHandlers, HandlerContext, default_handlers, protocol_of
 from ._structured import StructuredDataset
+from ._structured import table_kind as frame_kind
 
 __all__ = ["DataFrameTransformer", "is_dataset_type"]
 
 CUSTOM = "custom"
-
-
-def frame_kind(tp: Any) -> str | None:
-    """Which table family a class is: ``SD`` for :class:`StructuredDataset`, else a native frame
-    family (:func:`._frame_io.frame_kind`)."""
-    if isinstance(tp, type) and issubclass(tp, StructuredDataset):
-        return SD
-    return native_frame_kind(tp)
 
 
 def is_dataset_type(tp: Any, handlers: DatasetHandlers | None = None) -> bool:

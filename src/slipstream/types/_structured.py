@@ -15,8 +15,9 @@ if TYPE_CHECKING:
     from slipstream.storage import BlobStore
 
 from ._columns import Columns
+from ._frame_io import SD, frame_kind
 
-__all__ = ["StructuredDataset"]
+__all__ = ["StructuredDataset", "table_kind"]
 
 
 class StructuredDataset:
@@ -91,7 +92,7 @@ class StructuredDataset:
         return read_dataset(self._open_as, self._store, self.uri, fmt, self._fields, handlers)
 
     def _convert_in_memory(self) -> Any:
-        from ._frame_io import PANDAS, convert_frame, frame_kind
+        from ._frame_io import PANDAS, convert_frame
 
         target = self._open_as
         if isinstance(target, type) and isinstance(self.dataframe, target):
@@ -127,3 +128,14 @@ class StructuredDataset:
         if self.uri is not None:
             return f"StructuredDataset(uri={self.uri!r})"
         return f"StructuredDataset(dataframe=<{type(self.dataframe).__name__}>)"
+
+
+def table_kind(tp: Any) -> str | None:
+    """Which table family a class is, without importing any frame library: ``SD`` for a
+    :class:`StructuredDataset`, else the family of a native frame class (pandas, polars, arrow:
+    :func:`._frame_io.frame_kind`), else None."""
+    if not isinstance(tp, type):
+        return None
+    if issubclass(tp, StructuredDataset):
+        return SD
+    return frame_kind(tp)

@@ -30,7 +30,8 @@ from slipstream.model import LiteralType
 
 from ._directory import Directory
 from ._file import File
-from ._structured import StructuredDataset
+from ._frame_io import ARROW, PANDAS, POLARS, SD
+from ._structured import StructuredDataset, table_kind
 
 __all__ = ["BadValue", "describe_type", "metavar_of", "parse_duration", "parse_text", "parse_value"]
 
@@ -64,19 +65,6 @@ def _strip_annotated(tp: Any) -> tuple[Any, tuple[Any, ...]]:
 def _is_union(tp: Any) -> bool:
     origin = typing.get_origin(tp)
     return origin is typing.Union or origin is types.UnionType
-
-
-def _frame_family(tp: Any) -> str | None:
-    """``pandas``/``polars``/``arrow``/``sd`` for a DataFrame-like class, without importing any."""
-    if not isinstance(tp, type):
-        return None
-    if issubclass(tp, StructuredDataset):
-        return "sd"
-    module = tp.__module__.split(".", 1)[0]
-    names = {"pandas": "DataFrame", "polars": "DataFrame", "pyarrow": "Table"}
-    if module in names and any(c.__name__ == names[module] for c in tp.__mro__):
-        return "arrow" if module == "pyarrow" else module
-    return None
 
 
 def _is_pydantic(tp: Any) -> bool:
@@ -114,10 +102,10 @@ def describe_type(tp: Any) -> str:
         return f"{name}[{args}]" if args else name
     if isinstance(tp, type):
         name = tp.__qualname__
-        fam = _frame_family(tp)
-        if fam in ("pandas", "polars"):
+        fam = table_kind(tp)
+        if fam in (PANDAS, POLARS):
             name = f"{fam}.DataFrame"
-        elif fam == "arrow":
+        elif fam == ARROW:
             name = "pyarrow.Table"
         cols = next((m for m in meta if isinstance(m, dict)), None)
         if cols:
@@ -150,7 +138,7 @@ def metavar_of(tp: Any) -> str:
         return "DIR|URL"
     if isinstance(tp, type) and issubclass(tp, File):
         return "FILE|URL"
-    if _frame_family(tp) is not None:
+    if table_kind(tp) is not None:
         return "CSV|PARQUET"
     if _is_ndarray(tp):
         return "JSON|NPY"
@@ -234,11 +222,11 @@ def _read_frame(text: str, family: str, columns: list[str] | None) -> Any:
     is_csv = lower.endswith(_CSV_SUFFIXES)
     sep = "\t" if lower.endswith(".tsv") else ","
     try:
-        if family == "polars":
+        if family == POLARS:
             import polars as pl
 
             return pl.read_csv(text, separator=sep) if is_csv else pl.read_parquet(text)
-        if family == "arrow":
+        if family == ARROW:
             import pyarrow.parquet as pq
 
             if is_csv:
@@ -315,13 +303,13 @@ def parse_value(value: Any, tp: Any) -> Any:
         if not isinstance(value, str):
             raise _fail("a file path or URL", value)
         return _path_value(value, base, False)
-    family = _frame_family(base)
+    family = table_kind(base)
     if family is not None:
         if not isinstance(value, str):
             raise _fail("a CSV or Parquet file path or URL", value)
         cols = next((m for m in meta if isinstance(m, dict)), None)
-        frame = _read_frame(value, "pandas" if family == "sd" else family, list(cols or ()) or None)
-        return StructuredDataset(dataframe=frame) if family == "sd" else frame
+        frame = _read_frame(value, PANDAS if family == SD else family, list(cols or ()) or None)
+        return StructuredDataset(dataframe=frame) if family == SD else frame
     if _is_ndarray(base):
         return _parse_ndarray(value)
     if _is_pydantic(base):

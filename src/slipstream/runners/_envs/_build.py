@@ -25,6 +25,7 @@ from pathlib import Path
 
 import msgspec
 
+from slipstream._processes import pid_alive
 from slipstream.errors import EnvironmentBuildError
 from slipstream.model import EnvironmentSpec
 from slipstream.storage import slipstream_home
@@ -266,7 +267,7 @@ def prune_envs(older_than_s: float | None = None, keys: tuple[str, ...] = ()) ->
         removed.append(env.key)
     for tmp in root.glob(".*.tmp"):
         pid = tmp.name.rsplit(".", 2)[-2]
-        if pid.isdigit() and not _alive(int(pid)):
+        if pid.isdigit() and not pid_alive(int(pid)):
             shutil.rmtree(tmp, ignore_errors=True)
     return removed
 
