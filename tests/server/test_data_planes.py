@@ -251,3 +251,34 @@ def test_outputs_the_next_cluster_cannot_read_are_made_again(tmp_path: Path) -> 
         assert [node for node, _ in events] == ["n0"], events
         why = json.loads(events[0][1])
         assert why["from"] == "east" and why["to"] == "west" and "plane-east" in why["uri"]
+
+
+@pytest.mark.ray
+def test_a_ray_backed_data_plane_beside_a_pool_backed_one(tmp_path: Path) -> None:
+    """Cluster "ray" runs its attempts on a Ray cluster, "east" on a pool of workers; the
+    clusters listing shows each one's runner and capacity."""
+    pytest.importorskip("ray")
+    from ray_cluster import local_ray_cluster
+
+    with local_ray_cluster(head_cpus=1, second_cpus=2) as rc, platform("sqlite", tmp_path) as p:
+        p.start_control()
+        east = p.data_plane("east", "east", p.cluster_token("east"))
+        on_ray = p.data_plane(
+            "ray", "ray", p.cluster_token("ray"), "--runner", "ray", "--ray-address", rc.address
+        )
+        for dp, name in ((east, "east"), (on_ray, "ray")):
+            dp.start()
+            dp.wait_output(f"running executions of cluster {name}", timeout=120)
+        p.register()
+        names = {c: p.launch("durable", {"n": 4, "delay": 0.0}, cluster=c) for c in ("east", "ray")}
+        for where, name in names.items():
+            rec = p.wait_phase(name, TERMINAL, timeout=120)
+            assert rec["phase"] == "SUCCEEDED", rec
+            assert rec["cluster"] == where
+        with p.api() as api:
+            listed = {c["name"]: c for c in api.get("/clusters").json()["items"]}
+        assert listed["ray"]["hosts"][0]["runner"] == f"ray://{rc.address}"
+        assert listed["ray"]["capacity"]["cpus"] == 3  # the Ray cluster's, not this machine's
+        assert listed["east"]["hosts"][0]["runner"] == "pool"
+        assert listed["east"]["capacity"]["slots"] == 2
+        assert listed["east"]["alive"] and listed["ray"]["alive"]

@@ -113,13 +113,7 @@ class EngineHost:
         """Count this host's attempts and cache lookups into ``metrics``; its gauges read the
         runner (``alive``: whether the host's loop runs)."""
         self.metrics = self.catalog.metrics = metrics
-        runner = self.dispatch.runner
-
-        def slots() -> int:  # a pool's workers; another runner's capacity
-            workers = getattr(runner, "workers", None)
-            return workers if isinstance(workers, int) else runner.capacity
-
-        metrics.watch_host(alive, lambda: self.dispatch.at_runner, slots)
+        metrics.watch_host(alive, lambda: self.dispatch.at_runner, self._slots)
 
     # -- the loop -----------------------------------------------------------------------------
 
@@ -286,7 +280,7 @@ class EngineHost:
             hostname=self._hostname,
             runner=s.runner,
             capacity={
-                "slots": float(self.dispatch.room + self.dispatch.at_runner),
+                "slots": float(self._slots()),
                 **dict(s.capacity),
             },
             running=self.dispatch.at_runner,
@@ -295,6 +289,12 @@ class EngineHost:
             store_url=s.store_url,
             started_at=self._started_at,
         )
+
+    def _slots(self) -> int:
+        """Attempts the runner runs at once: a pool's workers, another runner's capacity."""
+        runner = self.dispatch.runner
+        workers = getattr(runner, "workers", None)
+        return workers if isinstance(workers, int) else runner.capacity
 
     def _aborts(self) -> None:
         running = [pk for pk in self.active if not self.active[pk].executor.finished]
