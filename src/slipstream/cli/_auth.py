@@ -8,7 +8,15 @@ from typing import Any, TypeVar
 
 import click
 
-from ._remote import echo_json, echo_table, json_option, open_remote, reports_errors, token_option
+from ._remote import (
+    echo_json,
+    echo_table,
+    endpoint_option,
+    json_option,
+    open_remote,
+    reports_errors,
+    token_option,
+)
 from ._remote import when as _when
 
 __all__ = ["auth"]
@@ -20,9 +28,7 @@ _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
 
 def _server_options(f: F) -> F:
     f = token_option(f)
-    return click.option(
-        "--endpoint", default=None, help="Server URL (default: SLIPSTREAM_ENDPOINT, else config)."
-    )(f)
+    return endpoint_option(f)
 
 
 def _duration(_ctx: click.Context, _param: click.Parameter, value: str | None) -> float | None:

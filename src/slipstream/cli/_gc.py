@@ -8,15 +8,20 @@ from __future__ import annotations
 
 import click
 
-from ._remote import echo_json, json_option, open_remote, reports_errors, token_option
+from ._remote import (
+    echo_json,
+    endpoint_option,
+    json_option,
+    open_remote,
+    reports_errors,
+    token_option,
+)
 
 __all__ = ["gc"]
 
 
 @click.command()
-@click.option(
-    "--endpoint", default=None, help="Server URL (default: SLIPSTREAM_ENDPOINT, else config)."
-)
+@endpoint_option
 @click.option("-p", "--project", default=None, help="Collect this project only (default: all).")
 @click.option("-d", "--domain", default=None, help="Collect this domain of the project only.")
 @click.option("--dry-run", is_flag=True, help="Say what would be collected; delete nothing.")

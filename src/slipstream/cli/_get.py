@@ -12,6 +12,7 @@ from ._remote import (
     connection_options,
     echo_json,
     echo_table,
+    endpoint_option,
     json_option,
     open_remote,
     reports_errors,
@@ -43,7 +44,7 @@ def get() -> None:
 
 @get.command()
 @click.argument("name", required=False)
-@click.option("--endpoint", default=None, help="Server URL.")
+@endpoint_option
 @click.option("--limit", type=int, default=None, help="At most this many rows.")
 @json_option
 @reports_errors
@@ -70,7 +71,7 @@ def projects(name: str | None, endpoint: str | None, limit: int | None, as_json:
 
 @get.command()
 @click.argument("name", required=False)
-@click.option("--endpoint", default=None, help="Server URL.")
+@endpoint_option
 @json_option
 @reports_errors
 def clusters(name: str | None, endpoint: str | None, as_json: bool) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from ._remote import echo_json, json_option, open_remote, reports_errors
+from ._remote import echo_json, endpoint_option, json_option, open_remote, reports_errors
 
 __all__ = ["project"]
 
@@ -18,7 +18,7 @@ def project() -> None:
 @click.argument("name")
 @click.option("--description", default="", help="What the project is for.")
 @click.option("--label", "labels", multiple=True, help="KEY=VALUE (repeatable).")
-@click.option("--endpoint", default=None, help="Server URL.")
+@endpoint_option
 @json_option
 @reports_errors
 def create(
@@ -41,7 +41,7 @@ def create(
 
 @project.command()
 @click.argument("name")
-@click.option("--endpoint", default=None, help="Server URL.")
+@endpoint_option
 @json_option
 @reports_errors
 def archive(name: str, endpoint: str | None, as_json: bool) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from ._kinds import KindChoice, kind_name
-from ._remote import echo_json, json_option, open_remote, reports_errors, when
+from ._remote import echo_json, endpoint_option, json_option, open_remote, reports_errors, when
 
 __all__ = ["promote"]
 
@@ -22,7 +22,7 @@ __all__ = ["promote"]
 @click.option("--from", "from_domain", required=True, help="Source domain.")
 @click.option("--to", "to_domain", required=True, help="Target domain.")
 @click.option("-p", "--project", default=None, help="Project (default: from config).")
-@click.option("--endpoint", default=None, help="Server URL.")
+@endpoint_option
 @json_option
 @reports_errors
 def promote(

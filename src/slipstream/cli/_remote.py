@@ -17,6 +17,7 @@ __all__ = [
     "connection_options",
     "echo_json",
     "echo_table",
+    "endpoint_option",
     "for_cli",
     "json_option",
     "keep_token",
@@ -51,6 +52,15 @@ def token_option(f: F) -> F:
     )(f)
 
 
+def endpoint_option(f: F) -> F:
+    """``--endpoint``: the server every command that talks to one is pointed at."""
+    return click.option(
+        "--endpoint",
+        default=None,
+        help="Server URL (default: SLIPSTREAM_ENDPOINT, else the config file).",
+    )(f)
+
+
 def connection_options(f: F) -> F:
     """``--endpoint``, ``--token``, ``--project/-p`` and ``--domain/-d``."""
     f = token_option(f)
@@ -58,12 +68,7 @@ def connection_options(f: F) -> F:
         "-d", "--domain", default=None, help="Domain (default: config, else development)."
     )(f)
     f = click.option("-p", "--project", default=None, help="Project (default: from config).")(f)
-    f = click.option(
-        "--endpoint",
-        default=None,
-        help="Server URL (default: SLIPSTREAM_ENDPOINT, else the config file).",
-    )(f)
-    return f
+    return endpoint_option(f)
 
 
 def json_option(f: F) -> F:

@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 
 import click
 
-from ._remote import echo_json, json_option, open_remote, reports_errors
+from ._remote import echo_json, endpoint_option, json_option, open_remote, reports_errors
 
 __all__ = ["settings"]
 
@@ -35,7 +35,7 @@ def _scope_options(f: F) -> F:
         default=None,
         help="A workflow of the project+domain: its own settings (needs -d).",
     )(f)
-    f = click.option("--endpoint", default=None, help="Server URL.")(f)
+    f = endpoint_option(f)
     f = click.option("-d", "--domain", default=None, help="A domain: its project+domain layer.")(f)
     f = click.option("-p", "--project", default=None, help="Project [default: from the config].")(f)
     return f
