@@ -98,11 +98,31 @@ def test_one_rank_is_a_world_of_one() -> None:
     assert execute_local(world_of_one, {}).python_outputs() == [0, 1, 0]
 
 
-def test_ranks_on_several_machines_are_refused_when_defined() -> None:
-    with pytest.raises(CompileError, match="several machines"):
-        Elastic(nnodes=2, nproc_per_node=2)
+@task(task_config=Elastic(nnodes=2, nproc_per_node=1))
+def two_nodes() -> int:
+    return 0
+
+
+@pytest.mark.parametrize("runner", ["inline", "local"])
+def test_several_nodes_outside_ray_fail_at_the_start_saying_they_need_the_ray_runner(
+    runner: str,
+) -> None:
+    """A task does not know its runner when it is defined: the attempt refuses, once."""
+    run = execute_local(two_nodes, {}, runner=runner, workers=1)
+    err = run.executor.record.error
+    assert err is not None and err.code == "unschedulable", err
+    assert "Elastic(nnodes=2) places its ranks on 2 nodes" in err.message
+    assert "needs the Ray runner" in err.message
+
+
+def test_bad_counts_are_refused_when_defined() -> None:
     with pytest.raises(CompileError, match="nproc_per_node"):
         Elastic(nproc_per_node=0)
+    with pytest.raises(CompileError, match="nnodes"):
+        Elastic(nnodes="two")
+    with pytest.raises(CompileError, match="nnodes"):
+        Elastic(nnodes=0)
+    assert Elastic(nnodes="1:3").nnodes == "1:3"  # flytekit's min:max, the largest is used
 
 
 ORPHAN_SCRIPT = """
