@@ -4,13 +4,14 @@ tests/public_api.txt (regenerate with ``python tests/test_public_api.py``)."""
 from __future__ import annotations
 
 import importlib
+import pkgutil
 import sys
 from pathlib import Path
 
 import pytest
 
 PINNED = Path(__file__).with_name("public_api.txt")
-PACKAGES = (
+LAYERS = (
     "slipstream",
     "slipstream.errors",
     "slipstream.model",
@@ -20,6 +21,37 @@ PACKAGES = (
     "slipstream.engine",
     "slipstream.runners",
 )
+# the client and where it finds its server, and flytekit's module paths (each public module under
+# them is pinned, so that a name flytekit programs import cannot vanish unnoticed)
+SURFACES = (
+    "slipstream.remote",
+    "slipstream.configuration",
+    "slipstream.core",
+    "slipstream.deck",
+    "slipstream.extend",
+    "slipstream.testing",
+    "slipstream.exceptions",
+    "slipstream.models",
+    "slipstream.types.directory",
+    "slipstream.types.error",
+    "slipstream.types.file",
+    "slipstream.types.pickle",
+    "slipstream.types.schema",
+    "slipstream.types.structured",
+)
+
+
+def _public_modules(root: str) -> list[str]:
+    """``root`` and every module under it whose name has no leading underscore."""
+    package = importlib.import_module(root)
+    found = [root]
+    for info in pkgutil.walk_packages(getattr(package, "__path__", []), f"{root}."):
+        if not any(part.startswith("_") for part in info.name.split(".")):
+            found.append(info.name)
+    return found
+
+
+PACKAGES = LAYERS + tuple(m for root in SURFACES for m in _public_modules(root))
 
 
 def current() -> dict[str, list[str]]:

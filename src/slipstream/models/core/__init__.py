@@ -1,1 +1,3 @@
 """flytekit's ``flytekit.models.core`` module path."""
+
+__all__: list[str] = []
