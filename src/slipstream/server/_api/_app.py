@@ -17,6 +17,7 @@ from . import (
     _executions,
     _health,
     _metrics,
+    _plane,
     _projects,
     _schedules,
     _secrets,
@@ -55,6 +56,7 @@ def create_app(services: Services) -> FastAPI:
         _schedules,
         _secrets,
         _clusters,
+        _plane,
     ):
         api.include_router(module.router)
     api.include_router(_lineage_router)

@@ -144,6 +144,13 @@ RULES: list[tuple[frozenset[str], re.Pattern[str], Rule]] = [
     )
 ]
 RULES += [
+    (
+        frozenset({"GET", "POST"}),
+        re.compile(r"/clusters/[^/]+/plane/.+"),
+        Rule(Role.VIEWER, Scope.CALLER, name="a data plane's requests (cluster tokens only)"),
+    )
+]
+RULES += [
     (frozenset(m), re.compile(p), r)
     for m, p, r in (
         (READS, r"/projects", Rule(Role.VIEWER, Scope.ANY, name="listing projects")),

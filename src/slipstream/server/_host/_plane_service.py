@@ -79,14 +79,17 @@ class PlaneService:
 
     def renew(self, cluster: str, req: LeaseRequest) -> RenewReply:
         _check_owner(req.owner)
+        _check_pks(req.pks)
         if req.host is None or not 0 < req.lease_s <= 3600:
             raise ValidationError("a renewal carries its host and a lease_s in (0, 3600]")
         return self.plane(cluster).renew(req.owner, req.pks, req.lease_s, req.host)
 
     def aborting(self, cluster: str, req: LeaseRequest) -> list[int]:
+        _check_pks(req.pks)
         return sorted(self.plane(cluster).aborting(req.owner, req.pks))
 
     def release(self, cluster: str, req: LeaseRequest) -> None:
+        _check_pks(req.pks)
         self.plane(cluster).release(req.owner, req.pks)
 
     def owners(self, cluster: str, hostname: str) -> list[str]:
@@ -132,6 +135,7 @@ class PlaneService:
     # -- reads --------------------------------------------------------------------------------
 
     def stored(self, cluster: str, pk: int) -> Stored:
+        _check_pks([pk])
         self._routed(cluster, pk)
         nodes, attempts = self.plane(cluster).stored(pk)
         return Stored(pk, nodes, attempts)
@@ -208,6 +212,7 @@ class PlaneService:
         _check_owner(req.owner)
         if len(req.batches) > _MAX_BATCHES:
             raise ValidationError(f"at most {_MAX_BATCHES} executions per flush")
+        _check_pks([b.pk for b in req.batches])
         ids = self._ids(cluster, [b.pk for b in req.batches])
         foreign = {b.pk for b in req.batches if b.pk not in ids}  # never its own: lost
         received = [_Received(b.pk, _pending(b, ids[b.pk])) for b in req.batches if b.pk in ids]
@@ -217,6 +222,7 @@ class PlaneService:
 
     def fail(self, cluster: str, req: FailRequest) -> None:
         _check_owner(req.owner)
+        _check_pks([req.pk])
         if len(req.message) > 10_000 or len(req.code) > 64:
             raise ValidationError("a failure's code has at most 64 characters, its message 10,000")
         self.plane(cluster).fail(req.owner, req.pk, req.code, req.message)
@@ -246,6 +252,7 @@ class PlaneService:
 
     def reserve(self, cluster: str, req: Reservation) -> bool:
         _check_owner(req.owner)
+        _check_ttl(req.ttl_s)
         return self.plane(cluster).catalog(self.store_url).reserve(req.key, req.owner, req.ttl_s)
 
     def cache_release(self, cluster: str, req: Reservation) -> None:
@@ -254,6 +261,7 @@ class PlaneService:
 
     def cache_renew(self, cluster: str, req: Reservation) -> list[str]:
         _check_owner(req.owner)
+        _check_ttl(req.ttl_s)
         return sorted(self.plane(cluster).catalog(self.store_url).renew(req.owner, req.ttl_s))
 
     # -- child executions ---------------------------------------------------------------------
@@ -431,6 +439,18 @@ def _json(text: str, where: str) -> None:
         json.loads(text)
     except ValueError as e:
         raise ValidationError(f"{where}: not JSON: {e}") from None
+
+
+def _check_pks(pks: list[int]) -> None:
+    if len(pks) > _MAX_BATCHES or any(not 0 < pk < 1 << 63 for pk in pks):
+        raise ValidationError(
+            f"at most {_MAX_BATCHES} execution ids, each a positive 64-bit integer"
+        )
+
+
+def _check_ttl(ttl_s: float) -> None:
+    if not 0 < ttl_s <= 86_400:
+        raise ValidationError(f"ttl_s must be in (0, 86400], got {ttl_s}")
 
 
 def _check_owner(owner: str) -> None:
