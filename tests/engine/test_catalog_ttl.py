@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime
 import sqlite3
-import time
 from pathlib import Path
 
 import pytest
@@ -31,13 +30,28 @@ def test_cache_ttl_is_in_the_tasks_metadata() -> None:
         task(cache=True, cache_ttl=0)(_never)
 
 
+class _Clock:
+    """A wall clock the test moves by hand."""
+
+    def __init__(self) -> None:
+        self.now = 1_000_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
 @pytest.mark.parametrize("kind", ["memory", "local"])
 def test_an_entry_past_its_ttl_is_a_miss(kind: str, tmp_path: Path) -> None:
-    catalog = MemoryCatalog() if kind == "memory" else LocalCatalog(tmp_path / "catalog.db")
-    catalog.put("k", "t", {"o0": 1}, "src", ttl_s=0.2)
+    clock = _Clock()
+    catalog = (
+        MemoryCatalog(clock) if kind == "memory" else LocalCatalog(tmp_path / "catalog.db", clock)
+    )
+    start = clock.now
+    catalog.put("k", "t", {"o0": 1}, "src", ttl_s=10)
     catalog.put("forever", "t", {"o0": 2}, "src")
+    clock.now = start + 9.5
     assert catalog.get("k") == {"o0": 1}
-    time.sleep(0.3)
+    clock.now = start + 10  # its expiry: gone from then on
     assert catalog.get("k") is None
     assert catalog.get("forever") == {"o0": 2}
     catalog.put("k", "t", {"o0": 3}, "src", ttl_s=60)  # a new run refills it

@@ -118,7 +118,10 @@ def test_abort_stops_the_job(jobs: Path, make_request: MakeRequest) -> None:
     try:
         req = make_request(wait, {"seconds": 30.0})
         runner.submit(req)
-        time.sleep(0.3)
+        deadline = time.monotonic() + 10
+        while not list(jobs.glob("*.json")):  # the job was created: the abort has one to stop
+            assert time.monotonic() < deadline, "the job never started"
+            time.sleep(0.01)
         runner.cancel(req.node, req.attempt, req.execution)
         (result,) = runner.wait(10)
         assert result.error is not None and result.error.kind == ErrorKind.ABORTED
@@ -141,10 +144,10 @@ def test_a_node_run_again_follows_its_job(
     first = attempt(1, 0.6)
     runner = ConnectorRunner(InlineRunner())
     runner.submit(first)
-    deadline = time.monotonic() + 5
-    while not list(jobs.glob("*.json")) and time.monotonic() < deadline:
+    deadline = time.monotonic() + 10
+    while not list((tmp_path / "blobs").rglob("connector-job.json")):  # the node's job journal
+        assert time.monotonic() < deadline, "the job's journal was never written"
         time.sleep(0.01)
-    time.sleep(0.1)  # the journal is written right after the job starts
     results, unstarted = runner.interrupt()
     runner.close()
     assert [r.error.code for r in results if r.error] == ["interrupted"] and not unstarted

@@ -125,7 +125,10 @@ def test_a_killed_server_follows_its_ray_job(ray_jobs: dict[str, str], tmp_path:
         while not [j for j in _jobs_of(address, "ray_jobs.slow_double") if name in j.submission_id]:
             assert time.monotonic() < deadline, "the Ray job was never submitted"
             time.sleep(0.2)
-        time.sleep(0.5)  # the journal is written as soon as the job is submitted
+        journal_at = time.monotonic() + 30  # the node's job journal, written as the job starts
+        while not list((c.root / "data").rglob("connector-job.json")):
+            assert time.monotonic() < journal_at, "the job's journal was never written"
+            time.sleep(0.05)
         server.kill9()
         _serve(c)
         rec = wait_phase(c, name, timeout=150)

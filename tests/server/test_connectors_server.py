@@ -60,7 +60,10 @@ def test_a_killed_server_follows_its_job_after_restart(
         register_flows(c, PROJECT, module="connectors")
         name = launch(c, "timer_then_python", {"seconds": 4.0}, PROJECT, module="connectors")
         _wait_for_job(c, name, jobs)
-        time.sleep(0.5)  # the journal is written as soon as the job starts
+        journal_at = time.monotonic() + 30  # the node's job journal, written as the job starts
+        while not list((c.root / "data").rglob("connector-job.json")):
+            assert time.monotonic() < journal_at, "the job's journal was never written"
+            time.sleep(0.05)
         server.kill9()
         _serve(c)
         rec = wait_phase(c, name, timeout=120)

@@ -13,6 +13,7 @@ import socket
 import sqlite3
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -77,20 +78,22 @@ def cache_ttl_of(task: TaskTemplate) -> float | None:
     return task.metadata.cache.ttl_s if task.metadata.cache is not None else None
 
 
-def _expiry(ttl_s: float | None) -> float | None:
-    return None if ttl_s is None else time.time() + ttl_s
+def _expiry(ttl_s: float | None, now: float) -> float | None:
+    return None if ttl_s is None else now + ttl_s
 
 
 class MemoryCatalog:
-    """A catalog that lives as long as the process (tests, benchmarks)."""
+    """A catalog that lives as long as the process (tests, benchmarks). ``clock`` tells the time
+    entries and reservations expire by (wall-clock seconds)."""
 
-    def __init__(self) -> None:
+    def __init__(self, clock: Callable[[], float] = time.time) -> None:
+        self._clock = clock
         self._data: dict[str, tuple[dict[str, Any], float | None]] = {}
         self._reservations: dict[str, tuple[str, float]] = {}
 
     def reserve(self, key: str, owner: str, ttl_s: float) -> bool:
         held = self._reservations.get(key)
-        now = time.time()
+        now = self._clock()
         if held is not None and held[0] != owner and held[1] > now:
             return False
         self._reservations[key] = (owner, now + ttl_s)
@@ -102,7 +105,7 @@ class MemoryCatalog:
 
     def get(self, key: str) -> dict[str, Any] | None:
         found = self._data.get(key)
-        if found is None or (found[1] is not None and found[1] <= time.time()):
+        if found is None or (found[1] is not None and found[1] <= self._clock()):
             return None
         return found[0]
 
@@ -114,7 +117,7 @@ class MemoryCatalog:
         source: str,
         ttl_s: float | None = None,
     ) -> None:
-        self._data[key] = (outputs, _expiry(ttl_s))
+        self._data[key] = (outputs, _expiry(ttl_s, self._clock()))
 
     def delete(self, key: str) -> None:
         self._data.pop(key, None)
@@ -171,10 +174,12 @@ class LocalCatalog:
 
     A ``cache_serialize`` reservation records the process that holds it (host, pid and start
     time): when that process has died (a killed ``slipstream run``), the next run takes the
-    reservation over at once instead of waiting for it to expire.
+    reservation over at once instead of waiting for it to expire. ``clock`` tells the time
+    entries and reservations expire by (wall-clock seconds, shared by every process of the file).
     """
 
-    def __init__(self, path: str | Path) -> None:
+    def __init__(self, path: str | Path, clock: Callable[[], float] = time.time) -> None:
+        self._clock = clock
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._local = threading.local()
@@ -207,7 +212,7 @@ class LocalCatalog:
             self._db()
             .execute(
                 "SELECT outputs FROM cache WHERE key = ? AND (expires_at IS NULL OR expires_at > ?)",
-                (key, time.time()),
+                (key, self._clock()),
             )
             .fetchone()
         )
@@ -224,17 +229,18 @@ class LocalCatalog:
         source: str,
         ttl_s: float | None = None,
     ) -> None:
+        now = self._clock()
         self._db().execute(
             "INSERT OR REPLACE INTO cache (key, task, outputs, source, created_at, expires_at) "
             "VALUES (?, ?, ?, ?, ?, ?)",
-            (key, task, encode(outputs), source, time.time(), _expiry(ttl_s)),
+            (key, task, encode(outputs), source, now, _expiry(ttl_s, now)),
         )
 
     def delete(self, key: str) -> None:
         self._db().execute("DELETE FROM cache WHERE key = ?", (key,))
 
     def reserve(self, key: str, owner: str, ttl_s: float) -> bool:
-        now = time.time()
+        now = self._clock()
         db = self._db()
         with db:  # one transaction: take the key if it is free, ours, expired or its holder died
             db.execute("BEGIN IMMEDIATE")
