@@ -37,6 +37,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from slipstream._processes import pid_alive
 from slipstream.errors import UnschedulableError, WorkerLostError
 from slipstream.model import parse_quantity
 
@@ -118,16 +119,6 @@ def _bundle(task: Any) -> dict[str, float]:
     return {k: v for k, v in bundle.items() if v > 0}
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def _how_many_fit(node: dict[str, float], bundle: dict[str, float]) -> int:
     return int(min(node.get(k, 0.0) // v for k, v in bundle.items()))
 
@@ -137,7 +128,7 @@ class _Gang:
 
     def __init__(self, parent: int) -> None:
         def watch() -> None:  # the attempt's actor is gone (killed, aborted): so is its gang
-            while _alive(parent):
+            while pid_alive(parent):
                 time.sleep(_WATCH_S)
             os._exit(1)
 
