@@ -282,3 +282,26 @@ def test_a_ray_backed_data_plane_beside_a_pool_backed_one(tmp_path: Path) -> Non
         assert listed["east"]["hosts"][0]["runner"] == "pool"
         assert listed["east"]["capacity"]["slots"] == 2
         assert listed["east"]["alive"] and listed["ray"]["alive"]
+
+
+def test_a_data_plane_with_a_bad_token_or_no_server_says_so(tmp_path: Path) -> None:
+    """A token the control plane does not know ends the data plane with the server's reason;
+    an unreachable control plane is waited for (it may be restarting), with the cause logged."""
+    with platform("sqlite", tmp_path) as p:
+        control = p.start_control()
+        token = p.cluster_token("east")
+        bad = p.data_plane("bad", "east", "ss_0000000000000000_" + "x" * 24)
+        bad.start()
+        assert bad.process is not None
+        bad.process.wait(60)
+        assert bad.process.returncode != 0
+        assert "the token is not known to this server" in bad.output()
+        control.stop()
+        waiting = p.data_plane("waiting", "east", token)
+        waiting.start()
+        waiting.wait_output("is unreachable", timeout=60)
+        assert waiting.process is not None and waiting.process.poll() is None
+        p.start_control()  # it comes back: the data plane goes on by itself
+        p.register()
+        name = p.launch("durable", {"n": 2, "delay": 0.0}, cluster="east")
+        assert p.wait_phase(name, TERMINAL)["phase"] == "SUCCEEDED"

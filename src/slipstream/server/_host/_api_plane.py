@@ -318,6 +318,6 @@ def _message(r: httpx.Response) -> str:
     if isinstance(body, dict):
         error = body.get("error")
         if isinstance(error, dict):
-            return str(error.get("message", body))
-        return str(body.get("detail") or body)
+            body = error
+        return str(body.get("message") or body.get("detail") or body)
     return str(body)[:300]
