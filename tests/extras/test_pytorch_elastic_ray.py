@@ -90,6 +90,18 @@ def node_actor_dies_once(folder: str) -> int:
     return dist.get_world_size()
 
 
+@task(task_config=Elastic(nnodes=2, nproc_per_node=1))
+def attempt_dies_once(folder: str) -> int:
+    import torch.distributed as dist
+
+    marker = Path(folder, "ranks-started")
+    if dist.get_rank() == 0 and not marker.exists():  # the first attempt: its actor is killed
+        marker.write_text("started")
+        time.sleep(120)
+    dist.barrier()
+    return dist.get_world_size()
+
+
 @task(task_config=Elastic(nnodes=5, nproc_per_node=1))
 def five_nodes() -> int:
     return 0
@@ -182,6 +194,45 @@ def test_a_node_actor_that_dies_fails_the_attempt_as_lost_and_it_runs_again(
     first = attempts[0].error
     assert first is not None and first.kind == "SYSTEM" and first.code == "worker_lost", first
     assert "a node's Ray actor was lost: node 1 (ranks 1-1)" in first.message
+    _no_reservation_left()
+
+
+def _attempt_actor() -> int:
+    """The process of the Ray runner's actor running an attempt now (Ray titles it so)."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        try:
+            title = (proc / "cmdline").read_bytes().split(b"\0")[0]
+        except OSError:
+            continue
+        if title.startswith(b"ray::RayWorker.run"):
+            found.append(int(proc.name))
+    assert len(found) == 1, found
+    return found[0]
+
+
+def test_an_attempt_whose_actor_is_killed_leaves_no_reservation(
+    runner: RayRunner, tmp_path: Path
+) -> None:
+    """The gang sees the attempt's process gone and ends: its placement group and node actors
+    go with it, and the retry finds the room it needs (on this cluster, all of it)."""
+    box: dict[str, Any] = {}
+    t = threading.Thread(
+        target=lambda: box.update(
+            run=execute_local(attempt_dies_once, {"folder": str(tmp_path)}, runner=runner)
+        )
+    )
+    t.start()
+    deadline = time.monotonic() + 90
+    while not (tmp_path / "ranks-started").exists():
+        assert time.monotonic() < deadline, "the ranks did not start"
+        time.sleep(0.1)
+    os.kill(_attempt_actor(), signal.SIGKILL)
+    t.join(120)
+    run = box["run"]
+    assert run.python_outputs() == 2
+    first = run.executor.store.attempts[run.executor.id][0].error
+    assert first is not None and first.code == "worker_lost", first
     _no_reservation_left()
 
 
