@@ -47,6 +47,10 @@ def _illegal(msg: str) -> Exception:
     return IllegalTransitionError(msg)
 
 
+_LEGAL: set[tuple[AttemptPhase, bool, AttemptPhase]] = set()
+"""The ends (from, ran, to) already checked: the table is constant, so each is checked once."""
+
+
 def interrupted(
     execution: ExecutionId | None,
     node: str,
@@ -256,11 +260,15 @@ class Attempts:
             if self.phases
             else AttemptPhase.QUEUED
         )
-        what = f"attempt {node}#{number}"
-        if ran and current is AttemptPhase.QUEUED:
-            check_path(ATTEMPT_TRANSITIONS, (current, AttemptPhase.RUNNING, phase), what, _illegal)
-        else:
-            check_transition(ATTEMPT_TRANSITIONS, current, phase, what, _illegal)
+        key = (current, ran, phase)
+        if key not in _LEGAL:
+            what = f"attempt {node}#{number}"
+            if ran and current is AttemptPhase.QUEUED:
+                path = (current, AttemptPhase.RUNNING, phase)
+                check_path(ATTEMPT_TRANSITIONS, path, what, _illegal)
+            else:
+                check_transition(ATTEMPT_TRANSITIONS, current, phase, what, _illegal)
+            _LEGAL.add(key)
         self.store.save_attempt(
             self.id,
             AttemptRecord(

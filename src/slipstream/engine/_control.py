@@ -48,11 +48,18 @@ def _illegal(msg: str) -> Exception:
     return IllegalTransitionError(msg)
 
 
+_LEGAL: set[tuple[bool, NodePhase]] = set()
+"""The item paths (ran, end) already checked: the table is constant, so each is checked once."""
+
+
 def _record_item(ex: Engine, record: NodeRecord, ran: bool) -> None:
     """Record a map item's end (one record) once its path from QUEUED, through RUNNING when an
     attempt of it ran, to ``record.phase`` is checked against the declared node table."""
-    path = (*(_RAN if ran else _ANSWERED), record.phase)
-    check_path(NODE_TRANSITIONS, path, f"map item {record.path}", _illegal)
+    key = (ran, record.phase)
+    if key not in _LEGAL:
+        path = (*(_RAN if ran else _ANSWERED), record.phase)
+        check_path(NODE_TRANSITIONS, path, f"map item {record.path}", _illegal)
+        _LEGAL.add(key)
     ex.record_item(record)
 
 
