@@ -109,6 +109,11 @@ def test_routing_by_workflow_settings_and_per_run(
     listed = json.loads(cli("get", "executions", "--json").output)
     ran = next(e for e in listed if e["phase"] == "SUCCEEDED")
     assert ran["cluster"] == "local"
+    described = json.loads(cli("execution", "describe", ran["name"], "--attempts", "--json").output)
+    (node,) = [n for n in described["nodes"] if n.get("attempt_list")]
+    assert [a["cluster"] for a in node["attempt_list"]] == ["local"]
+    text = cli("execution", "describe", ran["name"], "--attempts").output
+    assert "attempt 1: SUCCEEDED on cluster local" in text
     # a cluster nobody registered: refused, nothing started
     refused = cli("run", "--remote", "--cluster", "nowhere", str(flows), "pipeline", code=1)
     assert "unknown cluster nowhere" in refused.output

@@ -57,18 +57,24 @@ def execution() -> None:
 @execution.command()
 @click.argument("name")
 @click.option("--nodes/--no-nodes", default=True, help="Show the node executions too.")
+@click.option(
+    "--attempts",
+    is_flag=True,
+    help="With the nodes: each task node's attempts (phase, cluster, worker; a request per node).",
+)
 @connection_options
 @json_option
 @reports_errors
 def describe(
     name: str,
     nodes: bool,
+    attempts: bool,
     endpoint: str | None,
     project: str | None,
     domain: str | None,
     as_json: bool,
 ) -> None:
-    """Show execution NAME: phase, target, inputs, error, and its node executions."""
+    """Show execution NAME: phase, target, cluster, inputs, error, and its node executions."""
     from slipstream.model import ExecutionPhase
 
     with open_remote(endpoint, project, domain) as remote:
@@ -79,7 +85,10 @@ def describe(
         if record.phase is ExecutionPhase.SUCCEEDED:
             row["outputs"] = _outputs(remote, record)
         node_rows = (
-            [_node_row(remote, record, n) for n in remote.node_executions(record, deep=True)]
+            [
+                _node_row(remote, record, n, attempts)
+                for n in remote.node_executions(record, deep=True)
+            ]
             if nodes
             else []
         )
@@ -101,6 +110,11 @@ def describe(
         for r in node_rows:
             for note in r.get("memory", ()):
                 click.echo(f"{r['path']}: {note}")
+            for a in r.get("attempt_list", ()):
+                click.echo(
+                    f"{r['path']} attempt {a['number']}: {a['phase']} on cluster "
+                    f"{a['cluster'] or '?'} ({a['worker']})"
+                )
 
 
 def _outputs(remote: Any, record: Any) -> Any:
@@ -116,7 +130,7 @@ def _outputs(remote: Any, record: Any) -> Any:
         return None
 
 
-def _node_row(remote: Any, record: Any, node: Any) -> dict[str, Any]:
+def _node_row(remote: Any, record: Any, node: Any, with_attempts: bool = False) -> dict[str, Any]:
     duration = None
     if node.started_at and node.ended_at:
         duration = round(node.ended_at - node.started_at, 3)
@@ -130,10 +144,20 @@ def _node_row(remote: Any, record: Any, node: Any) -> dict[str, Any]:
     }
     if node.error is not None:
         row["error"] = node.error.message
-    if node.attempts > 1 and node.task:  # how its memory grew, when it did (one request)
+    if (node.attempts > 1 or with_attempts) and node.task:  # one request
         from slipstream.model import memory_notes
 
         attempts = remote.attempts(record, node.path)
+        if with_attempts:
+            row["attempt_list"] = [
+                {
+                    "number": a.number,
+                    "phase": a.phase.value,
+                    "cluster": a.cluster,
+                    "worker": f"{a.runner} {a.worker}".strip(),
+                }
+                for a in attempts
+            ]
         notes = memory_notes(attempts)
         if notes:
             row["memory"] = list(notes.values())
@@ -141,7 +165,7 @@ def _node_row(remote: Any, record: Any, node: Any) -> dict[str, Any]:
                 {"number": a.number, "limit": a.memory_limit, "peak": a.memory_peak}
                 for a in attempts
             ]
-        if any(a.cluster for a in attempts):  # where each ran (failover moves them)
+        if not with_attempts and any(a.cluster for a in attempts):  # failover moves them
             row["attempt_clusters"] = {str(a.number): a.cluster for a in attempts}
     return row
 
