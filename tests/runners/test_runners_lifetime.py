@@ -93,12 +93,13 @@ def _gone(pid: int) -> bool:
 
 def _worker_pids(where: Path, proc: subprocess.Popen[bytes]) -> list[int]:
     deadline = time.monotonic() + 30
-    while len(list(where.glob("*.pid"))) < 2:
+    while True:  # both tasks started and wrote their pid in full
+        texts = [p.read_text() for p in where.glob("*.pid")]
+        if len(texts) >= 2 and all(t.strip().isdigit() for t in texts):
+            return [int(t) for t in texts]
         assert proc.poll() is None, f"exited with {proc.returncode}"
         assert time.monotonic() < deadline, "the tasks never started"
         time.sleep(0.02)
-    time.sleep(0.05)
-    return [int(p.read_text()) for p in where.glob("*.pid")]
 
 
 def _assert_all_end_within_a_second(pids: list[int]) -> float:
