@@ -119,23 +119,27 @@ class Journal:
         try:
             while self._now:
                 batch, self._now = self._now, []
-                chunks = [batch[i : i + CHUNK] for i in range(0, len(batch), CHUNK)]
+                latest: dict[str, _Put] = {}  # one write per blob, the last asked (an end mark
+                waiting: dict[str, list[asyncio.Future[None]]] = {}  # after its running mark)
+                for put, done in batch:
+                    latest[put[1]] = put
+                    waiting.setdefault(put[1], []).append(done)
+                puts = list(latest.values())
+                chunks = [puts[i : i + CHUNK] for i in range(0, len(puts), CHUNK)]
                 outcomes = await asyncio.gather(
-                    *(
-                        self._loop.run_in_executor(self._threads, _put_all, [p for p, _ in c])
-                        for c in chunks
-                    ),
+                    *(self._loop.run_in_executor(self._threads, _put_all, c) for c in chunks),
                     return_exceptions=True,
                 )
                 for chunk, outcome in zip(chunks, outcomes, strict=True):
-                    for i, (_, done) in enumerate(chunk):
-                        if done.done():
-                            continue
+                    for i, put in enumerate(chunk):
                         error = outcome if isinstance(outcome, BaseException) else outcome[i]
-                        if error is None:
-                            done.set_result(None)
-                        else:
-                            done.set_exception(error)
+                        for done in waiting[put[1]]:
+                            if done.done():  # its job was cancelled meanwhile
+                                continue
+                            if error is None:
+                                done.set_result(None)
+                            else:
+                                done.set_exception(error)
         finally:
             self._flushing = False
 

@@ -281,7 +281,10 @@ class ConnectorRunner:
                 return
             if not isinstance(connector, AsyncConnectorBase):
                 raise ConnectorError(f"{service}: {connector!r} is not a connector")
-            meta = await self._attach_or_create(req, connector, journal)
+            meta = await self._attach_or_create(req, connector)
+            # recorded before anything else: a host killed from here on follows this job again
+            # (and a job stopped while its record is written is deleted: meta is known here)
+            await journal.running(req, meta.encode())
             links: list[TaskLog] | None = None
             while True:
                 resource = await _timed(connector.get(meta, attempt_request=req), req, started)
@@ -318,21 +321,18 @@ class ConnectorRunner:
             self._done(req, failure(req, why, None, self.name, started))
 
     async def _attach_or_create(
-        self, req: AttemptRequest, connector: AsyncConnectorBase, journal: Journal
+        self, req: AttemptRequest, connector: AsyncConnectorBase
     ) -> ResourceMeta:
+        """The job an earlier attempt of this node started and never saw end, or a new one."""
         # a first attempt has no earlier one whose job it could follow
         found = await asyncio.to_thread(read_open_job, req) if req.attempt > 1 else None
         if found is not None:
-            known = connector.metadata_type.decode(found)
-            await journal.running(req, found)
-            return known
+            return connector.metadata_type.decode(found)
         meta: ResourceMeta = await _timed(
             connector.create(req.task, req.output_prefix, req.inputs, attempt_request=req),
             req,
             time.time(),
         )
-        # recorded before anything else: a host killed from here on follows this job again
-        await journal.running(req, meta.encode())
         return meta
 
     async def _stop(
