@@ -428,3 +428,24 @@ def test_the_failover_loop_outlives_a_database_outage() -> None:
         proxy.close()
         flaky.dispose()
         direct.dispose()
+
+
+def test_flytekit_execution_cluster_label_routes_one_execution(
+    qserver: LiveServer, db: Database, project: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from slipstream.configuration import Config
+    from slipstream.remote import FlyteRemote
+
+    label = cluster_name("label")
+    ensure(db, label)
+    monkeypatch.setenv("SLIPSTREAM_TOKEN", qserver.token)
+    remote = FlyteRemote(
+        Config.for_endpoint(qserver.url, insecure=True),
+        default_project=project,
+        default_domain="development",
+    )
+    try:
+        execution = remote.execute("chain", {"x": 1}, execution_cluster_label=label)
+    finally:
+        remote.client.close()
+    assert _row(db, project, execution.id.name).cluster == label

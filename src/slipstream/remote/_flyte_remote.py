@@ -280,9 +280,10 @@ class FlyteRemote:
         ``name`` runs the registered entity of that name instead of the local object's own;
         ``version`` picks the registered version (the newest by default). ``options`` gives
         ``labels``, ``annotations`` and ``max_parallelism``; ``tags`` become labels whose value
-        is ``"true"``. ``image_config``, ``serialization_settings``, ``interruptible``,
-        ``cluster_pool`` and ``execution_cluster_label`` are accepted and unused (placement
-        hints slipstream has no use for). ``overwrite_cache=True`` and ``envs`` are refused:
+        is ``"true"``. ``execution_cluster_label`` sends it to that compute cluster alone
+        (``Remote.execute(cluster=...)``). ``image_config``, ``serialization_settings``,
+        ``interruptible`` and ``cluster_pool`` are accepted and unused (placement hints
+        slipstream has no use for). ``overwrite_cache=True`` and ``envs`` are refused:
         the server has no per-execution cache override or environment.
         """
         if overwrite_cache:
@@ -321,6 +322,7 @@ class FlyteRemote:
             annotations=dict(annotations or {}),
             max_parallelism=getattr(options, "max_parallelism", None),
             type_hints=type_hints,
+            cluster=execution_cluster_label,
         )
         local = entity if _local_kind(entity) is not None else None
         execution = FlyteWorkflowExecution(record, self.client, local)
