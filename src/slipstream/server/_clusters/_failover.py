@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable
 
 import msgspec
@@ -92,7 +93,11 @@ def fail_over(db: Database, now: float | None = None) -> int:
             return 0
         rows = conn.execute(
             select(
-                ExecutionRow.id, ExecutionRow.cluster, ExecutionRow.route, ExecutionRow.lease_owner
+                ExecutionRow.id,
+                ExecutionRow.cluster,
+                ExecutionRow.route,
+                ExecutionRow.lease_owner,
+                ExecutionRow.record,
             )
             .where(
                 ExecutionRow.phase.in_(_CLAIMABLE),
@@ -104,17 +109,19 @@ def fail_over(db: Database, now: float | None = None) -> int:
             .limit(_BATCH)
         ).all()
         moves = []
-        for pk, cluster, route, owner in rows:
+        for pk, cluster, route, owner, text in rows:
             target = next_cluster(parse_route(route, cluster), cluster, live)
             if target is not None:
-                moves.append((pk, cluster, target, owner))
+                moves.append((pk, cluster, target, owner, text))
         if not moves:
             return 0
         reasons = _reasons(conn, {m[1] for m in moves}, at)
     events: list[dict[str, object]] = []
+    moved: Counter[tuple[str, str]] = Counter()
     with db.session() as session:
-        for pk, cluster, target, owner in moves:
-            text = session.scalars(select(ExecutionRow.record).where(ExecutionRow.id == pk)).one()
+        for pk, cluster, target, owner, text in moves:
+            # the same conditions again, and the record as read: a host that claimed it, ended
+            # it or wrote its record since (then released it) keeps what it did
             result = session.execute(
                 update(ExecutionRow)
                 .where(
@@ -122,6 +129,7 @@ def fail_over(db: Database, now: float | None = None) -> int:
                     ExecutionRow.cluster == cluster,
                     ExecutionRow.phase.in_(_CLAIMABLE),
                     free,
+                    ExecutionRow.record == text,
                 )
                 .values(
                     cluster=target,
@@ -133,7 +141,7 @@ def fail_over(db: Database, now: float | None = None) -> int:
                 .execution_options(synchronize_session=False)
             )
             if getattr(result, "rowcount", 0) != 1:
-                continue  # a host claimed it meanwhile, or it ended
+                continue  # the next pass looks again
             payload = {"from": cluster, "to": target, "reason": reasons[cluster]}
             if owner:
                 payload["lease_owner"] = owner
@@ -147,15 +155,13 @@ def fail_over(db: Database, now: float | None = None) -> int:
                     "payload": msgspec.json.encode(payload).decode(),
                 }
             )
-            log.warning(
-                "execution %d moved from cluster %s to %s: %s",
-                pk,
-                cluster,
-                target,
-                reasons[cluster],
-            )
+            moved[cluster, target] += 1
         if events:
             session.execute(insert(EventRow), events)
+    for (cluster, target), n in sorted(moved.items()):
+        log.warning(
+            "%d executions moved from cluster %s to %s: %s", n, cluster, target, reasons[cluster]
+        )
     return len(events)
 
 
