@@ -101,6 +101,14 @@ def test_routing_by_workflow_settings_and_per_run(
     queued = json.loads(cli("execution", "describe", name, "--json").output)
     assert queued["cluster"] == edge and queued["phase"] == "QUEUED"
     cli("execution", "abort", name)
+    # `launch` of the registered workflow: the route of its settings, or --cluster
+    for extra, where in (((), edge), (("--cluster", "local"), "local")):
+        out = json.loads(cli("launch", "--json", *extra, wf, "--x", "1").output)
+        launched = out["execution"].rsplit("/", 1)[1]
+        got = json.loads(cli("execution", "describe", launched, "--no-nodes", "--json").output)
+        assert got["cluster"] == where
+        if where == edge:
+            cli("execution", "abort", launched)
     # per run: the default cluster runs it
     done = cli(
         "run", "--remote", "--cluster", "local", "--wait", str(flows), "pipeline", "--x", "2"
@@ -117,4 +125,4 @@ def test_routing_by_workflow_settings_and_per_run(
     # a cluster nobody registered: refused, nothing started
     refused = cli("run", "--remote", "--cluster", "nowhere", str(flows), "pipeline", code=1)
     assert "unknown cluster nowhere" in refused.output
-    assert len(json.loads(cli("get", "executions", "--json").output)) == 2
+    assert len(json.loads(cli("get", "executions", "--json").output)) == 4
