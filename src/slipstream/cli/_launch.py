@@ -13,7 +13,7 @@ from typing import Any
 
 import click
 
-from ._remote import keep_token, open_remote
+from ._remote import connection_params, open_remote
 from ._run_remote import started
 from ._spec_commands import SpecEntity, Unencoded, launch_plan_entity, spec_command, spec_entity
 
@@ -69,22 +69,7 @@ def _launch_options() -> list[click.Option]:
             default=None,
             help="Run on this compute cluster alone (default: the route of the settings).",
         ),
-        click.Option(
-            ["--endpoint"],
-            default=None,
-            help="Server URL (default: SLIPSTREAM_ENDPOINT, else the config file).",
-        ),
-        click.Option(["--project", "-p"], default=None, help="Project (default: from config)."),
-        click.Option(
-            ["--domain", "-d"], default=None, help="Domain (default: config, else development)."
-        ),
-        click.Option(
-            ["--token"],
-            default=None,
-            expose_value=False,
-            callback=keep_token,
-            help="API token (default: SLIPSTREAM_TOKEN, the config file).",
-        ),
+        *connection_params(),
         click.Option(
             ["--json", "as_json"],
             is_flag=True,

@@ -15,6 +15,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "connection_options",
+    "connection_params",
     "echo_json",
     "echo_table",
     "endpoint_option",
@@ -40,35 +41,49 @@ def keep_token(ctx: click.Context, _param: click.Parameter, value: str | None) -
 _TOKEN_KEY = "slipstream.token"
 
 
+_ENDPOINT: tuple[tuple[str, ...], dict[str, Any]] = (
+    ("--endpoint",),
+    {"default": None, "help": "Server URL (default: SLIPSTREAM_ENDPOINT, else the config file)."},
+)
+_TOKEN: tuple[tuple[str, ...], dict[str, Any]] = (
+    ("--token",),
+    {
+        "default": None,
+        "expose_value": False,
+        "callback": keep_token,
+        "help": "API token (default: SLIPSTREAM_TOKEN, the config file, else the server's "
+        "admin token when SLIPSTREAM_HOME is the server's home).",
+    },
+)
+_CONNECTION = (
+    _ENDPOINT,
+    (("-p", "--project"), {"default": None, "help": "Project (default: from config)."}),
+    (("-d", "--domain"), {"default": None, "help": "Domain (default: config, else development)."}),
+    _TOKEN,
+)
+"""The options every command that talks to a server takes, in the order ``--help`` shows them."""
+
+
 def token_option(f: F) -> F:
     """``--token``: the API token (default: SLIPSTREAM_TOKEN, the config file, the home's)."""
-    return click.option(
-        "--token",
-        default=None,
-        expose_value=False,
-        callback=keep_token,
-        help="API token (default: SLIPSTREAM_TOKEN, the config file, else the server's "
-        "admin token when SLIPSTREAM_HOME is the server's home).",
-    )(f)
+    return click.option(*_TOKEN[0], **_TOKEN[1])(f)
 
 
 def endpoint_option(f: F) -> F:
     """``--endpoint``: the server every command that talks to one is pointed at."""
-    return click.option(
-        "--endpoint",
-        default=None,
-        help="Server URL (default: SLIPSTREAM_ENDPOINT, else the config file).",
-    )(f)
+    return click.option(*_ENDPOINT[0], **_ENDPOINT[1])(f)
 
 
 def connection_options(f: F) -> F:
-    """``--endpoint``, ``--token``, ``--project/-p`` and ``--domain/-d``."""
-    f = token_option(f)
-    f = click.option(
-        "-d", "--domain", default=None, help="Domain (default: config, else development)."
-    )(f)
-    f = click.option("-p", "--project", default=None, help="Project (default: from config).")(f)
-    return endpoint_option(f)
+    """``--endpoint``, ``--project/-p``, ``--domain/-d`` and ``--token``."""
+    for decls, attrs in reversed(_CONNECTION):
+        f = click.option(*decls, **attrs)(f)
+    return f
+
+
+def connection_params() -> list[click.Option]:
+    """The same options as parameters, for commands that build their parameter lists."""
+    return [click.Option(list(decls), **attrs) for decls, attrs in _CONNECTION]
 
 
 def json_option(f: F) -> F:
