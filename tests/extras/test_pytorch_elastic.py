@@ -61,6 +61,21 @@ def rank_one_fails() -> int:
     return 0
 
 
+@task(task_config=Elastic(nproc_per_node=2))
+def rank_one_vanishes() -> int:
+    import os
+    import sys
+
+    import torch.distributed as dist
+
+    if dist.get_rank() == 1:
+        sys.stderr.write("rank one: the disk is on fire\n")
+        sys.stderr.flush()
+        os._exit(3)  # no traceback, no error file: its last words are the reason
+    dist.barrier()
+    return 0
+
+
 @task(task_config=Elastic(nproc_per_node=1))
 def world_of_one() -> list[int]:
     import os
@@ -92,6 +107,15 @@ def test_a_failing_rank_fails_the_task_with_its_traceback_and_stops_the_others()
     assert "rank 1 of 2 failed" in text
     assert "Traceback" in text and "ValueError: rank one ran out of luck" in text
     assert time.monotonic() - start < 30
+
+
+def test_a_rank_that_dies_without_a_traceback_is_reported_with_its_last_words() -> None:
+    with pytest.raises(Exception) as info:
+        execute_local(rank_one_vanishes, {}).python_outputs()
+    text = str(info.value)
+    assert "rank 1 of 2 failed" in text
+    assert "the rank's process exited with status 3; its last words:" in text
+    assert "rank one: the disk is on fire" in text
 
 
 def test_one_rank_is_a_world_of_one() -> None:

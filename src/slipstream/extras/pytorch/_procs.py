@@ -29,11 +29,13 @@ _TAIL_LINES = 20
 
 class RankFailure(NamedTuple):
     """The first rank that failed: its global rank, its traceback (or how its process ended),
-    and when (this machine's wall clock, in ns; 0 when unknown), to compare across machines."""
+    when (this machine's wall clock, in ns), to compare across machines, and whether it ended
+    without a word (killed, crashed: then it is the cause of what its peers report)."""
 
     rank: int
     text: str
     at_ns: int
+    silent: bool = False
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -108,15 +110,16 @@ def _wait(procs: list[subprocess.Popen[bytes]], ranks: list[int], job: Path) -> 
     while True:
         codes = [p.poll() for p in procs]
         if any(code not in (None, 0) for code in codes):
-            # the others' errors follow from the first (a peer gone): the earliest written, which
-            # may be a rank still running; a rank killed without a word comes after them
             errors = [_error(job, rank) for rank in ranks]
+            # a rank that ended without a word (killed, crashed, os._exit) is the cause: its
+            # peers' errors (a peer gone) follow from it
+            for i, code in enumerate(codes):
+                if code not in (None, 0) and errors[i] is None:
+                    return RankFailure(ranks[i], _exit_text(code or 0), time.time_ns(), True)
+            # else the earliest error written, which may be a rank still running
             written = [(e[0], rank, e[1]) for rank, e in zip(ranks, errors, strict=True) if e]
-            if written:
-                stamp, rank, text = min(written)
-                return RankFailure(rank, text, time.time_ns() - (time.monotonic_ns() - stamp))
-            i = next(i for i, code in enumerate(codes) if code not in (None, 0))
-            return RankFailure(ranks[i], _exit_text(codes[i] or 0), time.time_ns())
+            stamp, rank, text = min(written)
+            return RankFailure(rank, text, time.time_ns() - (time.monotonic_ns() - stamp))
         if None not in codes:
             return None
         time.sleep(_POLL_S)

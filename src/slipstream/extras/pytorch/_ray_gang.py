@@ -6,10 +6,11 @@ the cluster has that many nodes able to hold a bundle, else ``PACK``, so that a 
 still runs the task), starts one node actor in each bundle, and waits for them. Node actor ``g``
 starts ranks ``g * N`` to ``g * N + N - 1`` as processes of its machine (``_procs``), all joining
 one process group of ``nnodes * N`` ranks through node 0's address and a free port there. Rank 0's
-result comes back through node 0; the first rank to fail (by the wall clock of its machine: a
-peer that lost it fails a moment later) fails the attempt with its traceback. A node actor that
-dies (killed, its machine lost) fails the attempt as the platform's failure (``worker_lost``,
-kind SYSTEM), whatever its peers report after it.
+result comes back through node 0; the first rank to fail (a rank that ended without a word, such
+as one killed, else the earliest error by the wall clock of its machine: a peer that lost it fails
+a moment later) fails the attempt with its traceback. A node actor that dies (killed, its
+machine lost) fails the attempt as the platform's failure (``worker_lost``, kind SYSTEM), whatever
+its peers report after it.
 
 A bundle holds what the task requests (CPU, memory, GPUs; one CPU when it asks nothing): what one
 of Kubeflow's worker pods would get.
@@ -89,7 +90,7 @@ def run_gang(nodes: int, nproc: int, payload: bytes, task: Any) -> tuple[RankFai
         kind, detail = ray.get(gang.run.remote(nodes, nproc, bundle, payload))
     except ray.exceptions.RayError as e:
         raise WorkerLostError(
-            f"task {task.name}: the Ray actor leading its nodes ended: {e}"
+            f"task {task.name}: the Ray actor leading its nodes failed: {_first_line(e)}"
         ) from None
     finally:
         with contextlib.suppress(Exception):
@@ -165,7 +166,10 @@ class _Gang:
             for g in range(nodes):
                 where = PlacementGroupSchedulingStrategy(pg, placement_group_bundle_index=g)
                 actors.append(node_cls.options(scheduling_strategy=where, **options).remote())
-            addr, port = ray.get(actors[0].address.remote())
+            try:
+                addr, port = ray.get(actors[0].address.remote())
+            except ray.exceptions.RayError as e:
+                return "lost", f"node 0 did not start: {_first_line(e)}"
             calls = {
                 a.run.remote(g, nodes, nproc, addr, port, payload, ship and bool(root)): g
                 for g, a in enumerate(actors)
@@ -196,16 +200,21 @@ def _collect(calls: dict[Any, int], nproc: int) -> _Outcome:
         try:
             kind, detail = ray.get(done[0])
         except ray.exceptions.RayError as e:  # the cause of what its peers report, if anything
-            first = (str(e).strip().splitlines() or [""])[0]
-            return "lost", f"node {g} (ranks {g * nproc}-{g * nproc + nproc - 1}): {first}"
+            ranks = f"ranks {g * nproc}-{g * nproc + nproc - 1}"
+            return "lost", f"node {g} ({ranks}): {_first_line(e)}"
         if kind == "failed":
             failures.append(detail)
             deadline = deadline or time.monotonic() + _GRACE_S
         elif g == 0:
             result = detail
     if failures:
-        return "failed", min(failures, key=lambda f: f.at_ns)
+        return "failed", min(failures, key=lambda f: (not f.silent, f.at_ns))
     return "ok", result
+
+
+def _first_line(e: BaseException) -> str:
+    """What a Ray error says first (its full text runs to a screen of advice)."""
+    return (str(e).strip().splitlines() or [type(e).__name__])[0]
 
 
 def _shown(bundle: dict[str, float]) -> str:
