@@ -8,15 +8,7 @@ from typing import Any, TypeVar
 
 import click
 
-from ._remote import (
-    echo_json,
-    echo_table,
-    endpoint_option,
-    json_option,
-    open_remote,
-    reports_errors,
-    token_option,
-)
+from ._remote import echo_json, echo_table, endpoint_option, json_option, open_remote, token_option
 from ._remote import when as _when
 
 __all__ = ["auth"]
@@ -58,7 +50,6 @@ def auth() -> None:
 @auth.group(invoke_without_command=True)
 @token_option
 @click.pass_context
-@reports_errors
 def token(ctx: click.Context) -> None:
     """Print the token this client uses (on the server's machine: the admin token of its home).
 
@@ -99,7 +90,6 @@ def token(ctx: click.Context) -> None:
     "routed to cluster NAME and nothing else; NAME becomes a known cluster.",
 )
 @json_option
-@reports_errors
 def token_create(
     endpoint: str | None,
     user: str,
@@ -143,7 +133,6 @@ def token_create(
 @_server_options
 @click.option("--user", default=None, help="Whose tokens (admins only; '*' for everyone's).")
 @json_option
-@reports_errors
 def token_list(endpoint: str | None, user: str | None, as_json: bool) -> None:
     """List tokens (never their secrets)."""
     import msgspec
@@ -172,7 +161,6 @@ def token_list(endpoint: str | None, user: str | None, as_json: bool) -> None:
 @token.command("revoke")
 @_server_options
 @click.argument("token_id")
-@reports_errors
 def token_revoke(endpoint: str | None, token_id: str) -> None:
     """Revoke a token by id (``ss_<id>_...``; a whole token is accepted too)."""
     m = re.fullmatch(r"ss_([0-9a-f]{16})_.*", token_id)
@@ -184,7 +172,6 @@ def token_revoke(endpoint: str | None, token_id: str) -> None:
 @auth.command("login-link")
 @_server_options
 @json_option
-@reports_errors
 def login_link(endpoint: str | None, as_json: bool) -> None:
     """Print a one-time link that logs a browser into the console as you (valid for minutes,
     once; the browser's session is revoked with the token in use)."""
@@ -200,7 +187,6 @@ def login_link(endpoint: str | None, as_json: bool) -> None:
 @auth.command()
 @_server_options
 @json_option
-@reports_errors
 def whoami(endpoint: str | None, as_json: bool) -> None:
     """The user of the token in use and their roles."""
     import msgspec
@@ -216,7 +202,6 @@ def whoami(endpoint: str | None, as_json: bool) -> None:
 @auth.command("create-user")
 @_server_options
 @click.argument("name")
-@reports_errors
 def create_user(endpoint: str | None, name: str) -> None:
     """Create a user (admins only); grant roles next, then make them a token."""
     with open_remote(endpoint, None, None) as remote:
@@ -227,7 +212,6 @@ def create_user(endpoint: str | None, name: str) -> None:
 @auth.command()
 @_server_options
 @json_option
-@reports_errors
 def users(endpoint: str | None, as_json: bool) -> None:
     """List users and their roles (admins only)."""
     import msgspec
@@ -246,7 +230,6 @@ def users(endpoint: str | None, as_json: bool) -> None:
 @click.argument("role", type=click.Choice(ROLES))
 @click.option("-p", "--project", required=True, help="The project, or '*' for every project.")
 @click.option("-d", "--domain", default="", help="Only this domain (default: all of them).")
-@reports_errors
 def grant(endpoint: str | None, name: str, role: str, project: str, domain: str) -> None:
     """Give NAME the ROLE on a project (replacing the role held there)."""
     with open_remote(endpoint, None, None) as remote:
@@ -259,7 +242,6 @@ def grant(endpoint: str | None, name: str, role: str, project: str, domain: str)
 @click.argument("name")
 @click.option("-p", "--project", required=True, help="The grant's project, or '*'.")
 @click.option("-d", "--domain", default="", help="The grant's domain (default: the whole project).")
-@reports_errors
 def revoke(endpoint: str | None, name: str, project: str, domain: str) -> None:
     """Take away NAME's role on a project/domain."""
     with open_remote(endpoint, None, None) as remote:

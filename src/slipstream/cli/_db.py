@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from ._remote import echo_json, json_option, reports_errors
+from ._remote import echo_json, json_option
 
 __all__ = ["db"]
 
@@ -19,7 +19,6 @@ def db() -> None:
 @click.option("--home", default=None, help="Home directory (default SLIPSTREAM_HOME).")
 @click.option("--revision", default="head", show_default=True, help="Target revision.")
 @json_option
-@reports_errors
 def upgrade(db_url: str | None, home: str | None, revision: str, as_json: bool) -> None:
     """Apply the database migrations (the server also applies them when it starts)."""
     from slipstream.server import Database, ServerConfig

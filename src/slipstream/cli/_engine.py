@@ -6,7 +6,6 @@ from __future__ import annotations
 import click
 
 from ._host_options import runner_of, storage_options, worker_options
-from ._remote import reports_errors
 
 __all__ = ["engine"]
 
@@ -34,7 +33,6 @@ __all__ = ["engine"]
     help="With --endpoint: the cluster's token (`slipstream auth token create --cluster NAME`) "
     "[env: SLIPSTREAM_TOKEN].",
 )
-@reports_errors
 def engine(
     db_url: str | None,
     store_url: str | None,

@@ -7,14 +7,7 @@ from typing import Any
 import click
 
 from ._follow import follow, record_row
-from ._remote import (
-    connection_options,
-    echo_json,
-    echo_table,
-    json_option,
-    open_remote,
-    reports_errors,
-)
+from ._remote import echo_json, echo_table, open_remote, remote_command
 
 __all__ = ["execution", "executions"]
 
@@ -25,9 +18,7 @@ _COLUMNS = ["name", "phase", "target", "mode", "launched_by", "created_at", "dur
 @click.option("--phase", default=None, help="Only executions in this phase (e.g. RUNNING).")
 @click.option("--workflow", default=None, help="Only executions of this workflow or task name.")
 @click.option("--limit", type=click.IntRange(min=1), default=50, show_default=True)
-@connection_options
-@json_option
-@reports_errors
+@remote_command
 def executions(
     phase: str | None,
     workflow: str | None,
@@ -62,9 +53,7 @@ def execution() -> None:
     is_flag=True,
     help="With the nodes: each task node's attempts (phase, cluster, worker; a request per node).",
 )
-@connection_options
-@json_option
-@reports_errors
+@remote_command
 def describe(
     name: str,
     nodes: bool,
@@ -173,9 +162,7 @@ def _node_row(remote: Any, record: Any, node: Any, with_attempts: bool = False) 
 @execution.command()
 @click.argument("name")
 @click.option("--cause", default="", help="Why (kept with the execution).")
-@connection_options
-@json_option
-@reports_errors
+@remote_command
 def abort(
     name: str,
     cause: str,
@@ -197,9 +184,7 @@ def _again_command(mode: str, help_text: str) -> click.Command:
     @click.argument("name")
     @click.option("--name", "new_name", default=None, help="Name of the new execution.")
     @click.option("--wait", is_flag=True, help="Follow the new execution and print its outputs.")
-    @connection_options
-    @json_option
-    @reports_errors
+    @remote_command
     def command(
         name: str,
         new_name: str | None,

@@ -8,14 +8,7 @@ from __future__ import annotations
 
 import click
 
-from ._remote import (
-    echo_json,
-    endpoint_option,
-    json_option,
-    open_remote,
-    reports_errors,
-    token_option,
-)
+from ._remote import echo_json, endpoint_option, json_option, open_remote, token_option
 
 __all__ = ["gc"]
 
@@ -27,7 +20,6 @@ __all__ = ["gc"]
 @click.option("--dry-run", is_flag=True, help="Say what would be collected; delete nothing.")
 @token_option
 @json_option
-@reports_errors
 def gc(
     endpoint: str | None, project: str | None, domain: str | None, dry_run: bool, as_json: bool
 ) -> None:

@@ -9,13 +9,12 @@ import click
 
 from ._kinds import AliasedGroup, kind_name
 from ._remote import (
-    connection_options,
     echo_json,
     echo_table,
     endpoint_option,
     json_option,
     open_remote,
-    reports_errors,
+    remote_command,
     when,
 )
 
@@ -47,7 +46,6 @@ def get() -> None:
 @endpoint_option
 @click.option("--limit", type=int, default=None, help="At most this many rows.")
 @json_option
-@reports_errors
 def projects(name: str | None, endpoint: str | None, limit: int | None, as_json: bool) -> None:
     """List projects, or describe project NAME."""
     with open_remote(endpoint, None, None) as remote:
@@ -73,7 +71,6 @@ def projects(name: str | None, endpoint: str | None, limit: int | None, as_json:
 @click.argument("name", required=False)
 @endpoint_option
 @json_option
-@reports_errors
 def clusters(name: str | None, endpoint: str | None, as_json: bool) -> None:
     """List the compute clusters (or cluster NAME): hosts, runner, capacity, running attempts,
     queue depth and last heartbeat."""
@@ -131,9 +128,7 @@ def _entity_command(kind: str, resource_type: str, help_text: str) -> click.Comm
     @click.argument("name", required=False)
     @click.option("--version", default=None, help="One version (with NAME; 'latest' works).")
     @click.option("--limit", type=int, default=None, help="At most this many rows.")
-    @connection_options
-    @json_option
-    @reports_errors
+    @remote_command
     def command(
         name: str | None,
         version: str | None,
@@ -205,8 +200,7 @@ get.add_command(_executions())
 @click.argument("name", required=False)
 @click.option("--nodes/--no-nodes", default=True, help="With NAME: show its node executions too.")
 @click.option("--limit", type=click.IntRange(min=1), default=50, show_default=True)
-@connection_options
-@json_option
+@remote_command
 @click.pass_context
 def execution_(
     ctx: click.Context,

@@ -12,15 +12,7 @@ from typing import Any
 
 import click
 
-from ._remote import (
-    connection_options,
-    echo_json,
-    echo_table,
-    json_option,
-    open_remote,
-    reports_errors,
-    utc_when,
-)
+from ._remote import echo_json, echo_table, open_remote, remote_command, utc_when
 
 __all__ = ["launchplan"]
 
@@ -76,9 +68,7 @@ def launchplan() -> None:
 @launchplan.command()
 @click.argument("name")
 @click.option("--version", required=True, help="the version whose schedule runs")
-@connection_options
-@json_option
-@reports_errors
+@remote_command
 def activate(
     name: str,
     version: str,
@@ -95,9 +85,7 @@ def activate(
 
 @launchplan.command()
 @click.argument("name")
-@connection_options
-@json_option
-@reports_errors
+@remote_command
 def deactivate(
     name: str, endpoint: str | None, project: str | None, domain: str | None, as_json: bool
 ) -> None:
@@ -109,9 +97,7 @@ def deactivate(
 
 @launchplan.command()
 @click.argument("name", required=False)
-@connection_options
-@json_option
-@reports_errors
+@remote_command
 def status(
     name: str | None,
     endpoint: str | None,
@@ -139,9 +125,7 @@ def status(
 @click.option(
     "--pace", default=1.0, show_default=True, type=float, help="seconds between executions"
 )
-@connection_options
-@json_option
-@reports_errors
+@remote_command
 def backfill(
     name: str,
     start: float,
@@ -177,9 +161,7 @@ def backfill(
 @launchplan.command()
 @click.argument("name")
 @click.option("--limit", default=20, show_default=True, type=int)
-@connection_options
-@json_option
-@reports_errors
+@remote_command
 def ticks(
     name: str,
     limit: int,

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from ._remote import connection_options, echo_json, json_option, open_remote
+from ._remote import echo_json, open_remote, remote_command
 
 if TYPE_CHECKING:
     from rich.tree import Tree
@@ -46,8 +46,7 @@ def _target(target: str) -> tuple[str | None, str | None, str | None, str]:
     help="How many blobs deep to follow: 2 adds the inputs of the producers and the outputs of "
     "the readers.",
 )
-@connection_options
-@json_option
+@remote_command
 def lineage(
     target: str,
     depth: int,

@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from ._remote import connection_options, echo_json, json_option, open_remote, reports_errors
+from ._remote import echo_json, open_remote, remote_command
 
 __all__ = ["logs"]
 
@@ -21,9 +21,7 @@ __all__ = ["logs"]
     help="Which attempt, counting from 1 as a node's attempts are counted (default: the last).",
 )
 @click.option("--follow", "-f", is_flag=True, help="Keep printing while the attempt runs.")
-@connection_options
-@json_option
-@reports_errors
+@remote_command
 def logs(
     execution: str,
     node: str | None,

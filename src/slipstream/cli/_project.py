@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from ._remote import echo_json, endpoint_option, json_option, open_remote, reports_errors
+from ._remote import echo_json, endpoint_option, json_option, open_remote
 
 __all__ = ["project"]
 
@@ -20,7 +20,6 @@ def project() -> None:
 @click.option("--label", "labels", multiple=True, help="KEY=VALUE (repeatable).")
 @endpoint_option
 @json_option
-@reports_errors
 def create(
     name: str, description: str, labels: tuple[str, ...], endpoint: str | None, as_json: bool
 ) -> None:
@@ -43,7 +42,6 @@ def create(
 @click.argument("name")
 @endpoint_option
 @json_option
-@reports_errors
 def archive(name: str, endpoint: str | None, as_json: bool) -> None:
     """Archive project NAME: its entities stay, new registrations are refused."""
     with open_remote(endpoint, None, None) as remote:

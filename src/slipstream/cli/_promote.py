@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from ._kinds import KindChoice, kind_name
-from ._remote import echo_json, endpoint_option, json_option, open_remote, reports_errors, when
+from ._remote import echo_json, endpoint_option, json_option, open_remote, when
 
 __all__ = ["promote"]
 
@@ -24,7 +24,6 @@ __all__ = ["promote"]
 @click.option("-p", "--project", default=None, help="Project (default: from config).")
 @endpoint_option
 @json_option
-@reports_errors
 def promote(
     kind: str,
     name: str,

@@ -9,14 +9,7 @@ import click
 from slipstream.errors import ValidationError
 
 from ._kinds import kind_name
-from ._remote import (
-    connection_options,
-    echo_json,
-    echo_table,
-    json_option,
-    open_remote,
-    reports_errors,
-)
+from ._remote import echo_json, echo_table, open_remote, remote_command
 
 __all__ = ["register"]
 
@@ -34,9 +27,7 @@ __all__ = ["register"]
     is_flag=True,
     help="Import the modules even when their sources did not change since the last registration.",
 )
-@connection_options
-@json_option
-@reports_errors
+@remote_command
 def register(
     paths: tuple[str, ...],
     version: str | None,

@@ -23,7 +23,7 @@ __all__ = [
     "json_option",
     "keep_token",
     "open_remote",
-    "reports_errors",
+    "remote_command",
     "token_option",
     "utc_when",
     "when",
@@ -91,6 +91,13 @@ def json_option(f: F) -> F:
     return click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")(f)
 
 
+def remote_command(f: F) -> F:
+    """What a command that reads or changes the server takes: the connection options and
+    ``--json``. (Errors are shown by the root group, ``_main``, once, as text or as JSON; a
+    command only raises them.)"""
+    return connection_options(json_option(f))
+
+
 def open_remote(endpoint: str | None, project: str | None, domain: str | None) -> Remote:
     """The client for the options given (``--token`` included)."""
     from slipstream.remote import Remote
@@ -117,12 +124,6 @@ def for_cli(e: BaseException) -> BaseException:
         "prints the admin token)",
         details=e.details,
     )
-
-
-def reports_errors(f: F) -> F:
-    """Kept for the commands that use it: errors are shown by the root group (``_main``), once,
-    as text or as JSON; a command only raises them."""
-    return f
 
 
 def echo_json(data: Any) -> None:

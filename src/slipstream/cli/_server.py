@@ -5,7 +5,6 @@ from __future__ import annotations
 import click
 
 from ._host_options import runner_of, storage_options, worker_options
-from ._remote import reports_errors
 
 __all__ = ["server"]
 
@@ -43,7 +42,6 @@ __all__ = ["server"]
     "database.",
 )
 @worker_options
-@reports_errors
 def server(
     host: str | None,
     port: int | None,

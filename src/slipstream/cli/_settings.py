@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 
 import click
 
-from ._remote import echo_json, endpoint_option, json_option, open_remote, reports_errors
+from ._remote import echo_json, endpoint_option, json_option, open_remote
 
 __all__ = ["settings"]
 
@@ -46,7 +46,6 @@ def _scope_options(f: F) -> F:
 @click.option("--resolved", is_flag=True, help="The effective settings after resolution.")
 @click.option("--task", default=None, help="With --resolved: for this registered task.")
 @json_option
-@reports_errors
 def get(
     project: str | None,
     domain: str | None,
@@ -74,7 +73,6 @@ def get(
 @_scope_options
 @click.argument("document")
 @json_option
-@reports_errors
 def set_(
     project: str | None,
     domain: str | None,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import click
 
-from ._remote import connection_options, echo_json, json_option, open_remote, reports_errors
+from ._remote import echo_json, open_remote, remote_command
 
 __all__ = ["signal"]
 
@@ -17,9 +17,7 @@ __all__ = ["signal"]
 @click.argument("execution")
 @click.argument("name")
 @click.argument("value")
-@connection_options
-@json_option
-@reports_errors
+@remote_command
 def signal(
     execution: str,
     name: str,
