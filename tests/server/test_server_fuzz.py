@@ -154,8 +154,9 @@ NO_BODY_WRITES = ("/uploads", "/login-links")
 
 def _without_upload_locations(rows: dict[str, list[tuple[Any, ...]]]) -> dict[str, list[Any]]:
     """The snapshot less what the valid requests of ``NO_BODY_WRITES`` leave: their audit
-    records and the login links handed out."""
-    out = {k: v for k, v in rows.items() if k != "login_links"}
+    records and the login links handed out; and less the engine host's heartbeats, which its
+    own loop writes every few seconds whatever the requests do."""
+    out = {k: v for k, v in rows.items() if k not in ("login_links", "cluster_hosts")}
     if "audit_log" in rows:
         out["audit_log"] = [r for r in rows["audit_log"] if not str(r[3]).endswith(NO_BODY_WRITES)]
     return out

@@ -11,6 +11,7 @@ from ._db import Database
 from ._execution_control import ExecutionControl
 from ._execution_data import ExecutionData
 from ._executions import ExecutionService
+from ._host import DbChildExecutions, PlaneService
 from ._input_policy import InputPolicy
 from ._launch import LaunchService
 from ._lineage import LineageService
@@ -47,6 +48,8 @@ class Services:
     lineage: LineageService
     metrics: Metrics
     """What this server counts for ``GET /metrics`` (its parts count into it)."""
+    planes: PlaneService
+    """What the data planes of every cluster ask of the control plane (``/clusters/*/plane``)."""
 
     @classmethod
     def build(cls, config: ServerConfig, db: Database | None = None) -> Services:
@@ -66,6 +69,9 @@ class Services:
         metrics = Metrics(config.metrics)
         if config.metrics:
             metrics.registry.register(ExecutionCounts(db))
+        launches = LaunchService(db, projects, registry, inputs)
+        control = ExecutionControl(db, projects, inputs)
+        children = DbChildExecutions(db, launches, control)
         return cls(
             config=config,
             db=db,
@@ -76,8 +82,8 @@ class Services:
             promotions=PromotionService(db, projects, registry),
             executions=ExecutionService(db, projects),
             auth=AuthService(db, config.domains),
-            launches=LaunchService(db, projects, registry, inputs),
-            control=ExecutionControl(db, projects, inputs),
+            launches=launches,
+            control=control,
             data=ExecutionData(db, projects, config.store_url),
             lineage=LineageService(db, projects),
             schedules=ScheduleService(db, projects, registry),
@@ -86,4 +92,5 @@ class Services:
                 db, projects, config.store_url, config.home / "uploads", config.max_upload_bytes
             ),
             metrics=metrics,
+            planes=PlaneService(db, config.store_url, children),
         )

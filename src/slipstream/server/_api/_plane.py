@@ -16,8 +16,7 @@ from fastapi.concurrency import run_in_threadpool
 from slipstream.errors import PermissionDeniedError, ValidationError
 from slipstream.model import ExecutionId, Identifier
 
-from .._host import DbChildExecutions, PlaneService
-from .._host import wire as w
+from .. import _plane_wire as w
 from .._services import Services
 from ._deps import principal, services
 from ._io import doc, json_response, read_body
@@ -48,8 +47,8 @@ class _Target(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     target: Identifier
 
 
-def _plane(request: Request, svc: Services, cluster: str) -> PlaneService:
-    """The plane service, once the caller is checked to be ``cluster``'s."""
+def _check(request: Request, cluster: str) -> None:
+    """Refuse a caller that is not ``cluster``'s data plane (nor an admin)."""
     caller = principal(request)
     if caller.scope != f"cluster:{cluster}" and not (not caller.scope and caller.is_admin):
         raise PermissionDeniedError(
@@ -57,11 +56,6 @@ def _plane(request: Request, svc: Services, cluster: str) -> PlaneService:
             f"{cluster}`) or an admin's may act as its data plane",
             details={"cluster": cluster},
         )
-    found: PlaneService | None = getattr(request.app.state, "plane", None)
-    if found is None:
-        children = DbChildExecutions(svc.db, svc.launches, svc.control)
-        found = request.app.state.plane = PlaneService(svc.db, svc.config.store_url, children)
-    return found
 
 
 async def _call(fn: Any, *args: Any) -> Response:
@@ -72,35 +66,40 @@ async def _call(fn: Any, *args: Any) -> Response:
 @router.post(f"{_PATH}/claim", **doc(body=w.ClaimRequest, response=w.ClaimReply))
 async def claim(cluster: str, request: Request, svc: Svc) -> Response:
     """Claim executions routed to the cluster whose lease is free or expired."""
-    plane = _plane(request, svc, cluster)
+    _check(request, cluster)
+    plane = svc.planes
     return await _call(plane.claim, cluster, await read_body(request, w.ClaimRequest))
 
 
 @router.post(f"{_PATH}/renew", **doc(body=w.LeaseRequest, response=w.RenewReply))
 async def renew(cluster: str, request: Request, svc: Svc) -> Response:
     """Renew leases and report the host (the cluster's heartbeat)."""
-    plane = _plane(request, svc, cluster)
+    _check(request, cluster)
+    plane = svc.planes
     return await _call(plane.renew, cluster, await read_body(request, w.LeaseRequest))
 
 
 @router.post(f"{_PATH}/aborting", **doc(body=w.LeaseRequest))
 async def aborting(cluster: str, request: Request, svc: Svc) -> Response:
     """Which of the host's executions someone asked to abort."""
-    plane = _plane(request, svc, cluster)
+    _check(request, cluster)
+    plane = svc.planes
     return await _call(plane.aborting, cluster, await read_body(request, w.LeaseRequest))
 
 
 @router.post(f"{_PATH}/release", **doc(body=w.LeaseRequest))
 async def release(cluster: str, request: Request, svc: Svc) -> Response:
     """Hand leases back."""
-    plane = _plane(request, svc, cluster)
+    _check(request, cluster)
+    plane = svc.planes
     return await _call(plane.release, cluster, await read_body(request, w.LeaseRequest))
 
 
 @router.post(f"{_PATH}/owners", **doc(body=_Owners))
 async def owners(cluster: str, request: Request, svc: Svc) -> Response:
     """The lease owners of the cluster on one machine (to expire those whose process died)."""
-    plane = _plane(request, svc, cluster)
+    _check(request, cluster)
+    plane = svc.planes
     body = await read_body(request, _Owners)
     return await _call(plane.owners, cluster, body.hostname)
 
@@ -108,7 +107,8 @@ async def owners(cluster: str, request: Request, svc: Svc) -> Response:
 @router.post(f"{_PATH}/expire", **doc(body=_Owners))
 async def expire(cluster: str, request: Request, svc: Svc) -> Response:
     """Expire the leases of the cluster's hosts that died."""
-    plane = _plane(request, svc, cluster)
+    _check(request, cluster)
+    plane = svc.planes
     body = await read_body(request, _Owners)
     if len(body.owners) > 1000:
         raise ValidationError("at most 1000 owners at once")
@@ -118,7 +118,8 @@ async def expire(cluster: str, request: Request, svc: Svc) -> Response:
 @router.post(f"{_PATH}/forget", **doc(body=_Owners))
 async def forget(cluster: str, request: Request, svc: Svc) -> Response:
     """A host of the cluster stopped cleanly."""
-    plane = _plane(request, svc, cluster)
+    _check(request, cluster)
+    plane = svc.planes
     body = await read_body(request, _Owners)
     return await _call(plane.forget, cluster, body.owner)
 
@@ -126,28 +127,32 @@ async def forget(cluster: str, request: Request, svc: Svc) -> Response:
 @router.post(f"{_PATH}/stored", **doc(body=_Pk, response=w.Stored))
 async def stored(cluster: str, request: Request, svc: Svc) -> Response:
     """The stored node and attempt records of one of the cluster's executions."""
-    plane = _plane(request, svc, cluster)
+    _check(request, cluster)
+    plane = svc.planes
     return await _call(plane.stored, cluster, (await read_body(request, _Pk)).pk)
 
 
 @router.post(f"{_PATH}/source", **doc(body=_Execution, response=w.Stored))
 async def source(cluster: str, request: Request, svc: Svc) -> Response:
     """The records of the execution a ``recover`` of the cluster starts from."""
-    plane = _plane(request, svc, cluster)
+    _check(request, cluster)
+    plane = svc.planes
     return await _call(plane.source, cluster, (await read_body(request, _Execution)).execution)
 
 
 @router.post(f"{_PATH}/program", **doc(body=_Target, response=w.Program))
 async def program(cluster: str, request: Request, svc: Svc) -> Response:
     """The task or workflow one of the cluster's executions runs."""
-    plane = _plane(request, svc, cluster)
+    _check(request, cluster)
+    plane = svc.planes
     return await _call(plane.program, cluster, (await read_body(request, _Target)).target)
 
 
 @router.get(f"{_PATH}/bundles/{{digest}}")
 async def bundle(cluster: str, digest: str, request: Request, svc: Svc) -> Response:
     """The code bundle of one of the cluster's executions (a ``.tar.gz``)."""
-    plane = _plane(request, svc, cluster)
+    _check(request, cluster)
+    plane = svc.planes
     data = await run_in_threadpool(plane.bundle, cluster, digest)
     return Response(data, media_type="application/gzip")
 
@@ -155,7 +160,8 @@ async def bundle(cluster: str, digest: str, request: Request, svc: Svc) -> Respo
 @router.post(f"{_PATH}/signal", **doc(body=_Execution, response=w.Maybe))
 async def signal(cluster: str, request: Request, svc: Svc) -> Response:
     """The value sent to a gate of one of the cluster's executions (null: none yet)."""
-    plane = _plane(request, svc, cluster)
+    _check(request, cluster)
+    plane = svc.planes
     body = await read_body(request, _Execution)
     return await _call(plane.signal, cluster, body.execution, body.name)
 
@@ -163,28 +169,32 @@ async def signal(cluster: str, request: Request, svc: Svc) -> Response:
 @router.post(f"{_PATH}/flush", **doc(body=w.FlushRequest, response=w.FlushReply))
 async def flush(cluster: str, request: Request, svc: Svc) -> Response:
     """Write the records of one turn of a host, in one transaction, fenced by its leases."""
-    plane = _plane(request, svc, cluster)
+    _check(request, cluster)
+    plane = svc.planes
     return await _call(plane.flush, cluster, await read_body(request, w.FlushRequest))
 
 
 @router.post(f"{_PATH}/fail", **doc(body=w.FailRequest))
 async def fail(cluster: str, request: Request, svc: Svc) -> Response:
     """Record a claimed execution that cannot go on as failed."""
-    plane = _plane(request, svc, cluster)
+    _check(request, cluster)
+    plane = svc.planes
     return await _call(plane.fail, cluster, await read_body(request, w.FailRequest))
 
 
 @router.post(f"{_PATH}/catalog/get", **doc(body=w.CacheLookup, response=w.Cached))
 async def cache_get(cluster: str, request: Request, svc: Svc) -> Response:
     """A cache entry of a project the cluster runs executions of."""
-    plane = _plane(request, svc, cluster)
+    _check(request, cluster)
+    plane = svc.planes
     return await _call(plane.cache_get, cluster, (await read_body(request, w.CacheLookup)).key)
 
 
 @router.post(f"{_PATH}/catalog/delete", **doc(body=w.CacheLookup))
 async def cache_delete(cluster: str, request: Request, svc: Svc) -> Response:
     """Forget a cache entry whose data is gone."""
-    plane = _plane(request, svc, cluster)
+    _check(request, cluster)
+    plane = svc.planes
     key = (await read_body(request, w.CacheLookup)).key
     return await _call(plane.cache_delete, cluster, key)
 
@@ -192,7 +202,8 @@ async def cache_delete(cluster: str, request: Request, svc: Svc) -> Response:
 @router.post(f"{_PATH}/catalog/reserve", **doc(body=w.Reservation))
 async def cache_reserve(cluster: str, request: Request, svc: Svc) -> Response:
     """Take the right to compute a cache key (``cache_serialize``)."""
-    plane = _plane(request, svc, cluster)
+    _check(request, cluster)
+    plane = svc.planes
     body = await read_body(request, w.Reservation)
     out = await run_in_threadpool(plane.reserve, cluster, body)
     return json_response(out)
@@ -201,21 +212,24 @@ async def cache_reserve(cluster: str, request: Request, svc: Svc) -> Response:
 @router.post(f"{_PATH}/catalog/release", **doc(body=w.Reservation))
 async def cache_release(cluster: str, request: Request, svc: Svc) -> Response:
     """Give a reservation back."""
-    plane = _plane(request, svc, cluster)
+    _check(request, cluster)
+    plane = svc.planes
     return await _call(plane.cache_release, cluster, await read_body(request, w.Reservation))
 
 
 @router.post(f"{_PATH}/catalog/renew", **doc(body=w.Reservation))
 async def cache_renew(cluster: str, request: Request, svc: Svc) -> Response:
     """Extend the reservations a host holds."""
-    plane = _plane(request, svc, cluster)
+    _check(request, cluster)
+    plane = svc.planes
     return await _call(plane.cache_renew, cluster, await read_body(request, w.Reservation))
 
 
 @router.post(f"{_PATH}/children/start", **doc(body=w.ChildStart))
 async def child_start(cluster: str, request: Request, svc: Svc) -> Response:
     """Start the child execution of a launch plan node (as the parent's launcher)."""
-    plane = _plane(request, svc, cluster)
+    _check(request, cluster)
+    plane = svc.planes
     b = await read_body(request, w.ChildStart)
     inputs: dict[str, Any] = dict(b.inputs)
     return await _call(plane.child_start, cluster, b.parent, b.node, b.launch_plan, inputs)
@@ -224,13 +238,15 @@ async def child_start(cluster: str, request: Request, svc: Svc) -> Response:
 @router.post(f"{_PATH}/children/poll", **doc(body=w.ChildPoll, response=w.Maybe))
 async def child_poll(cluster: str, request: Request, svc: Svc) -> Response:
     """A child execution's record once it ended (null before)."""
-    plane = _plane(request, svc, cluster)
+    _check(request, cluster)
+    plane = svc.planes
     return await _call(plane.child_poll, cluster, (await read_body(request, w.ChildPoll)).child)
 
 
 @router.post(f"{_PATH}/children/abort", **doc(body=w.ChildPoll))
 async def child_abort(cluster: str, request: Request, svc: Svc) -> Response:
     """Abort a child execution."""
-    plane = _plane(request, svc, cluster)
+    _check(request, cluster)
+    plane = svc.planes
     b = await read_body(request, w.ChildPoll)
     return await _call(plane.child_abort, cluster, b.child, b.cause)

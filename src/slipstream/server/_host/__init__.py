@@ -4,7 +4,6 @@ It imports the engine and the runners, never the API; the API reaches it only th
 writes and reads.
 """
 
-from . import _plane_wire as wire
 from ._api_plane import ApiPlane, PlaneUnavailable
 from ._catalog import DbCatalog
 from ._children import DbChildExecutions
@@ -41,5 +40,4 @@ __all__ = [
     "load_spec",
     "release",
     "renew",
-    "wire",
 ]

@@ -35,10 +35,7 @@ from slipstream.model import (
 )
 
 from .._loops import is_transient
-from ._catalog import DbCatalog
-from ._flush import Entries
-from ._offload import load_outputs
-from ._plane_wire import (
+from .._plane_wire import (
     Batch,
     Cached,
     CacheEntry,
@@ -59,6 +56,9 @@ from ._plane_wire import (
     Reservation,
     Stored,
 )
+from ._catalog import DbCatalog
+from ._flush import Entries
+from ._offload import load_outputs
 from ._store import Buffered, StoredRows
 
 __all__ = ["ApiPlane", "PlaneUnavailable"]

@@ -32,11 +32,11 @@ from slipstream.model import CompiledWorkflow, ExecutionPhase, ExecutionRecord, 
 from .._db import Database
 from .._loops import Backoff, cause, is_transient
 from .._metrics import NO_METRICS, Metrics
+from .._plane_wire import HostInfo
 from ._db_plane import DbPlane
 from ._dispatch import Dispatch
 from ._loader import Loaded, load_execution
 from ._plane import ControlPlane
-from ._plane_wire import HostInfo
 from ._store import DbStateStore
 
 __all__ = ["EngineHost", "HostSettings"]

@@ -39,12 +39,12 @@ from slipstream.model import (
 )
 from slipstream.storage import DataLayout, open_store
 
+from .._plane_wire import Claimed
 from ._catalog import DbCatalog
 from ._dispatch import Dispatch
 from ._moved import UNREADABLE_EVENT, unreadable_outputs
 from ._offload import load_outputs
 from ._plane import ControlPlane
-from ._plane_wire import Claimed
 from ._store import DbStateStore
 
 __all__ = ["Loaded", "load_execution"]

@@ -15,8 +15,8 @@ from typing import Protocol
 from slipstream.engine import ChildExecutions, SignalSource
 from slipstream.model import ExecutionId, Identifier
 
+from .._plane_wire import Claimed, HostInfo, Program, RenewReply
 from ._catalog import DbCatalog
-from ._plane_wire import Claimed, HostInfo, Program, RenewReply
 from ._store import DbStateStore, StoredRows
 
 __all__ = ["ControlPlane"]

@@ -29,11 +29,7 @@ from slipstream.model import (
 )
 
 from .._db import Database
-from .._tables import CacheEntryRow, EntityRow, ExecutionRow, SignalRow
-from ._db_plane import DbPlane
-from ._leases import CLAIMABLE
-from ._moved import UNREADABLE_EVENT
-from ._plane_wire import (
+from .._plane_wire import (
     Batch,
     Cached,
     CacheEntry,
@@ -49,6 +45,10 @@ from ._plane_wire import (
     Reservation,
     Stored,
 )
+from .._tables import CacheEntryRow, EntityRow, ExecutionRow, SignalRow
+from ._db_plane import DbPlane
+from ._leases import CLAIMABLE
+from ._moved import UNREADABLE_EVENT
 from ._store import Pending
 
 __all__ = ["PlaneService"]
