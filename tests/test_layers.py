@@ -13,6 +13,7 @@ SRC = Path(__file__).resolve().parents[1] / "src" / "slipstream"
 RANKS = {
     "_hooks": 0,
     "_processes": 0,
+    "_plugins": 0,
     "errors": 0,
     "model": 1,
     "storage": 2,

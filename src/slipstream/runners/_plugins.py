@@ -3,17 +3,17 @@
 A runner is named where it is chosen (``run --runner``, ``serve --runner``, ``make_runner("ray")``)
 and built by the factory its entry point names (``module:function``, taking the
 :class:`RunnerOptions`). slipstream declares its own (``inline``, ``local``, ``ray``) in its
-``pyproject.toml`` as any other package declares one; each factory imports its runner only when
-called, so naming the inline runner loads neither the process pool nor Ray. Whatever the runner,
+``pyproject.toml`` as any other package declares one, and they load through slipstream's one
+plugin loader (:mod:`slipstream._plugins`); each factory imports its runner only when called, so naming the inline runner loads neither the process pool nor Ray. Whatever the runner,
 connector task types run beside it (:class:`~._connectors.ConnectorRunner`).
 """
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
+from slipstream._plugins import entry_point, entry_point_names
 from slipstream.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -69,34 +69,8 @@ def ray(options: RunnerOptions) -> Runner:
     return RayRunner(options.address, code_root=options.code_root, max_actors=options.workers)
 
 
-_factories: dict[str, RunnerFactory] = {}
-_lock = threading.Lock()
-
-
-def _factory(name: str) -> RunnerFactory:
-    found = _factories.get(name)
-    if found is not None:
-        return found
-    from importlib.metadata import PackageNotFoundError, distribution, entry_points
-
-    with _lock:
-        try:  # slipstream's own first: one distribution's metadata, not every installed one's
-            points = [ep for ep in distribution("slipstream").entry_points if ep.group == GROUP]
-        except PackageNotFoundError:
-            points = []
-        point = next((ep for ep in points if ep.name == name), None)
-        if point is None:
-            point = next(iter(entry_points(group=GROUP, name=name)), None)
-        if point is None:
-            raise ConfigError(
-                _unknown(name, {ep.name for ep in (*points, *entry_points(group=GROUP))})
-            )
-        factory: RunnerFactory = point.load()
-        _factories[name] = factory
-        return factory
-
-
-def _unknown(name: str, known: set[str]) -> str:
+def _unknown(name: str) -> str:
+    known = entry_point_names(GROUP)
     if not known:
         return (
             f"unknown runner {name!r}: no {GROUP} entry point is installed (reinstall slipstream)"
@@ -115,4 +89,7 @@ def load_runner(name: str, options: RunnerOptions | None = None) -> Runner:
     name no entry point declares."""
     from ._connectors import ConnectorRunner
 
-    return ConnectorRunner(_factory(name)(options or RunnerOptions()))
+    factory: RunnerFactory | None = entry_point(GROUP, name)
+    if factory is None:
+        raise ConfigError(_unknown(name))
+    return ConnectorRunner(factory(options or RunnerOptions()))

@@ -12,9 +12,9 @@ from __future__ import annotations
 import importlib
 import os
 import threading
-from importlib.metadata import entry_points
 from typing import Any
 
+from slipstream._plugins import entry_point
 from slipstream.errors import ConfigError
 
 from ._base import ConnectorBase
@@ -57,8 +57,8 @@ class _Registry:
         if module is not None:
             importlib.import_module(module)
             return
-        for ep in entry_points(group="slipstream.connectors", name=task_type):
-            obj: Any = ep.load()
+        obj: Any = entry_point("slipstream.connectors", task_type)
+        if obj is not None:
             self.register(obj() if isinstance(obj, type) else obj)
             return
         wanted = os.environ.get("SLIPSTREAM_CONNECTORS", "")
