@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from engine_procs import FLOWS, Proc, fresh_db, free_port
+from engine_procs import FLOWS, Proc, free_port, fresh_db
 
 
 @dataclass

@@ -299,6 +299,7 @@ def _start_host(
         cluster=plane.cluster,
         runner=label,
         capacity=offer,
+        attempts_per_worker=16 if isinstance(plane, DbPlane) else 64,
     )
     host = EngineHost(plane, settings, runner)
 

@@ -236,6 +236,14 @@ class Guard:
             raise ValidationError(f"Content-Length must be a number of bytes, got {declared!r}")
         size = int(declared) if declared is not None else None
         present = bool(size) or "transfer-encoding" in headers
+        if rule.raw_body == "json":  # decoded strictly by the route: bounded, not parsed here
+            media = headers.get("content-type", "").split(";", 1)[0].strip().lower()
+            if present and media != "application/json":
+                raise UnsupportedMediaTypeError(
+                    f"this endpoint takes application/json, not {media or 'no type'!r}",
+                    details={"content_type": media},
+                )
+            return _limited(receive, headers, self.config.max_json_bytes), None
         if rule.raw_body:
             limit = (
                 self.config.max_upload_bytes

@@ -7,7 +7,7 @@ an operator). What each request may touch is checked by the plane service, where
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 import msgspec
 from fastapi import APIRouter, Depends, Request, Response
@@ -19,13 +19,15 @@ from slipstream.model import ExecutionId, Identifier
 from .. import _plane_wire as w
 from .._services import Services
 from ._deps import principal, services
-from ._io import doc, json_response, read_body
+from ._io import doc, json_response
+from ._io import read_body as _read_body
 
 __all__ = ["router"]
 
 router = APIRouter(tags=["data planes"])
 Svc = Annotated[Services, Depends(services)]
 _PATH = "/clusters/{cluster}/plane"
+T = TypeVar("T")
 
 
 class _Owners(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
@@ -56,6 +58,15 @@ def _check(request: Request, cluster: str) -> None:
             f"{cluster}`) or an admin's may act as its data plane",
             details={"cluster": cluster},
         )
+
+
+async def read_body(request: Request, tp: type[T]) -> T:
+    """The body decoded strictly into ``tp`` (the guard does not parse these bodies); a NUL
+    character, which no name or record may hold, anywhere in it is refused."""
+    raw = await request.body()
+    if b"\\u0000" in raw.lower() or b"\x00" in raw:
+        raise ValidationError("the JSON body holds a NUL character, which no field may hold")
+    return await _read_body(request, tp)
 
 
 async def _call(fn: Any, *args: Any) -> Response:

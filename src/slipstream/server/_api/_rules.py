@@ -49,12 +49,14 @@ class Need:
 @dataclass(frozen=True)
 class Rule:
     """What a request needs: a role in a scope; ``raw_body`` routes take bytes, not JSON, up to
-    the server's ``max_{raw_body}_bytes`` (``bundle`` or ``upload``)."""
+    the server's ``max_{raw_body}_bytes`` (``bundle`` or ``upload``), or (``json``) JSON that the
+    route decodes strictly itself, which the guard bounds but does not parse (a data plane's
+    records, one request per engine turn)."""
 
     role: Role
     scope: Scope
     body: Callable[[Any, frozenset[str]], list[Need]] | None = None
-    raw_body: Literal["", "bundle", "upload"] = ""
+    raw_body: Literal["", "bundle", "upload", "json"] = ""
     name: str = ""
 
     def needs(self, params: dict[str, str], body: Any, protected: frozenset[str]) -> list[Need]:
@@ -147,7 +149,12 @@ RULES += [
     (
         frozenset({"GET", "POST"}),
         re.compile(r"/clusters/[^/]+/plane/.+"),
-        Rule(Role.VIEWER, Scope.CALLER, name="a data plane's requests (cluster tokens only)"),
+        Rule(
+            Role.VIEWER,
+            Scope.CALLER,
+            raw_body="json",
+            name="a data plane's requests (cluster tokens only)",
+        ),
     )
 ]
 RULES += [

@@ -68,6 +68,9 @@ class HostSettings:
     """How it runs attempts, as the clusters page shows it (``pool``, ``ray://ADDRESS``)."""
     capacity: tuple[tuple[str, float], ...] = ()
     """What it offers (``cpus``, ``memory`` in bytes, ``gpus``), reported with each renewal."""
+    attempts_per_worker: int = 16
+    """Attempts handed to each worker ahead of their turn. A data plane, whose every flush is a
+    round trip to the control plane, hands more (each turn then records more results)."""
 
 
 class EngineHost:
@@ -90,7 +93,7 @@ class EngineHost:
         self._hostname = socket.gethostname()
         self._started_at = time.time()
         self.owner = settings.owner or f"{self._hostname}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
-        self.dispatch = Dispatch(runner, self.owner)
+        self.dispatch = Dispatch(runner, self.owner, settings.attempts_per_worker)
         self.catalog = plane.catalog(settings.store_url)
         self.signals = plane.signals()
         self.retry_policy = RetryPolicy(system_retries=settings.system_retries)
