@@ -11,7 +11,7 @@ import msgspec
 from sqlalchemy import select, update
 
 from slipstream.engine import ChildExecutions, SignalSource
-from slipstream.errors import NotFoundError
+from slipstream.errors import IllegalTransitionError, NotFoundError
 from slipstream.model import (
     ErrorInfo,
     ErrorKind,
@@ -21,6 +21,7 @@ from slipstream.model import (
     Identifier,
     ResourceType,
     decode,
+    execution_phase_after,
 )
 from slipstream.storage import DataLayout, open_store, store_for_uri
 
@@ -195,11 +196,16 @@ class DbPlane:
         try:
             try:
                 record = decode(raw, ExecutionRecord)
+                if record.phase.terminal:
+                    return  # it ended meanwhile: nothing to fail
                 store = DbStateStore(self.db, pk, record.id, self.store_url)
                 err = ErrorInfo(code=code, message=message, kind=ErrorKind.SYSTEM)
-                phase = ExecutionPhase.FAILED
+                wanted = ExecutionPhase.FAILED
                 if record.phase is ExecutionPhase.ABORTING:
-                    phase = ExecutionPhase.ABORTED
+                    wanted = ExecutionPhase.ABORTED
+                phase = execution_phase_after(
+                    record.phase, wanted, f"execution {record.id}", IllegalTransitionError
+                )
                 store.save_execution(
                     msgspec.structs.replace(record, phase=phase, error=err, ended_at=time.time())
                 )

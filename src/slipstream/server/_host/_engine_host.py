@@ -26,6 +26,7 @@ from pathlib import Path
 
 from sqlalchemy.exc import SQLAlchemyError
 
+from slipstream._processes import pid_alive
 from slipstream.engine import AttemptResult, ChildExecutions, RetryPolicy, Runner
 from slipstream.model import CompiledWorkflow, ExecutionPhase, ExecutionRecord, Identifier
 
@@ -262,7 +263,7 @@ class EngineHost:
         """Renew the leases held, and report this host (the cluster's heartbeat) even when it
         holds none; drop those lost, abort those someone asked to."""
         try:
-            self.plane.expire_dead_local(self._hostname, _pid_alive)
+            self.plane.expire_dead_local(self._hostname, pid_alive)
         except Exception as e:
             if is_transient(e):
                 raise
@@ -448,14 +449,3 @@ class EngineHost:
             except Exception as e:
                 log.exception("execution %s: engine error", owner.executor.id)
                 owner.executor.crash(e)
-
-
-def _pid_alive(pid: int) -> bool:
-    """Whether a process with this id exists on this machine."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True

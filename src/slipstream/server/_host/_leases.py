@@ -24,12 +24,9 @@ from ._dialect import table_of
 __all__ = ["abort_requested", "claim", "expire_dead_local", "release", "renew"]
 
 _t = table_of(ExecutionRow)
-CLAIMABLE = (
-    ExecutionPhase.QUEUED.value,
-    ExecutionPhase.RUNNING.value,
-    ExecutionPhase.ABORTING.value,
-)
-"""Phases of executions that an engine host still has work to do for."""
+CLAIMABLE = tuple(p.value for p in ExecutionPhase if not p.terminal)
+"""Phases of executions that an engine host still has work to do for: those that have not ended
+(QUEUED, RUNNING, ABORTING), from the phase table."""
 
 
 def _of(cluster: str | None) -> tuple[Any, ...]:
