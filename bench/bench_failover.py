@@ -28,7 +28,7 @@ from sqlalchemy import insert  # noqa: E402
 from slipstream.model import ExecutionPhase  # noqa: E402
 from slipstream.server import Database  # noqa: E402
 from slipstream.server._clusters import fail_over, record_heartbeat  # noqa: E402
-from slipstream.server._tables import ExecutionRow, ProjectRow  # noqa: E402
+from slipstream.server._database import ExecutionRow, ProjectRow  # noqa: E402
 
 RECORD = (
     '{"id":{"project":"bench","domain":"development","name":"NAME"},"spec":{"target":'

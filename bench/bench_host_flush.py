@@ -45,9 +45,9 @@ from slipstream.model import (
     ResourceType,
 )
 from slipstream.server import Database
+from slipstream.server._database import ExecutionRow, ProjectRow
 from slipstream.server._host import DbStateStore, claim, flush
 from slipstream.server._metrics import NO_METRICS, Metrics
-from slipstream.server._tables import ExecutionRow, ProjectRow
 
 PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/test"
 OWNER = "bench-host"

@@ -26,9 +26,8 @@ from retention_data import blob_input, make_execution  # noqa: E402
 
 from slipstream.model import GcRequest, RetentionPolicy, Settings  # noqa: E402
 from slipstream.server import Database  # noqa: E402
-from slipstream.server._projects import ProjectService  # noqa: E402
+from slipstream.server._projects import ProjectService, SettingsService  # noqa: E402
 from slipstream.server._retention import Collector  # noqa: E402
-from slipstream.server._settings import SettingsService  # noqa: E402
 
 DOMAINS = ("development", "staging", "production")
 

@@ -46,8 +46,8 @@ from slipstream.model import (
 )
 from slipstream.server import Database, ServerConfig, Services
 from slipstream.server._auth import Principal
-from slipstream.server._launch import _resolve_inputs, _Resolved
-from slipstream.server._tables import ProjectRow
+from slipstream.server._database import ProjectRow
+from slipstream.server._executions._launch import _resolve_inputs, _Resolved
 
 PROJECT, DOMAIN = "bench", "development"
 

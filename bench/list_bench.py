@@ -43,7 +43,7 @@ from slipstream.model import (
     WorkflowSpec,
 )
 from slipstream.server import Database
-from slipstream.server._tables import EntityRow, ExecutionRow, ProjectRow
+from slipstream.server._database import EntityRow, ExecutionRow, ProjectRow
 
 P, D = "bench", "development"
 

@@ -32,9 +32,9 @@ from slipstream.model import (
     WorkflowSpec,
 )
 from slipstream.server import Database, ServerConfig
-from slipstream.server._execution_rows import record_row
+from slipstream.server._database import AttemptRow, NodeExecutionRow, ProjectRow
+from slipstream.server._executions import record_row
 from slipstream.server._services import Services
-from slipstream.server._tables import AttemptRow, NodeExecutionRow, ProjectRow
 
 __all__ = ["make_big_execution"]
 

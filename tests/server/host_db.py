@@ -18,7 +18,7 @@ from slipstream.model import (
     ResourceType,
 )
 from slipstream.server import Database
-from slipstream.server._tables import ExecutionRow, ProjectRow
+from slipstream.server._database import ExecutionRow, ProjectRow
 
 
 def fresh_database(backend: str, tmp_path: Path) -> Database:

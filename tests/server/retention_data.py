@@ -22,7 +22,7 @@ from slipstream.model import (
     ResourceType,
 )
 from slipstream.server import Database
-from slipstream.server._tables import (
+from slipstream.server._database import (
     AttemptRow,
     CacheEntryRow,
     EventRow,

@@ -25,8 +25,8 @@ from slipstream.model import (
     WorkflowSpec,
 )
 from slipstream.server import Database, ServerConfig
+from slipstream.server._database import ExecutionRow, ProjectRow
 from slipstream.server._services import Services
-from slipstream.server._tables import ExecutionRow, ProjectRow
 
 PROJECT = "sched"
 DOMAIN = "development"

@@ -37,7 +37,7 @@ from slipstream.server._clusters import (
     record_heartbeat,
     start_failover,
 )
-from slipstream.server._tables import EventRow, ExecutionRow
+from slipstream.server._database import EventRow, ExecutionRow
 
 GiB = 1 << 30
 

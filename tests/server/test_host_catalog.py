@@ -10,8 +10,8 @@ from host_db import add_execution
 from sqlalchemy import select, update
 
 from slipstream.server import Database
+from slipstream.server._database import CacheEntryRow, CacheReservationRow
 from slipstream.server._host import DbCatalog, claim, flush
-from slipstream.server._tables import CacheEntryRow, CacheReservationRow
 
 
 def _key(n: int) -> str:

@@ -11,8 +11,8 @@ from sqlalchemy import select, update
 
 from slipstream.model import ExecutionPhase
 from slipstream.server import Database
+from slipstream.server._database import ExecutionRow
 from slipstream.server._host import abort_requested, claim, release, renew
-from slipstream.server._tables import ExecutionRow
 
 
 def _lease(db: Database, pk: int) -> tuple[str | None, float | None]:

@@ -9,8 +9,8 @@ from host_db import add_execution
 from slipstream.engine import PENDING, REJECTED
 from slipstream.model import ExecutionId, GateNode
 from slipstream.server import Database
+from slipstream.server._database import SignalRow
 from slipstream.server._host import DbSignals
-from slipstream.server._tables import SignalRow
 
 
 def _send(db: Database, pk: int, name: str, value: str) -> None:

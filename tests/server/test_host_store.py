@@ -21,6 +21,13 @@ from slipstream.model import (
     decode,
 )
 from slipstream.server import Database
+from slipstream.server._database import (
+    AttemptRow,
+    CacheEntryRow,
+    EventRow,
+    ExecutionRow,
+    NodeExecutionRow,
+)
 from slipstream.server._host import (
     DbCatalog,
     DbStateStore,
@@ -29,13 +36,6 @@ from slipstream.server._host import (
     load_inputs,
     load_outputs,
     load_spec,
-)
-from slipstream.server._tables import (
-    AttemptRow,
-    CacheEntryRow,
-    EventRow,
-    ExecutionRow,
-    NodeExecutionRow,
 )
 
 OWNER = "host-a"

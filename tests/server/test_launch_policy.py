@@ -33,10 +33,10 @@ from slipstream.model import (
 )
 from slipstream.server import Database
 from slipstream.server._auth import Principal
-from slipstream.server._input_uris import check_prefixes, normal_uri, under
+from slipstream.server._database import ExecutionRow, ProjectRow
+from slipstream.server._projects import check_prefixes, normal_uri, under
 from slipstream.server._scheduler._scheduler import scheduler_caller
 from slipstream.server._services import Services
-from slipstream.server._tables import ExecutionRow, ProjectRow
 
 FILE = LiteralType(Kind.FILE)
 IFACE = Interface(inputs=(Variable("f", FILE), Variable("n", LiteralType(Kind.INT))))

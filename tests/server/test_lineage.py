@@ -251,7 +251,7 @@ def test_cached_outputs_show_the_cache_entry(world: World) -> None:
 def _executions(world: World) -> int:
     db = Database(world.server.db_url)
     try:
-        from slipstream.server._tables import ExecutionRow, LineageRow
+        from slipstream.server._database import ExecutionRow, LineageRow
 
         with db.session() as s:
             return int(s.scalar(select(func.count()).select_from(ExecutionRow)) or 0) + int(
@@ -381,7 +381,7 @@ def test_upgrade_from_an_older_database(backend: str, tmp_path: Path) -> None:
     """A database made before the lineage index gets it, and its rows go with their execution."""
     from sqlalchemy import delete, insert
 
-    from slipstream.server._tables import ExecutionRow, LineageRow, ProjectRow
+    from slipstream.server._database import ExecutionRow, LineageRow, ProjectRow
 
     url = f"sqlite:///{tmp_path / 'old.db'}" if backend == "sqlite" else pg_database()
     db = Database(url)

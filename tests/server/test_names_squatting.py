@@ -26,11 +26,11 @@ from slipstream.model import (
 )
 from slipstream.server import Database
 from slipstream.server._auth import Principal
+from slipstream.server._database import ExecutionRow, ProjectRow, ScheduleTickRow
+from slipstream.server._executions import child_name
 from slipstream.server._host import DbChildExecutions
-from slipstream.server._launch import child_name
 from slipstream.server._scheduler import Scheduler, tick_execution_name
 from slipstream.server._services import Services
-from slipstream.server._tables import ExecutionRow, ProjectRow, ScheduleTickRow
 
 HOURLY = CronSchedule("0 * * * *", kickoff_time_input_arg="at")
 OTHER = "other"

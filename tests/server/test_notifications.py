@@ -19,10 +19,9 @@ from sqlalchemy import update
 from slipstream.model import ExecutionCreate, ExecutionPhase, Identifier, Notification, ResourceType
 from slipstream.server import Database
 from slipstream.server._auth import ANONYMOUS
-from slipstream.server._pagination import PageRequest
+from slipstream.server._database import ExecutionRow, PageRequest
 from slipstream.server._scheduler import Notifier, SmtpSettings
 from slipstream.server._services import Services
-from slipstream.server._tables import ExecutionRow
 
 
 class Receiver:

@@ -10,7 +10,7 @@ import pytest
 from slipstream import reference_task, task
 from slipstream.errors import NotFoundError, ValidationError
 from slipstream.model import ResourceType
-from slipstream.server._references import check_reference, is_reference
+from slipstream.server._registry import check_reference, is_reference
 
 
 @task

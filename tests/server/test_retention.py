@@ -44,10 +44,9 @@ from slipstream.model import (
 from slipstream.remote import Remote
 from slipstream.server import Database
 from slipstream.server._auth import Principal
-from slipstream.server._projects import ProjectService
+from slipstream.server._database import AuditRow, CacheEntryRow, CollectedPrefixRow, ExecutionRow
+from slipstream.server._projects import ProjectService, SettingsService
 from slipstream.server._retention import Collector, start_collector
-from slipstream.server._settings import SettingsService
-from slipstream.server._tables import AuditRow, CacheEntryRow, CollectedPrefixRow, ExecutionRow
 from slipstream.storage import open_store
 
 DOMAINS = ("development", "staging", "production")

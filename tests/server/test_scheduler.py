@@ -233,7 +233,7 @@ def test_backfill_runs_the_range_once_and_paced(database: Database, tmp_path: Pa
 
 
 def _page():  # type: ignore[no-untyped-def]
-    from slipstream.server._pagination import PageRequest
+    from slipstream.server._database import PageRequest
 
     return PageRequest(limit=100)
 

@@ -16,7 +16,7 @@ from sqlalchemy import select, update
 
 from slipstream.model import CronSchedule, Identifier, LaunchPlanSpec, ResourceType
 from slipstream.server import Database
-from slipstream.server._tables import ExecutionRow, ScheduleRow, ScheduleTickRow
+from slipstream.server._database import ExecutionRow, ScheduleRow, ScheduleTickRow
 
 
 def _register(api: httpx.Client, project: str) -> None:

@@ -41,7 +41,7 @@ def test_db_upgrade_matches_models(backend: str, tmp_path: Path) -> None:
     from alembic.autogenerate import compare_metadata
     from alembic.runtime.migration import MigrationContext
 
-    from slipstream.server._tables import Base
+    from slipstream.server._database import Base
 
     url = f"sqlite:///{tmp_path / 'x.db'}" if backend == "sqlite" else pg_database()
     done = subprocess.run(

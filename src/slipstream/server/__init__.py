@@ -4,8 +4,9 @@ Never imported by ``import slipstream``; the ``slipstream server`` and ``slipstr
 import it when they run.
 """
 
+from slipstream.server._database import Database
+
 from ._config import DEFAULT_DOMAINS, ServerConfig, config_file_path
-from ._db import Database
 from ._serve import serve, serve_engine
 from ._services import Services
 

@@ -12,7 +12,7 @@ from slipstream.errors import SlipstreamError
 
 from ._clusters import start_failover
 from ._config import ServerConfig
-from ._db import Database
+from ._database import Database
 from ._lock import HomeLock
 from ._loops import Supervised
 from ._scheduler import start_background

@@ -5,23 +5,22 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ._auth import AuthService
-from ._bundles import BundleStore
 from ._config import ServerConfig
-from ._db import Database
-from ._execution_control import ExecutionControl
-from ._execution_data import ExecutionData
-from ._executions import ExecutionService
+from ._database import Database
+from ._executions import (
+    ExecutionControl,
+    ExecutionData,
+    ExecutionService,
+    InputPolicy,
+    LaunchService,
+    UploadService,
+)
 from ._host import DbChildExecutions, PlaneService
-from ._input_policy import InputPolicy
-from ._launch import LaunchService
 from ._lineage import LineageService
 from ._metrics import ExecutionCounts, Metrics
-from ._projects import ProjectService
-from ._promotion import PromotionService
-from ._registry import Registry
+from ._projects import ProjectService, SettingsService
+from ._registry import BundleStore, PromotionService, Registry
 from ._scheduler import NotificationLog, ScheduleService
-from ._settings import SettingsService
-from ._uploads import UploadService
 
 __all__ = ["Services"]
 

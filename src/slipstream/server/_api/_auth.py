@@ -17,8 +17,7 @@ from slipstream.model import (
     UserCreate,
 )
 
-from .._auth import ANONYMOUS, Principal
-from .._login_links import LINK_SECONDS, LoginLinks
+from .._auth import ANONYMOUS, LINK_SECONDS, LoginLinks, Principal
 from .._services import Services
 from ._deps import principal, services
 from ._io import doc, json_response, read_body

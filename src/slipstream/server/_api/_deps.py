@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import Query, Request
 
 from .._auth import ANONYMOUS, Principal
-from .._pagination import MAX_LIMIT, PageRequest
+from .._database import MAX_LIMIT, PageRequest
 from .._services import Services
 
 __all__ = ["caller", "page_params", "principal", "services"]

@@ -21,8 +21,7 @@ from slipstream.model import (
     TaskTemplate,
 )
 
-from .._names import check_digest
-from .._pagination import PageRequest
+from .._database import PageRequest, check_digest
 from .._services import Services
 from ._deps import page_params, principal, services
 from ._io import doc, json_response, read_body

@@ -27,7 +27,7 @@ from slipstream.model import (
     SignalSend,
 )
 
-from .._pagination import PageRequest
+from .._database import PageRequest
 from .._services import Services
 from ._deps import caller, page_params, principal, services
 from ._io import doc, json_response, read_body, record_response

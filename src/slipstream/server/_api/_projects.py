@@ -20,10 +20,10 @@ from slipstream.model import (
     Settings,
 )
 
-from .._pagination import PageRequest
+from .._database import PageRequest
+from .._projects import settings_target
 from .._registry import decode_spec
 from .._services import Services
-from .._settings import settings_target
 from ._deps import caller, page_params, principal, services
 from ._io import doc, json_response, read_body
 

@@ -21,7 +21,7 @@ from slipstream.model import (
     ScheduleTick,
 )
 
-from .._pagination import PageRequest
+from .._database import PageRequest
 from .._services import Services
 from ._deps import caller, page_params, services
 from ._io import doc, json_response, read_body

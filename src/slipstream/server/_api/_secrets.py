@@ -15,7 +15,7 @@ from fastapi.concurrency import run_in_threadpool
 
 from slipstream.errors import NotFoundError
 
-from .._secret_store import SecretStore
+from .._projects import SecretStore
 from .._services import Services
 from ._deps import services
 from ._io import doc, json_response, read_body

@@ -22,9 +22,8 @@ from sqlalchemy import Connection, func, insert, or_, select, update
 
 from slipstream.model import ExecutionPhase, ExecutionRecord
 
-from .._db import Database
+from .._database import ClusterHostRow, Database, EventRow, ExecutionRow
 from .._loops import Supervised, run_passes
-from .._tables import ClusterHostRow, EventRow, ExecutionRow
 from ._hosts import live_clusters
 from ._names import parse_route
 

@@ -16,8 +16,7 @@ from sqlalchemy import Connection, delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from .._db import Database
-from .._tables import ClusterHostRow, ClusterRow
+from .._database import ClusterHostRow, ClusterRow, Database
 from ._names import DEFAULT_CLUSTER, check_cluster
 
 __all__ = ["ensure", "forget_host", "known_clusters", "live_clusters", "record_heartbeat"]

@@ -10,8 +10,7 @@ from sqlalchemy import func, select
 
 from slipstream.model import Cluster, ClusterCapacity, ClusterHost, ExecutionPhase
 
-from .._db import Database
-from .._tables import ClusterHostRow, ClusterRow, ExecutionRow
+from .._database import ClusterHostRow, ClusterRow, Database, ExecutionRow
 from ._names import DEFAULT_CLUSTER
 
 __all__ = ["capacity_of", "list_clusters"]

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from slipstream.errors import ValidationError
 from slipstream.model import TaskTemplate, parse_quantity
 
-from .._tables import ClusterHostRow
+from .._database import ClusterHostRow
 from ._hosts import known_clusters, live_clusters
 from ._names import check_route
 

@@ -29,7 +29,7 @@ from slipstream.model import (
 
 from .._auth import Principal
 from .._clusters import known_clusters
-from .._names import LATEST
+from .._database import LATEST
 from .._registry import decode_spec
 from ._forms import fields_of, text_of
 from ._queries import ConsoleQueries, ExecutionFilter
@@ -193,7 +193,7 @@ async def entity(request: Request, project: str, domain: str, kind: str, name: s
                 schedule = svc.schedules.get(project, domain, name)
             except NotFoundError:
                 schedule = None
-            from .._pagination import PageRequest
+            from .._database import PageRequest
 
             ticks = svc.schedules.ticks(project, domain, name, PageRequest(limit=20)).items
         return render(
@@ -387,7 +387,7 @@ async def notifications(request: Request, project: str, domain: str) -> Response
     state = request.query_params.get("state") or None
 
     def build() -> Response:
-        from .._pagination import PageRequest
+        from .._database import PageRequest
 
         page = svc.notifications.list(project, domain, PageRequest(limit=200), state=state)
         return render(

@@ -21,10 +21,10 @@ from sqlalchemy.orm import Session
 from slipstream.errors import ValidationError
 from slipstream.model import AttemptRecord, ExecutionPhase, ExecutionRecord, NodeRecord
 
-from .._db import Database
-from .._tables import (
+from .._database import (
     AttemptRow,
     AuditRow,
+    Database,
     EntityRow,
     ExecutionRow,
     NodeExecutionRow,

@@ -21,10 +21,9 @@ from slipstream.errors import NotFoundError
 from slipstream.model import decode, encode
 from slipstream.storage import BlobStore, open_store, store_for_uri
 
-from .._db import Database
+from .._database import CacheEntryRow, CacheReservationRow, Database
 from .._loops import cause, is_transient
 from .._metrics import NO_METRICS
-from .._tables import CacheEntryRow, CacheReservationRow
 from ._dialect import insert_for, table_of
 
 __all__ = ["DbCatalog"]

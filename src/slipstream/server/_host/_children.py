@@ -29,10 +29,8 @@ from slipstream.model import (
 )
 
 from .._auth import Principal
-from .._db import Database
-from .._execution_control import ExecutionControl
-from .._launch import LaunchService
-from .._tables import ExecutionRow, GrantRow, UserRow
+from .._database import Database, ExecutionRow, GrantRow, UserRow
+from .._executions import ExecutionControl, LaunchService
 from ._offload import load_outputs
 
 __all__ = ["DbChildExecutions"]

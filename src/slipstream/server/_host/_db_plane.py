@@ -25,11 +25,10 @@ from slipstream.model import (
 )
 from slipstream.storage import DataLayout, open_store, store_for_uri
 
-from .._db import Database
+from .._database import BundleRow, Database, EntityRow, ExecutionRow
 from .._loops import cause, is_transient
 from .._plane_wire import Claimed, HostInfo, Program, RenewReply
-from .._settings import oom_retry_of
-from .._tables import BundleRow, EntityRow, ExecutionRow
+from .._projects import oom_retry_of
 from ._catalog import DbCatalog
 from ._flush import Entries, flush
 from ._leases import abort_requested, claim, expire_dead_local, release, renew

@@ -13,8 +13,7 @@ from sqlalchemy import Table
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql.dml import Insert
 
-from .._db import Database
-from .._tables import Base
+from .._database import Base, Database
 
 __all__ = ["insert_for", "table_of", "upsert"]
 

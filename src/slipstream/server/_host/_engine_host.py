@@ -30,7 +30,7 @@ from slipstream._processes import pid_alive
 from slipstream.engine import AttemptResult, ChildExecutions, RetryPolicy, Runner
 from slipstream.model import CompiledWorkflow, ExecutionPhase, ExecutionRecord, Identifier
 
-from .._db import Database
+from .._database import Database
 from .._loops import Backoff, cause, is_transient
 from .._metrics import NO_METRICS, Metrics
 from .._plane_wire import HostInfo

@@ -16,9 +16,15 @@ from sqlalchemy import Boolean, Connection, and_, bindparam, or_, select, update
 
 from slipstream.model import ENDS_ONLY
 
-from .._db import Database
+from .._database import (
+    AttemptRow,
+    CacheEntryRow,
+    Database,
+    EventRow,
+    ExecutionRow,
+    NodeExecutionRow,
+)
 from .._lineage import index_rows, write_index
-from .._tables import AttemptRow, CacheEntryRow, EventRow, ExecutionRow, NodeExecutionRow
 from ._dialect import table_of, upsert
 from ._store import Buffered, Pending
 

@@ -17,8 +17,7 @@ from sqlalchemy import or_, select, update
 
 from slipstream.model import ExecutionPhase
 
-from .._db import Database
-from .._tables import ExecutionRow
+from .._database import Database, ExecutionRow
 from ._dialect import table_of
 
 __all__ = ["abort_requested", "claim", "expire_dead_local", "release", "renew"]

@@ -28,7 +28,7 @@ from slipstream.model import (
     decode,
 )
 
-from .._db import Database
+from .._database import CacheEntryRow, Database, EntityRow, ExecutionRow, SignalRow
 from .._plane_wire import (
     Batch,
     Cached,
@@ -45,7 +45,6 @@ from .._plane_wire import (
     Reservation,
     Stored,
 )
-from .._tables import CacheEntryRow, EntityRow, ExecutionRow, SignalRow
 from ._db_plane import DbPlane
 from ._leases import CLAIMABLE
 from ._moved import UNREADABLE_EVENT
@@ -121,7 +120,7 @@ class PlaneService:
 
     def forget(self, cluster: str, owner: str) -> None:
         from .._clusters import forget_host
-        from .._tables import ClusterHostRow
+        from .._database import ClusterHostRow
 
         with self.db.engine.connect() as conn:
             mine = conn.execute(

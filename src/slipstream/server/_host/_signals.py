@@ -14,9 +14,8 @@ from sqlalchemy import select
 from slipstream.engine import PENDING, REJECTED
 from slipstream.model import ExecutionId, GateNode, decode
 
-from .._db import Database
+from .._database import Database, ExecutionRow, SignalRow
 from .._loops import is_transient
-from .._tables import ExecutionRow, SignalRow
 
 __all__ = ["DbSignals"]
 

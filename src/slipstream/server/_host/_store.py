@@ -27,9 +27,8 @@ from slipstream.model import (
     encode,
 )
 
-from .._db import Database
+from .._database import AttemptRow, Database, NodeExecutionRow
 from .._metrics import NO_METRICS
-from .._tables import AttemptRow, NodeExecutionRow
 from ._offload import Offloader, load_spec
 
 __all__ = ["Buffered", "DbStateStore", "Pending", "StoredRows", "stored_rows"]

@@ -21,8 +21,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from slipstream.model import ExecutionRecord, NodePhase, NodeRecord
 
-from .._input_uris import normal_uri
-from .._tables import LineageRow
+from .._database import LineageRow
+from .._projects import normal_uri
 
 __all__ = ["MAX_URIS_PER_RECORD", "index_rows", "uri_key", "write_index"]
 

@@ -30,11 +30,9 @@ from slipstream.model import (
 )
 
 from .._auth import Principal
-from .._db import Database
-from .._execution_rows import find_row
-from .._input_uris import normal_uri
-from .._projects import ProjectService
-from .._tables import CacheEntryRow, ExecutionRow, LineageRow, NodeExecutionRow
+from .._database import CacheEntryRow, Database, ExecutionRow, LineageRow, NodeExecutionRow
+from .._executions import find_row
+from .._projects import ProjectService, normal_uri
 from ._index import uri_key
 
 __all__ = ["MAX_BLOBS", "MAX_DEPTH", "LineageService"]

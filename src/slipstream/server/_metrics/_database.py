@@ -24,8 +24,7 @@ from sqlalchemy import func, select
 
 from slipstream.model import ExecutionPhase
 
-from .._db import Database
-from .._tables import ExecutionRow
+from .._database import Database, ExecutionRow
 
 __all__ = ["CACHE_SECONDS", "ExecutionCounts"]
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from alembic import context
 
-from slipstream.server._tables import Base
+from slipstream.server._database import Base
 
 connection = context.config.attributes["connection"]
 context.configure(

@@ -31,17 +31,17 @@ from slipstream.model import GcReport, GcRequest, Role
 from slipstream.storage import DataLayout, open_store
 
 from .._auth import Principal
-from .._db import Database
-from .._loops import cause, is_transient
-from .._projects import ProjectService
-from .._tables import (
+from .._database import (
     Base,
     CacheEntryRow,
     CollectedPrefixRow,
+    Database,
     ExecutionRow,
     NodeExecutionRow,
     ProjectRow,
 )
+from .._loops import cause, is_transient
+from .._projects import ProjectService
 from ._policy import Doomed, choose, policy_for
 from ._references import References, covered, uris_in
 

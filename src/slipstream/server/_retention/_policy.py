@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from slipstream.model import ExecutionPhase, RetentionPolicy, Settings
 
-from .._tables import ExecutionRow, NotificationRow, SettingsRow
+from .._database import ExecutionRow, NotificationRow, SettingsRow
 
 __all__ = ["Doomed", "choose", "policy_for"]
 

@@ -19,7 +19,7 @@ from sqlalchemy.engine import Connection
 from slipstream.errors import NotFoundError
 from slipstream.storage import BlobStore
 
-from .._tables import (
+from .._database import (
     AttemptRow,
     CacheEntryRow,
     EntityRow,

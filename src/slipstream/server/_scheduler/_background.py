@@ -8,8 +8,8 @@ from collections.abc import Callable
 from slipstream.errors import ConfigError
 
 from .._config import ServerConfig
-from .._db import Database
-from .._launch import LaunchService
+from .._database import Database
+from .._executions import LaunchService
 from .._loops import Supervised
 from .._metrics import NO_METRICS, Metrics
 from .._registry import Registry

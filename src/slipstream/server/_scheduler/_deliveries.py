@@ -8,12 +8,16 @@ from sqlalchemy import select
 
 from slipstream.model import NotificationDelivery, Page
 
-from .._db import Database
-from .._execution_rows import find_row
-from .._names import check_domain, check_project
-from .._pagination import PageRequest, paginate
+from .._database import (
+    Database,
+    NotificationRow,
+    PageRequest,
+    check_domain,
+    check_project,
+    paginate,
+)
+from .._executions import find_row
 from .._projects import ProjectService
-from .._tables import NotificationRow
 
 __all__ = ["NotificationLog", "delivery_of"]
 

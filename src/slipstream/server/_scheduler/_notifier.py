@@ -24,11 +24,10 @@ from sqlalchemy.exc import IntegrityError
 
 from slipstream.model import ExecutionRecord, Identifier, LaunchPlanSpec, ResourceType
 
-from .._db import Database
+from .._database import Database, ExecutionRow, NotificationRow
 from .._loops import run_passes
 from .._metrics import NO_METRICS
 from .._registry import Registry, decode_spec
-from .._tables import ExecutionRow, NotificationRow
 from ._senders import DeliveryError, Message, SmtpSettings, send
 
 __all__ = ["Notifier", "TERMINAL_PHASES"]

@@ -32,13 +32,11 @@ from slipstream.errors import ConflictError, SlipstreamError
 from slipstream.model import ExecutionCreate, Grant, Identifier, LaunchPlanSpec, ResourceType, Role
 
 from .._auth import Principal
-from .._db import Database
-from .._execution_rows import decode_record, find_row
-from .._launch import SYSTEM_PREFIX, LaunchService
+from .._database import Database, ScheduleRow, ScheduleTickRow
+from .._executions import SYSTEM_PREFIX, LaunchService, decode_record, find_row
 from .._loops import run_passes
 from .._metrics import NO_METRICS
 from .._registry import decode_spec
-from .._tables import ScheduleRow, ScheduleTickRow
 from ._service import decode_schedule
 from ._ticks import due_ticks
 

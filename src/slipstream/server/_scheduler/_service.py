@@ -28,13 +28,20 @@ from slipstream.model import (
     ScheduleTick,
 )
 
-from .._db import Database
-from .._launch import check_actor
-from .._names import check_domain, check_name, check_project, check_version
-from .._pagination import PageRequest, paginate
+from .._database import (
+    Database,
+    PageRequest,
+    ScheduleRow,
+    ScheduleTickRow,
+    check_domain,
+    check_name,
+    check_project,
+    check_version,
+    paginate,
+)
+from .._executions import check_actor
 from .._projects import ProjectService
 from .._registry import Registry, decode_spec
-from .._tables import ScheduleRow, ScheduleTickRow
 from ._ticks import check_schedule, next_tick, ticks_between
 
 __all__ = ["MAX_BACKFILL", "ScheduleService", "decode_schedule", "state_of"]

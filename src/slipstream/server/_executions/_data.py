@@ -21,10 +21,9 @@ from slipstream.model import (
 )
 from slipstream.storage import BlobStore, open_store, store_for_uri
 
-from ._db import Database
-from ._execution_rows import decode_record, find_row, target_interface
-from ._projects import ProjectService
-from ._tables import AttemptRow
+from .._database import AttemptRow, Database
+from .._projects import ProjectService
+from ._rows import decode_record, find_row, target_interface
 
 __all__ = ["MAX_DECK_BYTES", "MAX_LOG_CHUNK", "ExecutionData"]
 

@@ -18,7 +18,7 @@ from slipstream.errors import ConfigError
 
 __all__ = ["Database"]
 
-_MIGRATIONS = Path(__file__).with_name("_migrations")
+_MIGRATIONS = Path(__file__).parent.parent / "_migrations"
 # Any constant: serialises concurrent upgrades of one PostgreSQL database.
 _UPGRADE_LOCK_KEY = 0x511F57EA
 

@@ -20,8 +20,8 @@ from sqlalchemy import delete, update
 from slipstream.errors import AuthenticationError
 from slipstream.model import LoginLink
 
-from ._auth import AuthService, Principal
-from ._tables import LoginLinkRow, TokenRow
+from .._database import LoginLinkRow, TokenRow
+from ._service import AuthService, Principal
 
 __all__ = ["LINK_PATH", "LINK_SECONDS", "SESSION_SECONDS", "LoginLinks"]
 

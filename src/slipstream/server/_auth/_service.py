@@ -45,9 +45,7 @@ from slipstream.model import (
     User,
 )
 
-from ._db import Database
-from ._names import check_domain, check_project
-from ._tables import AuditRow, GrantRow, TokenRow, UserRow
+from .._database import AuditRow, Database, GrantRow, TokenRow, UserRow, check_domain, check_project
 
 __all__ = [
     "ADMIN_USER",
@@ -277,7 +275,7 @@ class AuthService:
             )
         cluster = ""
         if request.scope.startswith("cluster:"):
-            from ._clusters import check_cluster
+            from .._clusters import check_cluster
 
             cluster = check_cluster(request.scope.partition(":")[2])
             if not caller.is_admin:
@@ -305,7 +303,7 @@ class AuthService:
             self._require_user(session, user)
             self._check_outranks(session, caller, user)
             if cluster:
-                from ._clusters import ensure
+                from .._clusters import ensure
 
                 ensure(session, cluster)
             token, row = self._new_token(

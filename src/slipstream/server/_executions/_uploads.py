@@ -19,10 +19,9 @@ from slipstream.errors import ConflictError, StorageError
 from slipstream.model import UploadedBlob, UploadLocation
 from slipstream.storage import DataLayout, open_store
 
-from ._db import Database
-from ._names import check_blob_path, check_domain, check_upload_id
-from ._projects import ProjectService
-from ._spool import spool
+from .._database import Database, check_blob_path, check_domain, check_upload_id
+from .._projects import ProjectService
+from .._registry import spool
 
 __all__ = ["UploadService"]
 

@@ -34,9 +34,8 @@ from slipstream.model import Kind, LiteralType, Role, Variable
 from slipstream.storage import open_store
 from slipstream.types import has_blobs, iter_typed_blobs
 
-from ._auth import Principal
-from ._input_uris import normal_uri, under
-from ._settings import SettingsService
+from .._auth import Principal
+from .._projects import SettingsService, normal_uri, under
 
 __all__ = ["InputPolicy"]
 

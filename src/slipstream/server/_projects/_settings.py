@@ -19,14 +19,12 @@ from sqlalchemy.orm import Session
 from slipstream.errors import PermissionDeniedError, ValidationError
 from slipstream.model import OomRetry, ResourceSpec, Role, Settings, TaskTemplate, parse_quantity
 
-from ._auth import Principal
-from ._clusters import check_route
-from ._db import Database
+from .._auth import Principal
+from .._clusters import check_route
+from .._database import Database, SettingsRow, check_name
 from ._input_uris import check_prefixes
-from ._names import check_name
 from ._projects import ProjectService
 from ._quantities import check_spec, exceeding
-from ._tables import SettingsRow
 
 __all__ = ["TARGET_KINDS", "SettingsService", "merge_settings", "oom_retry_of", "settings_target"]
 

@@ -54,15 +54,28 @@ from slipstream.model import (
     type_str,
 )
 
-from ._auth import ANONYMOUS, Principal
-from ._clusters import DEFAULT_CLUSTER, Placement, check_cluster, check_resources, join_route, place
-from ._db import Database
-from ._execution_rows import add_event, decode_record, find_row, record_row
+from .._auth import ANONYMOUS, Principal
+from .._clusters import (
+    DEFAULT_CLUSTER,
+    Placement,
+    check_cluster,
+    check_resources,
+    join_route,
+    place,
+)
+from .._database import (
+    LATEST,
+    Database,
+    ExecutionRow,
+    check_domain,
+    check_name,
+    check_project,
+    check_version,
+)
+from .._projects import ProjectService
+from .._registry import Registry, decode_spec
 from ._input_policy import InputPolicy
-from ._names import LATEST, check_domain, check_name, check_project, check_version
-from ._projects import ProjectService
-from ._registry import Registry, decode_spec
-from ._tables import ExecutionRow
+from ._rows import add_event, decode_record, find_row, record_row
 
 __all__ = ["SYSTEM_PREFIX", "LaunchService", "check_actor", "check_labels", "child_name"]
 

@@ -12,10 +12,7 @@ from sqlalchemy.orm import Session
 from slipstream.errors import ConflictError, NotFoundError, ValidationError
 from slipstream.model import Page, Project, ProjectCreate, ProjectState
 
-from ._db import Database
-from ._names import check_project
-from ._pagination import PageRequest, paginate
-from ._tables import ProjectRow
+from .._database import Database, PageRequest, ProjectRow, check_project, paginate
 
 __all__ = ["ProjectService"]
 

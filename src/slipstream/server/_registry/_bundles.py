@@ -25,10 +25,8 @@ from sqlalchemy.exc import IntegrityError
 from slipstream.errors import NotFoundError, StorageError, TooLargeError, ValidationError
 from slipstream.storage import DataLayout, open_store
 
-from ._db import Database
-from ._names import check_digest
+from .._database import BundleRow, Database, check_digest
 from ._spool import SPOOL_PREFIX, spool
-from ._tables import BundleRow
 
 __all__ = ["MAX_BUNDLE_BYTES", "MAX_BUNDLE_UNPACKED_BYTES", "BundleStore", "GzipMeter"]
 

@@ -1,7 +1,7 @@
 """Reading executions: lists, records, node executions, attempts and the event log.
 
 Records are returned as the stored JSON, undecoded (``msgspec.Raw``): the API passes them through.
-Values (inputs, outputs) and logs are read by :mod:`._execution_data`.
+Values (inputs, outputs) and logs are read by :mod:`._data`.
 """
 
 from __future__ import annotations
@@ -16,12 +16,20 @@ from sqlalchemy.orm import Session
 from slipstream.errors import NotFoundError, ValidationError
 from slipstream.model import ExecutionEvent, ExecutionPhase, Page
 
-from ._db import Database
-from ._execution_rows import find_row, record_row
-from ._names import check_domain, check_name, check_project
-from ._pagination import PageRequest, paginate
-from ._projects import ProjectService
-from ._tables import AttemptRow, EventRow, ExecutionRow, NodeExecutionRow
+from .._database import (
+    AttemptRow,
+    Database,
+    EventRow,
+    ExecutionRow,
+    NodeExecutionRow,
+    PageRequest,
+    check_domain,
+    check_name,
+    check_project,
+    paginate,
+)
+from .._projects import ProjectService
+from ._rows import find_row, record_row
 
 __all__ = ["ExecutionService", "record_row"]
 

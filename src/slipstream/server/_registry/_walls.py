@@ -18,7 +18,7 @@ import msgspec
 from slipstream.errors import PermissionDeniedError, ValidationError
 from slipstream.model import BranchNode, CompiledWorkflow, Identifier, Node, Role
 
-from ._auth import Principal
+from .._auth import Principal
 from ._references import is_reference
 
 __all__ = ["check_walls", "require_role", "subworkflows", "walk"]

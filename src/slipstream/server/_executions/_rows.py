@@ -28,9 +28,8 @@ from slipstream.model import (
     check_transition,
 )
 
-from ._names import check_domain, check_name, check_project
-from ._registry import decode_spec
-from ._tables import EntityRow, EventRow, ExecutionRow
+from .._database import EntityRow, EventRow, ExecutionRow, check_domain, check_name, check_project
+from .._registry import decode_spec
 
 __all__ = [
     "add_event",

@@ -42,25 +42,24 @@ from slipstream.model import (
     TaskTemplate,
 )
 
-from ._auth import Principal
-from ._bundles import BundleStore
-from ._db import Database
-from ._diff import diff, render
-from ._names import (
+from .._auth import Principal
+from .._database import (
     LATEST,
+    Database,
+    EntityRow,
+    PageRequest,
     check_digest,
     check_domain,
     check_name,
     check_project,
     check_version,
+    paginate,
 )
-from ._pagination import PageRequest, paginate
-from ._projects import ProjectService
-from ._quantities import check_spec, exceeding
+from .._projects import ProjectService, SettingsService, check_spec, exceeding
+from ._bundles import BundleStore
+from ._diff import diff, render
 from ._references import check_reference, is_reference
-from ._settings import SettingsService
 from ._source_diff import bundle_sources, changed_functions, code_refs, render_functions
-from ._tables import EntityRow
 from ._walls import check_walls, subworkflows, walk
 
 __all__ = [

@@ -40,14 +40,12 @@ from slipstream.model import (
     type_str,
 )
 
-from ._auth import Principal
-from ._db import Database
-from ._execution_rows import add_event, decode_record, find_row, gates_of, target_spec, write_record
+from .._auth import Principal
+from .._database import Database, SignalRow, check_name
+from .._projects import ProjectService
 from ._input_policy import InputPolicy
 from ._launch import check_actor
-from ._names import check_name
-from ._projects import ProjectService
-from ._tables import SignalRow
+from ._rows import add_event, decode_record, find_row, gates_of, target_spec, write_record
 
 __all__ = ["ExecutionControl", "gate_type"]
 

@@ -27,13 +27,20 @@ from slipstream.model import (
     Role,
 )
 
-from ._auth import Principal
-from ._db import Database
-from ._names import check_domain, check_name, check_project, check_version
-from ._pagination import PageRequest, paginate
-from ._projects import ProjectService
+from .._auth import Principal
+from .._database import (
+    Database,
+    EntityRow,
+    PageRequest,
+    PromotionRow,
+    check_domain,
+    check_name,
+    check_project,
+    check_version,
+    paginate,
+)
+from .._projects import ProjectService
 from ._registry import _SPEC_TYPES, Entry, Registry, decode_spec, spec_id
-from ._tables import EntityRow, PromotionRow
 from ._walls import require_role
 
 __all__ = ["PromotionService"]
