@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from engine_procs import FLOWS, Proc, free_port, fresh_db
+from engine_procs import FLOWS, Cluster, Proc, free_port, fresh_db
 
 
 @dataclass
@@ -44,18 +44,7 @@ class Platform:
         self.wait_ready()
         return self.control
 
-    def wait_ready(self, timeout: float = 60.0) -> None:
-        import time
-
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{self.url}/healthz", timeout=2).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.05)
-        raise AssertionError("the control plane did not start:\n" + self.logs())
+    wait_ready = Cluster.wait_ready  # the same /healthz wait (it reads url and procs)
 
     def cluster_token(self, cluster: str) -> str:
         with self.api() as api:
