@@ -309,3 +309,46 @@ def test_a_data_plane_with_a_bad_token_or_no_server_says_so(tmp_path: Path) -> N
         p.register()
         name = p.launch("durable", {"n": 2, "delay": 0.0}, cluster="east")
         assert p.wait_phase(name, TERMINAL)["phase"] == "SUCCEEDED"
+
+
+def test_children_cache_and_recover_through_the_api(tmp_path: Path) -> None:
+    """What an engine host asks of the control plane besides records works through the API: a
+    launch plan node's child execution, the shared cache, and a recover adopting its source's
+    finished nodes."""
+    mark_file = tmp_path / "marks"
+    with platform("sqlite", tmp_path, SLIPSTREAM_TEST_MARKS=str(mark_file)) as p:
+        p.start_control()
+        east = p.data_plane("east", "east", p.cluster_token("east"))
+        east.start()
+        east.wait_output("running executions of cluster east")
+        p.register()
+        _route(p, "east")
+        parent = p.launch("outer", {"x": 5})
+        rec = p.wait_phase(parent, TERMINAL)
+        assert rec["phase"] == "SUCCEEDED" and rec["outputs"] == {"o0": 7}, rec
+        with p.api() as api:
+            nodes = api.get(f"/executions/proj/development/{parent}/nodes").json()["items"]
+        child = p.execution(next(n for n in nodes if n["path"] == "n0")["child"]["name"])
+        assert child["phase"] == "SUCCEEDED" and child["cluster"] == "east"
+        assert child["spec"]["parent_execution"]["name"] == parent
+
+        caches = []
+        for _ in range(2):
+            name = p.launch("cached", {"x": 7})
+            assert p.wait_phase(name, TERMINAL)["phase"] == "SUCCEEDED"
+            with p.api() as api:
+                caches.append(api.get(f"/executions/proj/development/{name}/nodes/n0").json())
+        assert [c["cache"] for c in caches] == ["POPULATED", "HIT"]
+
+        flag = tmp_path / "fail"
+        flag.write_text("")
+        failed = p.launch("recoverable", {"x": 1, "fail_flag": str(flag)})
+        assert p.wait_phase(failed, TERMINAL)["phase"] == "FAILED"
+        flag.unlink()
+        with p.api() as api:
+            r = api.post(f"/executions/proj/development/{failed}/recover", json={"name": "rec1"})
+            assert r.status_code == 201, r.text
+        rec = p.wait_phase("rec1", TERMINAL)
+        assert rec["phase"] == "SUCCEEDED" and rec["outputs"] == {"o0": 103}, rec
+        runs = Counter(node for ex, node, _ in marks(mark_file) if ex == "rec1")
+        assert "n0" not in runs and runs["n1"] == 1, runs  # the first step was adopted
