@@ -31,8 +31,8 @@ from live_server import (
 from sqlalchemy import create_engine, text
 
 from slipstream.server import ServerConfig, Services
-from slipstream.server._api import create_app
-from slipstream.server._api._rules import match_rule
+from slipstream.server._app import create_app
+from slipstream.server._auth import match_rule
 
 ROLES = ("viewer", "launcher", "editor", "admin")
 
@@ -96,7 +96,7 @@ def test_every_route_has_a_rule(tmp_path: Path) -> None:
             if "{project}" in path and rule.scope.value == "path":
                 assert params.get("project") == "p", (method, path, params)
     assert seen >= 40
-    assert not missing, "routes without a rule in server/_api/_rules.py:\n" + "\n".join(missing)
+    assert not missing, "routes without a rule in server/_auth/_rules.py:\n" + "\n".join(missing)
 
 
 def _fill(sample: str) -> str:

@@ -44,7 +44,7 @@ def serve(
     """
     import uvicorn
 
-    from ._api import create_app
+    from ._app import create_app
 
     with HomeLock(config.home):
         isolation = set_workers_apart(config, runner if engine else None)

@@ -1,5 +1,5 @@
 """The REST API (FastAPI): routes, error mapping, OpenAPI."""
 
-from ._app import API_PREFIX, create_app
+from ._app import API_PREFIX, create_api
 
-__all__ = ["API_PREFIX", "create_app"]
+__all__ = ["API_PREFIX", "create_api"]

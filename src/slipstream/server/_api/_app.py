@@ -1,5 +1,6 @@
-"""The FastAPI application: routes under ``/api/v1``, ``/healthz`` and ``/readyz``, the OpenAPI
-document."""
+"""The API's FastAPI application: routes under ``/api/v1``, ``/healthz``, ``/readyz`` and
+``/metrics``, the guard and the OpenAPI document. The composition root (``server/_app.py``) mounts
+the console beside it."""
 
 from __future__ import annotations
 
@@ -28,12 +29,12 @@ from ._guard import Guard
 from ._io import schema_components
 from ._lineage import router as _lineage_router
 
-__all__ = ["API_PREFIX", "create_app"]
+__all__ = ["API_PREFIX", "create_api"]
 
 API_PREFIX = "/api/v1"
 
 
-def create_app(services: Services) -> FastAPI:
+def create_api(services: Services) -> FastAPI:
     """The API over ``services`` (whose database must already be migrated)."""
     app = FastAPI(
         title="slipstream",
@@ -64,7 +65,6 @@ def create_app(services: Services) -> FastAPI:
     app.include_router(api)
     app.include_router(_health.router)
     app.include_router(_metrics.router)
-    app.include_router(_console_router())
     app.add_middleware(Guard, services=services)
     # outermost, so that requests the guard refuses count too
     app.add_middleware(RequestMetrics, metrics=services.metrics, prefixes=(API_PREFIX,))
@@ -82,10 +82,3 @@ def create_app(services: Services) -> FastAPI:
 
     app.openapi = openapi  # type: ignore[method-assign]
     return app
-
-
-def _console_router() -> APIRouter:
-    """The web console's pages (imported here: the console itself uses the API's access rules)."""
-    from .._console import router
-
-    return router

@@ -4,7 +4,7 @@ In order: the Host and Origin must be the server's own (a web page in a local br
 drive the API, DNS rebinding included); the path and query hold no NUL; the bearer token names a
 user (401 otherwise; ``/healthz`` and ``/readyz`` need none); JSON bodies are
 ``application/json`` (415), no larger than the limit while they stream in (413), free of duplicate keys and NUL; the rule of
-:mod:`._rules` for the method and path is held by the user's grants (403 naming the role needed).
+:mod:`.._auth._rules` for the method and path is held by the user's grants (403 naming the role needed).
 Successful writes are recorded in the audit log with the caller, before the answer is sent.
 """
 
@@ -31,16 +31,22 @@ from slipstream.errors import (
     http_status,
 )
 
-from .._auth import ANONYMOUS, TOKEN_FILE, Principal
+from .._auth import (
+    ANONYMOUS,
+    READS,
+    SESSION_COOKIE,
+    TOKEN_FILE,
+    Principal,
+    Rule,
+    match_rule,
+    refusal,
+)
 from .._config import ServerConfig, is_loopback
 from .._services import Services
 from ._errors import DATABASE_OUTAGES, database_unavailable
 from ._io import json_response
-from ._rules import READS, Need, Rule, match_rule
 
-__all__ = ["SESSION_COOKIE", "Guard", "allowed"]
-
-SESSION_COOKIE = "slipstream_session"
+__all__ = ["Guard"]
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -293,9 +299,9 @@ class Guard:
     def _authorize(
         self, principal: Principal, rule: Rule, params: dict[str, str], body: Any, *, read: bool
     ) -> None:
-        for need in rule.needs(params, body, self.protected):
-            if not _holds(principal, need, read=read):
-                raise _denied(principal, rule, need)
+        denied = refusal(principal, rule, params, body, self.protected, read=read)
+        if denied is not None:
+            raise denied
 
 
 def _limited(receive: Receive, headers: Headers, limit: int) -> Receive:
@@ -323,57 +329,6 @@ def _cookie(header: str, name: str) -> str:
         if key == name:
             return value.strip()
     return ""
-
-
-def allowed(
-    principal: Principal,
-    method: str,
-    api_path: str,
-    protected: frozenset[str] = frozenset(),
-    body: Any = None,
-) -> PermissionDeniedError | None:
-    """Whether ``principal`` may send ``method`` to ``api_path`` (below ``/api/v1``), with the
-    decoded ``body`` for rules that find their target in it, by the rule table: None, or the
-    error naming the role needed. The console asks this before each page and action, so that
-    it grants exactly what the API grants."""
-    rule, params, _ = match_rule(method, api_path)
-    for need in rule.needs(params, body, protected):
-        if not _holds(principal, need, read=method in READS):
-            return _denied(principal, rule, need)
-    return None
-
-
-def _holds(principal: Principal, need: Need, *, read: bool) -> bool:
-    if need.project is None:
-        return principal.allows_somewhere(need.role)
-    if read and not need.domain:
-        # reading a project needs the role on some domain of it at least
-        return any(
-            g.role.rank >= need.role.rank and g.project in (need.project, "*")
-            for g in principal.grants
-        )
-    return principal.allows(need.role, need.project, need.domain)
-
-
-def _denied(principal: Principal, rule: Rule, need: Need) -> PermissionDeniedError:
-    if need.project is None:
-        where = "some project"
-    elif need.project == "*":
-        where = "every project ('*')"
-    else:
-        where = f"project {need.project!r}" + (f", domain {need.domain!r}" if need.domain else "")
-    held = None if need.project is None else principal.role_on(need.project, need.domain)
-    has = f"holds {held.value}" if held is not None else "holds no role"
-    return PermissionDeniedError(
-        f"{rule.name or 'this action'} needs the {need.role.value} role on {where}; "
-        f"user {principal.name!r} {has} there",
-        details={
-            "needed": need.role.value,
-            "project": need.project,
-            "domain": need.domain,
-            "user": principal.name,
-        },
-    )
 
 
 def _pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:

@@ -29,8 +29,7 @@ from slipstream.model import (
     SignalSend,
 )
 
-from .._api._guard import SESSION_COOKIE
-from .._auth import LoginLinks, Principal
+from .._auth import SESSION_COOKIE, LoginLinks, Principal
 from ._forms import fields_of, parse_form, parse_labels
 from ._pages import launch_target, render_launch
 from ._security import CSRF_FIELD, SecureRoute

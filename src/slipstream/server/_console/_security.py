@@ -29,7 +29,7 @@ from fastapi.routing import APIRoute
 
 from slipstream.errors import PermissionDeniedError
 
-from .._api._guard import SESSION_COOKIE
+from .._auth import SESSION_COOKIE
 
 __all__ = [
     "CSRF_COOKIE",

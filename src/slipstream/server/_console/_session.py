@@ -4,8 +4,8 @@ The console's session is an API token kept in an HttpOnly, SameSite=Strict cooki
 ``/console``. A browser gets one from a one-time login link (``slipstream auth login-link``: the
 session is a token of its own, made by the token that asked for the link) or by posting a token
 to the login form; a token in a URL logs no one in. The API's edge
-(:class:`.._api._guard.Guard`) reads the cookie on console paths and puts the caller in the
-request; each page and action then asks :func:`.._api._guard.allowed` for the API request it
+(its guard) reads the cookie on console paths and puts the caller in the
+request; each page and action then asks :func:`.._auth.allowed` for the API request it
 stands for, on its own target, so that the console grants exactly what the API grants. Every
 state-changing request passes :func:`posted` first: its exact origin, a bounded body, its CSRF
 token (:mod:`._security`). With ``--no-auth`` there is no login.
@@ -21,8 +21,7 @@ from fastapi.responses import RedirectResponse
 
 from slipstream.errors import SlipstreamError, TooLargeError, ValidationError
 
-from .._api._guard import SESSION_COOKIE, allowed
-from .._auth import Principal
+from .._auth import SESSION_COOKIE, Principal, allowed
 from ._security import check_csrf, check_origin
 from ._views import error_page, services_of
 

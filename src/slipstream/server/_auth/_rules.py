@@ -17,7 +17,7 @@ from typing import Any, Literal
 
 from slipstream.model import ALL_PROJECTS, Role
 
-__all__ = ["DEFAULT_READ", "DEFAULT_WRITE", "RULES", "Need", "Rule", "Scope", "match_rule"]
+__all__ = ["DEFAULT_READ", "DEFAULT_WRITE", "READS", "RULES", "Need", "Rule", "Scope", "match_rule"]
 
 READS = frozenset({"GET", "HEAD"})
 
