@@ -134,6 +134,52 @@ _ROOM_RULES = {
                                     "slipstream.server._retention"),
 }  # fmt: skip
 
+# From the bottom (docs/architecture.md, "Rooms inside server/"): a room imports only rooms of a
+# lower step, never one of its own step or above; no room but the API and the console imports the
+# composition root, and they only its services. Only the engine host imports the engine; only the
+# host and the projects' secret store (where a pool looks for secrets) import the runners.
+_S = "slipstream.server."
+_ROOM_ORDER = (
+    ("_database",),
+    ("_clusters", "_metrics"),
+    ("_auth",),
+    ("_projects",),
+    ("_registry",),
+    ("_executions",),
+    ("_lineage", "_retention", "_scheduler"),
+    ("_host",),
+    ("_api", "_console"),
+)
+_COMPOSITION_ROOT = ("_services", "_app", "_serve")
+for _step, _rooms in enumerate(_ROOM_ORDER):
+    for _room in _rooms:
+        _above = [_S + r for later in _ROOM_ORDER[_step:] for r in later if r != _room]
+        _root = [
+            _S + m
+            for m in _COMPOSITION_ROOT
+            if _room not in ("_api", "_console") or m != "_services"
+        ]
+        _outer = [
+            lib
+            for lib in ("slipstream.engine", "slipstream.runners")
+            if _room != "_host" and (_room != "_projects" or lib == "slipstream.engine")
+        ]
+        _ROOM_RULES[_S + _room] = tuple(dict.fromkeys(
+            (*_ROOM_RULES.get(_S + _room, ()), *_above, *_root, *_outer)))  # fmt: skip
+
+
+@pytest.mark.parametrize(("path", "module"), _modules(), ids=lambda x: str(x))
+def test_only_the_composition_root_imports_the_api_and_the_console(path: Path, module: str) -> None:
+    """Each of ``server/_api`` and ``server/_console`` is imported by itself and by the
+    composition root (``server/_app.py``) alone."""
+    for room in (_S + "_api", _S + "_console"):
+        if module in (room, _S + "_app") or module.startswith(room + "."):
+            continue
+        for target, line in _imports(path, module):
+            assert not (target == room or target.startswith(room + ".")), (
+                f"{module}:{line} imports {target}: only server/_app.py mounts {room}"
+            )
+
 
 @pytest.mark.parametrize(("path", "module"), _modules(), ids=lambda x: str(x))
 def test_server_rooms_keep_apart(path: Path, module: str) -> None:
