@@ -2,7 +2,7 @@
 workflow graph laid out in the browser by dagre (both vendored in ``static/``, see
 ``static/VENDORED.json``; there is no front-end build).
 
-It reads through the services and its own aggregating queries and never imports the engine.
+It reads through the same services as the API and never imports the engine or the API.
 """
 
 from fastapi import APIRouter

@@ -22,9 +22,9 @@ from slipstream.model import (
     WorkflowSpec,
 )
 
+from .._executions import ExecutionService
 from .._registry import decode_spec
-from ._pages import answer, graph_of, queries_of
-from ._queries import ConsoleQueries
+from ._pages import answer, graph_of
 from ._render import owned_prefixes
 from ._security import SecureRoute
 from ._views import render, services_of
@@ -98,7 +98,7 @@ def _node_values(
 
 
 def recovered_times(
-    qs: ConsoleQueries, record: ExecutionRecord, nodes: list[NodeRecord]
+    qs: ExecutionService, record: ExecutionRecord, nodes: list[NodeRecord]
 ) -> dict[str, tuple[float, float | None]]:
     """The start and end of each node of a recover that took its result from an earlier
     execution (it started before this execution existed): its own run's times, found in the
@@ -117,10 +117,10 @@ def recovered_times(
             ):
                 break
             try:
-                pk, current = qs.execution(src.project, src.domain, src.name)
+                pk, current = qs.find(src.project, src.domain, src.name)
             except NotFoundError:
                 break
-            earlier = qs.node(pk, node.path)
+            earlier = qs.node_record(pk, node.path)
             if earlier is None or earlier.started_at is None:
                 break
             found = earlier
@@ -160,7 +160,7 @@ async def execution(request: Request, project: str, domain: str, name: str) -> R
     svc = services_of(request)
 
     def build() -> Response:
-        _, record = queries_of(request).execution(project, domain, name)
+        _, record = services_of(request).executions.find(project, domain, name)
         inputs = svc.data.inputs(project, domain, name)
         outputs = None
         if record.phase.value == "SUCCEEDED":
@@ -196,7 +196,7 @@ async def header(request: Request, project: str, domain: str, name: str) -> Resp
     """The execution's phase and duration (refreshed while it runs)."""
 
     def build() -> Response:
-        _, record = queries_of(request).execution(project, domain, name)
+        _, record = services_of(request).executions.find(project, domain, name)
         return render(
             request,
             "exec_header.html",
@@ -215,8 +215,8 @@ async def phases(request: Request, project: str, domain: str, name: str) -> Resp
     """The phase of the execution and of each top-level node, as JSON, for the graph."""
 
     def build() -> Response:
-        qs = queries_of(request)
-        pk, record = qs.execution(project, domain, name)
+        qs = services_of(request).executions
+        pk, record = qs.find(project, domain, name)
         body = {
             "phase": record.phase.value,
             "terminal": record.phase.terminal,
@@ -241,8 +241,8 @@ async def nodes(request: Request, project: str, domain: str, name: str) -> Respo
     q = request.query_params
 
     def build() -> Response:
-        qs = queries_of(request)
-        pk, record = qs.execution(project, domain, name)
+        qs = services_of(request).executions
+        pk, record = qs.find(project, domain, name)
         parent = q.get("parent", "")
         ids = None if parent else _node_ids(request, record)
         rows, more = qs.children(pk, parent, after=_int(q.get("after"), "after"), ids=ids)
@@ -273,8 +273,8 @@ async def map_items(request: Request, project: str, domain: str, name: str) -> R
     q = request.query_params
 
     def build() -> Response:
-        qs = queries_of(request)
-        pk, _ = qs.execution(project, domain, name)
+        qs = services_of(request).executions
+        pk, _ = qs.find(project, domain, name)
         node = q.get("node", "")
         if not node:
             raise ValidationError("which map node? (?node=n2)")
@@ -305,12 +305,12 @@ async def node(request: Request, project: str, domain: str, name: str) -> Respon
     path = request.query_params.get("path", "")
 
     def build() -> Response:
-        qs = queries_of(request)
-        pk, record = qs.execution(project, domain, name)
-        rec = qs.node(pk, path)
+        qs = services_of(request).executions
+        pk, record = qs.find(project, domain, name)
+        rec = qs.node_record(pk, path)
         if rec is None:
             raise NotFoundError(f"execution {project}/{domain}/{name} has no node {path!r}")
-        attempts = qs.attempts(pk, path)
+        attempts = qs.attempt_records(pk, path)
         inputs, outputs = _node_values(request, record, rec)
         source = record.spec.source_execution
         return render(
@@ -364,8 +364,8 @@ async def gantt(request: Request, project: str, domain: str, name: str) -> Respo
     q = request.query_params
 
     def build() -> Response:
-        qs = queries_of(request)
-        pk, record = qs.execution(project, domain, name)
+        qs = services_of(request).executions
+        pk, record = qs.find(project, domain, name)
         attempts, total, more = qs.gantt(pk, after=_int(q.get("after"), "after"))
         starts = [a.started_at for a in attempts if a.started_at is not None]
         t0 = min(starts) if starts else (record.started_at or record.created_at)

@@ -2,8 +2,8 @@
 and graph, the launch form, executions (list and one), and the fragments that one execution's
 page loads and refreshes with htmx (header, node rows, map items, node details, logs, Gantt).
 
-Every page reads through :class:`._queries.ConsoleQueries` or the services, a bounded amount
-whatever the size of the execution.
+Every page reads through the services the API uses (``Services``), a bounded amount whatever
+the size of the execution.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from slipstream.model import (
     CompiledWorkflow,
     Interface,
     LaunchPlanSpec,
+    Project,
     ResourceType,
     TaskTemplate,
     WorkflowSpec,
@@ -29,10 +30,11 @@ from slipstream.model import (
 
 from .._auth import Principal
 from .._clusters import known_clusters
-from .._database import LATEST
+from .._database import LATEST, MAX_LIMIT, PageRequest
+from .._executions import ExecutionFilter
 from .._registry import decode_spec
+from .._services import Services
 from ._forms import fields_of, text_of
-from ._queries import ConsoleQueries, ExecutionFilter
 from ._security import SecureRoute
 from ._session import access
 from ._views import error_page, render, services_of
@@ -42,7 +44,6 @@ __all__ = [
     "error_page",
     "graph_of",
     "launch_target",
-    "queries_of",
     "render",
     "render_launch",
     "router",
@@ -56,12 +57,20 @@ _TYPES = {
 }
 
 
-def queries_of(request: Request) -> ConsoleQueries:
-    svc = services_of(request)
-    found: ConsoleQueries | None = getattr(request.app.state, "console_queries", None)
-    if found is None:
-        found = request.app.state.console_queries = ConsoleQueries(svc.db)
-    return found
+def _all_projects(svc: Services, visible: frozenset[str] | None) -> list[Project]:
+    """Every project (only those in ``visible``; None: all) by name, read through the project
+    service a page at a time."""
+    out: list[Project] = []
+    cursor = None
+    while True:
+        page = svc.projects.list(
+            PageRequest(limit=MAX_LIMIT, cursor=cursor, sort_by="name", order="asc"),
+            visible=visible,
+        )
+        out.extend(page.items)
+        cursor = page.next_cursor
+        if cursor is None:
+            return out
 
 
 async def answer(
@@ -97,7 +106,8 @@ async def projects(request: Request) -> Response:
     visible = principal.visible_projects() if isinstance(principal, Principal) else frozenset()
 
     def build() -> Response:
-        rows, counts = queries_of(request).project_counts(visible=visible)
+        rows = _all_projects(svc, visible)
+        counts = svc.executions.recent_counts(visible=visible)
         return render(
             request, "projects.html", projects=rows, by_phase=counts, domains=svc.config.domains
         )
@@ -112,8 +122,11 @@ async def project(request: Request, project: str, domain: str) -> Response:
 
     def build() -> Response:
         info = svc.projects.get(project)
-        entities = queries_of(request).entities(project, domain)
+        entities = svc.registry.names(project, domain)
         schedules = svc.schedules.list(project, domain)
+        active = {s.name: s.version for s in schedules if s.active}
+        for e in entities:
+            e["active"] = active.get(e["name"]) if e["type"] == "launch_plan" else None
         return render(
             request,
             "project.html",
@@ -212,7 +225,7 @@ async def entity(request: Request, project: str, domain: str, kind: str, name: s
             ).decode()
             if workflow
             else None,
-            versions=queries_of(request).versions(rt.value, project, domain, name),
+            versions=services_of(request).registry.versions(rt.value, project, domain, name),
             schedule=schedule,
             ticks=ticks,
         )
@@ -234,7 +247,7 @@ async def launch_form(request: Request, project: str, domain: str, name: str) ->
         labels = ""
         if source:
             old = svc.data.inputs(project, domain, source)
-            _, record = queries_of(request).execution(project, domain, source)
+            _, record = services_of(request).executions.find(project, domain, source)
             values = {
                 f.name: text_of(old.values[f.name], f.type)
                 for f in fields_of(interface, lp)
@@ -275,7 +288,7 @@ def render_launch(
         version=i.version,
         versions=[
             v["version"]
-            for v in queries_of(request).versions(
+            for v in services_of(request).registry.versions(
                 ResourceType.LAUNCH_PLAN.value, i.project, i.domain, i.name
             )
         ],
@@ -349,7 +362,7 @@ async def executions(request: Request, project: str, domain: str) -> Response:
         limit = q.get("limit", "50")
         if not limit.isdigit() or not 1 <= int(limit) <= 200:
             raise ValidationError(f"limit must be between 1 and 200, got {limit!r}")
-        rows, more = queries_of(request).executions(
+        rows, more = svc.executions.filtered(
             project, domain, filters, before=int(before) if before else None, limit=int(limit)
         )
         args = {k: v for k, v in q.items() if k != "before" and v}

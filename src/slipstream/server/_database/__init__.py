@@ -4,6 +4,7 @@ names (projects, domains, entities, versions) that key its rows. Alembic's migra
 """
 
 from ._db import Database
+from ._like import LIKE_ESCAPE, escape_like
 from ._names import (
     LATEST,
     check_blob_path,
@@ -14,7 +15,7 @@ from ._names import (
     check_upload_id,
     check_version,
 )
-from ._pagination import MAX_LIMIT, PageRequest, paginate
+from ._pagination import MAX_LIMIT, PageRequest, keyset, paginate
 from ._tables import (
     AttemptRow,
     AuditRow,
@@ -44,6 +45,9 @@ from ._tables import (
 )
 
 __all__ = [
+    "LIKE_ESCAPE",
+    "escape_like",
+    "keyset",
     "AttemptRow",
     "AuditRow",
     "Base",

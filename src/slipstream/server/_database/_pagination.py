@@ -1,7 +1,8 @@
 """Cursor (keyset) pagination: pages cost the same at row 100 and at row 100,000.
 
 A cursor is opaque to clients: base64 of the sort it was made for and the last row's sort key.
-Rows are ordered by ``(sort column, id)`` so that ties break the same way every time.
+Rows are ordered by ``(sort column, id)`` so that ties break the same way every time. The console
+pages by a row id it puts in its links (:func:`keyset`), the same way underneath.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from slipstream.errors import ValidationError
 
-__all__ = ["MAX_LIMIT", "PageRequest", "paginate"]
+__all__ = ["MAX_LIMIT", "PageRequest", "keyset", "paginate"]
 
 MAX_LIMIT = 500
 T = TypeVar("T")
@@ -130,3 +131,24 @@ def _check_key(value: Any, column: InstrumentedAttribute[Any]) -> None:
         ok = False
     if not ok:
         raise ValidationError("invalid cursor", details={"field": "cursor"})
+
+
+def keyset(
+    session: Session,
+    stmt: Select[*tuple[Any, ...]],
+    id_column: InstrumentedAttribute[int],
+    limit: int,
+    *,
+    start: int | None = None,
+    descending: bool = False,
+) -> tuple[list[Any], int | None]:
+    """At most ``limit`` rows of ``stmt`` (whose first column is ``id_column``) in the order of
+    their ids, after ``start`` (before it, ``descending``); and the id to start the next page
+    from (None: this is the last page)."""
+    if start is not None:
+        stmt = stmt.where(id_column < start if descending else id_column > start)
+    order = id_column.desc() if descending else id_column.asc()
+    rows = list(session.execute(stmt.order_by(order).limit(limit + 1)).all())
+    page = rows[:limit]
+    more: int | None = page[-1][0] if len(rows) > limit else None
+    return page, more

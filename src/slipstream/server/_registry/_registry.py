@@ -8,6 +8,7 @@ is registered in one transaction: all of it or none of it.
 
 from __future__ import annotations
 
+import builtins
 import hashlib
 import random
 import re
@@ -58,6 +59,7 @@ from .._database import (
 from .._projects import ProjectService, SettingsService, check_spec, exceeding
 from ._bundles import BundleStore
 from ._diff import diff, render
+from ._listing import entity_names, entity_versions
 from ._references import check_reference, is_reference
 from ._source_diff import bundle_sources, changed_functions, code_refs, render_functions
 from ._walls import check_walls, subworkflows, walk
@@ -543,6 +545,18 @@ class Registry:
                 to_item=to_listed,
             )
         return Page(items=tuple(items), next_cursor=cursor)
+
+    def names(self, project: str, domain: str) -> builtins.list[dict[str, Any]]:
+        """Each task, workflow and launch plan name of a project/domain (``type``, ``name``),
+        with its number of ``versions``, its newest ``version`` and when (``created_at``)."""
+        return entity_names(self.db, project, domain)
+
+    def versions(
+        self, resource_type: str, project: str, domain: str, name: str, limit: int = 50
+    ) -> builtins.list[dict[str, Any]]:
+        """The newest versions of one entity: ``version``, ``created_at``, the code ``bundle``
+        and who registered it (``registered_by``, from the audit log)."""
+        return entity_versions(self.db, resource_type, project, domain, name, limit)
 
     def _find(self, session: Session, id: Identifier) -> int | None:
         return session.scalars(
