@@ -379,7 +379,7 @@ def test_the_console_panel_links_both_ways(world: World) -> None:
 @pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
 def test_upgrade_from_an_older_database(backend: str, tmp_path: Path) -> None:
     """A database made before the lineage index gets it, and its rows go with their execution."""
-    from sqlalchemy import delete, insert
+    from sqlalchemy import MetaData, Table, delete, insert
 
     from slipstream.server._database import ExecutionRow, LineageRow, ProjectRow
 
@@ -401,7 +401,8 @@ def test_upgrade_from_an_older_database(backend: str, tmp_path: Path) -> None:
                 "created_at": 0.0,
                 "updated_at": 0.0,
             }
-            conn.execute(insert(ExecutionRow), [row])
+            old = Table("executions", MetaData(), autoload_with=conn)  # as 0006 made it
+            conn.execute(insert(old), [row])
         db.upgrade()
         with db.engine.connect() as conn:
             assert "lineage" in inspect(conn).get_table_names()
