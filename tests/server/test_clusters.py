@@ -405,9 +405,9 @@ def test_the_failover_loop_outlives_a_database_outage() -> None:
     direct.upgrade()
     proxy = FlakyProxy()
     flaky = Database(url.replace(":5432/", f":{proxy.port}/"), timeout_s=2)
+    proxy.down()  # before the loop's first pass, so that no connection of it outlives the reset
     stop, loop = start_failover(flaky, interval_s=0.2)
     try:
-        proxy.down()
         ensure(direct, "a")
         heartbeat(direct, "b")
         pk, _ = add_execution(direct)

@@ -313,8 +313,8 @@ def test_a_data_plane_with_a_bad_token_or_no_server_says_so(tmp_path: Path) -> N
 
 def test_children_cache_and_recover_through_the_api(tmp_path: Path) -> None:
     """What an engine host asks of the control plane besides records works through the API: a
-    launch plan node's child execution, the shared cache, and a recover adopting its source's
-    finished nodes."""
+    launch plan node's child execution (routed where its parent runs, having no route of its
+    own), the shared cache, and a recover adopting its source's finished nodes."""
     mark_file = tmp_path / "marks"
     with platform("sqlite", tmp_path, SLIPSTREAM_TEST_MARKS=str(mark_file)) as p:
         p.start_control()
@@ -322,8 +322,7 @@ def test_children_cache_and_recover_through_the_api(tmp_path: Path) -> None:
         east.start()
         east.wait_output("running executions of cluster east")
         p.register()
-        _route(p, "east")
-        parent = p.launch("outer", {"x": 5})
+        parent = p.launch("outer", {"x": 5}, cluster="east")  # its child has no route: it follows
         rec = p.wait_phase(parent, TERMINAL)
         assert rec["phase"] == "SUCCEEDED" and rec["outputs"] == {"o0": 7}, rec
         with p.api() as api:
@@ -331,6 +330,7 @@ def test_children_cache_and_recover_through_the_api(tmp_path: Path) -> None:
         child = p.execution(next(n for n in nodes if n["path"] == "n0")["child"]["name"])
         assert child["phase"] == "SUCCEEDED" and child["cluster"] == "east"
         assert child["spec"]["parent_execution"]["name"] == parent
+        _route(p, "east")
 
         caches = []
         for _ in range(2):

@@ -61,6 +61,7 @@ from .._clusters import (
     check_cluster,
     check_resources,
     join_route,
+    parse_route,
     place,
 )
 from .._database import (
@@ -188,7 +189,12 @@ class LaunchService:
             resolved = self._resolve(session, target)
             inputs = _resolve_inputs(resolved, request.inputs)
             placement = self._route(
-                session, target.project, target.domain, resolved, request.cluster
+                session,
+                target.project,
+                target.domain,
+                resolved,
+                request.cluster,
+                parent=parent[0] if parent is not None else None,
             )
             if caller is not None:
                 self.inputs.check(
@@ -294,9 +300,12 @@ class LaunchService:
         resolved: _Resolved,
         asked: str,
         launch_plan: Identifier | None = None,
+        parent: ExecutionId | None = None,
     ) -> Placement:
         """Where an execution of ``resolved`` (launched through ``launch_plan``, default: the
-        one it resolved to) goes; see the module docstring."""
+        one it resolved to) goes; see the module docstring. A child execution whose settings
+        route it nowhere follows its ``parent``: the cluster the parent runs on, then the rest of
+        the parent's route."""
         plan = launch_plan or (resolved.launch_plan.id if resolved.launch_plan else None)
         if asked:
             route: tuple[str, ...] = (asked,)
@@ -307,7 +316,7 @@ class LaunchService:
             if plan is not None:
                 targets.append(f"launch_plan:{plan.name}")
             settings = self.registry.settings.targeted(session, project, domain, tuple(targets))
-            route = settings.execution_cluster or (DEFAULT_CLUSTER,)
+            route = settings.execution_cluster or _parent_route(session, parent)
         placement = place(session, route)
         check_resources(session, placement.route, resolved.tasks)
         return placement
@@ -555,3 +564,21 @@ def _check_literals(
                 f"{what}: input {v.name!r} of type {type_str(v.type)}: {problem}",
                 details={"input": v.name, "type": type_str(v.type), "problem": problem},
             )
+
+
+def _parent_route(session: Session, parent: ExecutionId | None) -> tuple[str, ...]:
+    """The route a child with no route of its own takes: where its parent runs, then the rest of
+    the parent's route (the default cluster for an execution that is no child)."""
+    if parent is None:
+        return (DEFAULT_CLUSTER,)
+    row = session.execute(
+        select(ExecutionRow.cluster, ExecutionRow.route).where(
+            ExecutionRow.project == parent.project,
+            ExecutionRow.domain == parent.domain,
+            ExecutionRow.name == parent.name,
+        )
+    ).first()
+    if row is None:
+        return (DEFAULT_CLUSTER,)
+    cluster, route = row
+    return (cluster, *(c for c in parse_route(route, cluster) if c != cluster))
