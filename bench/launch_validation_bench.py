@@ -47,7 +47,8 @@ from slipstream.model import (
 from slipstream.server import Database, ServerConfig, Services
 from slipstream.server._auth import Principal
 from slipstream.server._database import ProjectRow
-from slipstream.server._executions._launch import _resolve_inputs, _Resolved
+from slipstream.server._executions._launch_inputs import Resolved as _Resolved
+from slipstream.server._executions._launch_inputs import resolve_inputs as _resolve_inputs
 
 PROJECT, DOMAIN = "bench", "development"
 

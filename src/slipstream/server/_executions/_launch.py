@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import secrets
 import time
-from dataclasses import dataclass
 from typing import Any
 
 import msgspec
@@ -29,7 +28,6 @@ from sqlalchemy.orm import Session
 
 from slipstream.errors import (
     ConflictError,
-    InputError,
     NotFoundError,
     PermissionDeniedError,
     ValidationError,
@@ -43,15 +41,11 @@ from slipstream.model import (
     ExecutionSpec,
     Identifier,
     Interface,
-    Kind,
     LaunchPlanSpec,
     RelaunchRequest,
     ResourceType,
     Role,
     TaskTemplate,
-    Variable,
-    literal_problem,
-    type_str,
 )
 
 from .._auth import ANONYMOUS, Principal
@@ -76,6 +70,7 @@ from .._database import (
 from .._projects import ProjectService
 from .._registry import Registry, decode_spec
 from ._input_policy import InputPolicy
+from ._launch_inputs import Resolved, check_literals, resolve_inputs
 from ._rows import add_event, decode_record, find_row, record_row
 
 __all__ = ["SYSTEM_PREFIX", "LaunchService", "check_actor", "check_labels", "child_name"]
@@ -83,18 +78,6 @@ __all__ = ["SYSTEM_PREFIX", "LaunchService", "check_actor", "check_labels", "chi
 _RECOVERABLE = frozenset({ExecutionPhase.FAILED, ExecutionPhase.ABORTED, ExecutionPhase.TIMED_OUT})
 _MAX_LABELS = 64
 _NAME_ATTEMPTS = 4
-
-
-@dataclass(frozen=True)
-class _Resolved:
-    """What a target resolves to: the task or workflow run, its launch plan, and its inputs."""
-
-    target: Identifier
-    interface: Interface
-    launch_plan: LaunchPlanSpec | None
-    label: str
-    tasks: tuple[TaskTemplate, ...] = ()
-    """The tasks it runs (the closure of a workflow), whose resources routing checks."""
 
 
 def check_actor(actor: str, field: str) -> str:
@@ -187,7 +170,7 @@ class LaunchService:
         with self.db.session() as session:
             self.projects.require(session, target.project, active=True)
             resolved = self._resolve(session, target)
-            inputs = _resolve_inputs(resolved, request.inputs)
+            inputs = resolve_inputs(resolved, request.inputs)
             placement = self._route(
                 session,
                 target.project,
@@ -258,7 +241,7 @@ class LaunchService:
             details={"execution": parent.name, "node": node},
         )
 
-    def _resolve(self, session: Session, target: Identifier) -> _Resolved:
+    def _resolve(self, session: Session, target: Identifier) -> Resolved:
         version = target.version or LATEST
         rt = target.resource_type
 
@@ -268,13 +251,13 @@ class LaunchService:
 
         if rt is ResourceType.TASK:
             task: TaskTemplate = fetch(rt, target.name, version)
-            return _Resolved(task.id, task.interface, None, f"task {task.id}", (task,))
+            return Resolved(task.id, task.interface, None, f"task {task.id}", (task,))
         if rt is ResourceType.LAUNCH_PLAN:
             lp: LaunchPlanSpec = fetch(rt, target.name, version)
             wf: CompiledWorkflow = fetch(
                 ResourceType.WORKFLOW, lp.workflow.name, lp.workflow.version
             )
-            return _Resolved(
+            return Resolved(
                 wf.workflow.id,
                 wf.workflow.interface,
                 lp,
@@ -287,17 +270,17 @@ class LaunchService:
         try:
             lp = fetch(ResourceType.LAUNCH_PLAN, wid.name, wid.version)
         except NotFoundError:  # registered without its default launch plan
-            return _Resolved(wid, wf.workflow.interface, None, f"workflow {wid}", tasks)
+            return Resolved(wid, wf.workflow.interface, None, f"workflow {wid}", tasks)
         if lp.workflow != wid:
-            return _Resolved(wid, wf.workflow.interface, None, f"workflow {wid}", tasks)
-        return _Resolved(wid, wf.workflow.interface, lp, f"workflow {wid}", tasks)
+            return Resolved(wid, wf.workflow.interface, None, f"workflow {wid}", tasks)
+        return Resolved(wid, wf.workflow.interface, lp, f"workflow {wid}", tasks)
 
     def _route(
         self,
         session: Session,
         project: str,
         domain: str,
-        resolved: _Resolved,
+        resolved: Resolved,
         asked: str,
         launch_plan: Identifier | None = None,
         parent: ExecutionId | None = None,
@@ -363,7 +346,7 @@ class LaunchService:
                 session, project, domain, resolved, source.spec.cluster, source.spec.launch_plan
             )
             inputs = source.spec.inputs
-            _check_literals(iface, inputs, f"execution {source.id}")
+            check_literals(iface, inputs, f"execution {source.id}")
             stored = self._stored_values(session, source.spec.launch_plan, iface)
             given = {k for k, v in inputs.items() if k not in stored or stored[k] != v}
             self.inputs.check(session, project, domain, iface.inputs, inputs, given, caller)
@@ -483,87 +466,6 @@ def _is_system(caller: Principal | None) -> bool:
     """Whether the server itself launches: a child (no caller) or a principal that no token
     made (a schedule's)."""
     return caller is None or (not caller.token_id and caller is not ANONYMOUS)
-
-
-def _unregistered_default(v: Variable) -> bool:
-    """Whether the interface's default of ``v`` was left out at registration: the SDK registers
-    ``None`` for a default that lives in the blob store (a local ``File``, a DataFrame), which only
-    a type that takes ``None`` could run with."""
-    return (
-        v.default is None
-        and v.type.kind is not Kind.UNION
-        and literal_problem(None, v.type) is not None
-    )
-
-
-def _resolve_inputs(resolved: _Resolved, given: dict[str, Any]) -> dict[str, Any]:
-    """The inputs an execution runs with: interface defaults, then the launch plan's defaults,
-    then ``given``, then the launch plan's fixed inputs; every literal checked against its type."""
-    iface = resolved.interface
-    lp = resolved.launch_plan
-    fixed = lp.fixed_inputs if lp is not None else {}
-    what = resolved.label
-    declared = {v.name: v for v in iface.inputs}
-    unknown = sorted(k for k in given if k not in declared)
-    if unknown:
-        expected = ", ".join(f"{v.name}: {type_str(v.type)}" for v in iface.inputs) or "none"
-        raise InputError(
-            f"{what}: unknown input(s) {', '.join(map(repr, unknown))} (its inputs: {expected})",
-            details={"unknown": unknown},
-        )
-    overridden = sorted(k for k in given if k in fixed)
-    if overridden:
-        name = overridden[0]
-        raise InputError(
-            f"{what}: input {name!r} is fixed by the launch plan to {fixed[name]!r} and cannot "
-            "be overridden",
-            details={"input": name, "fixed": True},
-        )
-    values: dict[str, Any] = {}
-    local_defaults: set[str] = set()
-    for v in iface.inputs:
-        if v.has_default and _unregistered_default(v):
-            local_defaults.add(v.name)
-        elif v.has_default:
-            values[v.name] = v.default
-    if lp is not None:
-        values.update(lp.default_inputs)
-    values.update(given)
-    values.update(fixed)
-    missing = [v for v in iface.inputs if v.name not in values]
-    if missing:
-        names = ", ".join(f"{v.name!r} ({type_str(v.type)})" for v in missing)
-        hint = ""
-        if local_defaults.intersection(v.name for v in missing):
-            hint = (
-                ": a default that is a local file, directory or DataFrame stays in the code "
-                "(it is not registered); give the input (local data is uploaded to the server)"
-            )
-        raise InputError(
-            f"{what}: missing required input(s) {names}{hint}",
-            details={
-                "missing": [{"input": v.name, "type": type_str(v.type)} for v in missing],
-            },
-        )
-    checked = {*given, *fixed, *(lp.default_inputs if lp is not None else ())}
-    out = {v.name: values[v.name] for v in iface.inputs}
-    _check_literals(iface, out, what, checked)
-    return out
-
-
-def _check_literals(
-    iface: Interface, values: dict[str, Any], what: str, only: set[str] | None = None
-) -> None:
-    """Every value (of ``only``, when given) has its input's literal type: the one validator."""
-    for v in iface.inputs:
-        if v.name not in values or (only is not None and v.name not in only):
-            continue
-        problem = literal_problem(values[v.name], v.type)
-        if problem:
-            raise InputError(
-                f"{what}: input {v.name!r} of type {type_str(v.type)}: {problem}",
-                details={"input": v.name, "type": type_str(v.type), "problem": problem},
-            )
 
 
 def _parent_route(session: Session, parent: ExecutionId | None) -> tuple[str, ...]:
