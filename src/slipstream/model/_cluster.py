@@ -25,7 +25,7 @@ class ClusterHost(msgspec.Struct, frozen=True):
     owner: str
     hostname: str
     runner: str
-    """``local`` (a pool of workers) or a Ray address."""
+    """``pool`` (a pool of warm worker processes) or ``ray://ADDRESS``."""
     capacity: ClusterCapacity
     running: int
     """Attempts running on it."""

@@ -75,7 +75,8 @@ class ExecutionRecord(msgspec.Struct, frozen=True, omit_defaults=True):
     started_at: float | None = None
     ended_at: float | None = None
     cluster: str = ""
-    """The compute cluster that ran (or runs) it; "" before any did."""
+    """The compute cluster it is on: the one it was routed to at launch (or moved to by
+    failover), then the one whose engine host runs it; "" for a local run."""
 
 
 class NodeRecord(msgspec.Struct, omit_defaults=True):
