@@ -130,7 +130,7 @@ def test_control_plane_and_data_plane_killed_in_turn_lose_nothing(
         snapshots: list[tuple[set[str], Counter[str]]] = []
         rng = random.Random(int.from_bytes(os.urandom(4), "big"))
         rounds = [[control], [east], [control, east], [east, control]]
-        rounds += [rng.choice(rounds) for _ in range(6)]
+        rounds += [rng.choice(rounds) for _ in range(4)]
         kills = sum(len(r) for r in rounds)
         for victims in rounds:
             time.sleep(rng.uniform(0.3, 1.0))

@@ -17,6 +17,7 @@ import asyncio
 import os
 import re
 import shlex
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,6 +29,9 @@ from ._registry import ConnectorRegistry
 
 __all__ = ["RayJob", "RayJobConnector", "RayJobMeta"]
 
+_BUSY = "try again later"
+"""What Ray's job service says while it has no agent to take a job yet."""
+_BUSY_S = 60.0
 SERVICE = "Ray job service"
 
 
@@ -112,17 +116,28 @@ class RayJobConnector(AsyncConnectorBase):
         python = str(custom.get("python") or "python")
         entry = [python, "-m", "slipstream.runners._job_entry", req.store, request_uri]
         client = _client(meta.address)
-        try:
-            client.submit_job(
-                entrypoint=shlex.join(entry),
-                submission_id=meta.job_id,
-                runtime_env=dict(custom.get("runtime_env") or {}) or None,
-                metadata={"slipstream_task": req.task.id.name, "slipstream_node": req.node},
-            )
-        except Exception as e:
-            if "already exists" not in str(e):  # submitted before a crash: it is this job
+        deadline = time.monotonic() + _BUSY_S
+        wait = 0.5
+        while True:
+            try:
+                client.submit_job(
+                    entrypoint=shlex.join(entry),
+                    submission_id=meta.job_id,
+                    runtime_env=dict(custom.get("runtime_env") or {}) or None,
+                    metadata={"slipstream_task": req.task.id.name, "slipstream_node": req.node},
+                )
+            except Exception as e:
+                text = str(e)
+                if "already exists" in text:  # submitted before a crash (or a retry): this job
+                    return meta
+                if _BUSY in text and time.monotonic() < deadline:
+                    # the head's job agent is not up yet (a head just started, a busy node):
+                    # the same submission id is sent again, so it is never submitted twice
+                    time.sleep(wait)
+                    wait = min(wait * 2, 5.0)
+                    continue
                 raise ConnectorError(f"{SERVICE} at {meta.address} refused the job: {e}") from e
-        return meta
+            return meta
 
     async def get(self, resource_meta: ResourceMeta, **kwargs: Any) -> Resource:
         assert isinstance(resource_meta, RayJobMeta)
