@@ -14,6 +14,7 @@ import json
 import subprocess
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -53,8 +54,20 @@ DOMAINS = ("development", "staging", "production")
 P = "proj"
 
 
-def _collector(db: Database, store_url: str, grace_s: float = 0.0) -> Collector:
-    return Collector(db, ProjectService(db, DOMAINS), store_url, ("production",), grace_s)
+def _collector(
+    db: Database, store_url: str, grace_s: float = 0.0, clock: Callable[[], float] = time.time
+) -> Collector:
+    return Collector(db, ProjectService(db, DOMAINS), store_url, ("production",), grace_s, clock)
+
+
+class _Clock:
+    """A collection's "now", moved by hand: a grace period passes exactly when a test says."""
+
+    def __init__(self) -> None:
+        self.now = time.time()
+
+    def __call__(self) -> float:
+        return self.now
 
 
 def _policy(db: Database, domain: str = "", **fields: object) -> None:
@@ -159,12 +172,13 @@ def test_the_grace_period_and_its_restart(database: Database, store: str) -> Non
     source = make_execution(database, store, P, age_days=90)
     reader = make_execution(database, store, P, age_days=40, inputs=blob_input(source.output))
     _policy(database, keep_days=30, keep_last_per_launch_plan=1)
-    gc = _collector(database, store, grace_s=0.5)
+    clock = _Clock()
+    gc = _collector(database, store, grace_s=0.5, clock=clock)
     gc.collect(GcRequest(project=P))  # the source goes; the reader is the newest of wf
     assert rows_of(database, source.id) == 0 and rows_of(database, reader.id) == 4
     report = gc.collect(GcRequest(project=P))
     assert report.prefixes_pending == 1 and report.blobs_deleted == 0  # within the grace
-    time.sleep(0.6)
+    clock.now += 0.6
     gc.collect(GcRequest(project=P))
     s = open_store(store)
     assert s.exists(source.output) and not s.exists(source.log)
@@ -174,9 +188,10 @@ def test_the_grace_restarts_when_the_last_reader_goes(database: Database, store:
     source = make_execution(database, store, P, age_days=90)
     reader = make_execution(database, store, P, age_days=40, inputs=blob_input(source.output))
     _policy(database, keep_days=60)
-    gc = _collector(database, store, grace_s=0.5)
+    clock = _Clock()
+    gc = _collector(database, store, grace_s=0.5, clock=clock)
     gc.collect(GcRequest(project=P))
-    time.sleep(0.6)
+    clock.now += 0.6
     gc.collect(GcRequest(project=P))  # swept: the output stays (the reader names it)
     s = open_store(store)
     assert s.exists(source.output) and _pending(database) == [source.prefix]
@@ -187,7 +202,7 @@ def test_the_grace_restarts_when_the_last_reader_goes(database: Database, store:
     assert rows_of(database, reader.id) == 0
     gc.collect(GcRequest(project=P))
     assert s.exists(source.output)
-    time.sleep(0.6)
+    clock.now += 0.6
     gc.collect(GcRequest(project=P))
     assert not s.exists(source.output) and not s.exists(reader.output)
     assert _pending(database) == []

@@ -20,7 +20,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 from sqlalchemy import ColumnElement, Table, delete, false, func, or_, select, update
 from sqlalchemy import exc as sa_exc
@@ -68,8 +68,11 @@ class Collector:
         store_url: str,
         protected_domains: tuple[str, ...] = (),
         grace_s: float = 300.0,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self.db = db
+        self.clock = clock
+        """What "now" is for a collection (the wall clock; tests move one by hand)."""
         self.projects = projects
         self.store = open_store(store_url)
         self.layout = DataLayout(self.store)
@@ -82,7 +85,7 @@ class Collector:
         ``caller`` (None: the server itself) must be an admin there."""
         scopes = self._scopes(request, caller)
         with self._lock:
-            now = time.time()
+            now = self.clock()
             swept = (0, 0, 0) if request.dry_run else self._sweep(scopes, now)
             entries = self._expire_cache(scopes, now, request.dry_run)
             doomed: list[Doomed] = []
