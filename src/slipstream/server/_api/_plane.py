@@ -7,6 +7,7 @@ an operator). What each request may touch is checked by the plane service, where
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any, TypeVar
 
 import msgspec
@@ -69,195 +70,90 @@ async def read_body(request: Request, tp: type[T]) -> T:
     return await _read_body(request, tp)
 
 
-async def _call(fn: Any, *args: Any) -> Response:
-    out = await run_in_threadpool(fn, *args)
-    return json_response({} if out is None else out)
-
-
-@router.post(f"{_PATH}/claim", **doc(body=w.ClaimRequest, response=w.ClaimReply))
-async def claim(cluster: str, request: Request, svc: Svc) -> Response:
-    """Claim executions routed to the cluster whose lease is free or expired."""
-    _check(request, cluster)
-    plane = svc.planes
-    return await _call(plane.claim, cluster, await read_body(request, w.ClaimRequest))
-
-
-@router.post(f"{_PATH}/renew", **doc(body=w.LeaseRequest, response=w.RenewReply))
-async def renew(cluster: str, request: Request, svc: Svc) -> Response:
-    """Renew leases and report the host (the cluster's heartbeat)."""
-    _check(request, cluster)
-    plane = svc.planes
-    return await _call(plane.renew, cluster, await read_body(request, w.LeaseRequest))
-
-
-@router.post(f"{_PATH}/aborting", **doc(body=w.LeaseRequest))
-async def aborting(cluster: str, request: Request, svc: Svc) -> Response:
-    """Which of the host's executions someone asked to abort."""
-    _check(request, cluster)
-    plane = svc.planes
-    return await _call(plane.aborting, cluster, await read_body(request, w.LeaseRequest))
-
-
-@router.post(f"{_PATH}/release", **doc(body=w.LeaseRequest))
-async def release(cluster: str, request: Request, svc: Svc) -> Response:
-    """Hand leases back."""
-    _check(request, cluster)
-    plane = svc.planes
-    return await _call(plane.release, cluster, await read_body(request, w.LeaseRequest))
-
-
-@router.post(f"{_PATH}/owners", **doc(body=_Owners))
-async def owners(cluster: str, request: Request, svc: Svc) -> Response:
-    """The lease owners of the cluster on one machine (to expire those whose process died)."""
-    _check(request, cluster)
-    plane = svc.planes
-    body = await read_body(request, _Owners)
-    return await _call(plane.owners, cluster, body.hostname)
-
-
-@router.post(f"{_PATH}/expire", **doc(body=_Owners))
-async def expire(cluster: str, request: Request, svc: Svc) -> Response:
-    """Expire the leases of the cluster's hosts that died."""
-    _check(request, cluster)
-    plane = svc.planes
-    body = await read_body(request, _Owners)
+def _owners(body: _Owners) -> tuple[Any, ...]:
     if len(body.owners) > 1000:
         raise ValidationError("at most 1000 owners at once")
-    return await _call(plane.expire, cluster, body.owners)
+    return (body.owners,)
 
 
-@router.post(f"{_PATH}/forget", **doc(body=_Owners))
-async def forget(cluster: str, request: Request, svc: Svc) -> Response:
-    """A host of the cluster stopped cleanly."""
-    _check(request, cluster)
-    plane = svc.planes
-    body = await read_body(request, _Owners)
-    return await _call(plane.forget, cluster, body.owner)
+def _whole(body: Any) -> tuple[Any, ...]:
+    return (body,)
 
 
-@router.post(f"{_PATH}/stored", **doc(body=_Pk, response=w.Stored))
-async def stored(cluster: str, request: Request, svc: Svc) -> Response:
-    """The stored node and attempt records of one of the cluster's executions."""
-    _check(request, cluster)
-    plane = svc.planes
-    return await _call(plane.stored, cluster, (await read_body(request, _Pk)).pk)
+# (path, PlaneService method, body type, response type, the method's arguments from the body, what
+# the operation does): each a POST whose caller must be the cluster's data plane
+_OPS: tuple[tuple[str, str, Any, Any, Callable[[Any], tuple[Any, ...]], str], ...] = (
+    ("claim", "claim", w.ClaimRequest, w.ClaimReply, _whole,
+     "Claim executions routed to the cluster whose lease is free or expired."),
+    ("renew", "renew", w.LeaseRequest, w.RenewReply, _whole,
+     "Renew leases and report the host (the cluster's heartbeat)."),
+    ("aborting", "aborting", w.LeaseRequest, list[int], _whole,
+     "Which of the host's executions someone asked to abort."),
+    ("release", "release", w.LeaseRequest, None, _whole, "Hand leases back."),
+    ("owners", "owners", _Owners, list[str], lambda b: (b.hostname,),
+     "The lease owners of the cluster on one machine (to expire those whose process died)."),
+    ("expire", "expire", _Owners, int, _owners,
+     "Expire the leases of the cluster's hosts that died."),
+    ("forget", "forget", _Owners, None, lambda b: (b.owner,),
+     "A host of the cluster stopped cleanly."),
+    ("stored", "stored", _Pk, w.Stored, lambda b: (b.pk,),
+     "The stored node and attempt records of one of the cluster's executions."),
+    ("source", "source", _Execution, w.Stored, lambda b: (b.execution,),
+     "The records of the execution a ``recover`` of the cluster starts from."),
+    ("program", "program", _Target, w.Program, lambda b: (b.target,),
+     "The task or workflow one of the cluster's executions runs."),
+    ("signal", "signal", _Execution, w.Maybe, lambda b: (b.execution, b.name),
+     "The value sent to a gate of one of the cluster's executions (null: none yet)."),
+    ("flush", "flush", w.FlushRequest, w.FlushReply, _whole,
+     "Write the records of one turn of a host, in one transaction, fenced by its leases."),
+    ("fail", "fail", w.FailRequest, None, _whole,
+     "Record a claimed execution that cannot go on as failed."),
+    ("catalog/get", "cache_get", w.CacheLookup, w.Cached, lambda b: (b.key,),
+     "A cache entry of a project the cluster runs executions of."),
+    ("catalog/delete", "cache_delete", w.CacheLookup, None, lambda b: (b.key,),
+     "Forget a cache entry whose data is gone."),
+    ("catalog/reserve", "reserve", w.Reservation, bool, _whole,
+     "Take the right to compute a cache key (``cache_serialize``)."),
+    ("catalog/release", "cache_release", w.Reservation, None, _whole,
+     "Give a reservation back."),
+    ("catalog/renew", "cache_renew", w.Reservation, list[str], _whole,
+     "Extend the reservations a host holds."),
+    ("children/start", "child_start", w.ChildStart, ExecutionId,
+     lambda b: (b.parent, b.node, b.launch_plan, dict(b.inputs)),
+     "Start the child execution of a launch plan node (as the parent's launcher)."),
+    ("children/poll", "child_poll", w.ChildPoll, w.Maybe, lambda b: (b.child,),
+     "A child execution's record once it ended (null before)."),
+    ("children/abort", "child_abort", w.ChildPoll, None, lambda b: (b.child, b.cause),
+     "Abort a child execution."),
+)  # fmt: skip
 
 
-@router.post(f"{_PATH}/source", **doc(body=_Execution, response=w.Stored))
-async def source(cluster: str, request: Request, svc: Svc) -> Response:
-    """The records of the execution a ``recover`` of the cluster starts from."""
-    _check(request, cluster)
-    plane = svc.planes
-    return await _call(plane.source, cluster, (await read_body(request, _Execution)).execution)
+def _route(method: str, body_type: Any, args: Callable[[Any], tuple[Any, ...]]) -> Any:
+    """The endpoint of one operation: check the caller, decode the body, call the service."""
+
+    async def endpoint(cluster: str, request: Request, svc: Svc) -> Response:
+        _check(request, cluster)
+        body = await read_body(request, body_type)
+        out = await run_in_threadpool(getattr(svc.planes, method), cluster, *args(body))
+        return json_response({} if out is None else out)
+
+    return endpoint
 
 
-@router.post(f"{_PATH}/program", **doc(body=_Target, response=w.Program))
-async def program(cluster: str, request: Request, svc: Svc) -> Response:
-    """The task or workflow one of the cluster's executions runs."""
-    _check(request, cluster)
-    plane = svc.planes
-    return await _call(plane.program, cluster, (await read_body(request, _Target)).target)
+for _op, _method, _body, _reply, _args, _what in _OPS:
+    router.add_api_route(
+        f"{_PATH}/{_op}",
+        _route(_method, _body, _args),
+        methods=["POST"],
+        name=f"plane_{_method}",
+        description=_what,
+        **doc(body=_body, response=_reply),
+    )
 
 
 @router.get(f"{_PATH}/bundles/{{digest}}")
 async def bundle(cluster: str, digest: str, request: Request, svc: Svc) -> Response:
     """The code bundle of one of the cluster's executions (a ``.tar.gz``)."""
     _check(request, cluster)
-    plane = svc.planes
-    data = await run_in_threadpool(plane.bundle, cluster, digest)
+    data = await run_in_threadpool(svc.planes.bundle, cluster, digest)
     return Response(data, media_type="application/gzip")
-
-
-@router.post(f"{_PATH}/signal", **doc(body=_Execution, response=w.Maybe))
-async def signal(cluster: str, request: Request, svc: Svc) -> Response:
-    """The value sent to a gate of one of the cluster's executions (null: none yet)."""
-    _check(request, cluster)
-    plane = svc.planes
-    body = await read_body(request, _Execution)
-    return await _call(plane.signal, cluster, body.execution, body.name)
-
-
-@router.post(f"{_PATH}/flush", **doc(body=w.FlushRequest, response=w.FlushReply))
-async def flush(cluster: str, request: Request, svc: Svc) -> Response:
-    """Write the records of one turn of a host, in one transaction, fenced by its leases."""
-    _check(request, cluster)
-    plane = svc.planes
-    return await _call(plane.flush, cluster, await read_body(request, w.FlushRequest))
-
-
-@router.post(f"{_PATH}/fail", **doc(body=w.FailRequest))
-async def fail(cluster: str, request: Request, svc: Svc) -> Response:
-    """Record a claimed execution that cannot go on as failed."""
-    _check(request, cluster)
-    plane = svc.planes
-    return await _call(plane.fail, cluster, await read_body(request, w.FailRequest))
-
-
-@router.post(f"{_PATH}/catalog/get", **doc(body=w.CacheLookup, response=w.Cached))
-async def cache_get(cluster: str, request: Request, svc: Svc) -> Response:
-    """A cache entry of a project the cluster runs executions of."""
-    _check(request, cluster)
-    plane = svc.planes
-    return await _call(plane.cache_get, cluster, (await read_body(request, w.CacheLookup)).key)
-
-
-@router.post(f"{_PATH}/catalog/delete", **doc(body=w.CacheLookup))
-async def cache_delete(cluster: str, request: Request, svc: Svc) -> Response:
-    """Forget a cache entry whose data is gone."""
-    _check(request, cluster)
-    plane = svc.planes
-    key = (await read_body(request, w.CacheLookup)).key
-    return await _call(plane.cache_delete, cluster, key)
-
-
-@router.post(f"{_PATH}/catalog/reserve", **doc(body=w.Reservation))
-async def cache_reserve(cluster: str, request: Request, svc: Svc) -> Response:
-    """Take the right to compute a cache key (``cache_serialize``)."""
-    _check(request, cluster)
-    plane = svc.planes
-    body = await read_body(request, w.Reservation)
-    out = await run_in_threadpool(plane.reserve, cluster, body)
-    return json_response(out)
-
-
-@router.post(f"{_PATH}/catalog/release", **doc(body=w.Reservation))
-async def cache_release(cluster: str, request: Request, svc: Svc) -> Response:
-    """Give a reservation back."""
-    _check(request, cluster)
-    plane = svc.planes
-    return await _call(plane.cache_release, cluster, await read_body(request, w.Reservation))
-
-
-@router.post(f"{_PATH}/catalog/renew", **doc(body=w.Reservation))
-async def cache_renew(cluster: str, request: Request, svc: Svc) -> Response:
-    """Extend the reservations a host holds."""
-    _check(request, cluster)
-    plane = svc.planes
-    return await _call(plane.cache_renew, cluster, await read_body(request, w.Reservation))
-
-
-@router.post(f"{_PATH}/children/start", **doc(body=w.ChildStart))
-async def child_start(cluster: str, request: Request, svc: Svc) -> Response:
-    """Start the child execution of a launch plan node (as the parent's launcher)."""
-    _check(request, cluster)
-    plane = svc.planes
-    b = await read_body(request, w.ChildStart)
-    inputs: dict[str, Any] = dict(b.inputs)
-    return await _call(plane.child_start, cluster, b.parent, b.node, b.launch_plan, inputs)
-
-
-@router.post(f"{_PATH}/children/poll", **doc(body=w.ChildPoll, response=w.Maybe))
-async def child_poll(cluster: str, request: Request, svc: Svc) -> Response:
-    """A child execution's record once it ended (null before)."""
-    _check(request, cluster)
-    plane = svc.planes
-    return await _call(plane.child_poll, cluster, (await read_body(request, w.ChildPoll)).child)
-
-
-@router.post(f"{_PATH}/children/abort", **doc(body=w.ChildPoll))
-async def child_abort(cluster: str, request: Request, svc: Svc) -> Response:
-    """Abort a child execution."""
-    _check(request, cluster)
-    plane = svc.planes
-    b = await read_body(request, w.ChildPoll)
-    return await _call(plane.child_abort, cluster, b.child, b.cause)
